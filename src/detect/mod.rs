@@ -1,0 +1,217 @@
+//! Detectors: one per language with a parser, and the regex fallback for every other file.
+//! Each turns a file's text into hits; the scanner turns hits into findings.
+use std::{ops::Range, path::Path, sync::LazyLock};
+
+use regex::Regex;
+
+use crate::{finding::Severity, rules::RuleSet};
+
+pub mod php;
+pub mod text;
+
+/// A match before it becomes a `Finding`: which rule, where, and the secret's bytes if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub rule: String,
+    pub span: Range<usize>,
+    /// The secret's byte range, when the match is a literal secret.
+    pub secret: Option<Range<usize>>,
+    /// A lower severity than the rule's (commented-out code, docs).
+    pub severity: Option<Severity>,
+    /// Said after the rule's message.
+    pub detail: Option<String>,
+}
+
+impl Hit {
+    pub fn new(rule: &str, span: Range<usize>) -> Self {
+        Hit {
+            rule: rule.to_string(),
+            span,
+            secret: None,
+            severity: None,
+            detail: None,
+        }
+    }
+
+    pub fn secret(mut self, range: Range<usize>) -> Self {
+        self.secret = Some(range);
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Php,
+    /// Prose: findings other than secrets are lowered to notes.
+    Doc,
+    Other,
+}
+
+impl Lang {
+    pub fn of(path: &Path) -> Lang {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "php" | "phtml" | "inc" | "php3" | "php4" | "php5" | "php7" | "php8" | "phps" => {
+                Lang::Php
+            }
+            "md" | "markdown" | "rst" | "txt" | "adoc" => Lang::Doc,
+            _ => Lang::Other,
+        }
+    }
+}
+
+/// All hits in one file, deduplicated (a structural detector and a pattern may see the same
+/// secret) and in file order.
+pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
+    let lang = Lang::of(path);
+    let mut hits = Vec::new();
+    let structural = match lang {
+        Lang::Php => php::detect(text, &mut hits),
+        Lang::Doc | Lang::Other => false,
+    };
+    text::detect(text, rules, structural, &mut hits);
+    if lang == Lang::Doc {
+        for hit in &mut hits {
+            if hit.secret.is_none() {
+                hit.severity = Some(Severity::Note);
+                hit.detail.get_or_insert_with(|| "in documentation".into());
+            }
+        }
+    }
+    hits.retain(|h| rules.get(&h.rule).is_some());
+    hits.sort_by(|a, b| {
+        (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule))
+    });
+    hits.dedup_by(|b, a| {
+        a.rule == b.rule
+            && a.secret.as_ref().unwrap_or(&a.span) == b.secret.as_ref().unwrap_or(&b.span)
+    });
+    dedup_nested(&mut hits);
+    hits
+}
+
+/// A pattern's match inside a structural finding of the same rule adds nothing: keep the outer.
+fn dedup_nested(hits: &mut Vec<Hit>) {
+    let outer: Vec<(String, Range<usize>)> = hits
+        .iter()
+        .map(|h| (h.rule.clone(), h.span.clone()))
+        .collect();
+    hits.retain(|h| {
+        !outer.iter().any(|(rule, span)| {
+            *rule == h.rule
+                && h.secret.is_none()
+                && span.start <= h.span.start
+                && h.span.end <= span.end
+                && *span != h.span
+        })
+    });
+}
+
+/// Calls whose first parameter is not the app key (KEAP.md).
+pub fn method_takes_key(method: &str) -> bool {
+    !matches!(
+        method,
+        "DataService.getTemporaryKey"
+            | "DataService.authenticateUser"
+            | "DataService.echo"
+            | "DataService.getUserInfo"
+    )
+}
+
+/// What sits in the first-parameter position of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstParam {
+    /// A literal legacy key or SAK.
+    LiteralKey,
+    /// An expression that evaluates to the key.
+    Key,
+    /// An already migrated placeholder, a number, null.
+    Placeholder,
+    /// An OAuth access token: not the app key.
+    Token,
+}
+
+/// Classifies source text in the first-parameter position (any language). `xml_text` says the
+/// text sits between XML tags, where a bare word is a literal rather than a variable.
+pub fn classify_first_param(src: &str, xml_text: bool) -> FirstParam {
+    let s = src.trim();
+    let quoted = s
+        .strip_prefix('\'')
+        .and_then(|r| r.strip_suffix('\''))
+        .or_else(|| s.strip_prefix('"').and_then(|r| r.strip_suffix('"')))
+        .filter(|inner| !inner.contains(['\'', '"']));
+    let literal = quoted.or(xml_text.then_some(s));
+    if let Some(lit) = literal {
+        if is_secret_literal(lit) {
+            return FirstParam::LiteralKey;
+        }
+        if !lit.contains(['$', '{', '%', '#', '\'', '"', '+']) {
+            return FirstParam::Placeholder;
+        }
+    } else if is_secret_literal(s)
+        || matches!(
+            s,
+            "null" | "NULL" | "nil" | "None" | "undefined" | "true" | "false"
+        )
+        || s.chars().all(|c| c.is_ascii_digit())
+    {
+        return if is_secret_literal(s) {
+            FirstParam::LiteralKey
+        } else {
+            FirstParam::Placeholder
+        };
+    }
+    if s.to_ascii_lowercase().contains("token") {
+        FirstParam::Token
+    } else {
+        FirstParam::Key
+    }
+}
+
+static LEGACY_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
+static SAK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^KeapAK-[0-9a-fA-F]{50}$").unwrap());
+
+/// A whole literal that is a legacy key or a Service Account Key.
+pub fn is_secret_literal(s: &str) -> bool {
+    LEGACY_KEY.is_match(s) || SAK.is_match(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_parameter_classes() {
+        use FirstParam::*;
+        let call = |s| classify_first_param(s, false);
+        let xml = |s| classify_first_param(s, true);
+        assert_eq!(call("$this->key"), Key);
+        assert_eq!(call("@api_key"), Key);
+        assert_eq!(call("self.key"), Key);
+        assert_eq!(call("placeholder"), Key);
+        assert_eq!(call("'placeholder'"), Placeholder);
+        assert_eq!(call("nil"), Placeholder);
+        assert_eq!(call("'09cfc97cce5d373104c9d805d193795f'"), LiteralKey);
+        assert_eq!(call("$accessToken"), Token);
+        assert_eq!(call("\"{$key}\""), Key);
+        assert_eq!(xml("' . $key . '"), Key);
+        assert_eq!(xml("${apiKey}"), Key);
+        assert_eq!(xml("placeholder"), Placeholder);
+        assert_eq!(xml("09cfc97cce5d373104c9d805d193795f"), LiteralKey);
+        assert_eq!(xml("' . $oauthToken . '"), Token);
+    }
+}

@@ -1,0 +1,201 @@
+//! The one finding type that every printer and every fix recipe reads.
+use std::{fmt, ops::Range, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A secret value found in a file. Its `Debug` and `Display` never show it: reaching the value
+/// takes an explicit `expose()`, so it cannot slip into a report by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A short prefix and the length: enough to tell keys apart, useless to an attacker.
+    pub fn redacted(&self) -> String {
+        let (kind, body) = match self.0.strip_prefix("KeapAK-") {
+            Some(rest) => ("KeapAK-", rest),
+            None => ("", self.0.as_str()),
+        };
+        let shown: String = body
+            .chars()
+            .take(if body.len() >= 16 { 4 } else { 2 })
+            .collect();
+        format!("{kind}{shown}…({} chars)", self.0.chars().count())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    /// The path as walked (what a user typed, joined with the file's place under it).
+    pub path: PathBuf,
+    /// The path relative to the scanned root, with `/` separators: the key for baselines,
+    /// SARIF and patches.
+    pub rel: String,
+    pub start: Position,
+    pub end: Position,
+    /// Byte range in the file as read (BOM included).
+    pub span: Range<usize>,
+    pub message: String,
+    pub secret: Option<Secret>,
+    /// Stable across edits elsewhere in the file: rule, relative path and a hash of the secret or
+    /// of the normalised match, plus an occurrence number when the same text appears twice.
+    pub fingerprint: String,
+}
+
+impl Finding {
+    pub fn location(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.path.display(),
+            self.start.line,
+            self.start.column
+        )
+    }
+}
+
+/// A domain-separated SHA-256 of the match: it identifies a finding without revealing the secret.
+pub fn fingerprint(rule: &str, rel: &str, normalised: &str, occurrence: usize) -> String {
+    let mut h = Sha256::new();
+    for part in ["keap-migrate/fingerprint/v1", rule, rel, normalised] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let digest = h.finalize();
+    let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+    if occurrence == 0 {
+        hex
+    } else {
+        format!("{hex}:{occurrence}")
+    }
+}
+
+/// Maps byte offsets to lines and character columns.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    pub fn position(&self, offset: usize) -> Position {
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let offset = offset.min(self.text.len());
+        let column = self.text[start..offset].chars().count() + 1;
+        Position {
+            line: line + 1,
+            column,
+        }
+    }
+
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+
+    pub fn line_text(&self, line: usize) -> &'a str {
+        let start = self.starts[line - 1];
+        let end = self.starts.get(line).copied().unwrap_or(self.text.len());
+        &self.text[start..end]
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_only_a_prefix_and_the_length() {
+        let sak = Secret::new("KeapAK-d19da608b1abf8b36d277c4b9b058cd04f06ef49f7f0a814c7");
+        assert_eq!(sak.redacted(), "KeapAK-d19d…(57 chars)");
+        let legacy = Secret::new("ab33489acd7df37ac617b25e38e972b5");
+        assert_eq!(legacy.redacted(), "ab33…(32 chars)");
+        assert!(!format!("{sak:?}").contains("b58cd04f"));
+    }
+
+    #[test]
+    fn positions_count_characters_not_bytes() {
+        let idx = LineIndex::new("a\r\n€é key\n");
+        assert_eq!(idx.position(0), Position { line: 1, column: 1 });
+        let key = "a\r\n€é key\n".find("key").unwrap();
+        assert_eq!(idx.position(key), Position { line: 2, column: 4 });
+        assert_eq!(idx.line_text(2), "€é key\n");
+    }
+
+    #[test]
+    fn fingerprints_ignore_position_but_not_occurrence() {
+        let a = fingerprint("hardcoded-key", "a.php", "secret", 0);
+        assert_eq!(a, fingerprint("hardcoded-key", "a.php", "secret", 0));
+        assert_ne!(a, fingerprint("hardcoded-key", "a.php", "secret", 1));
+        assert_ne!(a, fingerprint("hardcoded-key", "b.php", "secret", 0));
+    }
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    keap_migrate::run(std::env::args_os())
+}

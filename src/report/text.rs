@@ -1,0 +1,134 @@
+//! Human output: findings grouped by file, then a summary.
+use std::io::{self, Write};
+
+use super::{Printer, Report};
+use crate::finding::Severity;
+
+pub struct Text {
+    pub color: bool,
+}
+
+impl Text {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+fn severity_colour(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "1;31",
+        Severity::Warning => "33",
+        Severity::Note => "36",
+    }
+}
+
+impl Printer for Text {
+    fn print(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let mut current = None;
+        for f in report.findings {
+            if current != Some(&f.path) {
+                if current.is_some() {
+                    writeln!(out)?;
+                }
+                writeln!(out, "{}", self.paint("1;35", &f.path.display().to_string()))?;
+                current = Some(&f.path);
+            }
+            let severity = format!("{:<7}", f.severity.as_str());
+            write!(
+                out,
+                "  {}:{}  {}  {}  {}",
+                f.start.line,
+                f.start.column,
+                self.paint(severity_colour(f.severity), &severity),
+                self.paint("1", &f.rule),
+                f.message
+            )?;
+            if let Some(secret) = report.secret(f) {
+                write!(out, "  {secret}")?;
+            }
+            writeln!(out)?;
+        }
+        if current.is_some() {
+            writeln!(out)?;
+        }
+        summary(report, out)
+    }
+}
+
+fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = report.summary;
+    let files_with = {
+        let mut paths: Vec<_> = report.findings.iter().map(|f| &f.path).collect();
+        paths.dedup();
+        paths.len()
+    };
+    let rules: Vec<String> = report
+        .by_rule()
+        .iter()
+        .map(|(rule, n)| format!("{rule} {n}"))
+        .collect();
+    write!(
+        out,
+        "{} finding{} in {files_with} file{}",
+        report.findings.len(),
+        plural(report.findings.len()),
+        plural(files_with)
+    )?;
+    if !rules.is_empty() {
+        write!(out, " ({})", rules.join(", "))?;
+    }
+    writeln!(out)?;
+    let skipped: usize = s.skipped.values().map(Vec::len).sum();
+    write!(
+        out,
+        "{} file{} scanned ({:.1} MB), {skipped} skipped",
+        s.files_scanned,
+        plural(s.files_scanned),
+        s.bytes_scanned as f64 / 1e6
+    )?;
+    if skipped > 0 {
+        let why: Vec<String> = s
+            .skipped
+            .iter()
+            .map(|(reason, paths)| format!("{} {}", paths.len(), reason.as_str()))
+            .collect();
+        write!(out, " ({})", why.join(", "))?;
+    }
+    writeln!(out, " in {:.2}s", s.elapsed.as_secs_f64())?;
+    for (reason, paths) in &s.skipped {
+        for path in paths.iter().take(10) {
+            writeln!(out, "skipped ({}): {}", reason.as_str(), path.display())?;
+        }
+        if paths.len() > 10 {
+            writeln!(
+                out,
+                "skipped ({}): … and {} more",
+                reason.as_str(),
+                paths.len() - 10
+            )?;
+        }
+    }
+    for path in &s.not_utf8 {
+        writeln!(
+            out,
+            "not UTF-8, scanned with invalid bytes replaced: {}",
+            path.display()
+        )?;
+    }
+    for e in &s.errors {
+        writeln!(out, "error: {e}")?;
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,207 @@
+//! Rules are data: `rules/*.toml`, embedded at build time, plus any `--rules DIR` a user adds.
+//! Each rule carries its keywords (for the prefilter), its fallback patterns and its own samples.
+use std::{collections::HashSet, fs, path::Path};
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::{
+    error::{Error, Result},
+    finding::Severity,
+};
+
+pub const LEGACY_ENDPOINT: &str = "legacy-endpoint";
+pub const MORTGAGEPRO_ENDPOINT: &str = "mortgagepro-endpoint";
+pub const KEY_IN_BODY: &str = "key-in-body";
+pub const HARDCODED_KEY: &str = "hardcoded-key";
+pub const TOKEN_IN_URL: &str = "token-in-url";
+pub const VENDOR_LOGIN: &str = "legacy-vendor-login";
+
+/// The rule ids the structural detectors emit; the built-in rule set must define each.
+pub const BUILTIN_IDS: &[&str] = &[
+    LEGACY_ENDPOINT,
+    MORTGAGEPRO_ENDPOINT,
+    KEY_IN_BODY,
+    HARDCODED_KEY,
+    TOKEN_IN_URL,
+    VENDOR_LOGIN,
+];
+
+const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/rules.rs"));
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub severity: Severity,
+    pub title: String,
+    pub message: String,
+    pub help: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default, rename = "pattern")]
+    pub patterns: Vec<PatternDef>,
+    #[serde(default, rename = "sample")]
+    pub samples: Vec<Sample>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternDef {
+    pub regex: String,
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default)]
+    pub context: Context,
+    #[serde(default)]
+    pub filter: Option<Filter>,
+}
+
+/// Where a pattern runs: only in files that no structural detector parses, or in every file.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    #[default]
+    Fallback,
+    All,
+}
+
+/// What else the file must hold for a pattern's match to count.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Context {
+    #[default]
+    None,
+    /// The file talks to Keap: a Keap name, host or service call.
+    Keap,
+    /// The file names an `*.infusionsoft.com` host.
+    EndpointHost,
+}
+
+/// A named check in code for what a regex cannot say.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Filter {
+    /// `method` must take the app key first and `arg` must be a key, not a placeholder or token.
+    KeyArgument,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sample {
+    pub file: String,
+    pub code: String,
+    pub findings: usize,
+}
+
+pub struct Pattern {
+    pub rule: usize,
+    pub regex: Regex,
+    pub scope: Scope,
+    pub context: Context,
+    pub filter: Option<Filter>,
+}
+
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub patterns: Vec<Pattern>,
+    prefilter: AhoCorasick,
+}
+
+impl RuleSet {
+    /// The built-in rules plus the rules of each extra directory, less the disabled ids.
+    pub fn load(extra_dirs: &[impl AsRef<Path>], disabled: &[String]) -> Result<Self> {
+        let mut rules = Vec::new();
+        for (file, text) in EMBEDDED {
+            rules.push(parse(file, text)?);
+        }
+        for dir in extra_dirs {
+            let dir = dir.as_ref();
+            let mut files: Vec<_> = fs::read_dir(dir)
+                .map_err(|e| Error::io(dir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            files.sort();
+            for file in files {
+                let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+                rules.push(parse(&file.display().to_string(), &text)?);
+            }
+        }
+        let mut seen = HashSet::new();
+        for rule in &rules {
+            if !seen.insert(rule.id.clone()) {
+                return Err(Error::Rule {
+                    file: rule.id.clone(),
+                    message: "a rule with this id is defined twice".into(),
+                });
+            }
+        }
+        for id in disabled {
+            if !seen.contains(id) {
+                return Err(Error::Usage(format!("no rule `{id}` to disable")));
+            }
+        }
+        rules.retain(|r| !disabled.contains(&r.id));
+        Self::build(rules)
+    }
+
+    fn build(rules: Vec<Rule>) -> Result<Self> {
+        let mut patterns = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            for def in &rule.patterns {
+                let regex = Regex::new(&def.regex).map_err(|e| Error::Rule {
+                    file: rule.id.clone(),
+                    message: e.to_string(),
+                })?;
+                patterns.push(Pattern {
+                    rule: i,
+                    regex,
+                    scope: def.scope,
+                    context: def.context,
+                    filter: def.filter,
+                });
+            }
+        }
+        let keywords: Vec<&str> = rules
+            .iter()
+            .flat_map(|r| r.keywords.iter().map(String::as_str))
+            .collect();
+        let prefilter = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&keywords)
+            .map_err(|e| Error::Rule {
+                file: "keywords".into(),
+                message: e.to_string(),
+            })?;
+        Ok(RuleSet {
+            rules,
+            patterns,
+            prefilter,
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Whether the file can hold a finding at all: one pass of Aho-Corasick over its bytes.
+    pub fn prefilter(&self, bytes: &[u8]) -> bool {
+        self.prefilter.is_match(bytes)
+    }
+}
+
+fn parse(file: &str, text: &str) -> Result<Rule> {
+    let rule: Rule = toml::from_str(text).map_err(|e| Error::Rule {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    if rule.keywords.is_empty() {
+        return Err(Error::Rule {
+            file: file.to_string(),
+            message: "a rule needs at least one keyword for the prefilter".into(),
+        });
+    }
+    Ok(rule)
+}

@@ -1,0 +1,254 @@
+//! The scan: walk → read → prefilter → detect → findings, in parallel, with a summary of what
+//! was scanned, skipped and why.
+use std::{
+    collections::{BTreeMap, HashMap},
+    fs,
+    io::Read as _,
+    path::{Path, PathBuf},
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use serde::Serialize;
+
+use crate::{
+    detect,
+    error::Result,
+    finding::{fingerprint, Finding, LineIndex, Secret},
+    rules::RuleSet,
+    walk::{Item, Visit, Walker},
+};
+
+/// Why a file was not scanned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    Binary,
+    TooLarge,
+    Symlink,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge => "too large",
+            SkipReason::Symlink => "symlink not followed",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub files_scanned: usize,
+    pub bytes_scanned: u64,
+    /// Files that passed the prefilter and were parsed or matched.
+    pub files_parsed: usize,
+    pub skipped: BTreeMap<SkipReason, Vec<PathBuf>>,
+    /// Files decoded lossily because they are not UTF-8.
+    pub not_utf8: Vec<PathBuf>,
+    /// Files or directories that could not be read: these make the run exit 2.
+    pub errors: Vec<String>,
+    pub elapsed: Duration,
+}
+
+pub struct Scan {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+pub struct Scanner {
+    pub rules: RuleSet,
+    pub max_file_size: u64,
+}
+
+/// One file's contents as scanned, kept so fixes can work on exactly what was read.
+pub struct Source {
+    pub bytes: Vec<u8>,
+    pub text: String,
+}
+
+impl Scanner {
+    pub fn scan(&self, walker: &Walker) -> Result<Scan> {
+        let started = Instant::now();
+        let shared = Mutex::new((Vec::new(), Summary::default()));
+        walker.run(|| Visitor {
+            scanner: self,
+            findings: Vec::new(),
+            summary: Summary::default(),
+            shared: &shared,
+        })?;
+        let (mut findings, mut summary) = shared.into_inner().unwrap();
+        findings.sort_by(|a: &Finding, b: &Finding| {
+            (&a.path, a.span.start, &a.rule).cmp(&(&b.path, b.span.start, &b.rule))
+        });
+        for paths in summary.skipped.values_mut() {
+            paths.sort();
+        }
+        summary.not_utf8.sort();
+        summary.errors.sort();
+        summary.elapsed = started.elapsed();
+        Ok(Scan { findings, summary })
+    }
+
+    /// Scans one file that is already in memory (a staged blob, a sample, a file being fixed).
+    pub fn scan_text(&self, path: &Path, rel: &str, text: &str) -> Vec<Finding> {
+        if !self.rules.prefilter(text.as_bytes()) {
+            return Vec::new();
+        }
+        let hits = detect::detect(path, text, &self.rules);
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        let index = LineIndex::new(text);
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        hits.into_iter()
+            .map(|hit| {
+                let rule = self.rules.get(&hit.rule).expect("hits name loaded rules");
+                let secret = hit.secret.map(|r| Secret::new(&text[r]));
+                let normalised = match &secret {
+                    Some(s) => s.expose().to_string(),
+                    None => text[hit.span.clone()].split_whitespace().collect(),
+                };
+                let n = seen
+                    .entry((hit.rule.clone(), normalised.clone()))
+                    .or_default();
+                let occurrence = *n;
+                *n += 1;
+                let mut message = rule.message.clone();
+                if let Some(detail) = &hit.detail {
+                    message = format!("{message} ({detail})");
+                }
+                Finding {
+                    fingerprint: fingerprint(&rule.id, rel, &normalised, occurrence),
+                    rule: rule.id.clone(),
+                    severity: hit.severity.unwrap_or(rule.severity).min(rule.severity),
+                    path: path.to_path_buf(),
+                    rel: rel.to_string(),
+                    start: index.position(hit.span.start),
+                    end: index.position(hit.span.end),
+                    span: hit.span,
+                    message,
+                    secret,
+                }
+            })
+            .collect()
+    }
+
+    /// Reads a file the way the scan does: size limit, binary check, lossy UTF-8.
+    pub fn read(&self, path: &Path) -> Result<Loaded, String> {
+        let meta = fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.len() > self.max_file_size {
+            return Ok(Loaded::Skipped(SkipReason::TooLarge));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+        fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if bytes.len() as u64 > self.max_file_size {
+            return Ok(Loaded::Skipped(SkipReason::TooLarge));
+        }
+        if memchr_nul(&bytes[..bytes.len().min(8192)]) {
+            return Ok(Loaded::Skipped(SkipReason::Binary));
+        }
+        Ok(Loaded::Text(bytes))
+    }
+}
+
+pub enum Loaded {
+    Text(Vec<u8>),
+    Skipped(SkipReason),
+}
+
+fn memchr_nul(bytes: &[u8]) -> bool {
+    bytes.contains(&0)
+}
+
+/// The path relative to the root it was found under, with `/` separators.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = match path.strip_prefix(root) {
+        Ok(r) if !r.as_os_str().is_empty() => r,
+        _ => Path::new(path.file_name().unwrap_or(path.as_os_str())),
+    };
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+struct Visitor<'a> {
+    scanner: &'a Scanner,
+    findings: Vec<Finding>,
+    summary: Summary,
+    shared: &'a Mutex<(Vec<Finding>, Summary)>,
+}
+
+impl Visitor<'_> {
+    fn take(&mut self, item: Item) {
+        let (root, path) = match item {
+            Item::File { root, path } => (root, path),
+            Item::Link(path) => {
+                self.summary
+                    .skipped
+                    .entry(SkipReason::Symlink)
+                    .or_default()
+                    .push(path);
+                return;
+            }
+            Item::Error(e) => {
+                self.summary.errors.push(e);
+                return;
+            }
+        };
+        let bytes = match self.scanner.read(&path) {
+            Ok(Loaded::Text(bytes)) => bytes,
+            Ok(Loaded::Skipped(reason)) => {
+                self.summary.skipped.entry(reason).or_default().push(path);
+                return;
+            }
+            Err(e) => {
+                self.summary.errors.push(e);
+                return;
+            }
+        };
+        self.summary.files_scanned += 1;
+        self.summary.bytes_scanned += bytes.len() as u64;
+        if !self.scanner.rules.prefilter(&bytes) {
+            return;
+        }
+        self.summary.files_parsed += 1;
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                self.summary.not_utf8.push(path.clone());
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
+        };
+        let rel = relative(&root, &path);
+        self.findings
+            .extend(self.scanner.scan_text(&path, &rel, &text));
+    }
+}
+
+impl Visit for Visitor<'_> {
+    fn visit(&mut self, item: Item) {
+        self.take(item)
+    }
+}
+
+impl Drop for Visitor<'_> {
+    fn drop(&mut self) {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        shared.0.append(&mut self.findings);
+        let mine = std::mem::take(&mut self.summary);
+        let total = &mut shared.1;
+        total.files_scanned += mine.files_scanned;
+        total.bytes_scanned += mine.bytes_scanned;
+        total.files_parsed += mine.files_parsed;
+        for (reason, paths) in mine.skipped {
+            total.skipped.entry(reason).or_default().extend(paths);
+        }
+        total.not_utf8.extend(mine.not_utf8);
+        total.errors.extend(mine.errors);
+    }
+}
