@@ -53,6 +53,7 @@ pub fn detect(text: &str, hits: &mut Vec<Hit>) -> bool {
     let mut d = Detector {
         text,
         hits,
+        keap_named: super::text::has_keap_context(text),
         strong_context: false,
         hex_literals: Vec::new(),
     };
@@ -64,6 +65,8 @@ pub fn detect(text: &str, hits: &mut Vec<Hit>) -> bool {
 struct Detector<'t, 'h> {
     text: &'t str,
     hits: &'h mut Vec<Hit>,
+    /// The file names Keap, Infusionsoft or one of Keap's services somewhere.
+    keap_named: bool,
     /// The file calls a Keap service or names a legacy endpoint.
     strong_context: bool,
     /// Whole string literals that look like a legacy key (content ranges).
@@ -154,7 +157,8 @@ impl<'t> Detector<'t, '_> {
         self.split_endpoint(&args);
         let callee = callee(self.text, node);
         if let Some(method) = args.first().and_then(|a| plain_literal(self.text, *a)) {
-            if SERVICE_METHOD.is_match(method) {
+            // `UserService.find` in an unrelated JSON-RPC app is not Keap's.
+            if SERVICE_METHOD.is_match(method) && (self.keap_named || self.strong_context) {
                 self.strong_context = true;
                 if method_takes_key(method) {
                     let method = method.to_string();
