@@ -85,6 +85,9 @@ pub enum Context {
 pub enum Filter {
     /// `method` must take the app key first and `arg` must be a key, not a placeholder or token.
     KeyArgument,
+    /// The match is a wrapper that prepends the key to every call: the file's call sites then
+    /// count only where their first argument plainly is a key.
+    Wrapper,
 }
 
 #[derive(Debug, Deserialize)]

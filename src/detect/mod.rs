@@ -182,6 +182,17 @@ pub fn classify_first_param(src: &str, xml_text: bool) -> FirstParam {
     }
 }
 
+/// The detail of a finding at a wrapper that prepends the key to every call.
+pub const WRAPPER_DETAIL: &str = "a wrapper prepends it to every call";
+
+/// Names that say they hold a key: `$apiKey`, `$this->encKey`, `KEAP_API_KEY`, `$cfg['secret']`.
+pub fn key_like(src: &str) -> bool {
+    let lower = src.to_ascii_lowercase();
+    ["key", "secret", "credential"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
 static LEGACY_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
 static SAK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^KeapAK-[0-9a-fA-F]{50}$").unwrap());
 

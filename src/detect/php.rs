@@ -6,10 +6,13 @@ use std::{cell::RefCell, ops::Range, sync::LazyLock};
 use regex::Regex;
 use tree_sitter::{Node, Parser, Tree};
 
-use super::{classify_first_param, is_secret_literal, method_takes_key, FirstParam, Hit};
+use super::{
+    classify_first_param, is_secret_literal, key_like, method_takes_key, FirstParam, Hit,
+    WRAPPER_DETAIL,
+};
 use crate::{
     finding::Severity,
-    rules::{HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT},
+    rules::{HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN},
 };
 
 thread_local! {
@@ -41,6 +44,9 @@ static LEGACY_HOST: LazyLock<Regex> = LazyLock::new(|| {
 static SERVICE_METHOD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\w+Service\.\w+$").unwrap());
 static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"%(?:\d+\$)?[sdu]").unwrap());
+static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<methodName>\s*(?P<method>\w+Service\.\w+)\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
+});
 static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
 
 /// Where an interpolated or computed value sits in a template.
@@ -55,11 +61,21 @@ pub fn detect(text: &str, hits: &mut Vec<Hit>) -> bool {
         hits,
         keap_named: super::text::has_keap_context(text),
         strong_context: false,
+        wrapper: false,
+        call_sites: Vec::new(),
         hex_literals: Vec::new(),
     };
     d.walk(tree.root_node());
     d.finish();
     true
+}
+
+/// A key-in-body call site, decided once the whole file is known (a wrapper elsewhere in the
+/// file may be what puts the key first).
+struct CallSite {
+    span: Range<usize>,
+    detail: String,
+    key_like: bool,
 }
 
 struct Detector<'t, 'h> {
@@ -69,6 +85,9 @@ struct Detector<'t, 'h> {
     keap_named: bool,
     /// The file calls a Keap service or names a legacy endpoint.
     strong_context: bool,
+    /// The file has a wrapper that prepends the key to every call.
+    wrapper: bool,
+    call_sites: Vec<CallSite>,
     /// Whole string literals that look like a legacy key (content ranges).
     hex_literals: Vec<Range<usize>>,
 }
@@ -80,14 +99,14 @@ impl<'t> Detector<'t, '_> {
 
     /// Iterative, so deep expression chains cannot overflow the stack.
     fn walk(&mut self, root: Node) {
-        // (node, whether an enclosing expression already answered the endpoint question)
+        // (node, whether an enclosing expression already stands for the string it builds)
         let mut stack = vec![(root, false)];
         while let Some((node, covered)) = stack.pop() {
             let mut matched = false;
             match node.kind() {
                 "comment" => self.comment(node),
                 "string" | "encapsed_string" | "heredoc" | "nowdoc" => {
-                    matched = !covered && self.endpoint(node);
+                    matched = !covered && self.expression(node);
                     if let Some(content) = literal_content(node) {
                         if HEX32.is_match(&self.text[content.clone()]) {
                             self.hex_literals.push(content);
@@ -95,7 +114,7 @@ impl<'t> Detector<'t, '_> {
                     }
                 }
                 "binary_expression" if is_concat(node) => {
-                    matched = !covered && self.endpoint(node);
+                    matched = !covered && self.expression(node);
                 }
                 "function_call_expression"
                 | "member_call_expression"
@@ -103,7 +122,7 @@ impl<'t> Detector<'t, '_> {
                 | "scoped_call_expression"
                 | "object_creation_expression" => {
                     if node.kind() == "function_call_expression" && !covered {
-                        matched = self.endpoint(node);
+                        matched = self.expression(node);
                     }
                     self.call(node);
                 }
@@ -135,15 +154,17 @@ impl<'t> Detector<'t, '_> {
         }
     }
 
-    /// Reports `node` when the URL it builds is a legacy endpoint.
-    fn endpoint(&mut self, node: Node) -> bool {
+    /// Checks the string an expression builds: a legacy endpoint (reported as the whole
+    /// expression, which is then `true`), or a hand-written `<methodCall>` body.
+    fn expression(&mut self, node: Node) -> bool {
         let Some(t) = template(self.text, node) else {
             return false;
         };
-        let rule = if LEGACY_URL.is_match(&t) {
+        self.xml_body(&t);
+        let rule = if LEGACY_URL.is_match(&t.text) {
             self.strong_context = true;
             LEGACY_ENDPOINT
-        } else if MORTGAGE_URL.is_match(&t) {
+        } else if MORTGAGE_URL.is_match(&t.text) {
             MORTGAGEPRO_ENDPOINT
         } else {
             return false;
@@ -152,18 +173,52 @@ impl<'t> Detector<'t, '_> {
         true
     }
 
+    /// The first `<param>` of each service call in a hand-written XML body.
+    fn xml_body(&mut self, t: &Template) {
+        for caps in XML_CALL.captures_iter(&t.text) {
+            let (method, arg) = (&caps["method"], caps.name("arg").expect("arg group"));
+            if !self.is_keap_service(method) {
+                continue;
+            }
+            self.strong_context = true;
+            if method == "DataService.getTemporaryKey" {
+                if let Some(range) = t.source_range(caps.name("method").expect("method").range()) {
+                    self.hits.push(Hit::new(VENDOR_LOGIN, range));
+                }
+                continue;
+            }
+            if !method_takes_key(method) {
+                continue;
+            }
+            let detail = format!("`{method}`");
+            if let Some(hole) = t.hole_at(arg.start()).filter(|_| arg.as_str() == HOLE) {
+                self.key_position(hole, &detail);
+            } else if is_secret_literal(arg.as_str()) {
+                if let Some(range) = t.source_range(arg.range()) {
+                    self.literal_key(range, &detail);
+                }
+            }
+        }
+    }
+
+    fn is_keap_service(&self, method: &str) -> bool {
+        // `UserService.find` in an unrelated JSON-RPC app is not Keap's.
+        SERVICE_METHOD.is_match(method) && (self.keap_named || self.strong_context)
+    }
+
     fn call(&mut self, node: Node) {
         let args = arguments(node);
         self.split_endpoint(&args);
         let callee = callee(self.text, node);
         if let Some(method) = args.first().and_then(|a| plain_literal(self.text, *a)) {
-            // `UserService.find` in an unrelated JSON-RPC app is not Keap's.
-            if SERVICE_METHOD.is_match(method) && (self.keap_named || self.strong_context) {
+            if self.is_keap_service(method) {
                 self.strong_context = true;
-                if method_takes_key(method) {
-                    let method = method.to_string();
+                if method == "DataService.getTemporaryKey" {
+                    self.hits.push(Hit::new(VENDOR_LOGIN, args[0].byte_range()));
+                } else if method_takes_key(method) {
+                    let detail = format!("`{method}`");
                     if let Some(key) = self.key_argument(&callee, &args, node) {
-                        self.key_position(key, &format!("`{method}`"));
+                        self.key_position(key, &detail);
                     }
                 }
                 return;
@@ -189,21 +244,19 @@ impl<'t> Detector<'t, '_> {
     /// `new xmlrpc_client('/api/xmlrpc', $app . '.infusionsoft.com', 443)`: one finding from the
     /// path to the host (and port).
     fn split_endpoint(&mut self, args: &[Node]) {
-        let templates: Vec<Option<String>> = args.iter().map(|a| template(self.text, *a)).collect();
-        let is = |t: &Option<String>, f: &dyn Fn(&str) -> bool| t.as_deref().is_some_and(f);
-        let Some(path) = templates
+        let texts: Vec<Option<String>> = args
             .iter()
-            .position(|t| is(t, &|s| matches!(s, "/api/xmlrpc" | "/api/xmlrpc/")))
-        else {
+            .map(|a| template(self.text, *a).map(|t| t.text))
+            .collect();
+        let find =
+            |f: &dyn Fn(&str) -> bool| texts.iter().position(|t| t.as_deref().is_some_and(f));
+        let Some(path) = find(&|s| matches!(s, "/api/xmlrpc" | "/api/xmlrpc/")) else {
             return;
         };
-        let Some(host) = templates
-            .iter()
-            .position(|t| is(t, &|s| LEGACY_HOST.is_match(s)))
-        else {
+        let Some(host) = find(&|s| LEGACY_HOST.is_match(s)) else {
             return;
         };
-        let mortgage = templates[host]
+        let mortgage = texts[host]
             .as_deref()
             .is_some_and(|h| h.to_ascii_lowercase().contains("mortgageprocrm"));
         let mut last = path.max(host);
@@ -237,9 +290,7 @@ impl<'t> Detector<'t, '_> {
             match self.array_assigned_to(second, call) {
                 Some(array) => array,
                 // A key passed straight after the method name.
-                None if self.src(second).to_ascii_lowercase().contains("key") => {
-                    return Some(second)
-                }
+                None if key_like(self.src(second)) => return Some(second),
                 None => return None,
             }
         };
@@ -264,7 +315,7 @@ impl<'t> Detector<'t, '_> {
                 break;
             }
         }
-        let mut found = None;
+        let mut found: Option<Node> = None;
         let mut stack = vec![scope];
         while let Some(node) = stack.pop() {
             if node.start_byte() >= call.start_byte() {
@@ -276,7 +327,7 @@ impl<'t> Detector<'t, '_> {
                 if let (Some(l), Some(r)) = (left, right) {
                     if self.src(l) == name
                         && is_array(r)
-                        && found.is_none_or(|f: Node| f.start_byte() < node.start_byte())
+                        && found.is_none_or(|f| f.start_byte() < r.start_byte())
                     {
                         found = Some(r);
                     }
@@ -298,32 +349,50 @@ impl<'t> Detector<'t, '_> {
             }
             return;
         }
-        if classify_first_param(self.src(key), false) == FirstParam::Key {
-            self.hits
-                .push(Hit::new(KEY_IN_BODY, key.byte_range()).detail(detail));
+        let src = self.src(key);
+        if classify_first_param(src, false) == FirstParam::Key {
+            self.call_sites.push(CallSite {
+                span: key.byte_range(),
+                detail: detail.to_string(),
+                key_like: key_like(src),
+            });
         }
+    }
+
+    fn literal_key(&mut self, range: Range<usize>, detail: &str) {
+        self.hits
+            .push(Hit::new(KEY_IN_BODY, range.clone()).detail(detail));
+        self.hits
+            .push(Hit::new(HARDCODED_KEY, range.clone()).secret(range));
     }
 
     /// `array_unshift($call->params, $this->key)`, `array_merge(array($this->key), $args)`.
     fn wrapper(&mut self, element: Node) {
         let element = unwrap_value(self.text, element);
-        let src = self.src(element);
-        let key_like = src.to_ascii_lowercase().contains("key")
-            || literal_content(element).is_some_and(|c| is_secret_literal(&self.text[c]));
-        let xmlrpc = self.text.to_ascii_lowercase().contains("xmlrpc") || self.strong_context;
-        if key_like && xmlrpc {
+        let literal = literal_content(element).is_some_and(|c| is_secret_literal(&self.text[c]));
+        let xmlrpc = self.strong_context || self.text.to_ascii_lowercase().contains("xmlrpc");
+        if (key_like(self.src(element)) || literal) && xmlrpc {
             self.strong_context = true;
-            self.key_position(element, "a wrapper prepends it to every call");
+            self.wrapper = true;
+            self.key_position(element, WRAPPER_DETAIL);
         }
     }
 
     fn finish(&mut self) {
-        if !self.strong_context {
-            return;
+        // Where a wrapper puts the key first, a call's own first element is data, unless it
+        // plainly is a key too.
+        let wrapper = self.wrapper;
+        for site in std::mem::take(&mut self.call_sites) {
+            if site.key_like || !wrapper {
+                self.hits
+                    .push(Hit::new(KEY_IN_BODY, site.span).detail(site.detail));
+            }
         }
-        for content in std::mem::take(&mut self.hex_literals) {
-            self.hits
-                .push(Hit::new(HARDCODED_KEY, content.clone()).secret(content));
+        if self.strong_context {
+            for content in std::mem::take(&mut self.hex_literals) {
+                self.hits
+                    .push(Hit::new(HARDCODED_KEY, content.clone()).secret(content));
+            }
         }
     }
 }
@@ -441,22 +510,94 @@ pub fn plain_literal<'t>(text: &'t str, node: Node) -> Option<&'t str> {
     literal_content(node).map(|r| &text[r])
 }
 
-/// The text an expression builds, with `{}` where a value is computed at run time; `None` for
-/// expressions that build no string.
-pub fn template(text: &str, node: Node) -> Option<String> {
+/// The string an expression builds, with `{}` where a value is computed at run time, and a map
+/// back from the text to the source.
+pub struct Template<'n> {
+    pub text: String,
+    pieces: Vec<Piece<'n>>,
+}
+
+struct Piece<'n> {
+    at: usize,
+    len: usize,
+    kind: PieceKind<'n>,
+}
+
+enum PieceKind<'n> {
+    /// Copied verbatim from this source offset.
+    Literal(usize),
+    Hole(Node<'n>),
+}
+
+impl<'n> Template<'n> {
+    fn new() -> Self {
+        Template {
+            text: String::new(),
+            pieces: Vec::new(),
+        }
+    }
+
+    fn literal(&mut self, text: &str, source: usize) {
+        self.pieces.push(Piece {
+            at: self.text.len(),
+            len: text.len(),
+            kind: PieceKind::Literal(source),
+        });
+        self.text += text;
+    }
+
+    fn hole(&mut self, node: Node<'n>) {
+        self.pieces.push(Piece {
+            at: self.text.len(),
+            len: HOLE.len(),
+            kind: PieceKind::Hole(node),
+        });
+        self.text += HOLE;
+    }
+
+    fn append(&mut self, other: Template<'n>) {
+        let base = self.text.len();
+        self.text += &other.text;
+        self.pieces.extend(other.pieces.into_iter().map(|p| Piece {
+            at: p.at + base,
+            ..p
+        }));
+    }
+
+    /// The expression whose value lands at `offset`.
+    pub fn hole_at(&self, offset: usize) -> Option<Node<'n>> {
+        self.pieces.iter().find_map(|p| match p.kind {
+            PieceKind::Hole(node) if p.at == offset => Some(node),
+            _ => None,
+        })
+    }
+
+    /// The source bytes of a range of the text, when one literal piece holds all of it.
+    pub fn source_range(&self, range: Range<usize>) -> Option<Range<usize>> {
+        self.pieces.iter().find_map(|p| match p.kind {
+            PieceKind::Literal(source) if p.at <= range.start && range.end <= p.at + p.len => {
+                Some(source + range.start - p.at..source + range.end - p.at)
+            }
+            _ => None,
+        })
+    }
+}
+
+/// The string `node` builds; `None` for expressions that build no string.
+pub fn template<'n>(text: &str, node: Node<'n>) -> Option<Template<'n>> {
     match node.kind() {
         "string" | "encapsed_string" => Some(parts(text, node)),
-        "heredoc" => Some(parts(text, node.child_by_field_name("value")?)),
-        "nowdoc" => Some(text[node.child_by_field_name("value")?.byte_range()].to_string()),
+        "heredoc" | "nowdoc" => Some(parts(text, node.child_by_field_name("value")?)),
         "parenthesized_expression" => template(text, node.named_child(0)?),
         "function_call_expression"
             if matches!(callee(text, node).as_str(), "sprintf" | "vsprintf") =>
         {
-            let format = template(text, *arguments(node).first()?)?;
-            Some(FORMAT_SPEC.replace_all(&format, HOLE).into_owned())
+            let args = arguments(node);
+            let format = template(text, *args.first()?)?;
+            Some(expand_format(format, &args[1..], node))
         }
         "binary_expression" if is_concat(node) => {
-            let mut out = String::new();
+            let mut out = Template::new();
             let mut stack = vec![node];
             let mut any_literal = false;
             while let Some(n) = stack.pop() {
@@ -465,9 +606,9 @@ pub fn template(text: &str, node: Node) -> Option<String> {
                     stack.extend(n.child_by_field_name("left"));
                 } else if let Some(t) = template(text, n) {
                     any_literal = true;
-                    out += &t;
+                    out.append(t);
                 } else {
-                    out += HOLE;
+                    out.hole(n);
                 }
             }
             any_literal.then_some(out)
@@ -476,15 +617,39 @@ pub fn template(text: &str, node: Node) -> Option<String> {
     }
 }
 
-fn parts(text: &str, body: Node) -> String {
-    let mut out = String::new();
+/// `sprintf`'s format with each `%s` replaced by a hole for its argument.
+fn expand_format<'n>(format: Template<'n>, args: &[Node<'n>], call: Node<'n>) -> Template<'n> {
+    let mut out = Template::new();
+    let mut next_arg = args.iter();
+    let mut last = 0;
+    for m in FORMAT_SPEC.find_iter(&format.text) {
+        push_slice(&mut out, &format, last..m.start());
+        out.hole(next_arg.next().copied().unwrap_or(call));
+        last = m.end();
+    }
+    push_slice(&mut out, &format, last..format.text.len());
+    out
+}
+
+fn push_slice<'n>(out: &mut Template<'n>, from: &Template<'n>, range: Range<usize>) {
+    if range.is_empty() {
+        return;
+    }
+    match from.source_range(range.clone()) {
+        Some(source) => out.literal(&from.text[range], source.start),
+        None => out.text += &from.text[range],
+    }
+}
+
+fn parts<'n>(text: &str, body: Node<'n>) -> Template<'n> {
+    let mut out = Template::new();
     let mut cursor = body.walk();
     for part in body.named_children(&mut cursor) {
         match part.kind() {
             "string_content" | "escape_sequence" | "nowdoc_string" => {
-                out += &text[part.byte_range()]
+                out.literal(&text[part.byte_range()], part.start_byte())
             }
-            _ => out += HOLE,
+            _ => out.hole(part),
         }
     }
     out

@@ -4,7 +4,7 @@ use std::{cell::OnceCell, sync::LazyLock};
 
 use regex::{Captures, Regex};
 
-use super::{classify_first_param, method_takes_key, FirstParam, Hit};
+use super::{classify_first_param, key_like, method_takes_key, FirstParam, Hit, WRAPPER_DETAIL};
 use crate::rules::{Context, Filter, RuleSet, Scope};
 
 static KEAP_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
@@ -22,6 +22,8 @@ pub fn has_keap_context(text: &str) -> bool {
 }
 
 pub fn detect(text: &str, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>) {
+    let mut call_sites = Vec::new();
+    let mut wrapper = false;
     let keap = OnceCell::new();
     let host = OnceCell::new();
     for pattern in &rules.patterns {
@@ -38,11 +40,26 @@ pub fn detect(text: &str, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>
         }
         let rule = &rules.rules[pattern.rule].id;
         for caps in pattern.regex.captures_iter(text) {
-            if let Some(hit) = hit_from(rule, &caps, pattern.filter) {
-                hits.push(hit);
+            let Some(hit) = hit_from(rule, &caps, pattern.filter) else {
+                continue;
+            };
+            match pattern.filter {
+                Some(Filter::KeyArgument) => call_sites.push(hit),
+                Some(Filter::Wrapper) => {
+                    wrapper = true;
+                    hits.push(hit.detail(WRAPPER_DETAIL));
+                }
+                None => hits.push(hit),
             }
         }
     }
+    // Where a wrapper puts the key first, a call's own first argument is data, unless it
+    // plainly is a key too.
+    hits.extend(
+        call_sites
+            .into_iter()
+            .filter(|h| !wrapper || key_like(&text[h.span.clone()])),
+    );
 }
 
 fn hit_from(rule: &str, caps: &Captures, filter: Option<Filter>) -> Option<Hit> {

@@ -1,0 +1,255 @@
+//! The binary end to end: exit codes, bad input, redaction, output stability; and the same CLI
+//! in-process through `run_with`.
+use std::{fs, os::unix::fs::symlink, path::Path, process::Command};
+
+use keap_migrate::{run_with, Exit, Io};
+
+const SAK: &str = "KeapAK-5475a9ffd8aa5855ee5d02dd27231ac2b81165241ff04ab293";
+const LEGACY: &str = "22f29430c02019c45ee2fc2d43699a07";
+
+fn bin(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+    dir
+}
+
+fn keap_php() -> String {
+    format!("<?php\n$key = '{LEGACY}';\n$c = new xmlrpc_client('https://ab123.infusionsoft.com/api/xmlrpc');\n")
+}
+
+#[test]
+fn exit_codes_say_clean_findings_or_error() {
+    let clean = tree(&[("a.php", b"<?php echo 'hello';\n")]);
+    assert_eq!(bin(&["scan", "."], clean.path()).0, 0);
+
+    let dirty = tree(&[("a.php", keap_php().as_bytes())]);
+    assert_eq!(bin(&["scan", "."], dirty.path()).0, 1);
+    assert_eq!(bin(&["scan", "--fail-on", "never", "."], dirty.path()).0, 0);
+    assert_eq!(bin(&["scan", "--fail-on", "error", "."], dirty.path()).0, 1);
+
+    let (code, _, err) = bin(&["scan", "no-such-dir"], dirty.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-dir"), "{err}");
+    assert_eq!(bin(&["scan", "--format", "yaml", "."], dirty.path()).0, 2);
+}
+
+#[test]
+fn notes_fail_only_at_note_level() {
+    let dir = tree(&[(
+        "a.php",
+        b"<?php\n// was: https://ab123.infusionsoft.com/api/xmlrpc\n",
+    )]);
+    assert_eq!(bin(&["scan", "."], dir.path()).0, 1);
+    assert_eq!(bin(&["scan", "--fail-on", "warning", "."], dir.path()).0, 0);
+}
+
+#[test]
+fn bad_input_is_skipped_and_said_and_the_scan_goes_on() {
+    let mut binary = b"\x89PNG\r\n\x1a\n\0\0\0".to_vec();
+    binary.extend_from_slice(SAK.as_bytes());
+    let big = format!("{}\n{SAK}\n", "x".repeat(2000));
+    let latin1 = [
+        b"<?php // caf\xe9\n$k = '".as_slice(),
+        SAK.as_bytes(),
+        b"';\n",
+    ]
+    .concat();
+    let dir = tree(&[
+        ("logo.png", &binary),
+        ("dump.sql", big.as_bytes()),
+        ("latin1.php", &latin1),
+        ("ok.php", keap_php().as_bytes()),
+    ]);
+    symlink("loop", dir.path().join("loop")).unwrap();
+    let (code, out, _) = bin(&["scan", "--max-file-size", "1K", "."], dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("skipped (binary): ./logo.png"), "{out}");
+    assert!(out.contains("skipped (too large): ./dump.sql"), "{out}");
+    assert!(
+        out.contains("skipped (symlink not followed): ./loop"),
+        "{out}"
+    );
+    assert!(
+        out.contains("not UTF-8, scanned with invalid bytes replaced: ./latin1.php"),
+        "{out}"
+    );
+    assert!(
+        out.contains("./latin1.php\n  2:7  error"),
+        "the non-UTF-8 file is still scanned:\n{out}"
+    );
+    assert!(out.contains("./ok.php"), "{out}");
+
+    // Followed, the self-loop is an error: reported, the rest scanned, exit 2.
+    let (code, out, _) = bin(
+        &["scan", "--follow", "--max-file-size", "1K", "."],
+        dir.path(),
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("error: "), "{out}");
+    assert!(out.contains("./ok.php"), "{out}");
+}
+
+#[test]
+fn dotenv_files_are_scanned_even_when_gitignored() {
+    let env = format!("KEAP_SAK={SAK}\n");
+    let dir = tree(&[
+        (".gitignore", b".env\nbuild/\n"),
+        (".env", env.as_bytes()),
+        ("build/gen.php", keap_php().as_bytes()),
+    ]);
+    let (code, out, _) = bin(&["scan", "."], dir.path());
+    assert_eq!(code, 1);
+    assert!(out.contains("./.env\n"), "{out}");
+    assert!(
+        !out.contains("build/gen.php"),
+        "gitignored directories stay skipped:\n{out}"
+    );
+    let (_, out, _) = bin(&["scan", "--no-ignore", "."], dir.path());
+    assert!(out.contains("build/gen.php"), "{out}");
+    assert_eq!(
+        out.matches("./.env\n").count(),
+        1,
+        "the dotenv file is scanned once:\n{out}"
+    );
+}
+
+#[test]
+fn secrets_are_redacted_unless_asked_for() {
+    let env = format!("KEAP_SAK={SAK}\n");
+    let dir = tree(&[(".env", env.as_bytes()), ("a.php", keap_php().as_bytes())]);
+    for format in ["text", "json"] {
+        let (_, out, err) = bin(&["scan", "--format", format, "."], dir.path());
+        assert!(
+            !out.contains(SAK) && !err.contains(SAK),
+            "{format} leaked the SAK"
+        );
+        assert!(
+            !out.contains(LEGACY) && !err.contains(LEGACY),
+            "{format} leaked the key"
+        );
+        assert!(out.contains("KeapAK-5475…(57 chars)"), "{out}");
+        let (_, out, _) = bin(
+            &["scan", "--format", format, "--show-secrets", "."],
+            dir.path(),
+        );
+        assert!(
+            out.contains(SAK) && out.contains(LEGACY),
+            "{format} --show-secrets"
+        );
+    }
+}
+
+#[test]
+fn json_output_is_the_same_bytes_every_run() {
+    let dir = tree(&[
+        ("b/x.php", keap_php().as_bytes()),
+        ("a/y.php", keap_php().as_bytes()),
+        (
+            "c.py",
+            b"s = ServerProxy('https://zz.infusionsoft.com/api/xmlrpc')\n",
+        ),
+    ]);
+    let first = bin(&["scan", "--format", "json", "."], dir.path()).1;
+    for threads in ["1", "4"] {
+        assert_eq!(
+            first,
+            bin(
+                &["scan", "--format", "json", "-j", threads, "."],
+                dir.path()
+            )
+            .1
+        );
+    }
+    let doc: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    assert_eq!(doc["summary"]["findings"], paths.len());
+}
+
+#[test]
+fn fingerprints_survive_edits_above_the_finding() {
+    let before = tree(&[("a.php", keap_php().as_bytes())]);
+    let edited = format!(
+        "<?php\n// a new comment\nrequire 'x.php';\n{}",
+        &keap_php()[6..]
+    );
+    let after = tree(&[("a.php", edited.as_bytes())]);
+    let prints = |dir: &Path| -> Vec<String> {
+        let doc: serde_json::Value =
+            serde_json::from_str(&bin(&["scan", "--format", "json", "."], dir).1).unwrap();
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (prints(before.path()), prints(after.path()));
+    assert_eq!(a.len(), 2);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn colour_follows_the_flag() {
+    let dir = tree(&[("a.php", keap_php().as_bytes())]);
+    assert!(bin(&["scan", "--color", "always", "."], dir.path())
+        .1
+        .contains("\x1b["));
+    assert!(
+        !bin(&["scan", "."], dir.path()).1.contains("\x1b["),
+        "not a terminal: no colour"
+    );
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let (code, out, _) = bin(&["rules"], Path::new("."));
+    assert_eq!(code, 0);
+    for id in keap_migrate::rules::BUILTIN_IDS {
+        assert!(out.contains(id), "{id} missing from:\n{out}");
+    }
+}
+
+#[test]
+fn the_cli_runs_in_process() {
+    let dir = tree(&[("a.php", keap_php().as_bytes())]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut io = Io {
+        out: &mut out,
+        err: &mut err,
+        is_terminal: true,
+    };
+    let path = dir.path().to_str().unwrap();
+    assert_eq!(
+        run_with(["keap-migrate", "scan", "--color", "never", path], &mut io),
+        Exit::Findings
+    );
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("legacy-endpoint"), "{text}");
+    assert!(text.contains("2 findings in 1 file"), "{text}");
+}
