@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::{
     error::{Error, Result},
     finding::Severity,
+    fix::{Auth, FixOptions, DEFAULT_ENDPOINT, DEFAULT_KEY_ENV},
     report::Format,
     rules::RuleSet,
     scan::Scanner,
@@ -30,6 +31,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the rules with their id, severity and description.
     Rules(RulesArgs),
+    /// Print the migration as a unified diff (`git apply` / `patch -p1`); exit 3 when it has changes.
+    Diff(DiffArgs),
+    /// Make the migration in place, or apply a patch written by `diff -o`.
+    Apply(ApplyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +82,45 @@ pub struct OutputArgs {
     pub show_secrets: bool,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// How the key travels: `header` (X-Keap-API-Key) or `bearer` (Authorization: Bearer).
+    #[arg(long, value_enum)]
+    pub auth: Option<Auth>,
+    /// The XML-RPC endpoint to migrate to.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The environment variable that replaces hardcoded keys.
+    #[arg(long, value_name = "NAME")]
+    pub key_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub migrate: MigrateArgs,
+    /// Write the full, applicable patch to FILE (mode 0600) instead of a redacted preview.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in the patch on standard output (it is then applicable).
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub migrate: MigrateArgs,
+    /// Apply this patch (from `diff -o`) relative to the first PATH, refusing any file that no
+    /// longer matches it.
+    #[arg(long, value_name = "FILE")]
+    pub patch: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +218,39 @@ impl WalkArgs {
         Ok(Scanner {
             rules: self.rules()?,
             max_file_size: self.max_file_size,
+        })
+    }
+}
+
+impl MigrateArgs {
+    /// Flags win over the config file's `[migrate]` values, which win over the defaults.
+    pub fn options(&self) -> Result<FixOptions> {
+        let endpoint = self
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        if !endpoint.starts_with("https://") {
+            return Err(Error::Usage(format!(
+                "--endpoint `{endpoint}` must be an https:// URL"
+            )));
+        }
+        let key_env = self
+            .key_env
+            .clone()
+            .unwrap_or_else(|| DEFAULT_KEY_ENV.to_string());
+        if key_env.is_empty()
+            || !key_env
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(Error::Usage(format!(
+                "--key-env `{key_env}` is not a variable name"
+            )));
+        }
+        Ok(FixOptions {
+            auth: self.auth.unwrap_or_default(),
+            endpoint,
+            key_env,
         })
     }
 }

@@ -11,12 +11,13 @@ pub mod cli;
 pub mod detect;
 pub mod error;
 pub mod finding;
+pub mod fix;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod walk;
 
-use cli::{Command, RulesArgs, ScanArgs};
+use cli::{ApplyArgs, Command, DiffArgs, RulesArgs, ScanArgs};
 use report::Report;
 
 /// The exit codes CI gates on (documented in the README).
@@ -73,6 +74,8 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
     let result = match cli.command {
         Command::Scan(args) => scan(&args, io),
         Command::Rules(args) => rules(&args, io),
+        Command::Diff(args) => diff(&args, io),
+        Command::Apply(args) => apply(&args, io),
     };
     result.unwrap_or_else(|e| {
         let _ = writeln!(io.err, "keap-migrate: {e:#}");
@@ -103,6 +106,114 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
     } else {
         Exit::Clean
     })
+}
+
+/// Scans for the findings a migration works from; unreadable files are said on stderr.
+fn scan_for_fix(walk: &cli::WalkArgs, io: &mut Io) -> anyhow::Result<(scan::Scanner, scan::Scan)> {
+    let scanner = walk.scanner()?;
+    let scan = scanner.scan(&walk.walker(Vec::new())?)?;
+    for e in &scan.summary.errors {
+        writeln!(io.err, "error: {e}")?;
+    }
+    Ok((scanner, scan))
+}
+
+fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
+    let options = args.migrate.options()?;
+    let (scanner, scan) = scan_for_fix(&args.walk, io)?;
+    let plan = fix::plan(&scan.findings, &scanner, &options);
+    match &args.output {
+        Some(path) => {
+            fix::apply::write_private(path, plan.patch(false).as_bytes())?;
+            if plan.has_secrets() {
+                writeln!(
+                    io.err,
+                    "wrote {} (mode 0600): its - lines hold the keys it removes; delete it once applied",
+                    path.display()
+                )?;
+            }
+        }
+        None => {
+            let redact = !args.show_secrets;
+            io.out.write_all(plan.patch(redact).as_bytes())?;
+            if redact && plan.has_secrets() {
+                writeln!(
+                    io.err,
+                    "secrets redacted: this patch is a preview; write it with -o FILE (or pass --show-secrets) to apply it"
+                )?;
+            }
+        }
+    }
+    plan.write_summary(io.err, false)?;
+    Ok(if !scan.summary.errors.is_empty() {
+        Exit::Error
+    } else if plan.changes.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Pending
+    })
+}
+
+fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
+    if let Some(patch) = &args.patch {
+        return apply_patch(patch, &args.walk.paths[0], io);
+    }
+    let options = args.migrate.options()?;
+    let (scanner, scan) = scan_for_fix(&args.walk, io)?;
+    let plan = fix::plan(&scan.findings, &scanner, &options);
+    let writes: Vec<fix::apply::FileWrite> = plan
+        .changes
+        .iter()
+        .map(|c| fix::apply::FileWrite {
+            path: c.path.clone(),
+            expected: c.before.clone(),
+            contents: c.after.clone().into_bytes(),
+        })
+        .collect();
+    fix::apply::write_all(&writes)?;
+    for c in &plan.changes {
+        writeln!(io.out, "migrated {}", c.path.display())?;
+    }
+    plan.write_summary(io.err, true)?;
+    Ok(if scan.summary.errors.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Error
+    })
+}
+
+fn apply_patch(
+    patch: &std::path::Path,
+    root: &std::path::Path,
+    io: &mut Io,
+) -> anyhow::Result<Exit> {
+    let text = std::fs::read_to_string(patch).map_err(|e| error::Error::io(patch, e))?;
+    if text.contains("…(") && text.contains(" chars)") {
+        anyhow::bail!(
+            "{} is a redacted preview, not an applicable patch: write one with `diff -o`",
+            patch.display()
+        );
+    }
+    let mut writes = Vec::new();
+    for file in fix::apply::parse_patch(&text)? {
+        let path = root.join(&file.rel);
+        let before = std::fs::read(&path).map_err(|e| error::Error::io(&path, e))?;
+        let old = String::from_utf8(before.clone())
+            .map_err(|_| anyhow::anyhow!("{}: not UTF-8", path.display()))?;
+        let new = file
+            .apply_to(&old)
+            .map_err(|why| anyhow::anyhow!("{}: {why}; nothing written", path.display()))?;
+        writes.push(fix::apply::FileWrite {
+            path,
+            expected: before,
+            contents: new.into_bytes(),
+        });
+    }
+    fix::apply::write_all(&writes)?;
+    for w in &writes {
+        writeln!(io.out, "patched {}", w.path.display())?;
+    }
+    Ok(Exit::Clean)
 }
 
 fn rules(args: &RulesArgs, io: &mut Io) -> anyhow::Result<Exit> {

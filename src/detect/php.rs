@@ -227,13 +227,13 @@ impl<'t> Detector<'t, '_> {
         match callee.as_str() {
             "array_unshift" => {
                 if let Some(&key) = args.get(1) {
-                    self.wrapper(key);
+                    self.wrapper(key, true);
                 }
             }
             "array_merge" => {
                 if let Some(first) = args.first().filter(|a| is_array(**a)) {
                     for element in array_values(*first).into_iter().take(2) {
-                        self.wrapper(element);
+                        self.wrapper(element, false);
                     }
                 }
             }
@@ -260,8 +260,8 @@ impl<'t> Detector<'t, '_> {
             .as_deref()
             .is_some_and(|h| h.to_ascii_lowercase().contains("mortgageprocrm"));
         let mut last = path.max(host);
-        if last == host && args.get(host + 1).is_some_and(|p| p.kind() == "integer") {
-            last = host + 1;
+        if args.get(last + 1).is_some_and(|p| p.kind() == "integer") {
+            last += 1;
         }
         let span = args[path.min(host)].start_byte()..args[last].end_byte();
         if mortgage {
@@ -367,10 +367,17 @@ impl<'t> Detector<'t, '_> {
     }
 
     /// `array_unshift($call->params, $this->key)`, `array_merge(array($this->key), $args)`.
-    fn wrapper(&mut self, element: Node) {
+    fn wrapper(&mut self, element: Node, unshift: bool) {
         let element = unwrap_value(self.text, element);
-        let literal = literal_content(element).is_some_and(|c| is_secret_literal(&self.text[c]));
+        let content = literal_content(element);
+        let literal = content
+            .clone()
+            .is_some_and(|c| is_secret_literal(&self.text[c]));
         let xmlrpc = self.strong_context || self.text.to_ascii_lowercase().contains("xmlrpc");
+        // A migrated wrapper prepends a placeholder: it still fills the first position.
+        if unshift && content.is_some() && !literal && xmlrpc {
+            self.wrapper = true;
+        }
         if (key_like(self.src(element)) || literal) && xmlrpc {
             self.strong_context = true;
             self.wrapper = true;
@@ -397,14 +404,14 @@ impl<'t> Detector<'t, '_> {
     }
 }
 
-fn is_concat(node: Node) -> bool {
+pub fn is_concat(node: Node) -> bool {
     node.kind() == "binary_expression"
         && node
             .child_by_field_name("operator")
             .is_some_and(|op| op.kind() == ".")
 }
 
-fn is_array(node: Node) -> bool {
+pub fn is_array(node: Node) -> bool {
     node.kind() == "array_creation_expression"
 }
 

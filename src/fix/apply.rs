@@ -1,0 +1,250 @@
+//! Writing changes safely: every file is checked against the bytes the change was made from
+//! before anything is written, then written through a temporary file and a rename with its
+//! permissions kept. Patches written earlier are applied strictly (no fuzz).
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use crate::error::{Error, Result};
+
+/// New contents for a file, valid only while the file still holds `expected`.
+pub struct FileWrite {
+    pub path: PathBuf,
+    pub expected: Vec<u8>,
+    pub contents: Vec<u8>,
+}
+
+/// Writes all or nothing: a file that changed since it was read stops the run before any write.
+pub fn write_all(writes: &[FileWrite]) -> Result<()> {
+    for w in writes {
+        check_unchanged(w)?;
+    }
+    for w in writes {
+        check_unchanged(w)?;
+        write_atomic(&w.path, &w.contents)?;
+    }
+    Ok(())
+}
+
+fn check_unchanged(w: &FileWrite) -> Result<()> {
+    let now = fs::read(&w.path).map_err(|e| Error::io(&w.path, e))?;
+    if now != w.expected {
+        return Err(Error::Apply {
+            path: w.path.clone(),
+            message: "changed since it was read: nothing written".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A reader never sees a half-written file: the new bytes go to a sibling temporary file that
+/// replaces the original in one rename.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let perms = fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .permissions();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.keap-migrate-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        fs::set_permissions(&tmp, perms)?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}
+
+/// Writes a file only its owner can read: patches hold the keys they remove.
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    // An existing file keeps its mode on open: tighten it too.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|e| Error::io(path, e))?;
+    f.write_all(contents).map_err(|e| Error::io(path, e))
+}
+
+/// One file's part of a unified diff.
+#[derive(Debug)]
+pub struct FilePatch {
+    pub rel: String,
+    hunks: Vec<Hunk>,
+}
+
+#[derive(Debug)]
+struct Hunk {
+    /// 0-based index of the first old line the hunk covers.
+    old_start: usize,
+    /// (' ', '-' or '+', the line with its ending)
+    lines: Vec<(u8, String)>,
+}
+
+/// Reads a patch in the form `diff` writes (and `git diff` too, for text files).
+pub fn parse_patch(text: &str) -> Result<Vec<FilePatch>> {
+    let bad = |line: usize, what: &str| Error::Usage(format!("patch line {line}: {what}"));
+    let mut files: Vec<FilePatch> = Vec::new();
+    let mut lines = text.split_inclusive('\n').enumerate().peekable();
+    while let Some((n, line)) = lines.next() {
+        if let Some(old) = line.strip_prefix("--- ") {
+            let (_, new) = lines
+                .next()
+                .ok_or_else(|| bad(n + 1, "`---` without `+++`"))?;
+            let new = new
+                .strip_prefix("+++ ")
+                .ok_or_else(|| bad(n + 2, "expected `+++`"))?;
+            let rel = new
+                .trim_end()
+                .strip_prefix("b/")
+                .ok_or_else(|| bad(n + 2, "paths must start with b/"))?;
+            if old.trim_end() != format!("a/{rel}") {
+                return Err(bad(n + 1, "renames are not supported"));
+            }
+            files.push(FilePatch {
+                rel: rel.to_string(),
+                hunks: Vec::new(),
+            });
+        } else if let Some(header) = line.strip_prefix("@@ -") {
+            let file = files
+                .last_mut()
+                .ok_or_else(|| bad(n + 1, "hunk before a file header"))?;
+            let old = header.split(' ').next().unwrap_or("");
+            let (start, count) = old.split_once(',').unwrap_or((old, "1"));
+            let (Ok(start), Ok(count)) = (start.parse::<usize>(), count.parse::<usize>()) else {
+                return Err(bad(n + 1, "bad hunk header"));
+            };
+            // `-3,0` inserts after line 3; otherwise the hunk starts at that line.
+            let old_start = if count == 0 {
+                start
+            } else {
+                start.saturating_sub(1)
+            };
+            file.hunks.push(Hunk {
+                old_start,
+                lines: Vec::new(),
+            });
+        } else if line.starts_with("\\ No newline at end of file") {
+            let hunk = files
+                .last_mut()
+                .and_then(|f| f.hunks.last_mut())
+                .ok_or_else(|| bad(n + 1, "stray marker"))?;
+            let last = hunk
+                .lines
+                .last_mut()
+                .ok_or_else(|| bad(n + 1, "stray marker"))?;
+            if last.1.ends_with('\n') {
+                last.1.pop();
+            }
+        } else if let (Some(&tag), Some(hunk)) = (
+            line.as_bytes().first(),
+            files.last_mut().and_then(|f| f.hunks.last_mut()),
+        ) {
+            if matches!(tag, b' ' | b'-' | b'+') {
+                hunk.lines.push((tag, line[1..].to_string()));
+            }
+        }
+    }
+    Ok(files)
+}
+
+impl FilePatch {
+    /// The patched text, or an error when `old` is not what the patch was made from.
+    pub fn apply_to(&self, old: &str) -> Result<String, String> {
+        let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+        let mut out = String::with_capacity(old.len() + 256);
+        let mut at = 0;
+        for hunk in &self.hunks {
+            let start = hunk.old_start;
+            if start < at || start > old_lines.len() {
+                return Err(format!("hunk at line {} is out of place", start + 1));
+            }
+            out.extend(old_lines[at..start].iter().copied());
+            at = start;
+            for (tag, line) in &hunk.lines {
+                match tag {
+                    b' ' | b'-' => {
+                        if old_lines.get(at) != Some(&line.as_str()) {
+                            return Err(format!("line {} no longer matches the patch", at + 1));
+                        }
+                        if *tag == b' ' {
+                            out.push_str(line);
+                        }
+                        at += 1;
+                    }
+                    _ => out.push_str(line),
+                }
+            }
+        }
+        out.extend(old_lines[at..].iter().copied());
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::diff::unified;
+
+    #[test]
+    fn a_patch_round_trips_and_refuses_changed_text() {
+        let old = "<?php\r\n$a = 1;\r\n$b = 2;\r\n$c = 3;\r\n$d = 4;\r\n$e = 5;\r\n$f = 6;\r\n$g = 7;\r\n$h = 8;";
+        let new = old
+            .replace("$b = 2", "$b = 20")
+            .replace("$h = 8", "$h = 80");
+        let patch = parse_patch(&unified("x.php", old, &new)).unwrap();
+        assert_eq!(patch.len(), 1);
+        assert_eq!(patch[0].rel, "x.php");
+        assert_eq!(patch[0].apply_to(old).unwrap(), new);
+        assert!(patch[0].apply_to(&old.replace("$c = 3", "$c = 9")).is_err());
+    }
+
+    #[test]
+    fn writes_keep_permissions_and_refuse_changed_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.php");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        let w = FileWrite {
+            path: path.clone(),
+            expected: b"old".to_vec(),
+            contents: b"new".to_vec(),
+        };
+        write_all(&[w]).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        let stale = FileWrite {
+            path: path.clone(),
+            expected: b"old".to_vec(),
+            contents: b"newer".to_vec(),
+        };
+        assert!(write_all(&[stale]).is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file is left"
+        );
+    }
+}

@@ -1,0 +1,252 @@
+//! Migration: findings → per-language recipes → minimal edits → checked new text → unified diff
+//! or an in-place write.
+use std::{
+    collections::{BTreeMap, HashMap},
+    fs,
+    io::{self, Write},
+    path::PathBuf,
+};
+
+use serde::Deserialize;
+
+use crate::{
+    detect::{self, Lang},
+    finding::{Finding, Secret},
+    scan::Scanner,
+};
+
+pub mod apply;
+pub mod diff;
+pub mod edit;
+pub mod php;
+
+/// What a migrated call sends as its first parameter: Keap ignores it once the key travels in a
+/// header, but the API is positional and an empty string is not known to work.
+pub const PLACEHOLDER: &str = "placeholder";
+pub const DEFAULT_ENDPOINT: &str = "https://api.infusionsoft.com/crm/xmlrpc";
+pub const DEFAULT_KEY_ENV: &str = "KEAP_API_KEY";
+pub const RATE_LIMIT_NOTE: &str = "Keap limits a Service Account Key or PAT to 10 calls/s, 240/min and 30,000/day (legacy keys had no quota): a busy integration may now get HTTP 429.";
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Auth {
+    /// `X-Keap-API-Key: <key>`
+    #[default]
+    Header,
+    /// `Authorization: Bearer <key>`, for a Service Account Key or PAT.
+    Bearer,
+}
+
+#[derive(Clone, Debug)]
+pub struct FixOptions {
+    pub auth: Auth,
+    pub endpoint: String,
+    pub key_env: String,
+}
+
+/// A rewrite of one file, made from exactly the bytes in `before`.
+pub struct FileChange {
+    pub path: PathBuf,
+    pub rel: String,
+    pub before: Vec<u8>,
+    pub after: String,
+    /// Secrets in the file, to redact from previews.
+    pub secrets: Vec<Secret>,
+}
+
+pub struct Manual {
+    pub finding: Finding,
+    pub hint: String,
+}
+
+/// An environment variable the migrated code reads, and the key it stands for.
+pub struct EnvVar {
+    pub name: String,
+    pub secret: Secret,
+    pub files: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct Plan {
+    pub changes: Vec<FileChange>,
+    pub manual: Vec<Manual>,
+    pub env: Vec<EnvVar>,
+}
+
+/// Plans the migration of every file with findings. Each file is read again and rescanned, so
+/// the edits apply to exactly the bytes that `apply` will check before it writes.
+pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan {
+    let mut by_file: BTreeMap<&PathBuf, (&str, Vec<&Finding>)> = BTreeMap::new();
+    for f in findings {
+        by_file
+            .entry(&f.path)
+            .or_insert((&f.rel, Vec::new()))
+            .1
+            .push(f);
+    }
+    let mut plan = Plan::default();
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for (path, (rel, walked)) in by_file {
+        let manual_all = |plan: &mut Plan, hint: &str| {
+            plan.manual.extend(walked.iter().map(|f| Manual {
+                finding: (*f).clone(),
+                hint: hint.to_string(),
+            }))
+        };
+        if Lang::of(path) != Lang::Php {
+            manual_all(
+                &mut plan,
+                "no automatic rewrite for this file type: move the key out and rotate it",
+            );
+            continue;
+        }
+        let Ok(before) = fs::read(path) else {
+            manual_all(&mut plan, "could not be read again for the rewrite");
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(&before) else {
+            manual_all(&mut plan, "not UTF-8: no automatic rewrite");
+            continue;
+        };
+        let found = scanner.scan_text(path, rel, text);
+        let mut env_for = |secret: &Secret| {
+            let n = names.len();
+            let idx = *names.entry(secret.expose().to_string()).or_insert(n);
+            let name = match idx {
+                0 => opts.key_env.clone(),
+                i => format!("{}_{}", opts.key_env, i + 1),
+            };
+            match plan.env.iter_mut().find(|e| e.name == name) {
+                Some(e) if !e.files.iter().any(|f| f == rel) => e.files.push(rel.to_string()),
+                Some(_) => {}
+                None => plan.env.push(EnvVar {
+                    name: name.clone(),
+                    secret: secret.clone(),
+                    files: vec![rel.to_string()],
+                }),
+            }
+            name
+        };
+        let outcome = php::fix(text, &found, opts, &mut env_for);
+        let mut manual: Vec<(usize, String)> = outcome.manual;
+        let after = match edit::apply(text, outcome.edits) {
+            Ok(after) => after,
+            Err(overlap) => {
+                let hint = format!(
+                    "two fixes overlap (for the findings at {} and {}): nothing written to this file",
+                    found[overlap.first.finding].location(),
+                    found[overlap.second.finding].location()
+                );
+                manual = (0..found.len()).map(|i| (i, hint.clone())).collect();
+                text.to_string()
+            }
+        };
+        let after = if after != text && !parses_as_well(text, &after) {
+            manual = (0..found.len())
+                .map(|i| {
+                    (
+                        i,
+                        "the rewrite would not parse: nothing written to this file".to_string(),
+                    )
+                })
+                .collect();
+            text.to_string()
+        } else {
+            after
+        };
+        manual.sort();
+        manual.dedup_by_key(|m| m.0);
+        plan.manual
+            .extend(manual.into_iter().map(|(i, hint)| Manual {
+                finding: found[i].clone(),
+                hint,
+            }));
+        if after != text {
+            plan.changes.push(FileChange {
+                path: path.clone(),
+                rel: rel.to_string(),
+                secrets: found.iter().filter_map(|f| f.secret.clone()).collect(),
+                before: before.clone(),
+                after,
+            });
+        }
+    }
+    plan
+}
+
+/// A rewrite must not add syntax errors (tree-sitter recovers, so count the error nodes).
+fn parses_as_well(before: &str, after: &str) -> bool {
+    let errors = |text: &str| {
+        detect::php::parse(text).map_or(usize::MAX, |tree| {
+            let mut count = 0;
+            let mut cursor = tree.walk();
+            let mut stack = vec![tree.root_node()];
+            while let Some(n) = stack.pop() {
+                if n.is_error() || n.is_missing() {
+                    count += 1;
+                }
+                stack.extend(n.children(&mut cursor));
+            }
+            count
+        })
+    };
+    errors(after) <= errors(before)
+}
+
+impl Plan {
+    /// The whole patch; `redact` replaces each secret by its redacted form (a preview).
+    pub fn patch(&self, redact: bool) -> String {
+        let mut out = String::new();
+        for c in &self.changes {
+            let before = String::from_utf8_lossy(&c.before);
+            let mut d = diff::unified(&c.rel, &before, &c.after);
+            if redact {
+                for s in &c.secrets {
+                    d = d.replace(s.expose(), &s.redacted());
+                }
+            }
+            out.push_str(&d);
+        }
+        out
+    }
+
+    pub fn has_secrets(&self) -> bool {
+        self.changes.iter().any(|c| !c.secrets.is_empty())
+    }
+
+    /// What the user must do next: manual changes, variables to set, the rate limit.
+    pub fn write_summary(&self, out: &mut dyn Write, applied: bool) -> io::Result<()> {
+        let verb = if applied { "changed" } else { "to change" };
+        writeln!(
+            out,
+            "{} file{} {verb}",
+            self.changes.len(),
+            if self.changes.len() == 1 { "" } else { "s" }
+        )?;
+        if !self.manual.is_empty() {
+            writeln!(out, "needs a manual change:")?;
+            for m in &self.manual {
+                writeln!(
+                    out,
+                    "  {}  {}: {}",
+                    m.finding.location(),
+                    m.finding.rule,
+                    m.hint
+                )?;
+            }
+        }
+        for e in &self.env {
+            writeln!(
+                out,
+                "set {} for {}: it replaces the hardcoded key {}; better, a new Service Account Key, then revoke the old key",
+                e.name,
+                e.files.join(", "),
+                e.secret.redacted(),
+            )?;
+        }
+        if !self.changes.is_empty() {
+            writeln!(out, "{RATE_LIMIT_NOTE}")?;
+        }
+        Ok(())
+    }
+}

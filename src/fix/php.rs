@@ -1,0 +1,937 @@
+//! The PHP recipe: per call site, move the key from the body into a header that the client
+//! library really sends, point the client at the new endpoint, and read hardcoded keys from the
+//! environment. Every change is a minimal byte range over the original text.
+use std::{collections::HashSet, ops::Range};
+
+use tree_sitter::Node;
+
+use super::{edit::Edit, Auth, FixOptions, PLACEHOLDER};
+use crate::{
+    detect::php::{
+        arguments, array_values, callee, is_array, is_concat, literal_content, parse,
+        plain_literal, template, unwrap_value,
+    },
+    finding::{Finding, Secret, Severity},
+    rules::{
+        HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, TOKEN_IN_URL,
+        VENDOR_LOGIN,
+    },
+};
+
+/// What the recipe made of one file's findings.
+#[derive(Default)]
+pub struct Outcome {
+    pub edits: Vec<Edit>,
+    /// Findings left for a person, by index, with a one-line hint.
+    pub manual: Vec<(usize, String)>,
+}
+
+/// Chooses the environment variable that replaces a hardcoded secret.
+pub type EnvNamer<'a> = dyn FnMut(&Secret) -> String + 'a;
+
+pub fn fix(text: &str, findings: &[Finding], opts: &FixOptions, env_for: &mut EnvNamer) -> Outcome {
+    let Some(tree) = parse(text) else {
+        return Outcome {
+            edits: Vec::new(),
+            manual: (0..findings.len())
+                .map(|i| (i, "the file could not be parsed".to_string()))
+                .collect(),
+        };
+    };
+    let mut r = Recipe {
+        text,
+        root: tree.root_node(),
+        opts,
+        findings,
+        env_for,
+        index: Index::build(text, tree.root_node()),
+        out: Outcome::default(),
+        consumed: Vec::new(),
+        body_edits: Vec::new(),
+        keys: Vec::new(),
+        headers_added: 0,
+        clients_done: HashSet::new(),
+    };
+    r.run();
+    r.out
+}
+
+/// Where the key for a header comes from.
+#[derive(Clone)]
+struct KeySource<'t> {
+    /// PHP expression that evaluates to the key where the key site is.
+    code: String,
+    /// The node it was read from, for scope checks; `None` for an environment lookup.
+    site: Option<Node<'t>>,
+    /// The environment variable to read instead when `code` is out of scope at the client.
+    env: Option<String>,
+}
+
+/// Everything the recipe looks up more than once, gathered in one pass over the tree.
+struct Index<'t> {
+    /// (left-hand side text, right-hand side, statement)
+    assignments: Vec<(String, Node<'t>, Node<'t>)>,
+    calls: Vec<Node<'t>>,
+}
+
+impl<'t> Index<'t> {
+    fn build(text: &str, root: Node<'t>) -> Self {
+        let mut index = Index {
+            assignments: Vec::new(),
+            calls: Vec::new(),
+        };
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "assignment_expression" => {
+                    if let (Some(l), Some(r)) = (
+                        node.child_by_field_name("left"),
+                        node.child_by_field_name("right"),
+                    ) {
+                        index.assignments.push((
+                            text[l.byte_range()].to_string(),
+                            r,
+                            statement(node),
+                        ));
+                    }
+                }
+                "function_call_expression"
+                | "object_creation_expression"
+                | "member_call_expression" => {
+                    if callee(text, node) == "define" {
+                        let args = arguments(node);
+                        if let (Some(name), Some(value)) = (
+                            args.first().and_then(|a| plain_literal(text, *a)),
+                            args.get(1),
+                        ) {
+                            index
+                                .assignments
+                                .push((name.to_string(), *value, statement(node)));
+                        }
+                    }
+                    index.calls.push(node);
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        index.calls.sort_by_key(|n| n.start_byte());
+        index.assignments.sort_by_key(|a| a.1.start_byte());
+        index
+    }
+
+    fn value_of(&self, name: &str) -> Option<Node<'t>> {
+        self.assignments.iter().find(|a| a.0 == name).map(|a| a.1)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Client {
+    PhpXmlRpc,
+    Zend1,
+    Laminas,
+    WpHttpIxr,
+    /// WordPress' `IXR_Client` speaks plain HTTP over a socket: it becomes `WP_HTTP_IXR_Client`.
+    Ixr,
+    Curl,
+    Stream,
+}
+
+struct Consumer<'t> {
+    client: Client,
+    call: Node<'t>,
+    /// The variable or property that holds the client (or the curl handle, the stream context).
+    target: String,
+}
+
+struct Recipe<'a, 't> {
+    text: &'t str,
+    root: Node<'t>,
+    opts: &'a FixOptions,
+    findings: &'a [Finding],
+    env_for: &'a mut EnvNamer<'a>,
+    index: Index<'t>,
+    out: Outcome,
+    /// Secret ranges already taken care of by a key-site edit.
+    consumed: Vec<Range<usize>>,
+    /// Body edits wait until a header is added in this file: without one they would break calls.
+    body_edits: Vec<Edit>,
+    keys: Vec<(usize, KeySource<'t>)>,
+    headers_added: usize,
+    clients_done: HashSet<usize>,
+}
+
+impl<'a, 't> Recipe<'a, 't> {
+    fn src(&self, node: Node) -> &'t str {
+        &self.text[node.byte_range()]
+    }
+
+    fn node_at(&self, span: &Range<usize>) -> Option<Node<'t>> {
+        self.root.descendant_for_byte_range(span.start, span.end)
+    }
+
+    fn manual(&mut self, finding: usize, hint: impl Into<String>) {
+        self.out.manual.push((finding, hint.into()));
+    }
+
+    fn run(&mut self) {
+        let mut endpoints = Vec::new();
+        let mut tokens = Vec::new();
+        let mut secrets = Vec::new();
+        for (i, f) in self.findings.iter().enumerate() {
+            match f.rule.as_str() {
+                LEGACY_ENDPOINT if f.severity == Severity::Note => {
+                    self.manual(i, "commented-out legacy code: update or delete it")
+                }
+                LEGACY_ENDPOINT => endpoints.push(i),
+                KEY_IN_BODY => self.key_site(i),
+                HARDCODED_KEY => secrets.push(i),
+                TOKEN_IN_URL => tokens.push(i),
+                VENDOR_LOGIN => self.manual(i, "replace the vendor-key login (getTemporaryKey) with OAuth or a Service Account Key"),
+                MORTGAGEPRO_ENDPOINT => self.manual(i, "Mortgage Pro is a separate service: never rewritten to an infusionsoft.com host"),
+                _ => self.manual(i, "no automatic rewrite for this rule"),
+            }
+        }
+        let key = self.key_for_headers();
+        for i in endpoints {
+            self.endpoint(i, key.as_ref());
+        }
+        for i in tokens {
+            self.token(i);
+        }
+        if self.headers_added > 0 {
+            let body = std::mem::take(&mut self.body_edits);
+            self.out.edits.extend(body);
+        } else {
+            for (i, _) in std::mem::take(&mut self.keys) {
+                self.manual(i, "no XML-RPC client is created in this file: add the key header where it is, then put a placeholder in the first parameter");
+            }
+            self.consumed.clear();
+        }
+        for i in secrets {
+            self.secret(i);
+        }
+    }
+
+    /// The first parameter becomes the placeholder; the key is remembered for the header.
+    fn key_site(&mut self, i: usize) {
+        let span = self.findings[i].span.clone();
+        // A literal key written inside a hand-written XML body.
+        if let Some(inside) = self
+            .string_around(&span)
+            .filter(|s| s.start_byte() < span.start)
+        {
+            if literal_content(inside).is_some()
+                || self.text[span.clone()]
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit())
+            {
+                self.body_edits
+                    .push(Edit::new(span.clone(), PLACEHOLDER, i));
+                self.consumed.push(span.clone());
+                let env = self.env_of(&span);
+                self.keys.push((
+                    i,
+                    KeySource {
+                        code: getenv(&env),
+                        site: None,
+                        env: Some(env),
+                    },
+                ));
+                return;
+            }
+        }
+        let Some(node) = self.node_at(&span) else {
+            return self.manual(i, "could not locate the key expression");
+        };
+        let in_string = node
+            .parent()
+            .is_some_and(|p| matches!(p.kind(), "encapsed_string" | "heredoc_body" | "heredoc"));
+        let edit = if in_string {
+            let (s, e) = (span.start, span.end);
+            let braced = self.text[..s].ends_with('{') && self.text[e..].starts_with('}');
+            let range = if braced { s - 1..e + 1 } else { span.clone() };
+            Edit::new(range, PLACEHOLDER, i)
+        } else if let Some(edit) = self.merge_into_neighbours(node, i) {
+            edit
+        } else {
+            Edit::new(span.clone(), self.placeholder_for(node), i)
+        };
+        self.body_edits.push(edit);
+        let source = self.key_source(node);
+        if let Some(content) = literal_content(node) {
+            self.consumed.push(content);
+        }
+        self.keys.push((i, source));
+    }
+
+    /// `'<string>' . $key . '</string>'` becomes `'<string>placeholder</string>'`.
+    fn merge_into_neighbours(&self, node: Node<'t>, i: usize) -> Option<Edit> {
+        let mut top = node.parent().filter(|p| is_concat(*p))?;
+        while let Some(p) = top.parent().filter(|p| is_concat(*p)) {
+            top = p;
+        }
+        let operands = concat_operands(top);
+        let at = operands.iter().position(|o| o.id() == node.id())?;
+        let (left, right) = (*operands.get(at.checked_sub(1)?)?, *operands.get(at + 1)?);
+        let quote = |n: Node| {
+            (n.kind() == "string" && literal_content(n).is_some())
+                .then(|| self.text.as_bytes()[n.start_byte()])
+        };
+        let (lq, rq) = (quote(left)?, quote(right)?);
+        (lq == rq && self.text.as_bytes()[left.end_byte() - 1] == lq)
+            .then(|| Edit::new(left.end_byte() - 1..right.start_byte() + 1, PLACEHOLDER, i))
+    }
+
+    /// `'placeholder'`, or `php_xmlrpc_encode('placeholder')` where the key expression holds an
+    /// encoded value (the iSDK's `$this->encKey`).
+    fn placeholder_for(&self, node: Node<'t>) -> String {
+        let quoted = format!("'{PLACEHOLDER}'");
+        let Some(value) = self.index.value_of(self.src(node)) else {
+            return quoted;
+        };
+        let inner = unwrap_value(self.text, value);
+        if inner.id() == value.id() {
+            return quoted;
+        }
+        let rhs = self.src(value);
+        let (s, e) = (
+            inner.start_byte() - value.start_byte(),
+            inner.end_byte() - value.start_byte(),
+        );
+        format!("{}{quoted}{}", &rhs[..s], &rhs[e..])
+    }
+
+    /// The expression that yields the raw key (through `$this->encKey = php_xmlrpc_encode($this->key)`).
+    fn key_source(&mut self, node: Node<'t>) -> KeySource<'t> {
+        let mut node = node;
+        for _ in 0..4 {
+            if let Some(content) = literal_content(node) {
+                let env = self.env_of(&content);
+                return KeySource {
+                    code: getenv(&env),
+                    site: None,
+                    env: Some(env),
+                };
+            }
+            match self.index.value_of(self.src(node)) {
+                Some(value) if unwrap_value(self.text, value).id() != value.id() => {
+                    node = unwrap_value(self.text, value)
+                }
+                _ => break,
+            }
+        }
+        let env = self
+            .index
+            .value_of(self.src(node))
+            .and_then(literal_content)
+            .filter(|c| self.is_secret_span(c))
+            .map(|c| self.env_of(&c));
+        KeySource {
+            code: self.src(node).to_string(),
+            site: Some(node),
+            env,
+        }
+    }
+
+    fn is_secret_span(&self, range: &Range<usize>) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.rule == HARDCODED_KEY && f.span == *range)
+    }
+
+    fn env_of(&mut self, range: &Range<usize>) -> String {
+        let secret = Secret::new(&self.text[range.clone()]);
+        (self.env_for)(&secret)
+    }
+
+    /// One key for every header in the file; several different keys need a person.
+    fn key_for_headers(&mut self) -> Option<KeySource<'t>> {
+        let mut distinct: Vec<&KeySource> = Vec::new();
+        for (_, k) in &self.keys {
+            if !distinct.iter().any(|d| d.code == k.code) {
+                distinct.push(k);
+            }
+        }
+        match distinct.as_slice() {
+            [one] => Some((*one).clone()),
+            [] => None,
+            _ => {
+                let sites: Vec<usize> = self.keys.iter().map(|(i, _)| *i).collect();
+                for i in sites {
+                    self.manual(
+                        i,
+                        "this file sends several different keys: choose the one for the header",
+                    );
+                }
+                self.keys.clear();
+                None
+            }
+        }
+    }
+
+    fn endpoint(&mut self, i: usize, key: Option<&KeySource<'t>>) {
+        let span = self.findings[i].span.clone();
+        let Some(node) = self.node_at(&span) else {
+            return self.manual(i, "could not locate the endpoint expression");
+        };
+        let quote = self.quote_of(node);
+        let url = format!("{quote}{}{quote}", self.opts.endpoint);
+        // A host/path split spans several arguments: the call gets the one URL.
+        let split = node.kind() == "arguments";
+        self.out.edits.push(Edit::new(span.clone(), url, i));
+        let url_node = if split {
+            node
+        } else {
+            self.outermost_expression(node)
+        };
+        let consumers = self.consumers(url_node, split);
+        if consumers.is_empty() {
+            return self.manual(i, "endpoint replaced; send the key as an X-Keap-API-Key header where this URL is used");
+        }
+        let Some(key) = key else {
+            return self.manual(i, "endpoint replaced; no key is sent in this file: add the X-Keap-API-Key header to this client");
+        };
+        for consumer in consumers {
+            let (value, anchor) = match self.key_in_scope(key, consumer.call) {
+                Some(found) => found,
+                None => {
+                    self.manual(i, format!("endpoint replaced; `{}` is not in scope at the client: add the key header there", key.code));
+                    continue;
+                }
+            };
+            let line = match self.opts.auth {
+                Auth::Header => format!("'X-Keap-API-Key: ' . {value}"),
+                Auth::Bearer => format!("'Authorization: Bearer ' . {value}"),
+            };
+            self.add_header(&consumer, anchor, &line, &value, i);
+        }
+    }
+
+    /// `?access_token=TOKEN` leaves the URL and travels as `Authorization: Bearer TOKEN`.
+    fn token(&mut self, i: usize) {
+        let span = self.findings[i].span.clone();
+        let Some(node) = self.node_at(&span) else {
+            return self.manual(i, "could not locate the URL");
+        };
+        let url_node = self.outermost_expression(node);
+        let token = template(self.text, url_node).and_then(|t| {
+            let at = t.text.find("access_token=")? + "access_token=".len();
+            t.hole_at(at)
+        });
+        let Some(token) = token else {
+            return self.manual(
+                i,
+                "move the access token into an Authorization: Bearer header",
+            );
+        };
+        let token = self.src(token).to_string();
+        let quote = self.quote_of(url_node);
+        self.out.edits.push(Edit::new(
+            url_node.byte_range(),
+            format!("{quote}{}{quote}", self.opts.endpoint),
+            i,
+        ));
+        let consumers = self.consumers(url_node, false);
+        if consumers.is_empty() {
+            return self.manual(
+                i,
+                "URL replaced; send the token as an Authorization: Bearer header where it is used",
+            );
+        }
+        for consumer in consumers {
+            let line = format!("'Authorization: Bearer ' . {token}");
+            self.add_header(&consumer, consumer.call, &line, &token, i);
+        }
+    }
+
+    fn secret(&mut self, i: usize) {
+        let span = self.findings[i].span.clone();
+        if self
+            .consumed
+            .iter()
+            .any(|c| c.start <= span.start && span.end <= c.end)
+        {
+            return;
+        }
+        let Some(string) = self.string_around(&span) else {
+            return self.manual(i, "move this key out of the source");
+        };
+        if in_constant_context(string) {
+            return self.manual(i, "constants and default values cannot call getenv(): read the key at run time and rotate it");
+        }
+        let Some(content) = literal_content(string) else {
+            return self.manual(
+                i,
+                "the key sits in an interpolated string: move it out of the source",
+            );
+        };
+        let env = self.env_of(&span);
+        let quote = &self.text[string.start_byte()..string.start_byte() + 1];
+        let mut parts = Vec::new();
+        if span.start > content.start {
+            parts.push(format!(
+                "{quote}{}{quote}",
+                &self.text[content.start..span.start]
+            ));
+        }
+        parts.push(getenv(&env));
+        if span.end < content.end {
+            parts.push(format!(
+                "{quote}{}{quote}",
+                &self.text[span.end..content.end]
+            ));
+        }
+        self.out
+            .edits
+            .push(Edit::new(string.byte_range(), parts.join(" . "), i));
+    }
+
+    /// The smallest string literal whose content holds `span`.
+    fn string_around(&self, span: &Range<usize>) -> Option<Node<'t>> {
+        let mut node = self.node_at(span)?;
+        loop {
+            if matches!(
+                node.kind(),
+                "string" | "encapsed_string" | "heredoc" | "nowdoc"
+            ) {
+                return Some(node);
+            }
+            node = node.parent()?;
+        }
+    }
+
+    /// Climbs from a URL fragment to the whole expression that builds it.
+    fn outermost_expression(&self, node: Node<'t>) -> Node<'t> {
+        let mut node = node;
+        while let Some(p) = node.parent() {
+            let builds = is_concat(p)
+                || matches!(
+                    p.kind(),
+                    "encapsed_string"
+                        | "heredoc"
+                        | "heredoc_body"
+                        | "string"
+                        | "parenthesized_expression"
+                )
+                || (p.kind() == "function_call_expression"
+                    && matches!(callee(self.text, p).as_str(), "sprintf" | "vsprintf"));
+            if !builds {
+                break;
+            }
+            node = p;
+        }
+        node
+    }
+
+    fn quote_of(&self, node: Node) -> char {
+        let src = self.src(node);
+        src.chars()
+            .find(|c| *c == '\'' || *c == '"')
+            .filter(|_| !src.starts_with("<<<"))
+            .unwrap_or('\'')
+    }
+
+    /// The clients that are given this URL: directly, or through the variable or constant it is
+    /// assigned to.
+    fn consumers(&self, url: Node<'t>, split: bool) -> Vec<Consumer<'t>> {
+        let direct = if split {
+            url.parent()
+        } else {
+            url.parent()
+                .filter(|a| a.kind() == "argument" && a.prev_named_sibling().is_none())
+                .and_then(|a| a.parent())
+                .and_then(|a| a.parent())
+        };
+        if let Some(consumer) = direct.and_then(|call| self.consumer(call)) {
+            return vec![consumer];
+        }
+        let name = match url.parent() {
+            Some(p) if p.kind() == "assignment_expression" => p
+                .child_by_field_name("left")
+                .map(|l| self.src(l).to_string()),
+            Some(p) if p.kind() == "argument" => p
+                .parent()
+                .and_then(|args| args.parent())
+                .filter(|call| callee(self.text, *call) == "define")
+                .and_then(|call| {
+                    arguments(call)
+                        .first()
+                        .and_then(|a| plain_literal(self.text, *a))
+                        .map(str::to_string)
+                }),
+            _ => None,
+        };
+        let Some(name) = name else {
+            return Vec::new();
+        };
+        self.index
+            .calls
+            .iter()
+            .filter(|c| arguments(**c).first().is_some_and(|a| self.src(*a) == name))
+            .filter_map(|c| self.consumer(*c))
+            .collect()
+    }
+
+    fn consumer(&self, call: Node<'t>) -> Option<Consumer<'t>> {
+        let name = callee(self.text, call);
+        let class_text = if call.kind() == "object_creation_expression" {
+            let mut cursor = call.walk();
+            let class = call
+                .named_children(&mut cursor)
+                .find(|c| matches!(c.kind(), "name" | "qualified_name"));
+            class
+                .map(|c| self.src(c).to_ascii_lowercase())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let imports = |path: &str| self.text.to_ascii_lowercase().contains(path);
+        let client = match (call.kind(), name.as_str()) {
+            ("object_creation_expression", "xmlrpc_client") => Client::PhpXmlRpc,
+            ("object_creation_expression", "zend_xmlrpc_client") => Client::Zend1,
+            ("object_creation_expression", "wp_http_ixr_client") => Client::WpHttpIxr,
+            ("object_creation_expression", "ixr_client") => Client::Ixr,
+            ("object_creation_expression", "client")
+                if class_text.contains("phpxmlrpc") || imports("phpxmlrpc\\client") =>
+            {
+                Client::PhpXmlRpc
+            }
+            ("object_creation_expression", "client")
+                if class_text.contains("xmlrpc\\client") || imports("xmlrpc\\client;") =>
+            {
+                Client::Laminas
+            }
+            ("function_call_expression", "curl_init") => Client::Curl,
+            ("function_call_expression", "file_get_contents" | "fopen") => Client::Stream,
+            _ => return None,
+        };
+        let target = match client {
+            Client::Stream => {
+                let ctx = arguments(call)
+                    .get(if name == "fopen" { 3 } else { 2 })
+                    .copied()?;
+                self.src(ctx).to_string()
+            }
+            _ => {
+                let assign = call
+                    .parent()
+                    .filter(|p| p.kind() == "assignment_expression")?;
+                self.src(assign.child_by_field_name("left")?).to_string()
+            }
+        };
+        Some(Consumer {
+            client,
+            call,
+            target,
+        })
+    }
+
+    /// The key expression as it can be written at the client `at`, and the statement to put the
+    /// header after: the client's own, or a later assignment of the key in the same function.
+    /// Out of scope, a hardcoded key is read from the environment instead.
+    fn key_in_scope(&self, key: &KeySource<'t>, at: Node<'t>) -> Option<(String, Node<'t>)> {
+        let Some(site) = key.site else {
+            return Some((key.code.clone(), at));
+        };
+        let code = key.code.as_str();
+        let same = |kinds: &[&str]| {
+            let home = |n: Node<'t>| enclosing(n, kinds).map(|e| e.id());
+            home(site) == home(at)
+        };
+        let fallback = || key.env.as_deref().map(|env| (getenv(env), at));
+        if code.starts_with("$this->") {
+            return if same(&["class_declaration", "trait_declaration"]) {
+                Some((code.to_string(), at))
+            } else {
+                fallback()
+            };
+        }
+        if !code.starts_with('$') {
+            return Some((code.to_string(), at));
+        }
+        if !same(FUNCTIONS) {
+            return fallback();
+        }
+        let root_var: String = code
+            .chars()
+            .take_while(|c| *c == '$' || c.is_alphanumeric() || *c == '_')
+            .collect();
+        let home = enclosing(at, FUNCTIONS).map(|e| e.id());
+        let mut assigned = self
+            .index
+            .assignments
+            .iter()
+            .filter(|a| a.0 == root_var && enclosing(a.2, FUNCTIONS).map(|e| e.id()) == home)
+            .peekable();
+        // Never assigned here: a parameter or a global, set before the client is made.
+        if assigned.peek().is_none() {
+            return Some((code.to_string(), at));
+        }
+        let (before, after): (Vec<_>, Vec<_>) =
+            assigned.partition(|a| a.2.start_byte() < at.start_byte());
+        match (before.is_empty(), after.first()) {
+            (false, _) => Some((code.to_string(), at)),
+            (true, Some(a)) if a.2.end_byte() <= site.start_byte() => Some((code.to_string(), a.2)),
+            _ => fallback(),
+        }
+    }
+
+    fn add_header(
+        &mut self,
+        consumer: &Consumer<'t>,
+        anchor: Node<'t>,
+        line: &str,
+        value: &str,
+        i: usize,
+    ) {
+        if !self.clients_done.insert(consumer.call.id()) {
+            return;
+        }
+        let t = &consumer.target;
+        let (name, bare) = match self.opts.auth {
+            Auth::Header if !line.starts_with("'Authorization") => {
+                ("X-Keap-API-Key", value.to_string())
+            }
+            _ => ("Authorization", format!("'Bearer ' . {value}")),
+        };
+        let statement = match consumer.client {
+            Client::PhpXmlRpc => format!(
+                "{t}->setCurlOptions(array(CURLOPT_HTTPHEADER => array('Content-Type: text/xml', 'Accept-Charset: UTF-8,ISO-8859-1,US-ASCII', {line})));"
+            ),
+            Client::Zend1 => format!("{t}->getHttpClient()->setHeaders('{name}', {bare});"),
+            Client::Laminas => {
+                format!("{t}->getHttpClient()->getRequest()->getHeaders()->addHeaderLine('{name}', {bare});")
+            }
+            Client::WpHttpIxr => format!("{t}->headers['{name}'] = {bare};"),
+            Client::Ixr => {
+                let mut cursor = consumer.call.walk();
+                if let Some(class) = consumer.call.named_children(&mut cursor).find(|c| c.kind() == "name") {
+                    self.out.edits.push(Edit::new(class.byte_range(), "WP_HTTP_IXR_Client", i));
+                }
+                format!("{t}->headers['{name}'] = {bare};")
+            }
+            Client::Curl => match self.curl_header_list(t) {
+                Some(array) => return self.append_header(array, line, i),
+                None => format!("curl_setopt({t}, CURLOPT_HTTPHEADER, array('Content-Type: text/xml', {line}));"),
+            },
+            Client::Stream => return self.stream_header(consumer, line, i),
+        };
+        self.insert_after(anchor, &statement, i);
+        self.headers_added += 1;
+    }
+
+    /// The array given to `CURLOPT_HTTPHEADER` for this handle, if the code sets one.
+    fn curl_header_list(&self, handle: &str) -> Option<Node<'t>> {
+        self.index.calls.iter().find_map(|c| {
+            let args = arguments(*c);
+            if args.first().is_none_or(|a| self.src(*a) != handle) {
+                return None;
+            }
+            match callee(self.text, *c).as_str() {
+                "curl_setopt"
+                    if args
+                        .get(1)
+                        .is_some_and(|o| self.src(*o) == "CURLOPT_HTTPHEADER") =>
+                {
+                    args.get(2).copied().filter(|a| is_array(*a))
+                }
+                "curl_setopt_array" => args
+                    .get(1)
+                    .filter(|a| is_array(**a))
+                    .and_then(|a| self.entry(*a, "CURLOPT_HTTPHEADER"))
+                    .filter(|v| is_array(*v)),
+                _ => None,
+            }
+        })
+    }
+
+    /// The value of `KEY => value` in an array literal (`KEY` as written, quotes ignored).
+    fn entry(&self, array: Node<'t>, key: &str) -> Option<Node<'t>> {
+        let mut cursor = array.walk();
+        let found = array.named_children(&mut cursor).find_map(|el| {
+            let mut c = el.walk();
+            let parts: Vec<Node> = el.named_children(&mut c).collect();
+            match parts.as_slice() {
+                [k, v] if self.src(*k).trim_matches(['\'', '"']) == key => Some(*v),
+                _ => None,
+            }
+        });
+        found
+    }
+
+    fn append_header(&mut self, array: Node<'t>, line: &str, i: usize) {
+        let values = array_values(array);
+        let mut added = line.to_string();
+        if !self
+            .src(array)
+            .to_ascii_lowercase()
+            .contains("content-type")
+        {
+            added = format!("'Content-Type: text/xml', {added}");
+        }
+        match values.last() {
+            Some(last) => {
+                let el = last.parent().unwrap_or(*last);
+                self.out
+                    .edits
+                    .push(Edit::insert(el.end_byte(), format!(", {added}"), i));
+            }
+            None => self
+                .out
+                .edits
+                .push(Edit::insert(array.end_byte() - 1, added, i)),
+        }
+        self.headers_added += 1;
+    }
+
+    /// `stream_context_create(array('http' => array(..., 'header' => ...)))`.
+    fn stream_header(&mut self, consumer: &Consumer<'t>, line: &str, i: usize) {
+        let ctx = &consumer.target;
+        let created = self
+            .index
+            .assignments
+            .iter()
+            .find(|a| a.0 == *ctx && callee(self.text, a.1) == "stream_context_create")
+            .map(|a| a.1);
+        let http = created
+            .and_then(|c| arguments(c).first().copied())
+            .filter(|a| is_array(*a))
+            .and_then(|a| self.entry(a, "http"))
+            .filter(|h| is_array(*h));
+        let Some(http) = http else {
+            return self.manual(i, "add the key header to this request's stream context");
+        };
+        match self.entry(http, "header") {
+            Some(header) if is_array(header) => return self.append_header(header, line, i),
+            Some(header) => {
+                let src = self.src(header);
+                let addition = if src.ends_with("\\r\\n\"") {
+                    format!(" . {line} . \"\\r\\n\"")
+                } else {
+                    format!(" . \"\\r\\n\" . {line}")
+                };
+                self.out
+                    .edits
+                    .push(Edit::insert(header.end_byte(), addition, i));
+            }
+            None => {
+                let value = format!("\"Content-Type: text/xml\\r\\n\" . {line} . \"\\r\\n\"");
+                let Some(last) = array_values(http).last().and_then(|v| v.parent()) else {
+                    return self.manual(i, "add the key header to this request's stream context");
+                };
+                self.out.edits.push(Edit::insert(
+                    last.end_byte(),
+                    format!(", 'header' => {value}"),
+                    i,
+                ));
+            }
+        }
+        self.headers_added += 1;
+    }
+
+    /// Inserts a statement on its own line after the statement holding `node`, with that
+    /// statement's indentation and line ending.
+    fn insert_after(&mut self, node: Node<'t>, statement_text: &str, i: usize) {
+        let stmt = statement(node);
+        let line_start = self.text[..stmt.start_byte()]
+            .rfind('\n')
+            .map_or(0, |p| p + 1);
+        let indent: String = self.text[line_start..]
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        let eol = if self.text[stmt.end_byte()..]
+            .split('\n')
+            .next()
+            .is_some_and(|l| l.ends_with('\r'))
+        {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        match self.text[stmt.end_byte()..].find('\n') {
+            Some(nl) => {
+                let at = stmt.end_byte() + nl + 1;
+                self.out.edits.push(Edit::insert(
+                    at,
+                    format!("{indent}{statement_text}{eol}"),
+                    i,
+                ));
+            }
+            None => {
+                let at = self.text.len();
+                self.out.edits.push(Edit::insert(
+                    at,
+                    format!("{eol}{indent}{statement_text}"),
+                    i,
+                ));
+            }
+        }
+    }
+}
+
+const FUNCTIONS: &[&str] = &[
+    "function_definition",
+    "method_declaration",
+    "anonymous_function",
+    "arrow_function",
+];
+
+fn getenv(name: &str) -> String {
+    format!("getenv('{name}')")
+}
+
+/// The statement that holds `node`.
+fn statement(node: Node) -> Node {
+    let mut n = node;
+    while let Some(p) = n.parent() {
+        if n.kind().ends_with("_statement")
+            || matches!(p.kind(), "compound_statement" | "program" | "colon_block")
+        {
+            return n;
+        }
+        n = p;
+    }
+    n
+}
+
+fn enclosing<'n>(node: Node<'n>, kinds: &[&str]) -> Option<Node<'n>> {
+    let mut n = node.parent();
+    while let Some(p) = n {
+        if kinds.contains(&p.kind()) {
+            return Some(p);
+        }
+        n = p.parent();
+    }
+    None
+}
+
+/// Constant expressions cannot call functions: a key there needs a person.
+fn in_constant_context(node: Node) -> bool {
+    enclosing(
+        node,
+        &[
+            "const_declaration",
+            "property_declaration",
+            "simple_parameter",
+            "static_variable_declaration",
+        ],
+    )
+    .is_some()
+}
+
+fn concat_operands(top: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![top];
+    while let Some(n) = stack.pop() {
+        if is_concat(n) {
+            stack.extend(n.child_by_field_name("right"));
+            stack.extend(n.child_by_field_name("left"));
+        } else {
+            out.push(n);
+        }
+    }
+    out
+}

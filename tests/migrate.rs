@@ -1,0 +1,328 @@
+//! `diff` and `apply` on every PHP fixture: the expected patch per auth mode, the round trip
+//! through `git apply` and `patch -p1`, idempotence, nothing left out silently, safe writes.
+use std::{
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+fn bin(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs a tool the round trip needs; under CI its absence is a failure, elsewhere too: git and
+/// patch are part of any machine that builds this project.
+fn tool(program: &str, args: &[&str], dir: &Path, stdin: Option<&Path>) {
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(dir);
+    if let Some(input) = stdin {
+        cmd.stdin(fs::File::open(input).unwrap());
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("`{program}` is needed (scripts/test installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed in {}:\n{}{}",
+        dir.display(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+fn php_cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = fs::read_dir("fixtures/php")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("ng."))
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// A copy of a case's inputs (not its expectations).
+fn copy_inputs(case: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(case).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("expected.") {
+            fs::copy(&path, dir.path().join(&name)).unwrap();
+        }
+    }
+    dir
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "patch"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn each_case_gives_its_expected_patch_for_both_auth_modes() {
+    let bless = std::env::var_os("KEAP_MIGRATE_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in php_cases() {
+        for auth in ["header", "bearer"] {
+            let expected_file = case.join(format!("expected.{auth}.patch"));
+            let out = bin(&["diff", "--show-secrets", "--auth", auth, "."], &case);
+            if bless {
+                fs::write(&expected_file, &out.stdout).unwrap();
+            }
+            let expected = fs::read(&expected_file)
+                .unwrap_or_else(|_| panic!("{} is missing", expected_file.display()));
+            if out.stdout != expected {
+                failures.push(format!(
+                    "{}:\n{}",
+                    expected_file.display(),
+                    text(&out.stdout)
+                ));
+            }
+            let want = if expected.is_empty() { 0 } else { 3 };
+            if out.status.code() != Some(want) {
+                failures.push(format!(
+                    "{} {auth}: exit {:?}, expected {want}",
+                    case.display(),
+                    out.status.code()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn apply_git_apply_and_patch_agree_and_a_second_run_has_nothing_to_do() {
+    for case in php_cases() {
+        for auth in ["header", "bearer"] {
+            let applied = copy_inputs(&case);
+            let via_git = copy_inputs(&case);
+            let via_patch = copy_inputs(&case);
+            let out = bin(&["apply", "--auth", auth, "."], applied.path());
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                case.display(),
+                text(&out.stderr)
+            );
+
+            let patch = via_git.path().join("migrate.patch");
+            let out = bin(
+                &["diff", "--auth", auth, "-o", patch.to_str().unwrap(), "."],
+                via_git.path(),
+            );
+            assert!(
+                matches!(out.status.code(), Some(0 | 3)),
+                "{}",
+                text(&out.stderr)
+            );
+            assert_eq!(
+                fs::metadata(&patch).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            fs::copy(&patch, via_patch.path().join("migrate.patch")).unwrap();
+            if fs::metadata(&patch).unwrap().len() > 0 {
+                tool("git", &["apply", "migrate.patch"], via_git.path(), None);
+                tool("patch", &["-p1", "-s"], via_patch.path(), Some(&patch));
+            }
+            let expected = snapshot(applied.path());
+            assert_eq!(
+                snapshot(via_git.path()),
+                expected,
+                "{} {auth}: git apply differs from apply",
+                case.display()
+            );
+            assert_eq!(
+                snapshot(via_patch.path()),
+                expected,
+                "{} {auth}: patch -p1 differs from apply",
+                case.display()
+            );
+
+            let again = bin(&["diff", "--auth", auth, "."], applied.path());
+            assert_eq!(
+                again.status.code(),
+                Some(0),
+                "{}: not idempotent:\n{}",
+                case.display(),
+                text(&again.stdout)
+            );
+            assert!(again.stdout.is_empty());
+        }
+    }
+}
+
+/// Every finding is either fixed (gone after `apply`) or listed as needing a manual change
+/// (a partly fixed one, such as an endpoint replaced where no header could be added, is listed
+/// too, so the list may be longer than what remains).
+#[test]
+fn nothing_is_left_out_silently() {
+    for case in php_cases() {
+        let dir = copy_inputs(&case);
+        let out = bin(&["apply", "."], dir.path());
+        let stderr = text(&out.stderr);
+        let listed: Vec<&str> = stderr
+            .lines()
+            .skip_while(|l| *l != "needs a manual change:")
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .collect();
+        let rescan = bin(&["scan", "--format", "json", "."], dir.path());
+        let doc: serde_json::Value = serde_json::from_slice(&rescan.stdout).unwrap();
+        for f in doc["findings"].as_array().unwrap() {
+            let rule = f["rule"].as_str().unwrap();
+            let remaining = doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|g| g["rule"] == rule)
+                .count();
+            let manual = listed
+                .iter()
+                .filter(|l| l.contains(&format!("  {rule}: ")))
+                .count();
+            assert!(
+                remaining <= manual,
+                "{}: {remaining} {rule} findings remain, {manual} listed:\n{stderr}",
+                case.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_preview_redacts_and_cannot_be_applied() {
+    let case = Path::new("fixtures/php/ng.phpxmlrpc-procedural");
+    let key = "a49b9a7acc8714daf89d30c1c87c3dec";
+    let out = bin(&["diff", "."], case);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!text(&out.stdout).contains(key));
+    assert!(text(&out.stdout).contains("a49b…(32 chars)"));
+    assert!(
+        text(&out.stderr).contains("preview"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains(key));
+
+    let dir = copy_inputs(case);
+    let preview = dir.path().join("preview.patch");
+    fs::write(&preview, &out.stdout).unwrap();
+    let before = snapshot(dir.path());
+    let out = bin(&["apply", "--patch", "preview.patch", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn apply_patch_refuses_a_file_that_changed_and_writes_nothing() {
+    let dir = copy_inputs(Path::new("fixtures/php/ng.zend-client"));
+    let extra = dir.path().join("other.php");
+    fs::copy("fixtures/php/ng.wp-http-ixr/class-keap-sync.php", &extra).unwrap();
+    let out = bin(&["diff", "-o", "m.patch", "."], dir.path());
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+
+    // One of the two files changes after the patch was written: neither may be touched.
+    let gateway = dir.path().join("KeapGateway.php");
+    let edited = fs::read_to_string(&gateway)
+        .unwrap()
+        .replace("1000,", "500,");
+    fs::write(&gateway, &edited).unwrap();
+    let before = snapshot(dir.path());
+    let out = bin(&["apply", "--patch", "m.patch", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("KeapGateway.php"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(snapshot(dir.path()), before);
+
+    // Unchanged, the same patch applies and gives what `apply` gives.
+    let fresh = copy_inputs(Path::new("fixtures/php/ng.zend-client"));
+    let out = bin(&["diff", "-o", "m.patch", "."], fresh.path());
+    assert_eq!(out.status.code(), Some(3));
+    let direct = copy_inputs(Path::new("fixtures/php/ng.zend-client"));
+    assert!(bin(&["apply", "."], direct.path()).status.success());
+    let out = bin(&["apply", "--patch", "m.patch", "."], fresh.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(snapshot(fresh.path()), snapshot(direct.path()));
+}
+
+#[test]
+fn apply_keeps_permissions_and_says_what_to_set() {
+    let dir = copy_inputs(Path::new("fixtures/php/ng.encode-request-stream"));
+    let file = dir.path().join("newsletter.php");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+    let out = bin(&["apply", "--key-env", "IS_KEY", "."], dir.path());
+    assert!(out.status.success());
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("set IS_KEY for newsletter.php"), "{stderr}");
+    assert_eq!(stderr.matches("240/min").count(), 1, "{stderr}");
+    assert!(fs::read_to_string(&file)
+        .unwrap()
+        .contains("getenv('IS_KEY')"));
+}
+
+#[test]
+fn bad_migration_options_are_usage_errors() {
+    let case = Path::new("fixtures/php/ng.zend-client");
+    assert_eq!(
+        bin(
+            &[
+                "diff",
+                "--endpoint",
+                "http://api.infusionsoft.com/crm/xmlrpc",
+                "."
+            ],
+            case
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        bin(&["diff", "--key-env", "NOT A NAME", "."], case)
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        bin(&["diff", "--auth", "basic", "."], case).status.code(),
+        Some(2)
+    );
+    let v1 = bin(
+        &[
+            "diff",
+            "--endpoint",
+            "https://api.infusionsoft.com/crm/xmlrpc/v1",
+            ".",
+        ],
+        case,
+    );
+    assert!(text(&v1.stdout).contains("+        $this->_client = new Zend_XmlRpc_Client('https://api.infusionsoft.com/crm/xmlrpc/v1');"));
+}
