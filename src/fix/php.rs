@@ -72,6 +72,8 @@ struct Index<'t> {
     /// (left-hand side text, right-hand side, statement)
     assignments: Vec<(String, Node<'t>, Node<'t>)>,
     calls: Vec<Node<'t>>,
+    /// Functions and methods defined in the file, by lower-cased name.
+    functions: Vec<(String, Node<'t>)>,
 }
 
 impl<'t> Index<'t> {
@@ -79,6 +81,7 @@ impl<'t> Index<'t> {
         let mut index = Index {
             assignments: Vec::new(),
             calls: Vec::new(),
+            functions: Vec::new(),
         };
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
@@ -111,6 +114,13 @@ impl<'t> Index<'t> {
                     }
                     index.calls.push(node);
                 }
+                "function_definition" | "method_declaration" => {
+                    if let Some(name) = node.child_by_field_name("name") {
+                        index
+                            .functions
+                            .push((text[name.byte_range()].to_ascii_lowercase(), node));
+                    }
+                }
                 _ => {}
             }
             let mut cursor = node.walk();
@@ -119,6 +129,10 @@ impl<'t> Index<'t> {
         index.calls.sort_by_key(|n| n.start_byte());
         index.assignments.sort_by_key(|a| a.1.start_byte());
         index
+    }
+
+    fn function(&self, name: &str) -> Option<Node<'t>> {
+        self.functions.iter().find(|f| f.0 == name).map(|f| f.1)
     }
 
     fn value_of(&self, name: &str) -> Option<Node<'t>> {
@@ -566,12 +580,48 @@ impl<'a, 't> Recipe<'a, 't> {
         let Some(name) = name else {
             return Vec::new();
         };
-        self.index
-            .calls
-            .iter()
-            .filter(|c| arguments(**c).first().is_some_and(|a| self.src(*a) == name))
-            .filter_map(|c| self.consumer(*c))
-            .collect()
+        // The URL may travel on as an argument into a function of this file: follow it to the
+        // parameter that receives it (one level, as legacy helpers like `send($url, $xml)` do).
+        let mut names: Vec<(String, Option<Node<'t>>)> = vec![(name.clone(), None)];
+        for call in &self.index.calls {
+            let Some(function) = self.index.function(&callee(self.text, *call)) else {
+                continue;
+            };
+            for (k, arg) in arguments(*call).iter().enumerate() {
+                if self.src(*arg) == name {
+                    if let Some(param) = parameter(self.text, function, k) {
+                        names.push((param, Some(function)));
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for (name, scope) in names {
+            let inside = |c: &Node| {
+                scope.is_none_or(|f| {
+                    f.start_byte() <= c.start_byte() && c.end_byte() <= f.end_byte()
+                })
+            };
+            for call in self.index.calls.iter().filter(|c| inside(c)) {
+                let args = arguments(*call);
+                let consumer = if args.first().is_some_and(|a| self.src(*a) == name) {
+                    self.consumer(*call)
+                } else if callee(self.text, *call) == "curl_setopt"
+                    && args.get(1).is_some_and(|o| self.src(*o) == "CURLOPT_URL")
+                    && args.get(2).is_some_and(|u| self.src(*u) == name)
+                {
+                    Some(Consumer {
+                        client: Client::Curl,
+                        call: *call,
+                        target: self.src(args[0]).to_string(),
+                    })
+                } else {
+                    None
+                };
+                found.extend(consumer);
+            }
+        }
+        found
     }
 
     fn consumer(&self, call: Node<'t>) -> Option<Consumer<'t>> {
@@ -774,9 +824,14 @@ impl<'a, 't> Recipe<'a, 't> {
         match values.last() {
             Some(last) => {
                 let el = last.parent().unwrap_or(*last);
-                self.out
-                    .edits
-                    .push(Edit::insert(el.end_byte(), format!(", {added}"), i));
+                // One element a line stays one element a line.
+                let text = if el.start_position().row > array.start_position().row {
+                    let (indent, eol) = self.line_style(el);
+                    format!(",{eol}{indent}{added}")
+                } else {
+                    format!(", {added}")
+                };
+                self.out.edits.push(Edit::insert(el.end_byte(), text, i));
             }
             None => self
                 .out
@@ -831,26 +886,27 @@ impl<'a, 't> Recipe<'a, 't> {
         self.headers_added += 1;
     }
 
+    /// The indentation of `node`'s first line and the line ending of its last.
+    fn line_style(&self, node: Node) -> (String, &'static str) {
+        let line_start = self.text[..node.start_byte()]
+            .rfind('\n')
+            .map_or(0, |p| p + 1);
+        let indent = self.text[line_start..]
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        let rest = self.text[node.end_byte()..]
+            .split('\n')
+            .next()
+            .unwrap_or("");
+        (indent, if rest.ends_with('\r') { "\r\n" } else { "\n" })
+    }
+
     /// Inserts a statement on its own line after the statement holding `node`, with that
     /// statement's indentation and line ending.
     fn insert_after(&mut self, node: Node<'t>, statement_text: &str, i: usize) {
         let stmt = statement(node);
-        let line_start = self.text[..stmt.start_byte()]
-            .rfind('\n')
-            .map_or(0, |p| p + 1);
-        let indent: String = self.text[line_start..]
-            .chars()
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .collect();
-        let eol = if self.text[stmt.end_byte()..]
-            .split('\n')
-            .next()
-            .is_some_and(|l| l.ends_with('\r'))
-        {
-            "\r\n"
-        } else {
-            "\n"
-        };
+        let (indent, eol) = self.line_style(stmt);
         match self.text[stmt.end_byte()..].find('\n') {
             Some(nl) => {
                 let at = stmt.end_byte() + nl + 1;
@@ -895,6 +951,19 @@ fn statement(node: Node) -> Node {
         n = p;
     }
     n
+}
+
+/// The name of a function's `k`-th parameter (`$url`).
+fn parameter(text: &str, function: Node, k: usize) -> Option<String> {
+    let params = function.child_by_field_name("parameters")?;
+    let mut cursor = params.walk();
+    let param = params
+        .named_children(&mut cursor)
+        .filter(|p| p.kind().ends_with("_parameter"))
+        .nth(k)?;
+    param
+        .child_by_field_name("name")
+        .map(|n| text[n.byte_range()].to_string())
 }
 
 fn enclosing<'n>(node: Node<'n>, kinds: &[&str]) -> Option<Node<'n>> {
