@@ -6,7 +6,10 @@ use std::{
     sync::Arc,
 };
 
-use ignore::{overrides::OverrideBuilder, WalkBuilder, WalkState};
+use ignore::{
+    gitignore::{Gitignore, GitignoreBuilder},
+    WalkBuilder, WalkState,
+};
 
 use crate::error::{Error, Result};
 
@@ -56,28 +59,31 @@ impl Walker {
     pub fn run<V: Visit>(&self, mut make_visitor: impl FnMut() -> V) -> Result<()> {
         for root in &self.roots {
             let root_arc = Arc::new(root.clone());
+            let excludes = Arc::new(Excludes::new(root, &self.options.exclude)?);
             let mut builder = WalkBuilder::new(root);
+            let filter = excludes.clone();
+            let filter_root = root.clone();
             builder
                 .hidden(false)
                 .require_git(false)
                 .follow_links(self.options.follow_links)
                 .threads(self.options.threads)
-                .filter_entry(|e| e.file_name() != ".git");
+                .filter_entry(move |e| {
+                    e.file_name() != ".git"
+                        && (e.depth() == 0
+                            || !filter.excludes(
+                                e.path().strip_prefix(&*filter_root).unwrap_or(e.path()),
+                                e.file_type().is_some_and(|t| t.is_dir()),
+                            ))
+                });
             if self.options.no_ignore {
                 builder.standard_filters(false).hidden(false);
-            }
-            if !self.options.exclude.is_empty() {
-                let mut ob = OverrideBuilder::new(root);
-                for glob in &self.options.exclude {
-                    ob.add(&format!("!{glob}"))
-                        .map_err(|e| Error::Usage(format!("bad exclude glob `{glob}`: {e}")))?;
-                }
-                builder.overrides(ob.build().map_err(|e| Error::Usage(e.to_string()))?);
             }
             let dotenv_sweep = !self.options.no_ignore;
             builder.build_parallel().run(|| {
                 let mut visitor = make_visitor();
                 let root = root_arc.clone();
+                let excludes = excludes.clone();
                 Box::new(move |entry| {
                     let mut visit = |item| visitor.visit(item);
                     let entry = match entry {
@@ -92,7 +98,7 @@ impl Walker {
                     };
                     if ft.is_dir() {
                         if dotenv_sweep {
-                            sweep_dotenv(entry.path(), &root, &mut visit);
+                            sweep_dotenv(entry.path(), &root, &excludes, &mut visit);
                         }
                     } else if ft.is_symlink() {
                         visit(Item::Link(entry.into_path()));
@@ -119,17 +125,114 @@ pub fn is_dotenv(path: &Path) -> bool {
 
 /// Dotenv files are usually git-ignored, so the walker never yields them: list each visited
 /// directory's own dotenv files directly. (The walker's copies are dropped to avoid doubles.)
-fn sweep_dotenv(dir: &Path, root: &Arc<PathBuf>, visit: &mut impl FnMut(Item)) {
+/// The sweep bypasses the walker's filter, so it applies the excludes itself.
+fn sweep_dotenv(
+    dir: &Path,
+    root: &Arc<PathBuf>,
+    excludes: &Excludes,
+    visit: &mut impl FnMut(Item),
+) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if is_dotenv(&path) && entry.file_type().is_ok_and(|t| t.is_file()) {
+        if is_dotenv(&path)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && !excludes.excludes(path.strip_prefix(&**root).unwrap_or(&path), false)
+        {
             visit(Item::File {
                 root: root.clone(),
                 path,
             });
         }
+    }
+}
+
+/// The config's exclude globs (gitignore syntax, relative to the scanned root). The walk prunes
+/// with them; scans of the git index or of a diff, whose paths come from git, ask `excludes_file`.
+pub struct Excludes(Gitignore);
+
+impl Excludes {
+    pub fn new(root: &Path, globs: &[String]) -> Result<Self> {
+        let mut builder = GitignoreBuilder::new(root);
+        for glob in globs {
+            builder
+                .add_line(None, glob)
+                .map_err(|e| Error::Usage(format!("bad exclude glob `{glob}`: {e}")))?;
+        }
+        let set = builder
+            .build()
+            .map_err(|e| Error::Usage(format!("bad exclude globs: {e}")))?;
+        Ok(Excludes(set))
+    }
+
+    /// `rel` is relative to the root; its parents are not looked at (the walk pruned them).
+    pub fn excludes(&self, rel: &Path, is_dir: bool) -> bool {
+        self.0.matched(rel, is_dir).is_ignore()
+    }
+
+    /// A file anywhere under the root: excluded if it or a directory above it matches.
+    pub fn excludes_file(&self, rel: &Path) -> bool {
+        self.0.matched_path_or_any_parents(rel, false).is_ignore()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excludes_match_files_and_their_directories() {
+        let ex = Excludes::new(
+            Path::new("."),
+            &["vendor/**".into(), "*.min.js".into(), "fixtures/".into()],
+        )
+        .unwrap();
+        assert!(ex.excludes_file(Path::new("vendor/keap/isdk.php")));
+        assert!(ex.excludes_file(Path::new("web/app.min.js")));
+        assert!(ex.excludes_file(Path::new("tests/fixtures/keap.php")));
+        assert!(!ex.excludes_file(Path::new("src/vendor.php")));
+        assert!(ex.excludes(Path::new("tests/fixtures"), true));
+        assert!(!ex.excludes(Path::new("tests/fixtures"), false));
+        assert!(Excludes::new(Path::new("."), &["src/{a,b".into()]).is_err());
+    }
+
+    #[test]
+    fn the_walk_and_the_dotenv_sweep_both_exclude() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in ["keep/.env", "keep/a.php", "vendor/.env", "vendor/b.php"] {
+            let path = root.join(f);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "x").unwrap();
+        }
+        let walker = Walker::new(
+            vec![root.to_path_buf()],
+            WalkOptions {
+                no_ignore: false,
+                follow_links: false,
+                threads: 1,
+                exclude: vec!["vendor/**".into()],
+            },
+        )
+        .unwrap();
+        let seen = std::sync::Mutex::new(Vec::new());
+        struct Collect<'a>(&'a std::sync::Mutex<Vec<PathBuf>>);
+        impl Visit for Collect<'_> {
+            fn visit(&mut self, item: Item) {
+                if let Item::File { root, path } = item {
+                    let rel = path.strip_prefix(&*root).unwrap().to_path_buf();
+                    self.0.lock().unwrap().push(rel);
+                }
+            }
+        }
+        walker.run(|| Collect(&seen)).unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [PathBuf::from("keep/.env"), PathBuf::from("keep/a.php")]
+        );
     }
 }
