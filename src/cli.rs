@@ -3,14 +3,18 @@
 use std::{ffi::OsString, path::PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
 
 use crate::{
+    baseline::Baseline,
+    config::Config,
     error::{Error, Result},
     finding::Severity,
     fix::{Auth, FixOptions, DEFAULT_ENDPOINT, DEFAULT_KEY_ENV},
-    report::Format,
+    report::{self, Format, Printer},
     rules::RuleSet,
     scan::Scanner,
+    scope::{GitRoots, Scope},
     walk::{WalkOptions, Walker},
 };
 
@@ -29,6 +33,8 @@ pub struct Cli {
 pub enum Command {
     /// Report legacy endpoints, keys in XML-RPC bodies and hardcoded Keap secrets.
     Scan(ScanArgs),
+    /// Record today's findings, so `scan --baseline FILE` reports only new ones.
+    Baseline(BaselineArgs),
     /// List the rules with their id, severity and description.
     Rules(RulesArgs),
     /// Print the migration as a unified diff (`git apply` / `patch -p1`); exit 3 when it has changes.
@@ -60,6 +66,9 @@ pub struct WalkArgs {
     /// Turn off a rule by id (repeatable).
     #[arg(long = "disable", value_name = "RULE")]
     pub disabled: Vec<String>,
+    /// Read this config file instead of the keap-migrate.toml found at the first path or above.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -68,15 +77,30 @@ pub struct ScanArgs {
     pub walk: WalkArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Lowest severity that makes the run fail (exit 1).
-    #[arg(long, value_enum, default_value_t = FailOn::Note)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the run fail (exit 1) [default: the config's, or note].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Report only findings that this baseline file does not know.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Fail (exit 1) when a baseline entry matches no finding any more.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_stale_baseline: bool,
+    /// Scan the staged content of the files staged for commit (pre-commit).
+    #[arg(long, conflicts_with = "since")]
+    pub staged: bool,
+    /// Report only findings on lines added since REV's merge base with HEAD (pull requests).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Write the report to FILE instead of standard output (the exit code is the same).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Print secrets in full. Without it every report redacts them.
     #[arg(long)]
     pub show_secrets: bool,
@@ -124,15 +148,31 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    /// Write the baseline to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct RulesArgs {
     /// Add the rules in this directory.
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dirs: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FailOn {
     Error,
     Warning,
@@ -192,9 +232,53 @@ fn parse_size(s: &str) -> Result<u64, String> {
     Ok(n * mult)
 }
 
+/// A scan ready to run: flags and config merged.
+pub struct ScanJob {
+    pub scanner: Scanner,
+    pub scope: Scope,
+    pub baseline: Option<Baseline>,
+    pub gate: Gate,
+    pub printer: Box<dyn Printer>,
+    pub show_secrets: bool,
+    /// Where the report goes; `None`: standard output.
+    pub output: Option<PathBuf>,
+}
+
+/// What makes a run fail.
+pub struct Gate {
+    pub fail_on: FailOn,
+    pub fail_on_stale: bool,
+}
+
+pub struct BaselineJob {
+    pub scanner: Scanner,
+    pub scope: Scope,
+    pub output: Option<PathBuf>,
+}
+
 impl WalkArgs {
-    pub fn rules(&self) -> Result<RuleSet> {
-        RuleSet::load(&self.rules_dirs, &self.disabled)
+    /// The `--config` file, else the keap-migrate.toml found from the first path, else defaults.
+    pub fn config(&self) -> Result<Config> {
+        let found = match &self.config {
+            Some(path) => Some(path.clone()),
+            None => match self.paths.first() {
+                Some(first) => Config::discover(first)?,
+                None => None,
+            },
+        };
+        found.map_or_else(|| Ok(Config::default()), |path| Config::load(&path))
+    }
+
+    /// Flags add to the config's rule directories and disabled rules.
+    pub fn rules(&self, config: &Config) -> Result<RuleSet> {
+        let dirs: Vec<&PathBuf> = config.rules.iter().chain(&self.rules_dirs).collect();
+        let disabled: Vec<String> = config
+            .disable
+            .iter()
+            .chain(&self.disabled)
+            .cloned()
+            .collect();
+        RuleSet::load(&dirs, &disabled)
     }
 
     pub fn walker(&self, exclude: Vec<String>) -> Result<Walker> {
@@ -214,11 +298,18 @@ impl WalkArgs {
         )
     }
 
-    pub fn scanner(&self) -> Result<Scanner> {
+    pub fn scanner(&self, config: &Config) -> Result<Scanner> {
         Ok(Scanner {
-            rules: self.rules()?,
+            rules: self.rules(config)?,
             max_file_size: self.max_file_size,
         })
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.paths.is_empty() {
+            return Err(Error::Usage("no path to scan".into()));
+        }
+        Ok(())
     }
 }
 
@@ -256,11 +347,49 @@ impl MigrateArgs {
 }
 
 impl ScanArgs {
-    pub fn check(&self) -> Result<()> {
-        if self.walk.paths.is_empty() {
-            return Err(Error::Usage("no path to scan".into()));
-        }
-        Ok(())
+    pub fn job(&self, is_terminal: bool) -> Result<ScanJob> {
+        self.walk.check()?;
+        let config = self.walk.config()?;
+        let git = || GitRoots {
+            roots: self.walk.paths.clone(),
+            exclude: config.exclude.clone(),
+        };
+        let scope = if self.staged {
+            Scope::Staged(git())
+        } else if let Some(rev) = &self.since {
+            Scope::Since(git(), rev.clone())
+        } else {
+            Scope::Tree(self.walk.walker(config.exclude.clone())?)
+        };
+        // A report written to a file is never coloured.
+        let color = self
+            .output
+            .color
+            .enabled(is_terminal && self.output.output.is_none());
+        Ok(ScanJob {
+            scanner: self.walk.scanner(&config)?,
+            scope,
+            baseline: self.baseline.as_deref().map(Baseline::load).transpose()?,
+            gate: Gate {
+                fail_on: self.fail_on.or(config.fail_on).unwrap_or(FailOn::Note),
+                fail_on_stale: self.fail_on_stale_baseline,
+            },
+            printer: report::printer(self.output.format, color),
+            show_secrets: self.output.show_secrets,
+            output: self.output.output.clone(),
+        })
+    }
+}
+
+impl BaselineArgs {
+    pub fn job(&self) -> Result<BaselineJob> {
+        self.walk.check()?;
+        let config = self.walk.config()?;
+        Ok(BaselineJob {
+            scanner: self.walk.scanner(&config)?,
+            scope: Scope::Tree(self.walk.walker(config.exclude)?),
+            output: self.output.clone(),
+        })
     }
 }
 

@@ -17,6 +17,10 @@ pub enum Error {
     Usage(String),
     #[error("{path}: {message}")]
     Apply { path: PathBuf, message: String },
+    #[error("baseline {path}: {message}")]
+    Baseline { path: PathBuf, message: String },
+    #[error("git: {0}")]
+    Git(String),
 }
 
 impl Error {

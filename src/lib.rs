@@ -3,29 +3,40 @@
 //! Data flows one way: walk → prefilter → parse → detect → findings → report (or fix).
 use std::{
     ffi::OsString,
+    fs,
     io::{self, IsTerminal, Write},
+    path::Path,
     process::ExitCode,
 };
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod detect;
 pub mod error;
 pub mod finding;
 pub mod fix;
+pub mod git;
+pub mod ignore_comments;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod scope;
 pub mod walk;
 
-use cli::{ApplyArgs, Command, DiffArgs, RulesArgs, ScanArgs};
+use anyhow::Context as _;
+use baseline::Baseline;
+use cli::{ApplyArgs, BaselineArgs, Command, DiffArgs, Gate, ListFormat, RulesArgs, ScanArgs};
 use report::Report;
+use scan::Scan;
 
 /// The exit codes CI gates on (documented in the README).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Nothing at or above `--fail-on`; `diff`: nothing to change.
     Clean = 0,
-    /// Findings at or above `--fail-on`.
+    /// Findings at or above `--fail-on`, or stale baseline entries with
+    /// `--fail-on-stale-baseline`.
     Findings = 1,
     /// The tool could not do its job: bad arguments, unreadable root or files. Wins over findings.
     Error = 2,
@@ -73,6 +84,7 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
     };
     let result = match cli.command {
         Command::Scan(args) => scan(&args, io),
+        Command::Baseline(args) => baseline(&args, io),
         Command::Rules(args) => rules(&args, io),
         Command::Diff(args) => diff(&args, io),
         Command::Apply(args) => apply(&args, io),
@@ -84,34 +96,96 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
 }
 
 fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
-    args.check()?;
-    let scanner = args.walk.scanner()?;
-    let walker = args.walk.walker(Vec::new())?;
-    let scan = scanner.scan(&walker)?;
+    let job = args.job(io.is_terminal)?;
+    let scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
     let report = Report {
         findings: &scan.findings,
         summary: &scan.summary,
-        rules: &scanner.rules,
-        show_secrets: args.output.show_secrets,
+        rules: &job.scanner.rules,
+        show_secrets: job.show_secrets,
     };
-    let printer = report::printer(
-        args.output.format,
-        args.output.color.enabled(io.is_terminal),
-    );
-    printer.print(&report, io.out)?;
-    Ok(if !scan.summary.errors.is_empty() {
+    match &job.output {
+        None => job.printer.print(&report, io.out)?,
+        Some(path) => {
+            let mut bytes = Vec::new();
+            job.printer.print(&report, &mut bytes)?;
+            write_report(path, &bytes, job.show_secrets)?;
+            // The log still says what happened; counts only, so nothing secret.
+            writeln!(
+                io.err,
+                "keap-migrate: {} finding{}, report written to {}",
+                scan.findings.len(),
+                if scan.findings.len() == 1 { "" } else { "s" },
+                path.display()
+            )?;
+        }
+    }
+    Ok(gate(&job.gate, &scan))
+}
+
+/// The exit code: an error wins, then findings at or above `--fail-on`, then stale baseline
+/// entries when asked to fail on them. Where the report went plays no part.
+fn gate(gate: &Gate, scan: &Scan) -> Exit {
+    if !scan.summary.errors.is_empty() {
         Exit::Error
-    } else if scan.findings.iter().any(|f| args.fail_on.fails(f.severity)) {
+    } else if scan.findings.iter().any(|f| gate.fail_on.fails(f.severity))
+        || (gate.fail_on_stale && !scan.summary.stale.is_empty())
+    {
         Exit::Findings
     } else {
         Exit::Clean
-    })
+    }
+}
+
+/// `--output`: the parent directory must exist. A report that shows secrets is made readable
+/// by its owner only before anything is written to it (also when the file already existed).
+fn write_report(path: &Path, bytes: &[u8], secret: bool) -> anyhow::Result<()> {
+    let context = || format!("cannot write {}", path.display());
+    let mut file = fs::File::create(path).with_context(context)?;
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .with_context(context)?;
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    file.write_all(bytes).with_context(context)?;
+    Ok(())
+}
+
+fn baseline(args: &BaselineArgs, io: &mut Io) -> anyhow::Result<Exit> {
+    let job = args.job()?;
+    let scan = job.scope.scan(&job.scanner, None)?;
+    if !scan.summary.errors.is_empty() {
+        for e in &scan.summary.errors {
+            writeln!(io.err, "keap-migrate: {e}")?;
+        }
+        // An incomplete baseline would pass for a complete one.
+        anyhow::bail!("some files could not be read; no baseline written");
+    }
+    let json = Baseline::from_findings(&scan.findings).to_json();
+    match &job.output {
+        None => io.out.write_all(json.as_bytes())?,
+        Some(path) => {
+            fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(
+                io.err,
+                "keap-migrate: {} finding{} recorded in {}",
+                scan.findings.len(),
+                if scan.findings.len() == 1 { "" } else { "s" },
+                path.display()
+            )?;
+        }
+    }
+    Ok(Exit::Clean)
 }
 
 /// Scans for the findings a migration works from; unreadable files are said on stderr.
 fn scan_for_fix(walk: &cli::WalkArgs, io: &mut Io) -> anyhow::Result<(scan::Scanner, scan::Scan)> {
-    let scanner = walk.scanner()?;
-    let scan = scanner.scan(&walk.walker(Vec::new())?)?;
+    let config = walk.config()?;
+    let scanner = walk.scanner(&config)?;
+    let scan = scanner.scan(&walk.walker(config.exclude)?)?;
     for e in &scan.summary.errors {
         writeln!(io.err, "error: {e}")?;
     }
@@ -219,7 +293,7 @@ fn apply_patch(
 fn rules(args: &RulesArgs, io: &mut Io) -> anyhow::Result<Exit> {
     let rules = rules::RuleSet::load(&args.rules_dirs, &[])?;
     match args.format {
-        report::Format::Json => {
+        ListFormat::Json => {
             let list: Vec<_> = rules
                 .rules
                 .iter()
@@ -233,7 +307,7 @@ fn rules(args: &RulesArgs, io: &mut Io) -> anyhow::Result<Exit> {
             serde_json::to_writer_pretty(&mut *io.out, &list)?;
             writeln!(io.out)?;
         }
-        report::Format::Text => {
+        ListFormat::Text => {
             for r in &rules.rules {
                 writeln!(io.out, "{:<22} {:<8} {}", r.id, r.severity, r.title)?;
             }

@@ -1,7 +1,7 @@
 //! The scan: walk → read → prefilter → detect → findings, in parallel, with a summary of what
 //! was scanned, skipped and why.
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     fs,
     io::Read as _,
     path::{Path, PathBuf},
@@ -12,9 +12,10 @@ use std::{
 use serde::Serialize;
 
 use crate::{
-    detect,
+    baseline, detect,
     error::Result,
     finding::{fingerprint, Finding, LineIndex, Secret},
+    ignore_comments,
     rules::RuleSet,
     walk::{Item, Visit, Walker},
 };
@@ -50,11 +51,43 @@ pub struct Summary {
     /// Files or directories that could not be read: these make the run exit 2.
     pub errors: Vec<String>,
     pub elapsed: Duration,
+    /// Findings suppressed by inline `keap-migrate: ignore` comments.
+    pub ignored: usize,
+    /// Inline ignores that suppressed nothing: file and line.
+    pub unused_ignores: Vec<(PathBuf, usize)>,
+    /// Findings dropped because the baseline knows them.
+    pub baselined: usize,
+    /// Baseline entries that no finding matched any more.
+    pub stale: Vec<baseline::Entry>,
 }
 
 pub struct Scan {
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// The relative paths read, when the scan covered only part of the tree (staged changes, a
+    /// diff); `None` for a full scan.
+    pub only: Option<BTreeSet<String>>,
+}
+
+impl Scan {
+    /// Puts findings and summary lists in their stable order, so the same input gives the same
+    /// report whatever the threads did.
+    pub fn new(mut findings: Vec<Finding>, mut summary: Summary) -> Scan {
+        findings.sort_by(|a: &Finding, b: &Finding| {
+            (&a.path, a.span.start, &a.rule).cmp(&(&b.path, b.span.start, &b.rule))
+        });
+        for paths in summary.skipped.values_mut() {
+            paths.sort();
+        }
+        summary.not_utf8.sort();
+        summary.errors.sort();
+        summary.unused_ignores.sort();
+        Scan {
+            findings,
+            summary,
+            only: None,
+        }
+    }
 }
 
 pub struct Scanner {
@@ -78,17 +111,48 @@ impl Scanner {
             summary: Summary::default(),
             shared: &shared,
         })?;
-        let (mut findings, mut summary) = shared.into_inner().unwrap();
-        findings.sort_by(|a: &Finding, b: &Finding| {
-            (&a.path, a.span.start, &a.rule).cmp(&(&b.path, b.span.start, &b.rule))
-        });
-        for paths in summary.skipped.values_mut() {
-            paths.sort();
-        }
-        summary.not_utf8.sort();
-        summary.errors.sort();
+        let (findings, mut summary) = shared.into_inner().unwrap();
         summary.elapsed = started.elapsed();
-        Ok(Scan { findings, summary })
+        Ok(Scan::new(findings, summary))
+    }
+
+    /// Scans one file's bytes that passed `sniff`: counts them, decodes them, detects, and
+    /// applies the file's inline ignores. Every scope (walk, index, diff) goes through here.
+    pub fn scan_loaded(
+        &self,
+        path: &Path,
+        rel: &str,
+        bytes: Vec<u8>,
+        summary: &mut Summary,
+    ) -> Vec<Finding> {
+        summary.files_scanned += 1;
+        summary.bytes_scanned += bytes.len() as u64;
+        let parse = self.rules.prefilter(&bytes);
+        // A file with directives but no keyword is still read: its directives are all unused.
+        if !parse && !ignore_comments::mentions(&bytes) {
+            return Vec::new();
+        }
+        if parse {
+            summary.files_parsed += 1;
+        }
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                summary.not_utf8.push(path.to_path_buf());
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
+        };
+        let findings = if parse {
+            self.scan_text(path, rel, &text)
+        } else {
+            Vec::new()
+        };
+        let applied = ignore_comments::apply(&text, findings);
+        summary.ignored += applied.suppressed;
+        summary
+            .unused_ignores
+            .extend(applied.unused.into_iter().map(|l| (path.to_path_buf(), l)));
+        applied.kept
     }
 
     /// Scans one file that is already in memory (a staged blob, a sample, a file being fixed).
@@ -145,13 +209,21 @@ impl Scanner {
         fs::File::open(path)
             .and_then(|mut f| f.read_to_end(&mut bytes))
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(match self.sniff(&bytes) {
+            Some(reason) => Loaded::Skipped(reason),
+            None => Loaded::Text(bytes),
+        })
+    }
+
+    /// Why bytes already in memory (a file, a blob) are not scanned, if they are not.
+    pub fn sniff(&self, bytes: &[u8]) -> Option<SkipReason> {
         if bytes.len() as u64 > self.max_file_size {
-            return Ok(Loaded::Skipped(SkipReason::TooLarge));
+            Some(SkipReason::TooLarge)
+        } else if memchr_nul(&bytes[..bytes.len().min(8192)]) {
+            Some(SkipReason::Binary)
+        } else {
+            None
         }
-        if memchr_nul(&bytes[..bytes.len().min(8192)]) {
-            return Ok(Loaded::Skipped(SkipReason::Binary));
-        }
-        Ok(Loaded::Text(bytes))
     }
 }
 
@@ -211,22 +283,11 @@ impl Visitor<'_> {
                 return;
             }
         };
-        self.summary.files_scanned += 1;
-        self.summary.bytes_scanned += bytes.len() as u64;
-        if !self.scanner.rules.prefilter(&bytes) {
-            return;
-        }
-        self.summary.files_parsed += 1;
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                self.summary.not_utf8.push(path.clone());
-                String::from_utf8_lossy(e.as_bytes()).into_owned()
-            }
-        };
         let rel = relative(&root, &path);
-        self.findings
-            .extend(self.scanner.scan_text(&path, &rel, &text));
+        let found = self
+            .scanner
+            .scan_loaded(&path, &rel, bytes, &mut self.summary);
+        self.findings.extend(found);
     }
 }
 
@@ -241,14 +302,22 @@ impl Drop for Visitor<'_> {
         let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
         shared.0.append(&mut self.findings);
         let mine = std::mem::take(&mut self.summary);
-        let total = &mut shared.1;
-        total.files_scanned += mine.files_scanned;
-        total.bytes_scanned += mine.bytes_scanned;
-        total.files_parsed += mine.files_parsed;
-        for (reason, paths) in mine.skipped {
-            total.skipped.entry(reason).or_default().extend(paths);
+        shared.1.add(mine);
+    }
+}
+
+impl Summary {
+    /// Adds another part of the same scan (one thread's, one root's).
+    pub fn add(&mut self, part: Summary) {
+        self.files_scanned += part.files_scanned;
+        self.bytes_scanned += part.bytes_scanned;
+        self.files_parsed += part.files_parsed;
+        for (reason, paths) in part.skipped {
+            self.skipped.entry(reason).or_default().extend(paths);
         }
-        total.not_utf8.extend(mine.not_utf8);
-        total.errors.extend(mine.errors);
+        self.not_utf8.extend(part.not_utf8);
+        self.errors.extend(part.errors);
+        self.ignored += part.ignored;
+        self.unused_ignores.extend(part.unused_ignores);
     }
 }

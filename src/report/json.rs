@@ -58,6 +58,14 @@ impl Printer for Json {
                 "skipped": skipped,
                 "not_utf8": s.not_utf8.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
                 "errors": s.errors,
+                "ignored": s.ignored,
+                "unused_ignores": s
+                    .unused_ignores
+                    .iter()
+                    .map(|(path, line)| format!("{}:{line}", path.display()))
+                    .collect::<Vec<_>>(),
+                "baselined": s.baselined,
+                "stale_baseline": s.stale,
             }
         });
         serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -119,6 +119,23 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             path.display()
         )?;
     }
+    if s.ignored > 0 || s.baselined > 0 {
+        writeln!(
+            out,
+            "not reported: {} ignored inline, {} known from the baseline",
+            s.ignored, s.baselined
+        )?;
+    }
+    for (path, line) in &s.unused_ignores {
+        writeln!(out, "unused ignore: {}:{line}", path.display())?;
+    }
+    for e in &s.stale {
+        writeln!(
+            out,
+            "stale baseline entry: {} in {} ({})",
+            e.rule, e.path, e.fingerprint
+        )?;
+    }
     for e in &s.errors {
         writeln!(out, "error: {e}")?;
     }

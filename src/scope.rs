@@ -1,0 +1,157 @@
+//! What a scan reads: the tree on disk, the changes staged in git's index (pre-commit), or the
+//! lines added since a revision (pull requests). All go through the same scanner, so rules,
+//! inline ignores and baselines work the same in each.
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use crate::{
+    baseline::Baseline,
+    error::{Error, Result},
+    finding::Finding,
+    git::{AddedLines, Kind, Repo},
+    scan::{Loaded, Scan, Scanner, SkipReason, Summary},
+    walk::{Excludes, Walker},
+};
+
+pub enum Scope {
+    Tree(Walker),
+    /// The staged content of the files staged under each root.
+    Staged(GitRoots),
+    /// The lines added under each root since the revision.
+    Since(GitRoots, String),
+}
+
+/// The roots of a git scope, each a directory inside a work tree, with the config's excludes.
+pub struct GitRoots {
+    pub roots: Vec<PathBuf>,
+    pub exclude: Vec<String>,
+}
+
+impl Scope {
+    /// Scans, then drops what the baseline knows. The baseline sees whole files even for
+    /// `--since`, so entries on unchanged lines of a changed file are not taken for stale.
+    pub fn scan(&self, scanner: &Scanner, baseline: Option<&Baseline>) -> Result<Scan> {
+        let (mut scan, added) = match self {
+            Scope::Tree(walker) => (scanner.scan(walker)?, None),
+            Scope::Staged(roots) => (roots.scan(scanner, staged)?, None),
+            Scope::Since(roots, rev) => {
+                let mut added = AddedLines::new();
+                let scan = roots.scan(scanner, |scanner, root, excludes, part| {
+                    since(scanner, root, excludes, rev, part, &mut added)
+                })?;
+                (scan, Some(added))
+            }
+        };
+        if let Some(baseline) = baseline {
+            baseline.apply(&mut scan);
+        }
+        if let Some(added) = added {
+            scan.findings.retain(|f| {
+                added.get(&f.rel).is_some_and(|ranges| {
+                    ranges
+                        .iter()
+                        .any(|r| *r.start() <= f.end.line && f.start.line <= *r.end())
+                })
+            });
+        }
+        Ok(scan)
+    }
+}
+
+/// What the roots of a git scope gave.
+#[derive(Default)]
+struct Part {
+    findings: Vec<Finding>,
+    summary: Summary,
+    read: BTreeSet<String>,
+}
+
+impl GitRoots {
+    fn scan(
+        &self,
+        scanner: &Scanner,
+        mut each: impl FnMut(&Scanner, &Path, &Excludes, &mut Part) -> Result<()>,
+    ) -> Result<Scan> {
+        let started = Instant::now();
+        let mut part = Part::default();
+        for root in &self.roots {
+            if !root.is_dir() {
+                return Err(Error::Usage(format!(
+                    "{}: --staged and --since scan directories inside a git work tree",
+                    root.display()
+                )));
+            }
+            let excludes = Excludes::new(root, &self.exclude)?;
+            each(scanner, root, &excludes, &mut part)?;
+        }
+        part.summary.elapsed = started.elapsed();
+        let mut scan = Scan::new(part.findings, part.summary);
+        scan.only = Some(part.read);
+        Ok(scan)
+    }
+}
+
+fn staged(scanner: &Scanner, root: &Path, excludes: &Excludes, part: &mut Part) -> Result<()> {
+    for file in Repo::new(root).staged()? {
+        if excludes.excludes_file(Path::new(&file.rel)) {
+            continue;
+        }
+        let path = root.join(&file.rel);
+        let bytes = match file.kind {
+            Kind::Symlink => {
+                skip(&mut part.summary, SkipReason::Symlink, path);
+                continue;
+            }
+            Kind::File(bytes) => bytes,
+        };
+        if let Some(reason) = scanner.sniff(&bytes) {
+            skip(&mut part.summary, reason, path);
+            continue;
+        }
+        let found = scanner.scan_loaded(&path, &file.rel, bytes, &mut part.summary);
+        part.findings.extend(found);
+        part.read.insert(file.rel);
+    }
+    Ok(())
+}
+
+/// Reads every file with added lines whole (ignores and baselines need the whole file) and
+/// collects the added lines for the filter that runs after the baseline.
+fn since(
+    scanner: &Scanner,
+    root: &Path,
+    excludes: &Excludes,
+    rev: &str,
+    part: &mut Part,
+    all_added: &mut AddedLines,
+) -> Result<()> {
+    for (rel, added) in Repo::new(root).added_since(rev)? {
+        if excludes.excludes_file(Path::new(&rel)) {
+            continue;
+        }
+        let path = root.join(&rel);
+        let bytes = match scanner.read(&path) {
+            Ok(Loaded::Text(bytes)) => bytes,
+            Ok(Loaded::Skipped(reason)) => {
+                skip(&mut part.summary, reason, path);
+                continue;
+            }
+            Err(e) => {
+                part.summary.errors.push(e);
+                continue;
+            }
+        };
+        let found = scanner.scan_loaded(&path, &rel, bytes, &mut part.summary);
+        part.findings.extend(found);
+        all_added.entry(rel.clone()).or_default().extend(added);
+        part.read.insert(rel);
+    }
+    Ok(())
+}
+
+fn skip(summary: &mut Summary, reason: SkipReason, path: PathBuf) {
+    summary.skipped.entry(reason).or_default().push(path);
+}
