@@ -7,13 +7,26 @@ use crate::{
     scan::Summary,
 };
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod text;
+
+pub const REPO_URL: &str = "https://github.com/keap-migrate/keap-migrate";
+/// Where the README documents the rules: the link every machine-read report points to.
+pub const RULES_URL: &str = "https://github.com/keap-migrate/keap-migrate#rules";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF readers.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…::…`): annotations on the pull request.
+    Github,
+    /// JUnit XML: one test case per finding.
+    Junit,
 }
 
 /// Everything a printer may show.
@@ -34,6 +47,14 @@ impl Report<'_> {
                 s.redacted()
             }
         })
+    }
+
+    /// The finding's message with the secret as this run may show it.
+    pub fn message(&self, finding: &Finding) -> String {
+        match self.secret(finding) {
+            Some(secret) => format!("{}: {secret}", finding.message),
+            None => finding.message.clone(),
+        }
     }
 
     pub fn by_rule(&self) -> BTreeMap<&str, usize> {
@@ -61,5 +82,8 @@ pub fn printer(format: Format, color: bool) -> Box<dyn Printer> {
     match format {
         Format::Text => Box::new(text::Text { color }),
         Format::Json => Box::new(json::Json),
+        Format::Sarif => Box::new(sarif::Sarif),
+        Format::Github => Box::new(github::Github),
+        Format::Junit => Box::new(junit::Junit),
     }
 }

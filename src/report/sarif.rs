@@ -1,0 +1,152 @@
+//! `--format sarif`: SARIF 2.1.0 as GitHub code scanning reads it. Locations are relative to the
+//! scanned root (`%SRCROOT%`); results carry the finding's fingerprint so an alert follows its
+//! code across edits; secrets appear only as `Report::secret` gives them.
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::{Printer, Report, REPO_URL, RULES_URL};
+
+pub struct Sarif;
+
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+/// The `partialFingerprints` key; its version changes only if fingerprints stop matching.
+const FINGERPRINT: &str = "keapMigrateFingerprint/v1";
+
+impl Printer for Sarif {
+    fn print(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let rules: Vec<Value> = report
+            .rules
+            .rules
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.id,
+                    "name": pascal_case(&r.id),
+                    "shortDescription": {"text": r.title},
+                    "fullDescription": {"text": r.help},
+                    "help": {
+                        "text": r.help,
+                        "markdown": format!("{}\n\n[keap-migrate rules]({RULES_URL})", r.help),
+                    },
+                    "helpUri": RULES_URL,
+                    "defaultConfiguration": {"level": r.severity.as_str()},
+                })
+            })
+            .collect();
+        let results: Vec<Value> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let index = report.rules.rules.iter().position(|r| r.id == f.rule);
+                json!({
+                    "ruleId": f.rule,
+                    "ruleIndex": index,
+                    "level": f.severity.as_str(),
+                    "message": {"text": report.message(f)},
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": uri(&f.rel), "uriBaseId": "%SRCROOT%"},
+                            "region": {
+                                "startLine": f.start.line,
+                                "startColumn": f.start.column,
+                                "endLine": f.end.line,
+                                "endColumn": f.end.column,
+                            },
+                        },
+                    }],
+                    "partialFingerprints": {FINGERPRINT: f.fingerprint},
+                })
+            })
+            .collect();
+        let s = report.summary;
+        let notifications: Vec<Value> = s
+            .errors
+            .iter()
+            .map(|e| notification("error", e.clone()))
+            .chain(s.stale.iter().map(|e| {
+                notification(
+                    "warning",
+                    format!(
+                        "stale baseline entry: {} in {} ({})",
+                        e.rule, e.path, e.fingerprint
+                    ),
+                )
+            }))
+            .chain(s.unused_ignores.iter().map(|(path, line)| {
+                notification(
+                    "note",
+                    format!("unused keap-migrate: ignore at {}:{line}", path.display()),
+                )
+            }))
+            .collect();
+        let mut invocation = json!({"executionSuccessful": s.errors.is_empty()});
+        if !notifications.is_empty() {
+            invocation["toolExecutionNotifications"] = json!(notifications);
+        }
+        let doc = json!({
+            "$schema": SCHEMA,
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {
+                    "driver": {
+                        "name": "keap-migrate",
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "informationUri": REPO_URL,
+                        "rules": rules,
+                    },
+                },
+                "columnKind": "unicodeCodePoints",
+                "invocations": [invocation],
+                "results": results,
+            }],
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)
+    }
+}
+
+/// SARIF wants a rule name that reads as an identifier: `hardcoded-key` → `HardcodedKey`.
+fn pascal_case(id: &str) -> String {
+    id.split(['-', '_'])
+        .flat_map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+        })
+        .collect()
+}
+
+fn notification(level: &str, text: String) -> Value {
+    json!({"level": level, "message": {"text": text}})
+}
+
+/// A relative path as a URI reference: every byte outside the unreserved set and `/` is
+/// percent-encoded (a `:` in the first segment would otherwise read as a scheme).
+fn uri(rel: &str) -> String {
+    let mut out = String::with_capacity(rel.len());
+    for b in rel.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(uri("src/keap.php"), "src/keap.php");
+        assert_eq!(uri("a b/c:d%é.php"), "a%20b/c%3Ad%25%C3%A9.php");
+        assert_eq!(pascal_case("legacy-vendor-login"), "LegacyVendorLogin");
+    }
+}
