@@ -359,7 +359,9 @@ impl ScanArgs {
         } else if let Some(rev) = &self.since {
             Scope::Since(git(), rev.clone())
         } else {
-            Scope::Tree(self.walk.walker(config.exclude.clone())?)
+            let mut exclude = config.exclude.clone();
+            exclude.extend(self.own_report());
+            Scope::Tree(self.walk.walker(exclude)?)
         };
         // A report written to a file is never coloured.
         let color = self
@@ -378,6 +380,38 @@ impl ScanArgs {
             show_secrets: self.output.show_secrets,
             output: self.output.output.clone(),
         })
+    }
+}
+
+impl ScanArgs {
+    /// An anchored glob for each root that holds this run's `--output` file: the report of the
+    /// last run quotes the rules' messages, which name legacy endpoints, and would be flagged.
+    fn own_report(&self) -> Vec<String> {
+        let Some(report) = self
+            .output
+            .output
+            .as_deref()
+            .and_then(|p| p.canonicalize().ok())
+        else {
+            return Vec::new();
+        };
+        self.walk
+            .paths
+            .iter()
+            .filter_map(|root| report.strip_prefix(root.canonicalize().ok()?).ok())
+            .filter(|rel| !rel.as_os_str().is_empty())
+            .map(|rel| {
+                let rel = rel.to_string_lossy();
+                let escaped: String = rel
+                    .chars()
+                    .flat_map(|c| {
+                        let plain = c.is_alphanumeric() || "/.-_".contains(c);
+                        (!plain).then_some('\\').into_iter().chain([c])
+                    })
+                    .collect();
+                format!("/{escaped}")
+            })
+            .collect()
     }
 }
 

@@ -159,3 +159,24 @@ fn output_files_do_not_change_the_exit_code() {
     ]);
     assert_eq!(run.exit, Exit::Error);
 }
+
+#[test]
+fn the_report_written_inside_the_tree_is_not_scanned_next_time() {
+    for name in ["keap-migrate.sarif", "reports [1]/*.json"] {
+        let dir = tree();
+        let root = dir.path().to_str().unwrap();
+        let file = dir.path().join(name);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let file = file.to_str().unwrap();
+        let format = if name.ends_with("json") {
+            "json"
+        } else {
+            "sarif"
+        };
+        for _ in 0..2 {
+            let run = run(&["scan", root, "--format", format, "-o", file]);
+            assert_eq!(run.exit, Exit::Findings);
+            assert!(run.err.contains(": 1 finding,"), "{name}: {}", run.err);
+        }
+    }
+}
