@@ -381,9 +381,7 @@ impl ScanArgs {
             output: self.output.output.clone(),
         })
     }
-}
 
-impl ScanArgs {
     /// An anchored glob for each root that holds this run's `--output` file: the report of the
     /// last run quotes the rules' messages, which name legacy endpoints, and would be flagged.
     fn own_report(&self) -> Vec<String> {
