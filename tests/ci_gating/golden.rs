@@ -41,7 +41,17 @@ fn github() {
 
 #[test]
 fn junit() {
-    check(&["scan", ROOT, "--format", "junit"], "gate.junit.xml");
+    let out = check(&["scan", ROOT, "--format", "junit"], "gate.junit.xml");
+    assert_eq!(failing_cases(&out), 8);
+}
+
+/// Parses the report as XML (it must be well-formed) and counts test cases with a failure.
+fn failing_cases(xml: &str) -> usize {
+    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
+    doc.descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter(|n| n.children().any(|c| c.has_tag_name("failure")))
+        .count()
 }
 
 #[test]
@@ -58,7 +68,8 @@ fn with_a_baseline() {
         &[&args[..], &["github"]].concat(),
         "gate-baseline.github.txt",
     );
-    check(&[&args[..], &["junit"]].concat(), "gate-baseline.junit.xml");
+    let junit = check(&[&args[..], &["junit"]].concat(), "gate-baseline.junit.xml");
+    assert_eq!(failing_cases(&junit), 7);
     let sarif = check(&[&args[..], &["sarif"]].concat(), "gate-baseline.sarif");
     validate_sarif(&sarif);
 }
@@ -78,7 +89,8 @@ fn a_clean_tree_in_every_format() {
                 assert_eq!(doc["runs"][0]["results"], serde_json::json!([]));
             }
             "junit" => assert!(
-                run.out.contains(r#"tests="1" failures="0""#)
+                failing_cases(&run.out) == 0
+                    && run.out.contains(r#"tests="1" failures="0""#)
                     && run
                         .out
                         .contains(r#"<testcase classname="keap-migrate" name="no finding"/>"#),
