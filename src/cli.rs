@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use crate::{
     baseline::Baseline,
-    config::Config,
+    config::{Config, Migrate},
     error::{Error, Result},
     finding::Severity,
-    fix::{Auth, FixOptions, DEFAULT_ENDPOINT, DEFAULT_KEY_ENV},
+    fix::{Auth, FixOptions},
     report::{self, Format, Printer},
     rules::RuleSet,
     scan::Scanner,
@@ -315,34 +315,13 @@ impl WalkArgs {
 
 impl MigrateArgs {
     /// Flags win over the config file's `[migrate]` values, which win over the defaults.
-    pub fn options(&self) -> Result<FixOptions> {
-        let endpoint = self
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-        if !endpoint.starts_with("https://") {
-            return Err(Error::Usage(format!(
-                "--endpoint `{endpoint}` must be an https:// URL"
-            )));
-        }
-        let key_env = self
-            .key_env
-            .clone()
-            .unwrap_or_else(|| DEFAULT_KEY_ENV.to_string());
-        if key_env.is_empty()
-            || !key_env
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(Error::Usage(format!(
-                "--key-env `{key_env}` is not a variable name"
-            )));
-        }
-        Ok(FixOptions {
-            auth: self.auth.unwrap_or_default(),
-            endpoint,
-            key_env,
-        })
+    pub fn options(&self, config: &Migrate) -> Result<FixOptions> {
+        FixOptions::resolve(
+            self.endpoint.clone().or_else(|| config.endpoint.clone()),
+            self.auth.or(config.auth),
+            self.key_env.clone().or_else(|| config.key_env.clone()),
+        )
+        .map_err(|e| Error::Usage(format!("--{e}")))
     }
 }
 

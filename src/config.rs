@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::{
     cli::FailOn,
     error::{Error, Result},
-    fix::Auth,
+    fix::{Auth, FixOptions},
 };
 
 pub const FILE_NAME: &str = "keap-migrate.toml";
@@ -83,36 +83,9 @@ impl Config {
 
 impl Migrate {
     fn check(&self) -> Result<(), String> {
-        if let Some(endpoint) = &self.endpoint {
-            let rest = endpoint
-                .strip_prefix("https://")
-                .ok_or_else(|| format!("migrate.endpoint `{endpoint}` must be an https:// URL"))?;
-            if rest.is_empty() || rest.contains(char::is_whitespace) {
-                return Err(format!("migrate.endpoint `{endpoint}` is not a URL"));
-            }
-            let host = rest.split('/').next().unwrap_or("").to_ascii_lowercase();
-            if host.ends_with(".infusionsoft.com")
-                && host != "api.infusionsoft.com"
-                && rest.contains("/api/xmlrpc")
-            {
-                return Err(format!(
-                    "migrate.endpoint `{endpoint}` is a legacy per-app endpoint; use https://api.infusionsoft.com/crm/xmlrpc"
-                ));
-            }
-        }
-        if let Some(name) = &self.key_env {
-            let mut chars = name.chars();
-            let valid = chars
-                .next()
-                .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
-                && chars.all(|c| c == '_' || c.is_ascii_alphanumeric());
-            if !valid {
-                return Err(format!(
-                    "migrate.key-env `{name}` is not an environment variable name"
-                ));
-            }
-        }
-        Ok(())
+        FixOptions::resolve(self.endpoint.clone(), self.auth, self.key_env.clone())
+            .map(|_| ())
+            .map_err(|e| format!("migrate.{e}"))
     }
 }
 

@@ -181,20 +181,24 @@ fn baseline(args: &BaselineArgs, io: &mut Io) -> anyhow::Result<Exit> {
     Ok(Exit::Clean)
 }
 
-/// Scans for the findings a migration works from; unreadable files are said on stderr.
-fn scan_for_fix(walk: &cli::WalkArgs, io: &mut Io) -> anyhow::Result<(scan::Scanner, scan::Scan)> {
+/// The settings and the findings a migration works from; unreadable files are said on stderr.
+fn scan_for_fix(
+    walk: &cli::WalkArgs,
+    migrate: &cli::MigrateArgs,
+    io: &mut Io,
+) -> anyhow::Result<(fix::FixOptions, scan::Scanner, scan::Scan)> {
     let config = walk.config()?;
+    let options = migrate.options(&config.migrate)?;
     let scanner = walk.scanner(&config)?;
     let scan = scanner.scan(&walk.walker(config.exclude)?)?;
     for e in &scan.summary.errors {
         writeln!(io.err, "error: {e}")?;
     }
-    Ok((scanner, scan))
+    Ok((options, scanner, scan))
 }
 
 fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
-    let options = args.migrate.options()?;
-    let (scanner, scan) = scan_for_fix(&args.walk, io)?;
+    let (options, scanner, scan) = scan_for_fix(&args.walk, &args.migrate, io)?;
     let plan = fix::plan(&scan.findings, &scanner, &options);
     match &args.output {
         Some(path) => {
@@ -232,8 +236,7 @@ fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
     if let Some(patch) = &args.patch {
         return apply_patch(patch, &args.walk.paths[0], io);
     }
-    let options = args.migrate.options()?;
-    let (scanner, scan) = scan_for_fix(&args.walk, io)?;
+    let (options, scanner, scan) = scan_for_fix(&args.walk, &args.migrate, io)?;
     let plan = fix::plan(&scan.findings, &scanner, &options);
     let writes: Vec<fix::apply::FileWrite> = plan
         .changes

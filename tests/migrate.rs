@@ -326,3 +326,41 @@ fn bad_migration_options_are_usage_errors() {
     );
     assert!(text(&v1.stdout).contains("+        $this->_client = new Zend_XmlRpc_Client('https://api.infusionsoft.com/crm/xmlrpc/v1');"));
 }
+
+#[test]
+fn the_config_file_sets_migration_defaults_and_flags_win() {
+    let dir = copy_inputs(Path::new("fixtures/php/ng.phpxmlrpc-procedural"));
+    fs::write(
+        dir.path().join("keap-migrate.toml"),
+        "[migrate]\nauth = \"bearer\"\nkey-env = \"CRM_KEY\"\nendpoint = \"https://api.infusionsoft.com/crm/xmlrpc/v1\"\n",
+    )
+    .unwrap();
+    let patch = text(&bin(&["diff", "."], dir.path()).stdout);
+    assert!(patch.contains("+$apiKey = getenv('CRM_KEY');"), "{patch}");
+    assert!(
+        patch.contains("'Authorization: Bearer ' . $apiKey"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("'https://api.infusionsoft.com/crm/xmlrpc/v1'"),
+        "{patch}"
+    );
+    let patch = text(
+        &bin(
+            &["diff", "--auth", "header", "--key-env", "K", "."],
+            dir.path(),
+        )
+        .stdout,
+    );
+    assert!(
+        patch.contains("'X-Keap-API-Key: ' . $apiKey") && patch.contains("getenv('K')"),
+        "{patch}"
+    );
+
+    fs::write(
+        dir.path().join("keap-migrate.toml"),
+        "[migrate]\nauth = \"basic\"\n",
+    )
+    .unwrap();
+    assert_eq!(bin(&["diff", "."], dir.path()).status.code(), Some(2));
+}

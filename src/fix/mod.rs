@@ -44,6 +44,46 @@ pub struct FixOptions {
     pub key_env: String,
 }
 
+impl FixOptions {
+    /// Completes and checks the settings (the caller has already put flags over the config
+    /// file); an error names the setting: `endpoint …`, `key-env …`.
+    pub fn resolve(
+        endpoint: Option<String>,
+        auth: Option<Auth>,
+        key_env: Option<String>,
+    ) -> Result<FixOptions, String> {
+        let endpoint = endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        let rest = endpoint
+            .strip_prefix("https://")
+            .ok_or_else(|| format!("endpoint `{endpoint}` must be an https:// URL"))?;
+        if rest.is_empty() || rest.contains(char::is_whitespace) {
+            return Err(format!("endpoint `{endpoint}` is not a URL"));
+        }
+        let host = rest.split('/').next().unwrap_or("").to_ascii_lowercase();
+        if host.ends_with(".infusionsoft.com") && host != "api.infusionsoft.com" {
+            return Err(format!(
+                "endpoint `{endpoint}` is a legacy per-app host; use {DEFAULT_ENDPOINT}"
+            ));
+        }
+        let key_env = key_env.unwrap_or_else(|| DEFAULT_KEY_ENV.to_string());
+        let mut chars = key_env.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+            && chars.all(|c| c == '_' || c.is_ascii_alphanumeric());
+        if !valid {
+            return Err(format!(
+                "key-env `{key_env}` is not an environment variable name"
+            ));
+        }
+        Ok(FixOptions {
+            auth: auth.unwrap_or_default(),
+            endpoint,
+            key_env,
+        })
+    }
+}
+
 /// A rewrite of one file, made from exactly the bytes in `before`.
 pub struct FileChange {
     pub path: PathBuf,
