@@ -253,3 +253,19 @@ fn the_cli_runs_in_process() {
     assert!(text.contains("legacy-endpoint"), "{text}");
     assert!(text.contains("2 findings in 1 file"), "{text}");
 }
+
+/// A saved report is not a new leak: rule texts name no matchable endpoint, secrets are
+/// redacted, so scanning yesterday's reports finds nothing.
+#[test]
+fn reports_do_not_trip_the_scanner() {
+    let dir = tree(&[("a.php", keap_php().as_bytes())]);
+    let reports = tempfile::tempdir().unwrap();
+    for format in ["text", "json", "sarif", "github", "junit"] {
+        let (code, out, _) = bin(&["scan", "--format", format, "."], dir.path());
+        assert_eq!(code, 1);
+        fs::write(reports.path().join(format!("report.{format}")), out).unwrap();
+    }
+    let (code, out, _) = bin(&["scan", "."], reports.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("0 findings"), "{out}");
+}
