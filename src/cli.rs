@@ -242,6 +242,9 @@ pub struct ScanJob {
     pub show_secrets: bool,
     /// Where the report goes; `None`: standard output.
     pub output: Option<PathBuf>,
+    /// The migration settings, when the report carries fixes (SARIF over a tree on disk: a
+    /// staged or partial scan is not what `apply` would change).
+    pub fixes: Option<FixOptions>,
 }
 
 /// What makes a run fail.
@@ -342,6 +345,13 @@ impl ScanArgs {
             exclude.extend(self.own_report());
             Scope::Tree(self.walk.walker(exclude)?)
         };
+        let fixes = (self.output.format == Format::Sarif && matches!(scope, Scope::Tree(_)))
+            .then(|| {
+                let m = &config.migrate;
+                FixOptions::resolve(m.endpoint.clone(), m.auth, m.key_env.clone())
+            })
+            .transpose()
+            .map_err(Error::Usage)?;
         // A report written to a file is never coloured.
         let color = self
             .output
@@ -358,11 +368,12 @@ impl ScanArgs {
             printer: report::printer(self.output.format, color),
             show_secrets: self.output.show_secrets,
             output: self.output.output.clone(),
+            fixes,
         })
     }
 
-    /// An anchored glob for each root that holds this run's `--output` file: the report of the
-    /// last run quotes the rules' messages, which name legacy endpoints, and would be flagged.
+    /// An anchored glob for each root that holds this run's `--output` file: the file this run
+    /// is about to replace is no input to it.
     fn own_report(&self) -> Vec<String> {
         let Some(report) = self
             .output

@@ -98,11 +98,16 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
 fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
     let job = args.job(io.is_terminal)?;
     let scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
+    let fixes = match &job.fixes {
+        Some(options) => fix::plan(&scan.findings, &job.scanner, options).suggestions(),
+        None => Default::default(),
+    };
     let report = Report {
         findings: &scan.findings,
         summary: &scan.summary,
         rules: &job.scanner.rules,
         show_secrets: job.show_secrets,
+        fixes: &fixes,
     };
     match &job.output {
         None => job.printer.print(&report, io.out)?,

@@ -364,3 +364,42 @@ fn the_config_file_sets_migration_defaults_and_flags_win() {
     .unwrap();
     assert_eq!(bin(&["diff", "."], dir.path()).status.code(), Some(2));
 }
+
+/// The SARIF `fixes` of a file's results, applied together, make exactly what `apply` makes.
+#[test]
+fn sarif_fixes_are_the_migration() {
+    for name in ["ng.isdk-class", "ng.handwritten-xml-concat", "ng.crlf-bom"] {
+        let case = Path::new("fixtures/php").join(name);
+        let dir = copy_inputs(&case);
+        let out = bin(&["scan", "--format", "sarif", "."], dir.path());
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut edits: Vec<(String, usize, usize, String)> = Vec::new();
+        for result in doc["runs"][0]["results"].as_array().unwrap() {
+            for fix in result["fixes"].as_array().into_iter().flatten() {
+                for change in fix["artifactChanges"].as_array().unwrap() {
+                    let uri = change["artifactLocation"]["uri"]
+                        .as_str()
+                        .unwrap()
+                        .to_string();
+                    for r in change["replacements"].as_array().unwrap() {
+                        let start = r["deletedRegion"]["byteOffset"].as_u64().unwrap() as usize;
+                        let len = r["deletedRegion"]["byteLength"].as_u64().unwrap() as usize;
+                        let text = r["insertedContent"]["text"].as_str().unwrap().to_string();
+                        edits.push((uri.clone(), start, start + len, text));
+                    }
+                }
+            }
+        }
+        assert!(!edits.is_empty(), "{name}: no fixes in the SARIF report");
+        edits.sort_by_key(|e| std::cmp::Reverse((e.1, e.2)));
+        for (uri, start, end, text) in edits {
+            let path = dir.path().join(uri);
+            let mut bytes = fs::read(&path).unwrap();
+            bytes.splice(start..end, text.into_bytes());
+            fs::write(&path, bytes).unwrap();
+        }
+        let applied = copy_inputs(&case);
+        assert!(bin(&["apply", "."], applied.path()).status.success());
+        assert_eq!(snapshot(dir.path()), snapshot(applied.path()), "{name}");
+    }
+}

@@ -92,6 +92,14 @@ pub struct FileChange {
     pub after: String,
     /// Secrets in the file, to redact from previews.
     pub secrets: Vec<Secret>,
+    /// The edits made, each with the fingerprint of the finding it fixes.
+    pub edits: Vec<(String, edit::Edit)>,
+}
+
+/// The edits that fix one finding, for reports that carry fixes (SARIF).
+pub struct Suggestion {
+    pub rel: String,
+    pub edits: Vec<edit::Edit>,
 }
 
 pub struct Manual {
@@ -169,6 +177,11 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         };
         let outcome = php::fix(text, &found, opts, &mut env_for);
         let mut manual: Vec<(usize, String)> = outcome.manual;
+        let edits: Vec<(String, edit::Edit)> = outcome
+            .edits
+            .iter()
+            .map(|e| (found[e.finding].fingerprint.clone(), e.clone()))
+            .collect();
         let after = match edit::apply(text, outcome.edits) {
             Ok(after) => after,
             Err(overlap) => {
@@ -208,6 +221,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                 secrets: found.iter().filter_map(|f| f.secret.clone()).collect(),
                 before: before.clone(),
                 after,
+                edits,
             });
         }
     }
@@ -246,6 +260,23 @@ impl Plan {
                 }
             }
             out.push_str(&d);
+        }
+        out
+    }
+
+    /// The fix of each finding the plan changes, by fingerprint.
+    pub fn suggestions(&self) -> HashMap<String, Suggestion> {
+        let mut out: HashMap<String, Suggestion> = HashMap::new();
+        for c in &self.changes {
+            for (fingerprint, e) in &c.edits {
+                out.entry(fingerprint.clone())
+                    .or_insert_with(|| Suggestion {
+                        rel: c.rel.clone(),
+                        edits: Vec::new(),
+                    })
+                    .edits
+                    .push(e.clone());
+            }
         }
         out
     }

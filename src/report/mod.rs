@@ -1,8 +1,12 @@
 //! One printer per output format; all read the same `Finding`s and `Summary`.
-use std::{collections::BTreeMap, io};
+use std::{
+    collections::{BTreeMap, HashMap},
+    io,
+};
 
 use crate::{
     finding::{Finding, Severity},
+    fix::Suggestion,
     rules::RuleSet,
     scan::Summary,
 };
@@ -35,6 +39,8 @@ pub struct Report<'a> {
     pub summary: &'a Summary,
     pub rules: &'a RuleSet,
     pub show_secrets: bool,
+    /// The fix of each finding that has one, by fingerprint (empty where the format shows none).
+    pub fixes: &'a HashMap<String, Suggestion>,
 }
 
 impl Report<'_> {

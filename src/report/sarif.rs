@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::{Printer, Report, REPO_URL, RULES_URL};
+use crate::finding::Finding;
 
 pub struct Sarif;
 
@@ -13,6 +14,33 @@ const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 /// The `partialFingerprints` key; its version changes only if fingerprints stop matching.
 const FINGERPRINT: &str = "keapMigrateFingerprint/v1";
+
+/// The finding's fix as SARIF replacements (byte ranges of the file as scanned). The inserted
+/// text of a migration never holds the key it removes; any secret in it is redacted all the same.
+fn fixes(report: &Report, f: &Finding) -> Option<Value> {
+    let suggestion = report.fixes.get(&f.fingerprint)?;
+    let replacements: Vec<Value> = suggestion
+        .edits
+        .iter()
+        .map(|e| {
+            let mut text = e.text.clone();
+            if let (Some(secret), false) = (&f.secret, report.show_secrets) {
+                text = text.replace(secret.expose(), &secret.redacted());
+            }
+            json!({
+                "deletedRegion": {"byteOffset": e.range.start, "byteLength": e.range.len()},
+                "insertedContent": {"text": text},
+            })
+        })
+        .collect();
+    Some(json!([{
+        "description": {"text": "keap-migrate apply"},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": uri(&suggestion.rel), "uriBaseId": "%SRCROOT%"},
+            "replacements": replacements,
+        }],
+    }]))
+}
 
 impl Printer for Sarif {
     fn print(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -40,7 +68,7 @@ impl Printer for Sarif {
             .iter()
             .map(|f| {
                 let index = report.rules.rules.iter().position(|r| r.id == f.rule);
-                json!({
+                let mut result = json!({
                     "ruleId": f.rule,
                     "ruleIndex": index,
                     "level": f.severity.as_str(),
@@ -57,7 +85,11 @@ impl Printer for Sarif {
                         },
                     }],
                     "partialFingerprints": {FINGERPRINT: f.fingerprint},
-                })
+                });
+                if let Some(fixes) = fixes(report, f) {
+                    result["fixes"] = fixes;
+                }
+                result
             })
             .collect();
         let s = report.summary;
