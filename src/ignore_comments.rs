@@ -7,7 +7,7 @@ use regex::Regex;
 
 use crate::finding::{Finding, LineIndex};
 
-const MARKER: &str = "keap-migrate:";
+pub const MARKER: &str = "keap-migrate:";
 
 static DIRECTIVE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"keap-migrate:\s*ignore\b(?:\[(?P<rules>[^\]\n]*)\])?").unwrap());
@@ -32,11 +32,6 @@ impl Directive {
         (line == self.line || (self.covers_next && line == self.line + 1))
             && (self.rules.is_empty() || self.rules.contains(&finding.rule))
     }
-}
-
-/// Cheap check before decoding a file: can it hold a directive at all?
-pub fn mentions(bytes: &[u8]) -> bool {
-    bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes())
 }
 
 /// What the directives of one file did to its findings.
@@ -194,7 +189,5 @@ $k = 'x';
 ";
         let (kept, unused) = kept_lines(text, &[("hardcoded-key", 2), ("hardcoded-key", 4)]);
         assert_eq!((kept, unused), (vec![2], vec![1]));
-        assert!(mentions(text.as_bytes()));
-        assert!(!mentions(b"keap migrate ignore"));
     }
 }

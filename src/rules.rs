@@ -167,9 +167,11 @@ impl RuleSet {
                 });
             }
         }
+        // Files with an inline-ignore directive pass too, so unused directives get reported.
         let keywords: Vec<&str> = rules
             .iter()
             .flat_map(|r| r.keywords.iter().map(String::as_str))
+            .chain([crate::ignore_comments::MARKER])
             .collect();
         let prefilter = AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -189,7 +191,8 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    /// Whether the file can hold a finding at all: one pass of Aho-Corasick over its bytes.
+    /// Whether the file can hold a finding or an ignore directive at all: one pass of
+    /// Aho-Corasick over its bytes.
     pub fn prefilter(&self, bytes: &[u8]) -> bool {
         self.prefilter.is_match(bytes)
     }

@@ -127,14 +127,11 @@ impl Scanner {
     ) -> Vec<Finding> {
         summary.files_scanned += 1;
         summary.bytes_scanned += bytes.len() as u64;
-        let parse = self.rules.prefilter(&bytes);
-        // A file with directives but no keyword is still read: its directives are all unused.
-        if !parse && !ignore_comments::mentions(&bytes) {
+        // One pass decides: no keyword and no ignore directive means nothing to do here.
+        if !self.rules.prefilter(&bytes) {
             return Vec::new();
         }
-        if parse {
-            summary.files_parsed += 1;
-        }
+        summary.files_parsed += 1;
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -142,11 +139,7 @@ impl Scanner {
                 String::from_utf8_lossy(e.as_bytes()).into_owned()
             }
         };
-        let findings = if parse {
-            self.scan_text(path, rel, &text)
-        } else {
-            Vec::new()
-        };
+        let findings = self.detect_text(path, rel, &text);
         let applied = ignore_comments::apply(&text, findings);
         summary.ignored += applied.suppressed;
         summary
@@ -155,11 +148,15 @@ impl Scanner {
         applied.kept
     }
 
-    /// Scans one file that is already in memory (a staged blob, a sample, a file being fixed).
+    /// Scans one file that is already in memory (a sample, a file being fixed).
     pub fn scan_text(&self, path: &Path, rel: &str, text: &str) -> Vec<Finding> {
         if !self.rules.prefilter(text.as_bytes()) {
             return Vec::new();
         }
+        self.detect_text(path, rel, text)
+    }
+
+    fn detect_text(&self, path: &Path, rel: &str, text: &str) -> Vec<Finding> {
         let hits = detect::detect(path, text, &self.rules);
         if hits.is_empty() {
             return Vec::new();
