@@ -656,13 +656,28 @@ def main():
     ap.add_argument("--clean", action="store_true", help="no Keap code: the same tree without the plants")
     ap.add_argument("--manifest", type=Path, help="default: TREE.manifest.json")
     ap.add_argument("--force", action="store_true", help="replace TREE if it exists")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep TREE if its manifest says this generator made it with these parameters; else replace it")
     a = ap.parse_args()
 
     tree = a.tree
     manifest_path = a.manifest or tree.with_name(tree.name + ".manifest.json")
+    params = {"size_mb": a.size_mb, "seed": a.seed, "plants": a.plants if not a.clean else 0,
+              "decoy_rate": a.decoy_rate, "incidental_rate": a.incidental_rate, "clean": a.clean}
+    gen_sha = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    if a.reuse and tree.is_dir() and manifest_path.is_file():
+        try:
+            old = json.loads(manifest_path.read_text())
+        except ValueError:
+            old = {}
+        if old.get("params") == params and old.get("gen_sha256") == gen_sha:
+            print(f"{tree}: reusing ({old['files']} files, {old['bytes'] / 1e6:.1f} MB)", file=sys.stderr)
+            return
     if tree.exists():
-        if not a.force:
+        if not (a.force or a.reuse):
             raise SystemExit(f"gen.py: {tree} exists (--force to replace it)")
+        if not (manifest_path.is_file() or a.force):
+            raise SystemExit(f"gen.py: {tree} exists and has no manifest: not removing it (--force to replace it)")
         shutil.rmtree(tree)
     kws = load_keywords()
     target = int(a.size_mb * 1_000_000)
@@ -709,10 +724,7 @@ def main():
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    manifest = {"generator": "bench/gen.py", "gen_version": GEN_VERSION,
-                "gen_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
-                "params": {"size_mb": a.size_mb, "seed": seed, "plants": a.plants if not a.clean else 0,
-                           "decoy_rate": a.decoy_rate, "incidental_rate": a.incidental_rate, "clean": a.clean},
+    manifest = {"generator": "bench/gen.py", "gen_version": GEN_VERSION, "gen_sha256": gen_sha, "params": params,
                 "tree": str(tree.resolve()), "max_file_size": MAX_FILE_SIZE,
                 "plants": [], "decoys": [], "binary": [], "too_large": [], "not_utf8": [], "keyword_files": []}
     files = nbytes = scan_files = scan_bytes = 0

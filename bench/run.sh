@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Benchmark `keap-migrate scan` against ripgrep and a plain read of the same generated trees.
+#
+#   bench/run.sh                      # 220 MB trees in /tmp/keap-migrate-bench, median of 5 runs
+#   BENCH_DIR=/data/b SIZE_MB=500 RUNS=9 THREADS=1 bench/run.sh
+#
+# Environment: BENCH_DIR (where the trees go; reused when generated with the same parameters),
+# SIZE_MB (220), SEED (1), RUNS (5), THREADS (0: every tool picks, i.e. one thread per core; N:
+# keap-migrate -jN, rg -jN, N parallel cats). Needs cargo, python3 and rg.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+BENCH_DIR=${BENCH_DIR:-/tmp/keap-migrate-bench}
+SIZE_MB=${SIZE_MB:-220}
+SEED=${SEED:-1}
+RUNS=${RUNS:-5}
+THREADS=${THREADS:-0}
+MAX_FILE_SIZE=8M # keap-migrate's default --max-file-size, given to rg as well
+
+command -v rg >/dev/null || { echo "run.sh: needs ripgrep (rg)" >&2; exit 2; }
+cargo build --release --locked --quiet
+bin=$root/target/release/keap-migrate
+
+mkdir -p "$BENCH_DIR"
+BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+for tree in findings clean; do
+  flag=""
+  [ "$tree" = clean ] && flag=--clean
+  python3 bench/gen.py "$BENCH_DIR/$tree" --size-mb "$SIZE_MB" --seed "$SEED" --reuse $flag
+done
+
+# The rules' prefilter keywords, straight from rules/*.toml, so rg searches for the same strings.
+mapfile -t keywords < <(python3 -c '
+import glob, tomllib
+for f in sorted(glob.glob("rules/*.toml")):
+    for k in tomllib.load(open(f, "rb"))["keywords"]:
+        print(k)')
+kw_args=()
+for k in "${keywords[@]}"; do kw_args+=(-e "$k"); done
+
+j_km=() j_rg=() par=$(nproc)
+if [ "$THREADS" != 0 ]; then j_km=(-j "$THREADS"); j_rg=(-j "$THREADS"); par=$THREADS; fi
+# rg walks like keap-migrate: hidden files in, no ignore files (the trees have none, and
+# keap-migrate honours .gitignore), same size limit; binary files are skipped by both.
+rg_walk=(--no-ignore --hidden --max-filesize "$MAX_FILE_SIZE" "${j_rg[@]}")
+
+results=$BENCH_DIR/results.jsonl
+: >"$results"
+echo "keap-migrate $(git -C "$root" rev-parse --short HEAD), $(rg --version | head -1), $(nproc) cores," \
+  "${#keywords[@]} keywords, median of $RUNS runs after one warm-up run" >&2
+for tree in findings clean; do
+  t=$BENCH_DIR/$tree
+  m=$BENCH_DIR/$tree.manifest.json
+  time_it() { python3 bench/measure.py time --results "$results" --tree "$tree" --manifest "$m" --runs "$RUNS" "$@"; }
+  time_it --label "keap-migrate scan --format json" --ok 0,1 --keep-output "$BENCH_DIR/$tree.scan.json" \
+    -- "$bin" scan --format json "${j_km[@]}" "$t"
+  time_it --label "rg -l -i -F keywords" --ok 0,1 --keep-output "$BENCH_DIR/$tree.rg-files.txt" \
+    -- rg -l -i -F "${rg_walk[@]}" "${kw_args[@]}" "$t"
+  time_it --label "rg -c -i -F keywords" --ok 0,1 \
+    -- rg -c -i -F "${rg_walk[@]}" "${kw_args[@]}" "$t"
+  time_it --label "read: rg -c -F never-matching" --ok 0,1 \
+    -- rg -c -F "${rg_walk[@]}" -e 'zzzzqqqq-never' "$t"
+  time_it --label "read: find | xargs -P$par cat" \
+    -- bash -c 'find "$1" -type f -size -8388609c -print0 | xargs -0 -P"$2" -n 200 cat >/dev/null' _ "$t" "$par"
+done
+
+echo
+python3 bench/measure.py table --results "$results"
+echo
+for tree in findings clean; do
+  echo "$tree: $(wc -l <"$BENCH_DIR/$tree.rg-files.txt") files hold a keyword (rg -l), so keap-migrate parses or matches those"
+done
+echo
+status=0
+for tree in findings clean; do
+  python3 bench/check.py "$BENCH_DIR/$tree.manifest.json" "$BENCH_DIR/$tree.scan.json" || status=1
+done
+exit $status
