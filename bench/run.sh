@@ -45,6 +45,12 @@ if [ "$THREADS" != 0 ]; then j_km=(-j "$THREADS"); j_rg=(-j "$THREADS"); par=$TH
 # keap-migrate honours .gitignore), same size limit; binary files are skipped by both.
 rg_walk=(--no-ignore --hidden --max-filesize "$MAX_FILE_SIZE" "${j_rg[@]}")
 
+# Wall times mean little on a busy machine: say so rather than print confident numbers.
+read -r load _ </proc/loadavg
+if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  echo "run.sh: warning: load average $load on $(nproc) cores: other work will skew wall times (CPU s is steadier)" >&2
+fi
+
 results=$BENCH_DIR/results.jsonl
 : >"$results"
 echo "keap-migrate $(git -C "$root" rev-parse --short HEAD), $(rg --version | head -1), $(nproc) cores," \
