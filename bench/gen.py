@@ -558,9 +558,8 @@ class Planter:
 
     def proc_conn_cfg(self):
         a, k = self.app(), self.hex32()
-        # The iSDK's conn.cfg.php; its description names the app's host (the file has no other
-        # rule keyword, and the prefilter needs one).
-        return (f"$connInfo = array('crm:{a}:i:{k}:This is the connection for {a}.infusionsoft.com');\n\n", [("hardcoded-key", k)])
+        # The iSDK's conn.cfg.php line, with no other Keap name in the file.
+        return (f"$connInfo = array('crm:{a}:i:{k}:Production connection');\n\n", [("hardcoded-key", k)])
 
     def proc_methodcall_xml(self):
         needle = "' . $key . '"
@@ -664,7 +663,9 @@ def main():
     manifest_path = a.manifest or tree.with_name(tree.name + ".manifest.json")
     params = {"size_mb": a.size_mb, "seed": a.seed, "plants": a.plants if not a.clean else 0,
               "decoy_rate": a.decoy_rate, "incidental_rate": a.incidental_rate, "clean": a.clean}
-    gen_sha = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    kws = load_keywords()
+    # The tree depends on the generator and, through the keyword check, on the rules' keywords.
+    gen_sha = hashlib.sha256(Path(__file__).read_bytes() + "\0".join(kws).encode()).hexdigest()
     if a.reuse and tree.is_dir() and manifest_path.is_file():
         try:
             old = json.loads(manifest_path.read_text())
@@ -679,7 +680,6 @@ def main():
         if not (manifest_path.is_file() or a.force):
             raise SystemExit(f"gen.py: {tree} exists and has no manifest: not removing it (--force to replace it)")
         shutil.rmtree(tree)
-    kws = load_keywords()
     target = int(a.size_mb * 1_000_000)
     seed = a.seed
 
