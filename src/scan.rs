@@ -198,14 +198,14 @@ impl Scanner {
 
     /// Reads a file the way the scan does: size limit, binary check, lossy UTF-8.
     pub fn read(&self, path: &Path) -> Result<Loaded, String> {
-        let meta = fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if meta.len() > self.max_file_size {
+        let failed = |e: std::io::Error| format!("{}: {e}", path.display());
+        let mut file = fs::File::open(path).map_err(failed)?;
+        let len = file.metadata().map_err(failed)?.len();
+        if len > self.max_file_size {
             return Ok(Loaded::Skipped(SkipReason::TooLarge));
         }
-        let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-        fs::File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut bytes = Vec::with_capacity(len as usize + 1);
+        file.read_to_end(&mut bytes).map_err(failed)?;
         Ok(match self.sniff(&bytes) {
             Some(reason) => Loaded::Skipped(reason),
             None => Loaded::Text(bytes),

@@ -42,24 +42,35 @@ static LEGACY_HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:https?://)?[^\s/]*\.(infusionsoft|mortgageprocrm)\.com(?::443)?$").unwrap()
 });
 static SERVICE_METHOD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\w+Service\.\w+$").unwrap());
+    LazyLock::new(|| Regex::new(r"^[A-Z]\w*Service\.\w+$").unwrap());
 static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"%(?:\d+\$)?[sdu]").unwrap());
 static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<methodName>\s*(?P<method>\w+Service\.\w+)\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
+    Regex::new(r"<methodName>\s*(?P<method>[A-Z]\w*Service\.\w+)\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
 });
+static XMLRPC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)xml_?rpc|IXR_").unwrap());
 static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
 
 /// Where an interpolated or computed value sits in a template.
 pub const HOLE: &str = "{}";
 
+/// Finds what the PHP rules look for; `false` if the file could not be parsed (the regex
+/// fallback then takes it).
 pub fn detect(text: &str, hits: &mut Vec<Hit>) -> bool {
+    let keap_named = super::text::has_keap_context(text);
+    let xmlrpc = XMLRPC.is_match(text);
+    // Every PHP finding needs a Keap name, host or service, or an XML-RPC client: without one,
+    // the parse (the costly part of a scan) can only find nothing.
+    if !keap_named && !xmlrpc {
+        return true;
+    }
     let Some(tree) = parse(text) else {
         return false;
     };
     let mut d = Detector {
         text,
         hits,
-        keap_named: super::text::has_keap_context(text),
+        keap_named,
+        xmlrpc,
         strong_context: false,
         wrapper: false,
         call_sites: Vec::new(),
@@ -83,6 +94,8 @@ struct Detector<'t, 'h> {
     hits: &'h mut Vec<Hit>,
     /// The file names Keap, Infusionsoft or one of Keap's services somewhere.
     keap_named: bool,
+    /// The file mentions XML-RPC.
+    xmlrpc: bool,
     /// The file calls a Keap service or names a legacy endpoint.
     strong_context: bool,
     /// The file has a wrapper that prepends the key to every call.
@@ -373,7 +386,7 @@ impl<'t> Detector<'t, '_> {
         let literal = content
             .clone()
             .is_some_and(|c| is_secret_literal(&self.text[c]));
-        let xmlrpc = self.strong_context || self.text.to_ascii_lowercase().contains("xmlrpc");
+        let xmlrpc = self.strong_context || self.xmlrpc;
         // A migrated wrapper prepends a placeholder: it still fills the first position.
         if unshift && content.is_some() && !literal && xmlrpc {
             self.wrapper = true;

@@ -9,7 +9,7 @@ use crate::rules::{Context, Filter, RuleSet, Scope};
 
 static KEAP_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)infusionsoft|keap|\bisdk\b|mortgageprocrm|['"](?:Contact|Data|Invoice|Product|Order|Funnel|APIEmail|Email|Affiliate|APIAffiliate|AffiliateProgram|Discount|File|Search|Shipping|WebForm|WebTracking|CreditCardSubmission)Service\.\w+['"]"#,
+        r#"(?i:infusionsoft|keap|\bisdk\b|mortgageprocrm)|['".](?:Contact|Data|Invoice|Product|Order|Funnel|APIEmail|Email|Affiliate|APIAffiliate|AffiliateProgram|Discount|File|Search|Shipping|WebForm|WebTracking|CreditCardSubmission)Service\.\w+"#,
     )
     .unwrap()
 });
@@ -90,4 +90,19 @@ fn hit_from(rule: &str, caps: &Captures, filter: Option<Filter>) -> Option<Hit> 
         });
     }
     Some(Hit::new(rule, arg.unwrap_or(whole).range()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_keap_context;
+
+    #[test]
+    fn keap_context_is_a_keap_name_or_one_of_its_services() {
+        assert!(has_keap_context("$app = new iSDK();"));
+        assert!(has_keap_context("INFUSIONSOFT_APP=ab123"));
+        assert!(has_keap_context("s.ContactService.add(k, {})"));
+        assert!(has_keap_context("call('DataService.query', ...)"));
+        assert!(!has_keap_context("this.dataService.query(id)"));
+        assert!(!has_keap_context("UserService.find(id)"));
+    }
 }
