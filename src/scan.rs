@@ -27,6 +27,7 @@ pub enum SkipReason {
     Binary,
     TooLarge,
     Symlink,
+    Special,
 }
 
 impl SkipReason {
@@ -35,6 +36,7 @@ impl SkipReason {
             SkipReason::Binary => "binary",
             SkipReason::TooLarge => "too large",
             SkipReason::Symlink => "symlink not followed",
+            SkipReason::Special => "not a regular file",
         }
     }
 }
@@ -253,17 +255,15 @@ struct Visitor<'a> {
 }
 
 impl Visitor<'_> {
+    fn skip(&mut self, reason: SkipReason, path: PathBuf) {
+        self.summary.skipped.entry(reason).or_default().push(path);
+    }
+
     fn take(&mut self, item: Item) {
         let (root, path) = match item {
             Item::File { root, path } => (root, path),
-            Item::Link(path) => {
-                self.summary
-                    .skipped
-                    .entry(SkipReason::Symlink)
-                    .or_default()
-                    .push(path);
-                return;
-            }
+            Item::Link(path) => return self.skip(SkipReason::Symlink, path),
+            Item::Special(path) => return self.skip(SkipReason::Special, path),
             Item::Error(e) => {
                 self.summary.errors.push(e);
                 return;
@@ -271,10 +271,7 @@ impl Visitor<'_> {
         };
         let bytes = match self.scanner.read(&path) {
             Ok(Loaded::Text(bytes)) => bytes,
-            Ok(Loaded::Skipped(reason)) => {
-                self.summary.skipped.entry(reason).or_default().push(path);
-                return;
-            }
+            Ok(Loaded::Skipped(reason)) => return self.skip(reason, path),
             Err(e) => {
                 self.summary.errors.push(e);
                 return;

@@ -30,6 +30,8 @@ pub enum Item {
     },
     /// A symbolic link that the walk did not follow.
     Link(PathBuf),
+    /// A FIFO, socket or device: opening it could block or never end.
+    Special(PathBuf),
     Error(String),
 }
 
@@ -102,6 +104,8 @@ impl Walker {
                         }
                     } else if ft.is_symlink() {
                         visit(Item::Link(entry.into_path()));
+                    } else if !ft.is_file() {
+                        visit(Item::Special(entry.into_path()));
                     } else if entry.depth() == 0 || !dotenv_sweep || !is_dotenv(entry.path()) {
                         visit(Item::File {
                             root: root.clone(),

@@ -79,6 +79,13 @@ fn bad_input_is_skipped_and_said_and_the_scan_goes_on() {
         ("ok.php", keap_php().as_bytes()),
     ]);
     symlink("loop", dir.path().join("loop")).unwrap();
+    // Opening a FIFO blocks until a writer comes: the scan must not try.
+    let fifo = dir.path().join("pipe.php");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let (code, out, _) = bin(&["scan", "--max-file-size", "1K", "."], dir.path());
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("skipped (binary): ./logo.png"), "{out}");
