@@ -113,14 +113,37 @@ impl Finding {
     }
 }
 
+/// Rounds of SHA-256 over a secret's fingerprint: a baseline or SARIF file committed next to the
+/// code must not let anyone brute-force a short secret (a 10-character OAuth client secret has
+/// about 60 bits) back out of it.
+const SECRET_ROUNDS: u32 = 1 << 12;
+
+/// What a fingerprint is made from: the secret itself, or the normalised match.
+pub enum Matched<'a> {
+    Secret(&'a Secret),
+    Text(&'a str),
+}
+
 /// A domain-separated SHA-256 of the match: it identifies a finding without revealing the secret.
-pub fn fingerprint(rule: &str, rel: &str, normalised: &str, occurrence: usize) -> String {
+pub fn fingerprint(rule: &str, rel: &str, matched: Matched, occurrence: usize) -> String {
+    let value = match matched {
+        Matched::Secret(s) => s.expose(),
+        Matched::Text(t) => t,
+    };
     let mut h = Sha256::new();
-    for part in ["keap-migrate/fingerprint/v1", rule, rel, normalised] {
+    for part in ["keap-migrate/fingerprint/v1", rule, rel, value] {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    let digest = h.finalize();
+    let mut digest = h.finalize();
+    if let Matched::Secret(_) = matched {
+        for _ in 0..SECRET_ROUNDS {
+            digest = Sha256::new()
+                .chain_update(digest)
+                .chain_update(value.as_bytes())
+                .finalize();
+        }
+    }
     let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
     if occurrence == 0 {
         hex
@@ -193,9 +216,21 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_position_but_not_occurrence() {
-        let a = fingerprint("hardcoded-key", "a.php", "secret", 0);
-        assert_eq!(a, fingerprint("hardcoded-key", "a.php", "secret", 0));
-        assert_ne!(a, fingerprint("hardcoded-key", "a.php", "secret", 1));
-        assert_ne!(a, fingerprint("hardcoded-key", "b.php", "secret", 0));
+        let secret = Secret::new("ab33489acd7df37ac617b25e38e972b5");
+        let a = fingerprint("hardcoded-key", "a.php", Matched::Secret(&secret), 0);
+        assert_eq!(
+            a,
+            fingerprint("hardcoded-key", "a.php", Matched::Secret(&secret), 0)
+        );
+        assert_ne!(
+            a,
+            fingerprint("hardcoded-key", "a.php", Matched::Secret(&secret), 1)
+        );
+        assert_ne!(
+            a,
+            fingerprint("hardcoded-key", "b.php", Matched::Secret(&secret), 0)
+        );
+        let plain = fingerprint("hardcoded-key", "a.php", Matched::Text(secret.expose()), 0);
+        assert_ne!(a, plain, "a secret's fingerprint is stretched");
     }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::{
     baseline, detect,
     error::Result,
-    finding::{fingerprint, Finding, LineIndex, Secret},
+    finding::{fingerprint, Finding, LineIndex, Matched, Secret},
     ignore_comments,
     rules::RuleSet,
     walk::{Item, Visit, Walker},
@@ -183,7 +183,15 @@ impl Scanner {
                     message = format!("{message} ({detail})");
                 }
                 Finding {
-                    fingerprint: fingerprint(&rule.id, rel, &normalised, occurrence),
+                    fingerprint: fingerprint(
+                        &rule.id,
+                        rel,
+                        match &secret {
+                            Some(s) => Matched::Secret(s),
+                            None => Matched::Text(&normalised),
+                        },
+                        occurrence,
+                    ),
                     rule: rule.id.clone(),
                     severity: hit.severity.unwrap_or(rule.severity).min(rule.severity),
                     path: path.to_path_buf(),
