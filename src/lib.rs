@@ -118,9 +118,8 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
             // The log still says what happened; counts only, so nothing secret.
             writeln!(
                 io.err,
-                "keap-migrate: {} finding{}, report written to {}",
-                scan.findings.len(),
-                if scan.findings.len() == 1 { "" } else { "s" },
+                "keap-migrate: {}, report written to {}",
+                report::count(scan.findings.len(), "finding"),
                 path.display()
             )?;
         }
@@ -176,9 +175,8 @@ fn baseline(args: &BaselineArgs, io: &mut Io) -> anyhow::Result<Exit> {
             fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
             writeln!(
                 io.err,
-                "keap-migrate: {} finding{} recorded in {}",
-                scan.findings.len(),
-                if scan.findings.len() == 1 { "" } else { "s" },
+                "keap-migrate: {} recorded in {}",
+                report::count(scan.findings.len(), "finding"),
                 path.display()
             )?;
         }

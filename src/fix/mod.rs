@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::{
     detect::{self, Lang},
     finding::{Finding, Secret},
+    report::count,
     scan::Scanner,
 };
 
@@ -288,12 +289,7 @@ impl Plan {
     /// What the user must do next: manual changes, variables to set, the rate limit.
     pub fn write_summary(&self, out: &mut dyn Write, applied: bool) -> io::Result<()> {
         let verb = if applied { "changed" } else { "to change" };
-        writeln!(
-            out,
-            "{} file{} {verb}",
-            self.changes.len(),
-            if self.changes.len() == 1 { "" } else { "s" }
-        )?;
+        writeln!(out, "{} {verb}", count(self.changes.len(), "file"))?;
         if !self.manual.is_empty() {
             writeln!(out, "needs a manual change:")?;
             for m in &self.manual {

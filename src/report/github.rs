@@ -6,7 +6,7 @@ use std::{
     path::Path,
 };
 
-use super::{Printer, Report};
+use super::{count, Printer, Report};
 use crate::finding::Severity;
 
 pub struct Github;
@@ -50,9 +50,8 @@ impl Printer for Github {
         }
         writeln!(
             out,
-            "keap-migrate: {} finding{}, {} ignored inline, {} known from the baseline",
-            report.findings.len(),
-            if report.findings.len() == 1 { "" } else { "s" },
+            "keap-migrate: {}, {} ignored inline, {} known from the baseline",
+            count(report.findings.len(), "finding"),
             s.ignored,
             s.baselined,
         )

@@ -80,6 +80,15 @@ impl Report<'_> {
     }
 }
 
+/// `1 finding`, `2 findings`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub trait Printer {
     fn print(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()>;
 }

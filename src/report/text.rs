@@ -1,7 +1,7 @@
 //! Human output: findings grouped by file, then a summary.
 use std::io::{self, Write};
 
-use super::{Printer, Report};
+use super::{count, Printer, Report};
 use crate::finding::Severity;
 
 pub struct Text {
@@ -73,10 +73,9 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     write!(
         out,
-        "{} finding{} in {files_with} file{}",
-        report.findings.len(),
-        plural(report.findings.len()),
-        plural(files_with)
+        "{} in {}",
+        count(report.findings.len(), "finding"),
+        count(files_with, "file")
     )?;
     if !rules.is_empty() {
         write!(out, " ({})", rules.join(", "))?;
@@ -85,9 +84,8 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let skipped: usize = s.skipped.values().map(Vec::len).sum();
     write!(
         out,
-        "{} file{} scanned ({:.1} MB), {skipped} skipped",
-        s.files_scanned,
-        plural(s.files_scanned),
+        "{} scanned ({:.1} MB), {skipped} skipped",
+        count(s.files_scanned, "file"),
         s.bytes_scanned as f64 / 1e6
     )?;
     if skipped > 0 {
@@ -140,12 +138,4 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "error: {e}")?;
     }
     Ok(())
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
