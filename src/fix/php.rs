@@ -219,7 +219,7 @@ impl<'a, 't> Recipe<'a, 't> {
             self.out.edits.extend(body);
         } else {
             for (i, _) in std::mem::take(&mut self.keys) {
-                self.manual(i, "no XML-RPC client is created in this file: add the key header where it is, then put a placeholder in the first parameter");
+                self.manual(i, "no key header could be added in this file: add it where the client is created, then put a placeholder in the first parameter");
             }
             self.consumed.clear();
         }
@@ -768,8 +768,9 @@ impl<'a, 't> Recipe<'a, 't> {
             },
             Client::Stream => return self.stream_header(consumer, line, i),
         };
-        self.insert_after(anchor, &statement, i);
-        self.headers_added += 1;
+        if self.insert_after(anchor, &statement, i) {
+            self.headers_added += 1;
+        }
     }
 
     /// The array given to `CURLOPT_HTTPHEADER` for this handle, if the code sets one.
@@ -904,27 +905,46 @@ impl<'a, 't> Recipe<'a, 't> {
 
     /// Inserts a statement on its own line after the statement holding `node`, with that
     /// statement's indentation and line ending.
-    fn insert_after(&mut self, node: Node<'t>, statement_text: &str, i: usize) {
+    fn insert_after(&mut self, node: Node<'t>, statement_text: &str, i: usize) -> bool {
         let stmt = statement(node);
-        let (indent, eol) = self.line_style(stmt);
-        match self.text[stmt.end_byte()..].find('\n') {
-            Some(nl) => {
-                let at = stmt.end_byte() + nl + 1;
-                self.out.edits.push(Edit::insert(
-                    at,
-                    format!("{indent}{statement_text}{eol}"),
-                    i,
-                ));
-            }
-            None => {
-                let at = self.text.len();
-                self.out.edits.push(Edit::insert(
-                    at,
-                    format!("{eol}{indent}{statement_text}"),
-                    i,
-                ));
-            }
+        // In a braceless `if (...) $c = new ...;` the new line would run unconditionally.
+        let in_block = stmt.parent().is_none_or(|p| {
+            matches!(
+                p.kind(),
+                "compound_statement"
+                    | "program"
+                    | "colon_block"
+                    | "case_statement"
+                    | "default_statement"
+            )
+        });
+        if !in_block {
+            self.manual(
+                i,
+                "the client is created in a braceless body: add the key header after it",
+            );
+            return false;
         }
+        let (indent, eol) = self.line_style(stmt);
+        let rest = &self.text[stmt.end_byte()..];
+        let line_rest = rest.split('\n').next().unwrap_or("").trim();
+        let edit = match rest.find('\n') {
+            // More code (or a closing `?>`) after the statement on its line: stay on that line.
+            _ if !(line_rest.is_empty()
+                || line_rest.starts_with("//")
+                || line_rest.starts_with('#')) =>
+            {
+                Edit::insert(stmt.end_byte(), format!(" {statement_text}"), i)
+            }
+            Some(nl) => Edit::insert(
+                stmt.end_byte() + nl + 1,
+                format!("{indent}{statement_text}{eol}"),
+                i,
+            ),
+            None => Edit::insert(self.text.len(), format!("{eol}{indent}{statement_text}"), i),
+        };
+        self.out.edits.push(edit);
+        true
     }
 }
 
