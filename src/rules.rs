@@ -88,6 +88,8 @@ pub enum Filter {
     /// The match is a wrapper that prepends the key to every call: the file's call sites then
     /// count only where their first argument plainly is a key.
     Wrapper,
+    /// The `name` the value is bound to must not say it holds a hash (`cacheKey`, `md5_key`).
+    KeyName,
 }
 
 #[derive(Debug, Deserialize)]

@@ -47,7 +47,6 @@ static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"%(?:\d+\$)?[
 static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<methodName>\s*(?P<method>[A-Z]\w*Service\.\w+)\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
 });
-static XMLRPC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)xml_?rpc|IXR_").unwrap());
 static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
 
 /// Where an interpolated or computed value sits in a template.
@@ -57,7 +56,7 @@ pub const HOLE: &str = "{}";
 /// fallback then takes it).
 pub fn detect(text: &str, hits: &mut Vec<Hit>) -> bool {
     let keap_named = super::text::has_keap_context(text);
-    let xmlrpc = XMLRPC.is_match(text);
+    let xmlrpc = super::text::mentions_xmlrpc(text);
     // Every PHP finding needs a Keap name, host or service, or an XML-RPC client: without one,
     // the parse (the costly part of a scan) can only find nothing.
     if !keap_named && !xmlrpc {
@@ -292,7 +291,14 @@ impl<'t> Detector<'t, '_> {
         args: &[Node<'n>],
         call: Node<'n>,
     ) -> Option<Node<'n>> {
-        let second = *args.get(1)?;
+        let mut second = *args.get(1)?;
+        // `array_merge(array($key), $args)`: the parameters start with the first array.
+        if callee_is(self.text, second, "array_merge") {
+            second = arguments(second)
+                .first()
+                .copied()
+                .filter(|a| is_array(*a))?;
+        }
         // IXR_Client::query and friends take the parameters as further arguments.
         if callee == "query" || !(is_array(second) || second.kind() == "variable_name") {
             return Some(unwrap_value(self.text, second));
@@ -479,6 +485,10 @@ pub fn callee(text: &str, call: Node) -> String {
         s.rsplit('\\').next().unwrap_or(s).to_ascii_lowercase()
     })
     .unwrap_or_default()
+}
+
+fn callee_is(text: &str, node: Node, name: &str) -> bool {
+    node.kind() == "function_call_expression" && callee(text, node) == name
 }
 
 /// `php_xmlrpc_encode($key)`, `new xmlrpcval($key, 'string')`, `new Value($key)` → `$key`.

@@ -7,18 +7,30 @@ use regex::{Captures, Regex};
 use super::{classify_first_param, key_like, method_takes_key, FirstParam, Hit, WRAPPER_DETAIL};
 use crate::rules::{Context, Filter, RuleSet, Scope};
 
+/// Names only Keap uses: its brand and hosts, services no one else named, and methods of its
+/// common services that are Keap's own.
 static KEAP_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i:infusionsoft|keap|\bisdk\b|mortgageprocrm)|['".](?:Contact|Data|Invoice|Product|Order|Funnel|APIEmail|Email|Affiliate|APIAffiliate|AffiliateProgram|Discount|File|Search|Shipping|WebForm|WebTracking|CreditCardSubmission)Service\.\w+"#,
+        r"(?i:infusionsoft|keap|\bisdk\b|mortgageprocrm)|\b(?:APIEmail|APIAffiliate|AffiliateProgram|Funnel|WebForm|WebTracking|CreditCardSubmission)Service\.\w+|\bContactService\.(?:addToGroup|addWithDupCheck|removeFromGroup|addToCampaign|findByEmail|linkContacts|runActionSequence)\b|\bDataService\.(?:findByField|getAppSetting|getTemporaryKey|authenticateUser|getUserInfo)\b",
     )
     .unwrap()
 });
+/// Keap's service names that other APIs use too: Keap's only next to XML-RPC.
+static SHARED_SERVICE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:Contact|Data|Invoice|Product|Order|Email|Affiliate|Discount|File|Search|Shipping)Service\.\w+").unwrap()
+});
+static XMLRPC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)xml_?rpc|IXR_").unwrap());
 static ENDPOINT_HOST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\.infusionsoft\.com\b").unwrap());
 
 /// Whether the text talks to Keap at all (a name, a host, a service call).
 pub fn has_keap_context(text: &str) -> bool {
-    KEAP_CONTEXT.is_match(text)
+    KEAP_CONTEXT.is_match(text) || (SHARED_SERVICE.is_match(text) && mentions_xmlrpc(text))
+}
+
+/// Whether the text mentions an XML-RPC client or protocol.
+pub fn mentions_xmlrpc(text: &str) -> bool {
+    XMLRPC.is_match(text)
 }
 
 pub fn detect(text: &str, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>) {
@@ -49,7 +61,7 @@ pub fn detect(text: &str, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>
                     wrapper = true;
                     hits.push(hit.detail(WRAPPER_DETAIL));
                 }
-                None => hits.push(hit),
+                Some(Filter::KeyName) | None => hits.push(hit),
             }
         }
     }
@@ -79,6 +91,18 @@ fn hit_from(rule: &str, caps: &Captures, filter: Option<Filter>) -> Option<Hit> 
             FirstParam::Placeholder | FirstParam::Token => None,
         };
     }
+    if filter == Some(Filter::KeyName) {
+        let name = caps
+            .name("name")
+            .map_or("", |m| m.as_str())
+            .to_ascii_lowercase();
+        let hashy = [
+            "cache", "hash", "md5", "sha", "etag", "checksum", "digest", "nonce", "salt",
+        ];
+        if hashy.iter().any(|w| name.contains(w)) {
+            return None;
+        }
+    }
     if let Some(secret) = caps.name("secret") {
         let value = secret.as_str();
         // An interpolated or concatenated value is code, not a secret literal.
@@ -100,9 +124,20 @@ mod tests {
     fn keap_context_is_a_keap_name_or_one_of_its_services() {
         assert!(has_keap_context("$app = new iSDK();"));
         assert!(has_keap_context("INFUSIONSOFT_APP=ab123"));
-        assert!(has_keap_context("s.ContactService.add(k, {})"));
-        assert!(has_keap_context("call('DataService.query', ...)"));
+        assert!(has_keap_context(
+            "from xmlrpc.client import ServerProxy\ns.ContactService.add(k, {})"
+        ));
+        assert!(has_keap_context("call('ContactService.addToGroup', ...)"));
         assert!(!has_keap_context("this.dataService.query(id)"));
         assert!(!has_keap_context("UserService.find(id)"));
+        assert!(!has_keap_context(
+            "$rpc->call('OrderService.create', [$order]); // JSON-RPC"
+        ));
+        assert!(has_keap_context(
+            "$c = new xmlrpc_client($u); $c->send(new xmlrpcmsg('OrderService.create'))"
+        ));
+        assert!(has_keap_context(
+            "$r = $client->call('APIEmailService.optIn', [$k, $e, 'x']);"
+        ));
     }
 }

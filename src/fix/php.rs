@@ -131,10 +131,6 @@ impl<'t> Index<'t> {
         index
     }
 
-    fn function(&self, name: &str) -> Option<Node<'t>> {
-        self.functions.iter().find(|f| f.0 == name).map(|f| f.1)
-    }
-
     fn value_of(&self, name: &str) -> Option<Node<'t>> {
         self.assignments.iter().find(|a| a.0 == name).map(|a| a.1)
     }
@@ -193,7 +189,11 @@ impl<'a, 't> Recipe<'a, 't> {
         let mut endpoints = Vec::new();
         let mut tokens = Vec::new();
         let mut secrets = Vec::new();
+        let mut mortgage_pro = false;
         for (i, f) in self.findings.iter().enumerate() {
+            if f.rule == MORTGAGEPRO_ENDPOINT {
+                mortgage_pro |= self.node_at(&f.span).is_some_and(|n| n.kind() != "comment");
+            }
             match f.rule.as_str() {
                 LEGACY_ENDPOINT if f.severity == Severity::Note => {
                     self.manual(i, "commented-out legacy code: update or delete it")
@@ -214,14 +214,25 @@ impl<'a, 't> Recipe<'a, 't> {
         for i in tokens {
             self.token(i);
         }
-        if self.headers_added > 0 {
-            let body = std::mem::take(&mut self.body_edits);
-            self.out.edits.extend(body);
+        let held_back = if mortgage_pro {
+            // Mortgage Pro still takes the key in the body; its calls may share these sites.
+            Some("this file also calls Mortgage Pro, which still needs the key in the body: put a placeholder only where Keap alone is called")
+        } else if self.headers_added == 0 {
+            Some("no key header could be added in this file: add it where the client is created, then put a placeholder in the first parameter")
         } else {
-            for (i, _) in std::mem::take(&mut self.keys) {
-                self.manual(i, "no key header could be added in this file: add it where the client is created, then put a placeholder in the first parameter");
+            None
+        };
+        match held_back {
+            None => {
+                let body = std::mem::take(&mut self.body_edits);
+                self.out.edits.extend(body);
             }
-            self.consumed.clear();
+            Some(hint) => {
+                for (i, _) in std::mem::take(&mut self.keys) {
+                    self.manual(i, hint);
+                }
+                self.consumed.clear();
+            }
         }
         for i in secrets {
             self.secret(i);
@@ -259,6 +270,9 @@ impl<'a, 't> Recipe<'a, 't> {
         let Some(node) = self.node_at(&span) else {
             return self.manual(i, "could not locate the key expression");
         };
+        if !is_plain_key(self.text, node) {
+            return self.manual(i, "the key is computed together with other data here: send it as a header and put a placeholder first by hand");
+        }
         let in_string = node
             .parent()
             .is_some_and(|p| matches!(p.kind(), "encapsed_string" | "heredoc_body" | "heredoc"));
@@ -411,7 +425,7 @@ impl<'a, 't> Recipe<'a, 't> {
             let (value, anchor) = match self.key_in_scope(key, consumer.call) {
                 Some(found) => found,
                 None => {
-                    self.manual(i, format!("endpoint replaced; `{}` is not in scope at the client: add the key header there", key.code));
+                    self.manual(i, format!("endpoint replaced; `{}` cannot be read where this client is made (out of scope, or set after it): add the key header there", key.code));
                     continue;
                 }
             };
@@ -580,29 +594,42 @@ impl<'a, 't> Recipe<'a, 't> {
         let Some(name) = name else {
             return Vec::new();
         };
-        // The URL may travel on as an argument into a function of this file: follow it to the
-        // parameter that receives it (one level, as legacy helpers like `send($url, $xml)` do).
-        let mut names: Vec<(String, Option<Node<'t>>)> = vec![(name.clone(), None)];
-        for call in &self.index.calls {
-            let Some(function) = self.index.function(&callee(self.text, *call)) else {
+        let mut names = vec![(name.clone(), self.scope_of(&name, url))];
+        // The URL may travel on into a helper of this file (`send($url, $xml)`): follow it to the
+        // parameter that receives it, but only if every call of the helper passes this URL there.
+        // A helper that also posts elsewhere would send the key to that other host too.
+        for (fname, function) in &self.index.functions {
+            let calls: Vec<Node<'t>> = self
+                .index
+                .calls
+                .iter()
+                .filter(|c| callee(self.text, **c) == *fname)
+                .copied()
+                .collect();
+            let Some(first) = calls.first() else {
                 continue;
             };
-            for (k, arg) in arguments(*call).iter().enumerate() {
-                if self.src(*arg) == name {
-                    if let Some(param) = parameter(self.text, function, k) {
-                        names.push((param, Some(function)));
+            for k in 0..arguments(*first).len() {
+                let passes = |c: &Node<'t>| {
+                    arguments(*c)
+                        .get(k)
+                        .is_some_and(|a| self.src(*a) == name && self.in_scope(names[0].1, *c))
+                };
+                if calls.iter().all(passes) {
+                    if let Some(param) = parameter(self.text, *function, k) {
+                        names.push((param, Scope::Function(Some(*function))));
                     }
                 }
             }
         }
         let mut found = Vec::new();
         for (name, scope) in names {
-            let inside = |c: &Node| {
-                scope.is_none_or(|f| {
-                    f.start_byte() <= c.start_byte() && c.end_byte() <= f.end_byte()
-                })
-            };
-            for call in self.index.calls.iter().filter(|c| inside(c)) {
+            for call in self
+                .index
+                .calls
+                .iter()
+                .filter(|c| self.in_scope(scope, **c))
+            {
                 let args = arguments(*call);
                 let consumer = if args.first().is_some_and(|a| self.src(*a) == name) {
                     self.consumer(*call)
@@ -622,6 +649,28 @@ impl<'a, 't> Recipe<'a, 't> {
             }
         }
         found
+    }
+
+    /// Where `name`, written at `at`, means the same thing.
+    fn scope_of(&self, name: &str, at: Node<'t>) -> Scope<'t> {
+        if is_class_scoped(name) {
+            Scope::Class(enclosing(at, CLASSES))
+        } else if name.starts_with('$') {
+            Scope::Function(enclosing(at, FUNCTIONS))
+        } else {
+            Scope::Global
+        }
+    }
+
+    fn in_scope(&self, scope: Scope<'t>, node: Node<'t>) -> bool {
+        let same = |home: Option<Node>, kinds| {
+            enclosing(node, kinds).map(|n| n.id()) == home.map(|n| n.id())
+        };
+        match scope {
+            Scope::Global => true,
+            Scope::Class(class) => same(class, CLASSES),
+            Scope::Function(function) => same(function, FUNCTIONS),
+        }
     }
 
     fn consumer(&self, call: Node<'t>) -> Option<Consumer<'t>> {
@@ -686,45 +735,44 @@ impl<'a, 't> Recipe<'a, 't> {
             return Some((key.code.clone(), at));
         };
         let code = key.code.as_str();
-        let same = |kinds: &[&str]| {
-            let home = |n: Node<'t>| enclosing(n, kinds).map(|e| e.id());
-            home(site) == home(at)
-        };
         let fallback = || key.env.as_deref().map(|env| (getenv(env), at));
-        if code.starts_with("$this->") {
-            return if same(&["class_declaration", "trait_declaration"]) {
-                Some((code.to_string(), at))
-            } else {
-                fallback()
-            };
+        if !code.starts_with('$') && !is_class_scoped(code) {
+            // A constant or a call such as get_option('key'): the same everywhere.
+            return Some((code.to_string(), at));
+        }
+        if !self.in_scope(self.scope_of(code, site), at) {
+            return fallback();
         }
         if !code.starts_with('$') {
             return Some((code.to_string(), at));
         }
-        if !same(FUNCTIONS) {
-            return fallback();
-        }
-        let root_var: String = code
-            .chars()
-            .take_while(|c| *c == '$' || c.is_alphanumeric() || *c == '_')
-            .collect();
+        // The header reads the key where the client is made, the body read it at each call: an
+        // assignment after the client (in its function) would make them differ. One in the
+        // client's own block moves the header after it; one elsewhere (another branch) needs a
+        // person.
+        let root = root_name(code);
         let home = enclosing(at, FUNCTIONS).map(|e| e.id());
-        let mut assigned = self
+        let client = statement(at);
+        let later: Vec<Node<'t>> = self
             .index
             .assignments
             .iter()
-            .filter(|a| a.0 == root_var && enclosing(a.2, FUNCTIONS).map(|e| e.id()) == home)
-            .peekable();
-        // Never assigned here: a parameter or a global, set before the client is made.
-        if assigned.peek().is_none() {
+            .filter(|a| a.0 == root && a.2.start_byte() > at.start_byte())
+            .filter(|a| enclosing(a.2, FUNCTIONS).map(|e| e.id()) == home)
+            .map(|a| a.2)
+            .collect();
+        let Some(last) = later.last() else {
             return Some((code.to_string(), at));
-        }
-        let (before, after): (Vec<_>, Vec<_>) =
-            assigned.partition(|a| a.2.start_byte() < at.start_byte());
-        match (before.is_empty(), after.first()) {
-            (false, _) => Some((code.to_string(), at)),
-            (true, Some(a)) if a.2.end_byte() <= site.start_byte() => Some((code.to_string(), a.2)),
-            _ => fallback(),
+        };
+        let same_block = later
+            .iter()
+            .all(|a| a.parent().map(|p| p.id()) == client.parent().map(|p| p.id()));
+        let site_after = enclosing(site, FUNCTIONS).map(|e| e.id()) != home
+            || last.end_byte() <= site.start_byte();
+        if same_block && site_after {
+            Some((code.to_string(), *last))
+        } else {
+            fallback()
         }
     }
 
@@ -747,9 +795,23 @@ impl<'a, 't> Recipe<'a, 't> {
             _ => ("Authorization", format!("'Bearer ' . {value}")),
         };
         let statement = match consumer.client {
-            Client::PhpXmlRpc => format!(
-                "{t}->setCurlOptions(array(CURLOPT_HTTPHEADER => array('Content-Type: text/xml', 'Accept-Charset: UTF-8,ISO-8859-1,US-ASCII', {line})));"
-            ),
+            Client::PhpXmlRpc => {
+                let headers = format!("array('Content-Type: text/xml', 'Accept-Charset: UTF-8,ISO-8859-1,US-ASCII', {line})");
+                // setCurlOptions replaces the options it was given before: join an existing call.
+                match self.existing_curl_options(consumer) {
+                    HeaderList::None => format!("{t}->setCurlOptions(array(CURLOPT_HTTPHEADER => {headers}));"),
+                    HeaderList::Array(options) => {
+                        return match self.entry(options, "CURLOPT_HTTPHEADER") {
+                            Some(list) if is_array(list) => self.append_header(list, line, i),
+                            Some(_) => self.manual(i, "this client's header list is built at run time: add the key header to it"),
+                            None => self.append_element(options, &format!("CURLOPT_HTTPHEADER => {headers}"), i),
+                        };
+                    }
+                    HeaderList::Opaque => {
+                        return self.manual(i, "this client's curl options are built at run time: add the key header to them")
+                    }
+                }
+            }
             Client::Zend1 => format!("{t}->getHttpClient()->setHeaders('{name}', {bare});"),
             Client::Laminas => {
                 format!("{t}->getHttpClient()->getRequest()->getHeaders()->addHeaderLine('{name}', {bare});")
@@ -757,15 +819,29 @@ impl<'a, 't> Recipe<'a, 't> {
             Client::WpHttpIxr => format!("{t}->headers['{name}'] = {bare};"),
             Client::Ixr => {
                 let mut cursor = consumer.call.walk();
-                if let Some(class) = consumer.call.named_children(&mut cursor).find(|c| c.kind() == "name") {
-                    self.out.edits.push(Edit::new(class.byte_range(), "WP_HTTP_IXR_Client", i));
+                if let Some(class) = consumer
+                    .call
+                    .named_children(&mut cursor)
+                    .find(|c| c.kind() == "name")
+                {
+                    self.out
+                        .edits
+                        .push(Edit::new(class.byte_range(), "WP_HTTP_IXR_Client", i));
                 }
                 format!("{t}->headers['{name}'] = {bare};")
             }
-            Client::Curl => match self.curl_header_list(t) {
-                Some(array) => return self.append_header(array, line, i),
-                None => format!("curl_setopt({t}, CURLOPT_HTTPHEADER, array('Content-Type: text/xml', {line}));"),
-            },
+            Client::Curl => {
+                match self.curl_header_list(consumer) {
+                    HeaderList::Array(array) => return self.append_header(array, line, i),
+                    HeaderList::Opaque => return self.manual(
+                        i,
+                        "this request's header list is built at run time: add the key header to it",
+                    ),
+                    HeaderList::None => format!(
+                    "curl_setopt({t}, CURLOPT_HTTPHEADER, array('Content-Type: text/xml', {line}));"
+                ),
+                }
+            }
             Client::Stream => return self.stream_header(consumer, line, i),
         };
         if self.insert_after(anchor, &statement, i) {
@@ -773,29 +849,86 @@ impl<'a, 't> Recipe<'a, 't> {
         }
     }
 
-    /// The array given to `CURLOPT_HTTPHEADER` for this handle, if the code sets one.
-    fn curl_header_list(&self, handle: &str) -> Option<Node<'t>> {
-        self.index.calls.iter().find_map(|c| {
+    /// The header list the code gives `CURLOPT_HTTPHEADER` for this handle, in the client's
+    /// function (the last one set wins, as in curl).
+    fn curl_header_list(&self, consumer: &Consumer<'t>) -> HeaderList<'t> {
+        let scope = Scope::Function(enclosing(consumer.call, FUNCTIONS));
+        let mut found = HeaderList::None;
+        for c in self
+            .index
+            .calls
+            .iter()
+            .filter(|c| self.in_scope(scope, **c))
+        {
             let args = arguments(*c);
-            if args.first().is_none_or(|a| self.src(*a) != handle) {
-                return None;
+            if args.first().is_none_or(|a| self.src(*a) != consumer.target) {
+                continue;
             }
-            match callee(self.text, *c).as_str() {
+            let value = match callee(self.text, *c).as_str() {
                 "curl_setopt"
                     if args
                         .get(1)
                         .is_some_and(|o| self.src(*o) == "CURLOPT_HTTPHEADER") =>
                 {
-                    args.get(2).copied().filter(|a| is_array(*a))
+                    args.get(2).copied()
                 }
                 "curl_setopt_array" => args
                     .get(1)
-                    .filter(|a| is_array(**a))
-                    .and_then(|a| self.entry(*a, "CURLOPT_HTTPHEADER"))
-                    .filter(|v| is_array(*v)),
-                _ => None,
+                    .and_then(|a| self.array_value(*a, scope))
+                    .and_then(|a| self.entry(a, "CURLOPT_HTTPHEADER")),
+                _ => continue,
+            };
+            found = match value.and_then(|v| self.array_value(v, scope)) {
+                Some(array) => HeaderList::Array(array),
+                None => HeaderList::Opaque,
+            };
+        }
+        found
+    }
+
+    /// The options array of a `setCurlOptions` call this phpxmlrpc client already makes.
+    fn existing_curl_options(&self, consumer: &Consumer<'t>) -> HeaderList<'t> {
+        let scope = self.scope_of(&consumer.target, consumer.call);
+        let mut found = HeaderList::None;
+        for c in self
+            .index
+            .calls
+            .iter()
+            .filter(|c| self.in_scope(scope, **c))
+        {
+            let object = c.child_by_field_name("object").map(|o| self.src(o));
+            if c.kind() != "member_call_expression"
+                || callee(self.text, *c) != "setcurloptions"
+                || object != Some(consumer.target.as_str())
+            {
+                continue;
             }
-        })
+            let fn_scope = Scope::Function(enclosing(*c, FUNCTIONS));
+            found = match arguments(*c)
+                .first()
+                .and_then(|a| self.array_value(*a, fn_scope))
+            {
+                Some(array) => HeaderList::Array(array),
+                None => HeaderList::Opaque,
+            };
+        }
+        found
+    }
+
+    /// An array literal, or the one last assigned before it to the variable `value` names.
+    fn array_value(&self, value: Node<'t>, scope: Scope<'t>) -> Option<Node<'t>> {
+        if is_array(value) {
+            return Some(value);
+        }
+        let name = self.src(value);
+        self.index
+            .assignments
+            .iter()
+            .rfind(|a| {
+                a.0 == name && a.2.start_byte() < value.start_byte() && self.in_scope(scope, a.2)
+            })
+            .map(|a| a.1)
+            .filter(|v| is_array(*v))
     }
 
     /// The value of `KEY => value` in an array literal (`KEY` as written, quotes ignored).
@@ -812,78 +945,103 @@ impl<'a, 't> Recipe<'a, 't> {
         found
     }
 
+    /// Adds the header line to a header list, with `Content-Type: text/xml` if it has none.
     fn append_header(&mut self, array: Node<'t>, line: &str, i: usize) {
-        let values = array_values(array);
-        let mut added = line.to_string();
-        if !self
+        let has_type = self
             .src(array)
             .to_ascii_lowercase()
-            .contains("content-type")
-        {
-            added = format!("'Content-Type: text/xml', {added}");
-        }
-        match values.last() {
-            Some(last) => {
-                let el = last.parent().unwrap_or(*last);
-                // One element a line stays one element a line.
-                let text = if el.start_position().row > array.start_position().row {
-                    let (indent, eol) = self.line_style(el);
-                    format!(",{eol}{indent}{added}")
-                } else {
-                    format!(", {added}")
-                };
-                self.out.edits.push(Edit::insert(el.end_byte(), text, i));
-            }
-            None => self
-                .out
-                .edits
-                .push(Edit::insert(array.end_byte() - 1, added, i)),
-        }
-        self.headers_added += 1;
+            .contains("content-type");
+        let added = if has_type {
+            line.to_string()
+        } else {
+            format!("'Content-Type: text/xml', {line}")
+        };
+        self.append_element(array, &added, i);
     }
 
     /// `stream_context_create(array('http' => array(..., 'header' => ...)))`.
     fn stream_header(&mut self, consumer: &Consumer<'t>, line: &str, i: usize) {
-        let ctx = &consumer.target;
-        let created = self
+        let scope = Scope::Function(enclosing(consumer.call, FUNCTIONS));
+        let context = self
             .index
-            .assignments
+            .calls
             .iter()
-            .find(|a| a.0 == *ctx && callee(self.text, a.1) == "stream_context_create")
-            .map(|a| a.1);
-        let http = created
+            .find(|c| {
+                self.src(**c) == consumer.target
+                    && callee(self.text, **c) == "stream_context_create"
+            })
+            .copied()
+            .or_else(|| {
+                self.index
+                    .assignments
+                    .iter()
+                    .filter(|a| a.0 == consumer.target && self.in_scope(scope, a.2))
+                    .map(|a| a.1)
+                    .find(|v| callee(self.text, *v) == "stream_context_create")
+            });
+        let http = context
             .and_then(|c| arguments(c).first().copied())
-            .filter(|a| is_array(*a))
+            .and_then(|a| self.array_value(a, scope))
             .and_then(|a| self.entry(a, "http"))
-            .filter(|h| is_array(*h));
+            .and_then(|h| self.array_value(h, scope));
         let Some(http) = http else {
             return self.manual(i, "add the key header to this request's stream context");
         };
-        match self.entry(http, "header") {
-            Some(header) if is_array(header) => return self.append_header(header, line, i),
-            Some(header) => {
-                let src = self.src(header);
-                let addition = if src.ends_with("\\r\\n\"") {
-                    format!(" . {line} . \"\\r\\n\"")
-                } else {
-                    format!(" . \"\\r\\n\" . {line}")
-                };
-                self.out
-                    .edits
-                    .push(Edit::insert(header.end_byte(), addition, i));
-            }
-            None => {
-                let value = format!("\"Content-Type: text/xml\\r\\n\" . {line} . \"\\r\\n\"");
-                let Some(last) = array_values(http).last().and_then(|v| v.parent()) else {
-                    return self.manual(i, "add the key header to this request's stream context");
-                };
-                self.out.edits.push(Edit::insert(
-                    last.end_byte(),
-                    format!(", 'header' => {value}"),
-                    i,
-                ));
-            }
+        let Some(header) = self.entry(http, "header") else {
+            let value = format!("\"Content-Type: text/xml\\r\\n\" . {line} . \"\\r\\n\"");
+            return self.append_element(http, &format!("'header' => {value}"), i);
+        };
+        if let Some(list) = self.array_value(header, scope) {
+            return self.append_header(list, line, i);
         }
+        // A header string: the new line goes after its last line ending, or after a new one.
+        let built = match header.kind() {
+            "variable_name" => self
+                .index
+                .assignments
+                .iter()
+                .rfind(|a| {
+                    a.0 == self.src(header)
+                        && a.2.start_byte() < header.start_byte()
+                        && self.in_scope(scope, a.2)
+                })
+                .and_then(|a| template(self.text, a.1)),
+            _ => template(self.text, header),
+        };
+        let Some(built) = built else {
+            return self.manual(
+                i,
+                "this request's header is built at run time: add the key header to it",
+            );
+        };
+        let addition = if built.text.ends_with("\\n") {
+            format!(" . {line} . \"\\r\\n\"")
+        } else {
+            format!(" . \"\\r\\n\" . {line}")
+        };
+        self.out
+            .edits
+            .push(Edit::insert(header.end_byte(), addition, i));
+        self.headers_added += 1;
+    }
+
+    /// Adds `element` after the last element of an array literal; one element a line stays
+    /// one element a line.
+    fn append_element(&mut self, array: Node<'t>, element: &str, i: usize) {
+        let Some(last) = array_values(array).last().and_then(|v| v.parent()) else {
+            self.out
+                .edits
+                .push(Edit::insert(array.end_byte() - 1, element, i));
+            self.headers_added += 1;
+            return;
+        };
+        let text = if last.start_position().row > array.start_position().row {
+            let (indent, eol) = self.line_style(last);
+            format!(",{eol}{indent}{element}")
+        } else {
+            format!(", {element}")
+        };
+        self.out.edits.push(Edit::insert(last.end_byte(), text, i));
         self.headers_added += 1;
     }
 
@@ -948,6 +1106,52 @@ impl<'a, 't> Recipe<'a, 't> {
     }
 }
 
+const CLASSES: &[&str] = &[
+    "class_declaration",
+    "trait_declaration",
+    "enum_declaration",
+    "anonymous_class",
+];
+
+/// What the code already gives a client as its header list (or curl options).
+enum HeaderList<'t> {
+    None,
+    Array(Node<'t>),
+    /// Built at run time: the tool cannot tell where a header would go.
+    Opaque,
+}
+
+/// Where a name means the same thing.
+#[derive(Clone, Copy)]
+enum Scope<'t> {
+    /// A constant.
+    Global,
+    /// `$this->x`, `self::X`: its class.
+    Class(Option<Node<'t>>),
+    /// `$x`: its function, or the top level.
+    Function(Option<Node<'t>>),
+}
+
+fn is_class_scoped(name: &str) -> bool {
+    ["$this->", "self::", "static::"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// The variable or property an expression reads: `$cfg['key']` → `$cfg`, `$this->key->x` →
+/// `$this->key`.
+fn root_name(code: &str) -> String {
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    match code.strip_prefix("$this->") {
+        Some(rest) => format!("$this->{}", ident(rest)),
+        None => format!("${}", ident(code.trim_start_matches('$'))),
+    }
+}
+
 const FUNCTIONS: &[&str] = &[
     "function_definition",
     "method_declaration",
@@ -997,6 +1201,30 @@ fn enclosing<'n>(node: Node<'n>, kinds: &[&str]) -> Option<Node<'n>> {
     None
 }
 
+/// An expression that only reads the key: a variable, property, constant, array entry, literal,
+/// or a call with literal arguments (`getenv('KEY')`, `get_option('key')`). Anything else
+/// (`array_merge(array($key), $args)`) carries other data a placeholder would wipe out.
+fn is_plain_key(text: &str, node: Node) -> bool {
+    match node.kind() {
+        "variable_name"
+        | "member_access_expression"
+        | "scoped_property_access_expression"
+        | "class_constant_access_expression"
+        | "name"
+        | "qualified_name"
+        | "subscript_expression"
+        | "string"
+        | "encapsed_string" => true,
+        "function_call_expression" | "member_call_expression" | "scoped_call_expression" => {
+            arguments(node)
+                .iter()
+                .all(|a| literal_content(*a).is_some() || a.kind() == "integer")
+                && !callee(text, node).is_empty()
+        }
+        _ => false,
+    }
+}
+
 /// Constant expressions cannot call functions: a key there needs a person.
 fn in_constant_context(node: Node) -> bool {
     enclosing(
@@ -1005,7 +1233,10 @@ fn in_constant_context(node: Node) -> bool {
             "const_declaration",
             "property_declaration",
             "simple_parameter",
+            "property_promotion_parameter",
             "static_variable_declaration",
+            "enum_case",
+            "attribute",
         ],
     )
     .is_some()
