@@ -1,5 +1,8 @@
 //! `diff` and `apply` on every PHP fixture: the expected patch per auth mode, the round trip
-//! through `git apply` and `patch -p1`, idempotence, nothing left out silently, safe writes.
+//! through `git apply` and `patch -p1`, idempotence, nothing left out silently, safe writes,
+//! and PHP's own linter on every rewritten file.
+mod support;
+
 use std::{
     fs,
     os::unix::fs::PermissionsExt,
@@ -401,5 +404,42 @@ fn sarif_fixes_are_the_migration() {
         let applied = copy_inputs(&case);
         assert!(bin(&["apply", "."], applied.path()).status.success());
         assert_eq!(snapshot(dir.path()), snapshot(applied.path()), "{name}");
+    }
+}
+
+/// `php -l` on every file `apply` rewrote: a rewrite must not break a file PHP could compile
+/// (which also catches what tree-sitter accepts and PHP does not, like getenv() in a constant).
+#[test]
+fn every_rewritten_file_passes_php_lint() {
+    if !support::php::available() {
+        return;
+    }
+    let lint = |path: &Path| Command::new("php").arg("-l").arg(path).output().unwrap();
+    for case in php_cases() {
+        for auth in ["header", "bearer"] {
+            let dir = copy_inputs(&case);
+            let before = snapshot(dir.path());
+            assert!(bin(&["apply", "--auth", auth, "."], dir.path())
+                .status
+                .success());
+            for (name, bytes) in snapshot(dir.path()) {
+                let unchanged = before.iter().any(|(n, b)| *n == name && *b == bytes);
+                if unchanged || !name.ends_with(".php") {
+                    continue;
+                }
+                let original = copy_inputs(&case);
+                if !lint(&original.path().join(&name)).status.success() {
+                    continue; // a fixture that never compiled (the syntax-error case)
+                }
+                let out = lint(&dir.path().join(&name));
+                assert!(
+                    out.status.success(),
+                    "{} {auth}: {name} no longer compiles:\n{}{}",
+                    case.display(),
+                    text(&out.stdout),
+                    text(&out.stderr)
+                );
+            }
+        }
     }
 }

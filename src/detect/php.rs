@@ -1,7 +1,7 @@
 //! PHP through tree-sitter: endpoints however they are built (literal, concatenation,
 //! interpolation, heredoc, sprintf, host/path split), the key in each client's parameters,
 //! wrappers that prepend the key to every call, and 32-hex literals in files that talk to Keap.
-use std::{cell::RefCell, ops::Range, sync::LazyLock};
+use std::{cell::RefCell, collections::HashMap, ops::Range, sync::LazyLock};
 
 use regex::Regex;
 use tree_sitter::{Node, Parser, Tree};
@@ -74,6 +74,7 @@ pub fn detect(text: &str, hits: &mut Vec<Hit>) -> bool {
         wrapper: false,
         call_sites: Vec::new(),
         hex_literals: Vec::new(),
+        assigned: HashMap::new(),
     };
     d.walk(tree.root_node());
     d.finish();
@@ -102,6 +103,14 @@ struct Detector<'t, 'h> {
     call_sites: Vec<CallSite>,
     /// Whole string literals that look like a legacy key (content ranges).
     hex_literals: Vec<Range<usize>>,
+    /// What variables and properties were last assigned, in file order: a built string's text,
+    /// or the service a Zend proxy stands for.
+    assigned: HashMap<&'t str, Assigned>,
+}
+
+enum Assigned {
+    Text(String),
+    Proxy(String),
 }
 
 impl<'t> Detector<'t, '_> {
@@ -128,6 +137,8 @@ impl<'t> Detector<'t, '_> {
                 "binary_expression" if is_concat(node) => {
                     matched = !covered && self.expression(node);
                 }
+                "assignment_expression" => self.assignment(node),
+                "array_creation_expression" => self.spread_wrapper(node),
                 "function_call_expression"
                 | "member_call_expression"
                 | "nullsafe_member_call_expression"
@@ -218,10 +229,61 @@ impl<'t> Detector<'t, '_> {
         SERVICE_METHOD.is_match(method) && (self.keap_named || self.strong_context)
     }
 
+    /// Remembers what a name holds, for the calls that use it later.
+    fn assignment(&mut self, node: Node) {
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        let value = if callee(self.text, right) == "getproxy" {
+            arguments(right)
+                .first()
+                .and_then(|a| plain_literal(self.text, *a))
+                .map(|service| Assigned::Proxy(service.to_string()))
+        } else {
+            template(self.text, right).map(|t| Assigned::Text(t.text))
+        };
+        match value {
+            Some(v) => self.assigned.insert(self.src(left), v),
+            None => self.assigned.remove(self.src(left)),
+        };
+    }
+
+    /// `[$this->key, ...$args]`: a wrapper that prepends the key by spreading the call's arguments.
+    fn spread_wrapper(&mut self, array: Node) {
+        let mut cursor = array.walk();
+        let elements: Vec<Node> = array.named_children(&mut cursor).collect();
+        let spreads = elements.iter().skip(1).any(|el| {
+            let mut c = el.walk();
+            let spread = el
+                .named_children(&mut c)
+                .any(|n| n.kind() == "variadic_unpacking");
+            spread
+        });
+        if spreads {
+            if let Some(first) = array_values(array).first() {
+                self.wrapper(*first, false);
+            }
+        }
+    }
+
     fn call(&mut self, node: Node) {
         let args = arguments(node);
         self.split_endpoint(&args);
         let callee = callee(self.text, node);
+        // Zend's `$client->getProxy('ContactService')->add($key, …)`: the key is the first argument.
+        if let Some(service) = self.proxy_service(node) {
+            let method = format!("{service}.{}", callee_name(self.text, node));
+            if self.is_keap_service(&method) && method_takes_key(&method) {
+                self.strong_context = true;
+                if let Some(key) = args.first() {
+                    self.key_position(*key, &format!("`{method}`"));
+                }
+            }
+            return;
+        }
         if let Some(method) = args.first().and_then(|a| plain_literal(self.text, *a)) {
             if self.is_keap_service(method) {
                 self.strong_context = true;
@@ -253,12 +315,36 @@ impl<'t> Detector<'t, '_> {
         }
     }
 
+    /// The service of a Zend proxy a method is called on, chained or through a variable.
+    fn proxy_service(&self, call: Node) -> Option<String> {
+        if call.kind() != "member_call_expression" {
+            return None;
+        }
+        let object = call.child_by_field_name("object")?;
+        if object.kind() == "member_call_expression" && callee(self.text, object) == "getproxy" {
+            return arguments(object)
+                .first()
+                .and_then(|a| plain_literal(self.text, *a))
+                .map(str::to_string);
+        }
+        match self.assigned.get(self.src(object)) {
+            Some(Assigned::Proxy(service)) => Some(service.clone()),
+            _ => None,
+        }
+    }
+
     /// `new xmlrpc_client('/api/xmlrpc', $app . '.infusionsoft.com', 443)`: one finding from the
-    /// path to the host (and port).
+    /// path to the host (and port). A host held in a variable counts by what it was assigned.
     fn split_endpoint(&mut self, args: &[Node]) {
         let texts: Vec<Option<String>> = args
             .iter()
-            .map(|a| template(self.text, *a).map(|t| t.text))
+            .map(|a| match template(self.text, *a) {
+                Some(t) => Some(t.text),
+                None => match self.assigned.get(self.src(*a)) {
+                    Some(Assigned::Text(text)) => Some(text.clone()),
+                    _ => None,
+                },
+            })
             .collect();
         let find =
             |f: &dyn Fn(&str) -> bool| texts.iter().position(|t| t.as_deref().is_some_and(f));
@@ -291,6 +377,12 @@ impl<'t> Detector<'t, '_> {
         args: &[Node<'n>],
         call: Node<'n>,
     ) -> Option<Node<'n>> {
+        // `$m = new xmlrpcmsg('ContactService.add'); $m->addParam(new xmlrpcval($key));`
+        if args.len() == 1 {
+            return self
+                .first_added_param(call)
+                .map(|p| unwrap_value(self.text, p));
+        }
         let mut second = *args.get(1)?;
         // `array_merge(array($key), $args)`: the parameters start with the first array.
         if callee_is(self.text, second, "array_merge") {
@@ -318,22 +410,35 @@ impl<'t> Detector<'t, '_> {
             .map(|v| unwrap_value(self.text, *v))
     }
 
+    /// The argument of the first `addParam` on the message `call` creates, in the same function.
+    fn first_added_param<'n>(&self, call: Node<'n>) -> Option<Node<'n>> {
+        let assignment = call
+            .parent()
+            .filter(|p| p.kind() == "assignment_expression")?;
+        let message = self.src(assignment.child_by_field_name("left")?);
+        let mut first: Option<Node> = None;
+        let mut stack = vec![function_of(call)];
+        while let Some(node) = stack.pop() {
+            if node.kind() == "member_call_expression"
+                && node.start_byte() > call.end_byte()
+                && callee(self.text, node) == "addparam"
+                && node
+                    .child_by_field_name("object")
+                    .is_some_and(|o| self.src(o) == message)
+                && first.is_none_or(|f| node.start_byte() < f.start_byte())
+            {
+                first = Some(node);
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        arguments(first?).first().copied()
+    }
+
     /// The array literal last assigned to `var` before `call` in the same function.
     fn array_assigned_to<'n>(&self, var: Node<'n>, call: Node<'n>) -> Option<Node<'n>> {
         let name = self.src(var);
-        let mut scope = call;
-        while let Some(parent) = scope.parent() {
-            scope = parent;
-            if matches!(
-                scope.kind(),
-                "function_definition"
-                    | "method_declaration"
-                    | "anonymous_function"
-                    | "arrow_function"
-            ) {
-                break;
-            }
-        }
+        let scope = function_of(call);
         let mut found: Option<Node> = None;
         let mut stack = vec![scope];
         while let Some(node) = stack.pop() {
@@ -487,6 +592,31 @@ pub fn callee(text: &str, call: Node) -> String {
     .unwrap_or_default()
 }
 
+/// The function (or file) a node is in. `parent()` walks down from the root each time, so the
+/// climb is bounded: a call nested deeper than that in its function is not hand-written code.
+fn function_of(node: Node) -> Node {
+    let mut scope = node;
+    for _ in 0..MAX_NESTING {
+        let Some(parent) = scope.parent() else {
+            break;
+        };
+        scope = parent;
+        if matches!(
+            scope.kind(),
+            "function_definition" | "method_declaration" | "anonymous_function" | "arrow_function"
+        ) {
+            break;
+        }
+    }
+    scope
+}
+
+/// A method call's name as written (`add`, not lower-cased).
+fn callee_name<'t>(text: &'t str, call: Node) -> &'t str {
+    call.child_by_field_name("name")
+        .map_or("", |n| &text[n.byte_range()])
+}
+
 fn callee_is(text: &str, node: Node, name: &str) -> bool {
     node.kind() == "function_call_expression" && callee(text, node) == name
 }
@@ -615,15 +745,24 @@ impl<'n> Template<'n> {
 
 /// The string `node` builds; `None` for expressions that build no string.
 pub fn template<'n>(text: &str, node: Node<'n>) -> Option<Template<'n>> {
+    template_within(text, node, MAX_NESTING)
+}
+
+/// How deep a URL-building expression may nest (parentheses, `sprintf` in `sprintf`) before it
+/// is taken for what it is: no URL anyone wrote by hand, and no reason to exhaust the stack.
+const MAX_NESTING: usize = 64;
+
+fn template_within<'n>(text: &str, node: Node<'n>, depth: usize) -> Option<Template<'n>> {
+    let depth = depth.checked_sub(1)?;
     match node.kind() {
         "string" | "encapsed_string" => Some(parts(text, node)),
         "heredoc" | "nowdoc" => Some(parts(text, node.child_by_field_name("value")?)),
-        "parenthesized_expression" => template(text, node.named_child(0)?),
+        "parenthesized_expression" => template_within(text, node.named_child(0)?, depth),
         "function_call_expression"
             if matches!(callee(text, node).as_str(), "sprintf" | "vsprintf") =>
         {
             let args = arguments(node);
-            let format = template(text, *args.first()?)?;
+            let format = template_within(text, *args.first()?, depth)?;
             Some(expand_format(format, &args[1..], node))
         }
         "binary_expression" if is_concat(node) => {
@@ -634,7 +773,7 @@ pub fn template<'n>(text: &str, node: Node<'n>) -> Option<Template<'n>> {
                 if is_concat(n) {
                     stack.extend(n.child_by_field_name("right"));
                     stack.extend(n.child_by_field_name("left"));
-                } else if let Some(t) = template(text, n) {
+                } else if let Some(t) = template_within(text, n, depth) {
                     any_literal = true;
                     out.append(t);
                 } else {

@@ -38,6 +38,19 @@ pub fn fix(text: &str, findings: &[Finding], opts: &FixOptions, env_for: &mut En
                 .collect(),
         };
     };
+    if nesting(&tree) > MAX_DEPTH {
+        return Outcome {
+            edits: Vec::new(),
+            manual: (0..findings.len())
+                .map(|i| {
+                    (
+                        i,
+                        "the file nests too deeply for an automatic rewrite".to_string(),
+                    )
+                })
+                .collect(),
+        };
+    }
     let mut r = Recipe {
         text,
         root: tree.root_node(),
@@ -1158,6 +1171,29 @@ const FUNCTIONS: &[&str] = &[
     "anonymous_function",
     "arrow_function",
 ];
+
+/// Deeper than any hand-written PHP: the recipe climbs from nodes to their parents, and each
+/// climb costs the depth again.
+const MAX_DEPTH: usize = 400;
+
+/// The depth of the deepest node, walked with a cursor (no recursion).
+fn nesting(tree: &tree_sitter::Tree) -> usize {
+    let mut cursor = tree.walk();
+    let (mut depth, mut max) = (0, 0);
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            max = max.max(depth);
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return max;
+            }
+            depth -= 1;
+        }
+    }
+}
 
 fn getenv(name: &str) -> String {
     format!("getenv('{name}')")
