@@ -588,6 +588,9 @@ impl<'a, 't> Recipe<'a, 't> {
         if let Some(consumer) = direct.and_then(|call| self.consumer(call)) {
             return vec![consumer];
         }
+        if let Some(consumer) = self.curl_url_option(url) {
+            return vec![consumer];
+        }
         let name = match url.parent() {
             Some(p) if p.kind() == "assignment_expression" => p
                 .child_by_field_name("left")
@@ -662,6 +665,39 @@ impl<'a, 't> Recipe<'a, 't> {
             }
         }
         found
+    }
+
+    /// `curl_setopt($ch, CURLOPT_URL, URL)` or `curl_setopt_array($ch, array(CURLOPT_URL => URL))`.
+    fn curl_url_option(&self, url: Node<'t>) -> Option<Consumer<'t>> {
+        let parent = url.parent()?;
+        let call = match parent.kind() {
+            "argument" => parent.parent()?.parent()?,
+            "array_element_initializer" => {
+                let mut cursor = parent.walk();
+                let key = parent.named_children(&mut cursor).next()?;
+                if self.src(key) != "CURLOPT_URL" {
+                    return None;
+                }
+                parent.parent()?.parent()?.parent()?.parent()?
+            }
+            _ => return None,
+        };
+        let args = arguments(call);
+        let is_url_option = match callee(self.text, call).as_str() {
+            "curl_setopt" => {
+                args.get(1).is_some_and(|o| self.src(*o) == "CURLOPT_URL")
+                    && args.get(2).is_some_and(|u| u.id() == url.id())
+            }
+            "curl_setopt_array" => args.get(1).is_some_and(|a| {
+                a.start_byte() <= url.start_byte() && url.end_byte() <= a.end_byte()
+            }),
+            _ => false,
+        };
+        is_url_option.then(|| Consumer {
+            client: Client::Curl,
+            call,
+            target: self.src(args[0]).to_string(),
+        })
     }
 
     /// Where `name`, written at `at`, means the same thing.
