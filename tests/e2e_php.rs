@@ -69,7 +69,13 @@ macro_rules! styles {
     };
 }
 
-styles!(encode_request_curl, encode_request_stream, handwritten_curl);
+styles!(
+    curl_setopt_array,
+    encode_request_curl,
+    encode_request_stream,
+    handwritten_curl,
+    stream_header_lines,
+);
 
 #[test]
 fn every_style_folder_has_tests() {

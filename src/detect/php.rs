@@ -284,19 +284,23 @@ impl<'t> Detector<'t, '_> {
             }
             return;
         }
-        if let Some(method) = args.first().and_then(|a| plain_literal(self.text, *a)) {
-            if self.is_keap_service(method) {
-                self.strong_context = true;
-                if method == "DataService.getTemporaryKey" {
-                    self.hits.push(Hit::new(VENDOR_LOGIN, args[0].byte_range()));
-                } else if method_takes_key(method) {
-                    let detail = format!("`{method}`");
-                    if let Some(key) = self.key_argument(&callee, &args, node) {
-                        self.key_position(key, &detail);
-                    }
+        // The method name comes first in the clients' own calls, after the URL in home-made
+        // helpers (`send($url, 'ContactService.add', array($key, ...))`): the parameters follow it.
+        let method_at = args
+            .iter()
+            .position(|a| plain_literal(self.text, *a).is_some_and(|m| self.is_keap_service(m)));
+        if let Some(k) = method_at {
+            let method = plain_literal(self.text, args[k]).unwrap_or_default();
+            self.strong_context = true;
+            if method == "DataService.getTemporaryKey" {
+                self.hits.push(Hit::new(VENDOR_LOGIN, args[k].byte_range()));
+            } else if method_takes_key(method) {
+                let detail = format!("`{method}`");
+                if let Some(key) = self.key_argument(&callee, &args[k..], node) {
+                    self.key_position(key, &detail);
                 }
-                return;
             }
+            return;
         }
         match callee.as_str() {
             "array_unshift" => {
@@ -370,7 +374,8 @@ impl<'t> Detector<'t, '_> {
         }
     }
 
-    /// The expression in the first-parameter position of a service call, by client style.
+    /// The expression in the first-parameter position of a service call, by client style;
+    /// `args` starts at the method name.
     fn key_argument<'n>(
         &self,
         callee: &str,
