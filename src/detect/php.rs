@@ -540,6 +540,21 @@ pub fn is_concat(node: Node) -> bool {
             .is_some_and(|op| op.kind() == ".")
 }
 
+/// The operands of a `.` chain in order, flattened without recursion (chains run long).
+pub fn concat_operands(top: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![top];
+    while let Some(n) = stack.pop() {
+        if is_concat(n) {
+            stack.extend(n.child_by_field_name("right"));
+            stack.extend(n.child_by_field_name("left"));
+        } else {
+            out.push(n);
+        }
+    }
+    out
+}
+
 pub fn is_array(node: Node) -> bool {
     node.kind() == "array_creation_expression"
 }
@@ -772,17 +787,14 @@ fn template_within<'n>(text: &str, node: Node<'n>, depth: usize) -> Option<Templ
         }
         "binary_expression" if is_concat(node) => {
             let mut out = Template::new();
-            let mut stack = vec![node];
             let mut any_literal = false;
-            while let Some(n) = stack.pop() {
-                if is_concat(n) {
-                    stack.extend(n.child_by_field_name("right"));
-                    stack.extend(n.child_by_field_name("left"));
-                } else if let Some(t) = template_within(text, n, depth) {
-                    any_literal = true;
-                    out.append(t);
-                } else {
-                    out.hole(n);
+            for n in concat_operands(node) {
+                match template_within(text, n, depth) {
+                    Some(t) => {
+                        any_literal = true;
+                        out.append(t);
+                    }
+                    None => out.hole(n),
                 }
             }
             any_literal.then_some(out)

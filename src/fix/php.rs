@@ -8,8 +8,8 @@ use tree_sitter::Node;
 use super::{edit::Edit, Auth, FixOptions, PLACEHOLDER};
 use crate::{
     detect::php::{
-        arguments, array_values, callee, is_array, is_concat, literal_content, parse,
-        plain_literal, template, unwrap_value,
+        arguments, array_values, callee, concat_operands, is_array, is_concat, literal_content,
+        parse, plain_literal, template, unwrap_value,
     },
     finding::{Finding, Secret, Severity},
     rules::{
@@ -1312,18 +1312,4 @@ fn in_constant_context(node: Node) -> bool {
         ],
     )
     .is_some()
-}
-
-fn concat_operands(top: Node) -> Vec<Node> {
-    let mut out = Vec::new();
-    let mut stack = vec![top];
-    while let Some(n) = stack.pop() {
-        if is_concat(n) {
-            stack.extend(n.child_by_field_name("right"));
-            stack.extend(n.child_by_field_name("left"));
-        } else {
-            out.push(n);
-        }
-    }
-    out
 }
