@@ -1,0 +1,509 @@
+//! How each PHP client gets the key header: which calls use a legacy URL (within the names'
+//! scopes, never a helper that also posts elsewhere), and the mechanism each library honours.
+use tree_sitter::Node;
+
+use super::{enclosing, is_class_scoped, parameter, Recipe, Scope, CLASSES, FUNCTIONS};
+use crate::{
+    detect::php::{arguments, array_values, callee, is_array, plain_literal, template},
+    fix::{edit::Edit, Auth},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Client {
+    PhpXmlRpc,
+    Zend1,
+    Laminas,
+    WpHttpIxr,
+    /// WordPress' `IXR_Client` speaks plain HTTP over a socket: it becomes `WP_HTTP_IXR_Client`.
+    Ixr,
+    Curl,
+    Stream,
+}
+
+pub(super) struct Consumer<'t> {
+    client: Client,
+    pub(super) call: Node<'t>,
+    /// The variable or property that holds the client (or the curl handle, the stream context).
+    target: String,
+}
+
+/// What the code already gives a client as its header list (or curl options).
+enum HeaderList<'t> {
+    None,
+    Array(Node<'t>),
+    /// Built at run time: the tool cannot tell where a header would go.
+    Opaque,
+}
+
+impl<'t> Recipe<'_, 't> {
+    /// The clients that are given this URL: directly, or through the variable or constant it is
+    /// assigned to.
+    pub(super) fn consumers(&self, url: Node<'t>, split: bool) -> Vec<Consumer<'t>> {
+        let direct = if split {
+            url.parent()
+        } else {
+            url.parent()
+                .filter(|a| a.kind() == "argument" && a.prev_named_sibling().is_none())
+                .and_then(|a| a.parent())
+                .and_then(|a| a.parent())
+        };
+        if let Some(consumer) = direct.and_then(|call| self.consumer(call)) {
+            return vec![consumer];
+        }
+        if let Some(consumer) = self.curl_url_option(url) {
+            return vec![consumer];
+        }
+        let name = match url.parent() {
+            Some(p) if p.kind() == "assignment_expression" => p
+                .child_by_field_name("left")
+                .map(|l| self.src(l).to_string()),
+            Some(p) if p.kind() == "argument" => p
+                .parent()
+                .and_then(|args| args.parent())
+                .filter(|call| callee(self.text, *call) == "define")
+                .and_then(|call| {
+                    arguments(call)
+                        .first()
+                        .and_then(|a| plain_literal(self.text, *a))
+                        .map(str::to_string)
+                }),
+            _ => None,
+        };
+        let Some(name) = name else {
+            return Vec::new();
+        };
+        let mut names = vec![(name.clone(), self.scope_of(&name, url))];
+        // The URL may travel on into a helper of this file (`send($url, $xml)`): follow it to the
+        // parameter that receives it, but only if every call of the helper passes this URL there.
+        // A helper that also posts elsewhere would send the key to that other host too.
+        for (fname, function) in &self.index.functions {
+            let calls: Vec<Node<'t>> = self
+                .index
+                .calls
+                .iter()
+                .filter(|c| callee(self.text, **c) == *fname)
+                .copied()
+                .collect();
+            let Some(first) = calls.first() else {
+                continue;
+            };
+            for k in 0..arguments(*first).len() {
+                let passes = |c: &Node<'t>| {
+                    arguments(*c)
+                        .get(k)
+                        .is_some_and(|a| self.src(*a) == name && self.in_scope(names[0].1, *c))
+                };
+                if calls.iter().all(passes) {
+                    if let Some(param) = parameter(self.text, *function, k) {
+                        names.push((param, Scope::Function(Some(*function))));
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for (name, scope) in names {
+            for call in self
+                .index
+                .calls
+                .iter()
+                .filter(|c| self.in_scope(scope, **c))
+            {
+                let args = arguments(*call);
+                let consumer = if args.first().is_some_and(|a| self.src(*a) == name) {
+                    self.consumer(*call)
+                } else if callee(self.text, *call) == "curl_setopt"
+                    && args.get(1).is_some_and(|o| self.src(*o) == "CURLOPT_URL")
+                    && args.get(2).is_some_and(|u| self.src(*u) == name)
+                {
+                    Some(Consumer {
+                        client: Client::Curl,
+                        call: *call,
+                        target: self.src(args[0]).to_string(),
+                    })
+                } else {
+                    None
+                };
+                found.extend(consumer);
+            }
+        }
+        found
+    }
+
+    /// `curl_setopt($ch, CURLOPT_URL, URL)` or `curl_setopt_array($ch, array(CURLOPT_URL => URL))`.
+    fn curl_url_option(&self, url: Node<'t>) -> Option<Consumer<'t>> {
+        let parent = url.parent()?;
+        let call = match parent.kind() {
+            "argument" => parent.parent()?.parent()?,
+            "array_element_initializer" => {
+                let mut cursor = parent.walk();
+                let key = parent.named_children(&mut cursor).next()?;
+                if self.src(key) != "CURLOPT_URL" {
+                    return None;
+                }
+                parent.parent()?.parent()?.parent()?.parent()?
+            }
+            _ => return None,
+        };
+        let args = arguments(call);
+        let is_url_option = match callee(self.text, call).as_str() {
+            "curl_setopt" => {
+                args.get(1).is_some_and(|o| self.src(*o) == "CURLOPT_URL")
+                    && args.get(2).is_some_and(|u| u.id() == url.id())
+            }
+            "curl_setopt_array" => args.get(1).is_some_and(|a| {
+                a.start_byte() <= url.start_byte() && url.end_byte() <= a.end_byte()
+            }),
+            _ => false,
+        };
+        is_url_option.then(|| Consumer {
+            client: Client::Curl,
+            call,
+            target: self.src(args[0]).to_string(),
+        })
+    }
+
+    /// Where `name`, written at `at`, means the same thing.
+    pub(super) fn scope_of(&self, name: &str, at: Node<'t>) -> Scope<'t> {
+        if is_class_scoped(name) {
+            Scope::Class(enclosing(at, CLASSES))
+        } else if name.starts_with('$') {
+            Scope::Function(enclosing(at, FUNCTIONS))
+        } else {
+            Scope::Global
+        }
+    }
+
+    pub(super) fn in_scope(&self, scope: Scope<'t>, node: Node<'t>) -> bool {
+        let same = |home: Option<Node>, kinds| {
+            enclosing(node, kinds).map(|n| n.id()) == home.map(|n| n.id())
+        };
+        match scope {
+            Scope::Global => true,
+            Scope::Class(class) => same(class, CLASSES),
+            Scope::Function(function) => same(function, FUNCTIONS),
+        }
+    }
+
+    fn consumer(&self, call: Node<'t>) -> Option<Consumer<'t>> {
+        let name = callee(self.text, call);
+        let class_text = if call.kind() == "object_creation_expression" {
+            let mut cursor = call.walk();
+            let class = call
+                .named_children(&mut cursor)
+                .find(|c| matches!(c.kind(), "name" | "qualified_name"));
+            class
+                .map(|c| self.src(c).to_ascii_lowercase())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let imports = |path: &str| self.text.to_ascii_lowercase().contains(path);
+        let client = match (call.kind(), name.as_str()) {
+            ("object_creation_expression", "xmlrpc_client") => Client::PhpXmlRpc,
+            ("object_creation_expression", "zend_xmlrpc_client") => Client::Zend1,
+            ("object_creation_expression", "wp_http_ixr_client") => Client::WpHttpIxr,
+            ("object_creation_expression", "ixr_client") => Client::Ixr,
+            ("object_creation_expression", "client")
+                if class_text.contains("phpxmlrpc") || imports("phpxmlrpc\\client") =>
+            {
+                Client::PhpXmlRpc
+            }
+            ("object_creation_expression", "client")
+                if class_text.contains("xmlrpc\\client") || imports("xmlrpc\\client;") =>
+            {
+                Client::Laminas
+            }
+            ("function_call_expression", "curl_init") => Client::Curl,
+            ("function_call_expression", "file_get_contents" | "fopen") => Client::Stream,
+            _ => return None,
+        };
+        let target = match client {
+            Client::Stream => {
+                let ctx = arguments(call)
+                    .get(if name == "fopen" { 3 } else { 2 })
+                    .copied()?;
+                self.src(ctx).to_string()
+            }
+            _ => {
+                let assign = call
+                    .parent()
+                    .filter(|p| p.kind() == "assignment_expression")?;
+                self.src(assign.child_by_field_name("left")?).to_string()
+            }
+        };
+        Some(Consumer {
+            client,
+            call,
+            target,
+        })
+    }
+
+    pub(super) fn add_header(
+        &mut self,
+        consumer: &Consumer<'t>,
+        anchor: Node<'t>,
+        line: &str,
+        value: &str,
+        i: usize,
+    ) {
+        if !self.clients_done.insert(consumer.call.id()) {
+            return;
+        }
+        let t = &consumer.target;
+        let (name, bare) = match self.opts.auth {
+            Auth::Header if !line.starts_with("'Authorization") => {
+                ("X-Keap-API-Key", value.to_string())
+            }
+            _ => ("Authorization", format!("'Bearer ' . {value}")),
+        };
+        let statement = match consumer.client {
+            Client::PhpXmlRpc => {
+                let headers = format!("array('Content-Type: text/xml', 'Accept-Charset: UTF-8,ISO-8859-1,US-ASCII', {line})");
+                // setCurlOptions replaces the options it was given before: join an existing call.
+                match self.existing_curl_options(consumer) {
+                    HeaderList::None => format!("{t}->setCurlOptions(array(CURLOPT_HTTPHEADER => {headers}));"),
+                    HeaderList::Array(options) => {
+                        return match self.entry(options, "CURLOPT_HTTPHEADER") {
+                            Some(list) if is_array(list) => self.append_header(list, line, i),
+                            Some(_) => self.manual(i, "this client's header list is built at run time: add the key header to it"),
+                            None => self.append_element(options, &format!("CURLOPT_HTTPHEADER => {headers}"), i),
+                        };
+                    }
+                    HeaderList::Opaque => {
+                        return self.manual(i, "this client's curl options are built at run time: add the key header to them")
+                    }
+                }
+            }
+            Client::Zend1 => format!("{t}->getHttpClient()->setHeaders('{name}', {bare});"),
+            Client::Laminas => {
+                format!("{t}->getHttpClient()->getRequest()->getHeaders()->addHeaderLine('{name}', {bare});")
+            }
+            Client::WpHttpIxr => format!("{t}->headers['{name}'] = {bare};"),
+            Client::Ixr => {
+                let mut cursor = consumer.call.walk();
+                if let Some(class) = consumer
+                    .call
+                    .named_children(&mut cursor)
+                    .find(|c| c.kind() == "name")
+                {
+                    self.out
+                        .edits
+                        .push(Edit::new(class.byte_range(), "WP_HTTP_IXR_Client", i));
+                }
+                format!("{t}->headers['{name}'] = {bare};")
+            }
+            Client::Curl => {
+                match self.curl_header_list(consumer) {
+                    HeaderList::Array(array) => return self.append_header(array, line, i),
+                    HeaderList::Opaque => return self.manual(
+                        i,
+                        "this request's header list is built at run time: add the key header to it",
+                    ),
+                    HeaderList::None => format!(
+                    "curl_setopt({t}, CURLOPT_HTTPHEADER, array('Content-Type: text/xml', {line}));"
+                ),
+                }
+            }
+            Client::Stream => return self.stream_header(consumer, line, i),
+        };
+        if self.insert_after(anchor, &statement, i) {
+            self.headers_added += 1;
+        }
+    }
+
+    /// The header list the code gives `CURLOPT_HTTPHEADER` for this handle, in the client's
+    /// function (the last one set wins, as in curl).
+    fn curl_header_list(&self, consumer: &Consumer<'t>) -> HeaderList<'t> {
+        let scope = Scope::Function(enclosing(consumer.call, FUNCTIONS));
+        let mut found = HeaderList::None;
+        for c in self
+            .index
+            .calls
+            .iter()
+            .filter(|c| self.in_scope(scope, **c))
+        {
+            let args = arguments(*c);
+            if args.first().is_none_or(|a| self.src(*a) != consumer.target) {
+                continue;
+            }
+            let value = match callee(self.text, *c).as_str() {
+                "curl_setopt"
+                    if args
+                        .get(1)
+                        .is_some_and(|o| self.src(*o) == "CURLOPT_HTTPHEADER") =>
+                {
+                    args.get(2).copied()
+                }
+                "curl_setopt_array" => args
+                    .get(1)
+                    .and_then(|a| self.array_value(*a, scope))
+                    .and_then(|a| self.entry(a, "CURLOPT_HTTPHEADER")),
+                _ => continue,
+            };
+            found = match value.and_then(|v| self.array_value(v, scope)) {
+                Some(array) => HeaderList::Array(array),
+                None => HeaderList::Opaque,
+            };
+        }
+        found
+    }
+
+    /// The options array of a `setCurlOptions` call this phpxmlrpc client already makes.
+    fn existing_curl_options(&self, consumer: &Consumer<'t>) -> HeaderList<'t> {
+        let scope = self.scope_of(&consumer.target, consumer.call);
+        let mut found = HeaderList::None;
+        for c in self
+            .index
+            .calls
+            .iter()
+            .filter(|c| self.in_scope(scope, **c))
+        {
+            let object = c.child_by_field_name("object").map(|o| self.src(o));
+            if c.kind() != "member_call_expression"
+                || callee(self.text, *c) != "setcurloptions"
+                || object != Some(consumer.target.as_str())
+            {
+                continue;
+            }
+            let fn_scope = Scope::Function(enclosing(*c, FUNCTIONS));
+            found = match arguments(*c)
+                .first()
+                .and_then(|a| self.array_value(*a, fn_scope))
+            {
+                Some(array) => HeaderList::Array(array),
+                None => HeaderList::Opaque,
+            };
+        }
+        found
+    }
+
+    /// An array literal, or the one last assigned before it to the variable `value` names.
+    fn array_value(&self, value: Node<'t>, scope: Scope<'t>) -> Option<Node<'t>> {
+        if is_array(value) {
+            return Some(value);
+        }
+        let name = self.src(value);
+        self.index
+            .assignments
+            .iter()
+            .rfind(|a| {
+                a.0 == name && a.2.start_byte() < value.start_byte() && self.in_scope(scope, a.2)
+            })
+            .map(|a| a.1)
+            .filter(|v| is_array(*v))
+    }
+
+    /// The value of `KEY => value` in an array literal (`KEY` as written, quotes ignored).
+    fn entry(&self, array: Node<'t>, key: &str) -> Option<Node<'t>> {
+        let mut cursor = array.walk();
+        let found = array.named_children(&mut cursor).find_map(|el| {
+            let mut c = el.walk();
+            let parts: Vec<Node> = el.named_children(&mut c).collect();
+            match parts.as_slice() {
+                [k, v] if self.src(*k).trim_matches(['\'', '"']) == key => Some(*v),
+                _ => None,
+            }
+        });
+        found
+    }
+
+    /// Adds the header line to a header list, with `Content-Type: text/xml` if it has none.
+    fn append_header(&mut self, array: Node<'t>, line: &str, i: usize) {
+        let has_type = self
+            .src(array)
+            .to_ascii_lowercase()
+            .contains("content-type");
+        let added = if has_type {
+            line.to_string()
+        } else {
+            format!("'Content-Type: text/xml', {line}")
+        };
+        self.append_element(array, &added, i);
+    }
+
+    /// `stream_context_create(array('http' => array(..., 'header' => ...)))`.
+    fn stream_header(&mut self, consumer: &Consumer<'t>, line: &str, i: usize) {
+        let scope = Scope::Function(enclosing(consumer.call, FUNCTIONS));
+        let context = self
+            .index
+            .calls
+            .iter()
+            .find(|c| {
+                self.src(**c) == consumer.target
+                    && callee(self.text, **c) == "stream_context_create"
+            })
+            .copied()
+            .or_else(|| {
+                self.index
+                    .assignments
+                    .iter()
+                    .filter(|a| a.0 == consumer.target && self.in_scope(scope, a.2))
+                    .map(|a| a.1)
+                    .find(|v| callee(self.text, *v) == "stream_context_create")
+            });
+        let http = context
+            .and_then(|c| arguments(c).first().copied())
+            .and_then(|a| self.array_value(a, scope))
+            .and_then(|a| self.entry(a, "http"))
+            .and_then(|h| self.array_value(h, scope));
+        let Some(http) = http else {
+            return self.manual(i, "add the key header to this request's stream context");
+        };
+        let Some(header) = self.entry(http, "header") else {
+            let value = format!("\"Content-Type: text/xml\\r\\n\" . {line} . \"\\r\\n\"");
+            return self.append_element(http, &format!("'header' => {value}"), i);
+        };
+        if let Some(list) = self.array_value(header, scope) {
+            return self.append_header(list, line, i);
+        }
+        // A header string: the new line goes after its last line ending, or after a new one.
+        let built = match header.kind() {
+            "variable_name" => self
+                .index
+                .assignments
+                .iter()
+                .rfind(|a| {
+                    a.0 == self.src(header)
+                        && a.2.start_byte() < header.start_byte()
+                        && self.in_scope(scope, a.2)
+                })
+                .and_then(|a| template(self.text, a.1)),
+            _ => template(self.text, header),
+        };
+        let Some(built) = built else {
+            return self.manual(
+                i,
+                "this request's header is built at run time: add the key header to it",
+            );
+        };
+        let addition = if built.text.ends_with("\\n") {
+            format!(" . {line} . \"\\r\\n\"")
+        } else {
+            format!(" . \"\\r\\n\" . {line}")
+        };
+        self.out
+            .edits
+            .push(Edit::insert(header.end_byte(), addition, i));
+        self.headers_added += 1;
+    }
+
+    /// Adds `element` after the last element of an array literal; one element a line stays
+    /// one element a line.
+    fn append_element(&mut self, array: Node<'t>, element: &str, i: usize) {
+        let Some(last) = array_values(array).last().and_then(|v| v.parent()) else {
+            self.out
+                .edits
+                .push(Edit::insert(array.end_byte() - 1, element, i));
+            self.headers_added += 1;
+            return;
+        };
+        let text = if last.start_position().row > array.start_position().row {
+            let (indent, eol) = self.line_style(last);
+            format!(",{eol}{indent}{element}")
+        } else {
+            format!(", {element}")
+        };
+        self.out.edits.push(Edit::insert(last.end_byte(), text, i));
+        self.headers_added += 1;
+    }
+}
