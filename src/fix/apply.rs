@@ -98,12 +98,41 @@ struct Hunk {
     lines: Vec<(u8, String)>,
 }
 
-/// Reads a patch in the form `diff` writes (and `git diff` too, for text files).
+/// Reads a patch in the form `diff` writes (and `git diff` too, for text files). Hunk line
+/// counts are checked: a truncated or hand-damaged patch is refused, not half applied.
 pub fn parse_patch(text: &str) -> Result<Vec<FilePatch>> {
     let bad = |line: usize, what: &str| Error::Usage(format!("patch line {line}: {what}"));
     let mut files: Vec<FilePatch> = Vec::new();
-    let mut lines = text.split_inclusive('\n').enumerate().peekable();
+    // Lines the current hunk still expects: (old side, new side).
+    let mut due = (0usize, 0usize);
+    let mut lines = text.split_inclusive('\n').enumerate();
     while let Some((n, line)) = lines.next() {
+        let marker = line.starts_with("\\ No newline at end of file");
+        if due != (0, 0) || marker {
+            let hunk = files
+                .last_mut()
+                .and_then(|f| f.hunks.last_mut())
+                .ok_or_else(|| bad(n + 1, "a marker outside any hunk"))?;
+            if marker {
+                let last = hunk
+                    .lines
+                    .last_mut()
+                    .ok_or_else(|| bad(n + 1, "stray marker"))?;
+                if last.1.ends_with('\n') {
+                    last.1.pop();
+                }
+                continue;
+            }
+            let tag = line.as_bytes().first().copied().unwrap_or(b'?');
+            match tag {
+                b' ' if due.0 > 0 && due.1 > 0 => due = (due.0 - 1, due.1 - 1),
+                b'-' if due.0 > 0 => due.0 -= 1,
+                b'+' if due.1 > 0 => due.1 -= 1,
+                _ => return Err(bad(n + 1, "the hunk is shorter than its header says")),
+            }
+            hunk.lines.push((tag, line[1..].to_string()));
+            continue;
+        }
         if let Some(old) = line.strip_prefix("--- ") {
             let (_, new) = lines
                 .next()
@@ -126,13 +155,21 @@ pub fn parse_patch(text: &str) -> Result<Vec<FilePatch>> {
             let file = files
                 .last_mut()
                 .ok_or_else(|| bad(n + 1, "hunk before a file header"))?;
-            let old = header.split(' ').next().unwrap_or("");
-            let (start, count) = old.split_once(',').unwrap_or((old, "1"));
-            let (Ok(start), Ok(count)) = (start.parse::<usize>(), count.parse::<usize>()) else {
+            let range = |s: &str| -> Option<(usize, usize)> {
+                let (start, count) = s.split_once(',').unwrap_or((s, "1"));
+                Some((start.parse().ok()?, count.parse().ok()?))
+            };
+            let mut fields = header.split(' ');
+            let old = fields.next().and_then(range);
+            let new = fields
+                .next()
+                .and_then(|f| f.strip_prefix('+'))
+                .and_then(range);
+            let (Some((start, old_count)), Some((_, new_count))) = (old, new) else {
                 return Err(bad(n + 1, "bad hunk header"));
             };
             // `-3,0` inserts after line 3; otherwise the hunk starts at that line.
-            let old_start = if count == 0 {
+            let old_start = if old_count == 0 {
                 start
             } else {
                 start.saturating_sub(1)
@@ -141,26 +178,13 @@ pub fn parse_patch(text: &str) -> Result<Vec<FilePatch>> {
                 old_start,
                 lines: Vec::new(),
             });
-        } else if line.starts_with("\\ No newline at end of file") {
-            let hunk = files
-                .last_mut()
-                .and_then(|f| f.hunks.last_mut())
-                .ok_or_else(|| bad(n + 1, "stray marker"))?;
-            let last = hunk
-                .lines
-                .last_mut()
-                .ok_or_else(|| bad(n + 1, "stray marker"))?;
-            if last.1.ends_with('\n') {
-                last.1.pop();
-            }
-        } else if let (Some(&tag), Some(hunk)) = (
-            line.as_bytes().first(),
-            files.last_mut().and_then(|f| f.hunks.last_mut()),
-        ) {
-            if matches!(tag, b' ' | b'-' | b'+') {
-                hunk.lines.push((tag, line[1..].to_string()));
-            }
+            due = (old_count, new_count);
+        } else if line.starts_with(['+', '-', ' ']) && !files.is_empty() {
+            return Err(bad(n + 1, "a change line outside any hunk"));
         }
+    }
+    if due != (0, 0) {
+        return Err(bad(text.lines().count(), "the patch ends inside a hunk"));
     }
     Ok(files)
 }
@@ -214,6 +238,26 @@ mod tests {
         assert_eq!(patch[0].rel, "x.php");
         assert_eq!(patch[0].apply_to(old).unwrap(), new);
         assert!(patch[0].apply_to(&old.replace("$c = 3", "$c = 9")).is_err());
+    }
+
+    #[test]
+    fn a_truncated_patch_is_refused() {
+        let old = "a\nb\nc\nd\n";
+        let full = unified("x.php", old, "a\nB\nc\nd\n");
+        let cut: String = full.split_inclusive('\n').take(6).collect();
+        assert!(parse_patch(&full).is_ok());
+        assert!(parse_patch(&cut).is_err(), "{cut}");
+        let extra = full.replace("+B\n", "+B\n+C\n");
+        assert!(parse_patch(&extra).is_err());
+    }
+
+    #[test]
+    fn a_removed_line_that_starts_with_dashes_is_not_a_file_header() {
+        let old = "-- comment\nselect 1;\n";
+        let new = "select 1;\n";
+        let patch = parse_patch(&unified("q.sql", old, new)).unwrap();
+        assert_eq!(patch.len(), 1);
+        assert_eq!(patch[0].apply_to(old).unwrap(), new);
     }
 
     #[test]
