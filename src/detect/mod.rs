@@ -79,17 +79,32 @@ impl Lang {
 pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     let lang = Lang::of(path);
     let mut hits = Vec::new();
+    let mut comments = Vec::new();
     let structural = match lang {
-        Lang::Php => php::detect(text, &mut hits),
+        Lang::Php => php::detect(text, &mut hits, &mut comments),
         Lang::Doc | Lang::Other => false,
     };
     text::detect(text, rules, structural, &mut hits);
-    if lang == Lang::Doc {
-        for hit in &mut hits {
-            if hit.secret.is_none() {
-                hit.severity = Some(Severity::Note);
-                hit.detail.get_or_insert_with(|| "in documentation".into());
-            }
+    if structural {
+        text::detect_in_comments(text, rules, &comments, &mut hits);
+    }
+    // Commented-out code and prose are reported, lower: they are not what runs. A secret in
+    // them is a leak all the same and keeps its severity.
+    for hit in hits.iter_mut().filter(|h| h.secret.is_none()) {
+        let why = match lang {
+            Lang::Doc => Some("in documentation"),
+            Lang::Php => comments
+                .iter()
+                .any(|c| c.start <= hit.span.start && hit.span.end <= c.end)
+                .then_some("in a comment"),
+            Lang::Other => in_line_comment(text, hit.span.start).then_some("in a comment"),
+        };
+        if let Some(why) = why {
+            hit.severity = Some(Severity::Note);
+            hit.detail = Some(match hit.detail.take() {
+                Some(detail) => format!("{detail}, {why}"),
+                None => why.to_string(),
+            });
         }
     }
     hits.retain(|h| rules.get(&h.rule).is_some());
@@ -102,6 +117,16 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     });
     dedup_nested(&mut hits);
     hits
+}
+
+/// Whether the line holding `offset` is a comment line in the usual syntaxes (`#`, `//`, `--`,
+/// `;`, a block comment's `/*` or `*`, `<!--`): how commented-out code looks in any language.
+fn in_line_comment(text: &str, offset: usize) -> bool {
+    let start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+    let line = text[start..offset].trim_start();
+    ["#", "//", "--", ";", "/*", "*", "<!--"]
+        .iter()
+        .any(|m| line.starts_with(m))
 }
 
 /// A pattern's match inside a structural finding of the same rule adds nothing: keep the outer.

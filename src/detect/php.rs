@@ -10,9 +10,8 @@ use super::{
     classify_first_param, is_secret_literal, key_like, method_takes_key, FirstParam, Hit,
     WRAPPER_DETAIL,
 };
-use crate::{
-    finding::Severity,
-    rules::{HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN},
+use crate::rules::{
+    HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN,
 };
 
 thread_local! {
@@ -52,9 +51,9 @@ static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$"
 /// Where an interpolated or computed value sits in a template.
 pub const HOLE: &str = "{}";
 
-/// Finds what the PHP rules look for; `false` if the file could not be parsed (the regex
-/// fallback then takes it).
-pub fn detect(text: &str, hits: &mut Vec<Hit>) -> bool {
+/// Finds what the PHP rules look for, and lists the comments (the regex rules read those);
+/// `false` if the file could not be parsed (the regex fallback then takes it).
+pub fn detect(text: &str, hits: &mut Vec<Hit>, comments: &mut Vec<Range<usize>>) -> bool {
     let keap_named = super::text::has_keap_context(text);
     let xmlrpc = super::text::mentions_xmlrpc(text);
     // Every PHP finding needs a Keap name, host or service, or an XML-RPC client: without one,
@@ -68,6 +67,7 @@ pub fn detect(text: &str, hits: &mut Vec<Hit>) -> bool {
     let mut d = Detector {
         text,
         hits,
+        comments,
         keap_named,
         xmlrpc,
         strong_context: false,
@@ -92,6 +92,7 @@ struct CallSite {
 struct Detector<'t, 'h> {
     text: &'t str,
     hits: &'h mut Vec<Hit>,
+    comments: &'h mut Vec<Range<usize>>,
     /// The file names Keap, Infusionsoft or one of Keap's services somewhere.
     keap_named: bool,
     /// The file mentions XML-RPC.
@@ -125,7 +126,7 @@ impl<'t> Detector<'t, '_> {
         while let Some((node, covered)) = stack.pop() {
             let mut matched = false;
             match node.kind() {
-                "comment" => self.comment(node),
+                "comment" => self.comments.push(node.byte_range()),
                 "string" | "encapsed_string" | "heredoc" | "nowdoc" => {
                     matched = !covered && self.expression(node);
                     if let Some(content) = literal_content(node) {
@@ -157,23 +158,6 @@ impl<'t> Detector<'t, '_> {
             let mut cursor = node.walk();
             let children: Vec<Node> = node.children(&mut cursor).collect();
             stack.extend(children.into_iter().rev().map(|c| (c, pass)));
-        }
-    }
-
-    fn comment(&mut self, node: Node) {
-        let text = self.src(node);
-        let base = node.start_byte();
-        for (re, rule) in [
-            (&*LEGACY_URL, LEGACY_ENDPOINT),
-            (&*MORTGAGE_URL, MORTGAGEPRO_ENDPOINT),
-        ] {
-            for m in re.find_iter(text) {
-                self.hits.push(
-                    Hit::new(rule, base + m.start()..base + m.end())
-                        .severity(Severity::Note)
-                        .detail("in a comment"),
-                );
-            }
         }
     }
 

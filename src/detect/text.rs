@@ -1,11 +1,14 @@
 //! The regex fallback: runs the rules' patterns over a file's text. In files a structural
 //! detector parsed, only the patterns with `scope = "all"` run (secrets, XML bodies).
-use std::{cell::OnceCell, sync::LazyLock};
+use std::{cell::OnceCell, ops::Range, sync::LazyLock};
 
 use regex::{Captures, Regex};
 
-use super::{classify_first_param, key_like, method_takes_key, FirstParam, Hit, WRAPPER_DETAIL};
-use crate::rules::{Context, Filter, RuleSet, Scope};
+use super::{
+    classify_first_param, is_secret_literal, key_like, method_takes_key, FirstParam, Hit,
+    WRAPPER_DETAIL,
+};
+use crate::rules::{Context, Filter, RuleSet, Scope, HARDCODED_KEY};
 
 /// Names only Keap uses: its brand and hosts, services no one else named, and methods of its
 /// common services that are Keap's own.
@@ -20,6 +23,8 @@ static SHARED_SERVICE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:Contact|Data|Invoice|Product|Order|Email|Affiliate|Discount|File|Search|Shipping)Service\.\w+").unwrap()
 });
 static XMLRPC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)xml_?rpc|IXR_").unwrap());
+static QUOTED_HEX32: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"['"]([0-9a-fA-F]{32})['"]"#).unwrap());
 static ENDPOINT_HOST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\.infusionsoft\.com\b").unwrap());
 
@@ -34,12 +39,22 @@ pub fn mentions_xmlrpc(text: &str) -> bool {
 }
 
 pub fn detect(text: &str, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>) {
+    if structural {
+        detect_scoped(text, rules, Scope::All, hits);
+    } else {
+        detect_scoped(text, rules, Scope::Fallback, hits);
+        detect_scoped(text, rules, Scope::All, hits);
+    }
+}
+
+/// Runs the patterns of one scope.
+fn detect_scoped(text: &str, rules: &RuleSet, scope: Scope, hits: &mut Vec<Hit>) {
     let mut call_sites = Vec::new();
     let mut wrapper = false;
     let keap = OnceCell::new();
     let host = OnceCell::new();
     for pattern in &rules.patterns {
-        if structural && pattern.scope == Scope::Fallback {
+        if pattern.scope != scope {
             continue;
         }
         let in_context = match pattern.context {
@@ -56,7 +71,13 @@ pub fn detect(text: &str, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>
                 continue;
             };
             match pattern.filter {
-                Some(Filter::KeyArgument) => call_sites.push(hit),
+                Some(Filter::KeyArgument) => {
+                    // A literal key in the key position is a hardcoded secret as well.
+                    if let Some(inner) = secret_literal(text, &hit.span) {
+                        hits.push(Hit::new(HARDCODED_KEY, inner.clone()).secret(inner));
+                    }
+                    call_sites.push(hit)
+                }
                 Some(Filter::Wrapper) => {
                     wrapper = true;
                     hits.push(hit.detail(WRAPPER_DETAIL));
@@ -67,11 +88,52 @@ pub fn detect(text: &str, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>
     }
     // Where a wrapper puts the key first, a call's own first argument is data, unless it
     // plainly is a key too.
-    hits.extend(
-        call_sites
-            .into_iter()
-            .filter(|h| !wrapper || key_like(&text[h.span.clone()])),
-    );
+    hits.extend(call_sites.into_iter().filter(|h| {
+        !wrapper || key_like(&text[h.span.clone()]) || secret_literal(text, &h.span).is_some()
+    }));
+}
+
+/// The fallback patterns over the comments of a parsed file (commented-out code): matches
+/// outside a comment are the structural detector's to report.
+pub fn detect_in_comments(
+    text: &str,
+    rules: &RuleSet,
+    comments: &[Range<usize>],
+    hits: &mut Vec<Hit>,
+) {
+    let worth = |c: &Range<usize>| rules.prefilter(text[c.clone()].as_bytes());
+    if !comments.iter().any(worth) {
+        return;
+    }
+    let mut found = Vec::new();
+    detect_scoped(text, rules, Scope::Fallback, &mut found);
+    for comment in comments {
+        let inside = |h: &&Hit| comment.start <= h.span.start && h.span.end <= comment.end;
+        if !found.iter().any(|h| inside(&h)) {
+            continue;
+        }
+        hits.extend(found.iter().filter(inside).cloned());
+        // The quoted key of a commented-out call is still a key in the repository.
+        if rules.get(HARDCODED_KEY).is_some() {
+            for m in QUOTED_HEX32.captures_iter(&text[comment.clone()]) {
+                let key = m.get(1).expect("the key group").range();
+                let key = comment.start + key.start..comment.start + key.end;
+                hits.push(Hit::new(HARDCODED_KEY, key.clone()).secret(key));
+            }
+        }
+    }
+}
+
+/// The bytes of a literal key at `span`, quoted or bare (`'ab12…'`, `"KeapAK-…"`, `ab12…`).
+fn secret_literal(text: &str, span: &Range<usize>) -> Option<Range<usize>> {
+    let src = &text[span.clone()];
+    let quoted = src.len() >= 2 && src.starts_with(['\'', '"']) && src.ends_with(['\'', '"']);
+    let inner = if quoted {
+        span.start + 1..span.end - 1
+    } else {
+        span.clone()
+    };
+    is_secret_literal(&text[inner.clone()]).then_some(inner)
 }
 
 fn hit_from(rule: &str, caps: &Captures, filter: Option<Filter>) -> Option<Hit> {

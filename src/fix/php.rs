@@ -13,7 +13,7 @@ use crate::{
         arguments, callee, concat_operands, is_concat, literal_content, parse, plain_literal,
         template, unwrap_value,
     },
-    finding::{Finding, Secret, Severity},
+    finding::{Finding, Secret},
     rules::{
         HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, TOKEN_IN_URL,
         VENDOR_LOGIN,
@@ -187,19 +187,25 @@ impl<'a, 't> Recipe<'a, 't> {
         let mut secrets = Vec::new();
         let mut mortgage_pro = false;
         for (i, f) in self.findings.iter().enumerate() {
-            if f.rule == MORTGAGEPRO_ENDPOINT {
-                mortgage_pro |= self.node_at(&f.span).is_some_and(|n| n.kind() != "comment");
+            let in_comment = self.node_at(&f.span).is_some_and(|n| n.kind() == "comment");
+            if in_comment {
+                let hint = match f.secret {
+                    Some(_) => "a key in a comment: delete it, and rotate the key",
+                    None => "commented-out legacy code: update or delete it",
+                };
+                self.manual(i, hint);
+                continue;
             }
             match f.rule.as_str() {
-                LEGACY_ENDPOINT if f.severity == Severity::Note => {
-                    self.manual(i, "commented-out legacy code: update or delete it")
-                }
                 LEGACY_ENDPOINT => endpoints.push(i),
                 KEY_IN_BODY => self.key_site(i),
                 HARDCODED_KEY => secrets.push(i),
                 TOKEN_IN_URL => tokens.push(i),
                 VENDOR_LOGIN => self.manual(i, "replace the vendor-key login (getTemporaryKey) with OAuth or a Service Account Key"),
-                MORTGAGEPRO_ENDPOINT => self.manual(i, "Mortgage Pro is a separate service: never rewritten to an infusionsoft.com host"),
+                MORTGAGEPRO_ENDPOINT => {
+                    mortgage_pro = true;
+                    self.manual(i, "Mortgage Pro is a separate service: never rewritten to an infusionsoft.com host")
+                }
                 _ => self.manual(i, "no automatic rewrite for this rule"),
             }
         }
