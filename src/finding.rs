@@ -60,10 +60,10 @@ impl Secret {
             Some(rest) => ("KeapAK-", rest),
             None => ("", self.0.as_str()),
         };
-        let shown: String = body
-            .chars()
-            .take(if body.len() >= 16 { 4 } else { 2 })
-            .collect();
+        // A short secret (a 10- or 16-character OAuth client secret) shows nothing: every
+        // character shown would be one less to guess.
+        let prefix = if body.len() >= 20 { 4 } else { 0 };
+        let shown: String = body.chars().take(prefix).collect();
         format!("{kind}{shown}…({} chars)", self.0.chars().count())
     }
 }
@@ -202,6 +202,7 @@ mod tests {
         assert_eq!(sak.redacted(), "KeapAK-d19d…(57 chars)");
         let legacy = Secret::new("ab33489acd7df37ac617b25e38e972b5");
         assert_eq!(legacy.redacted(), "ab33…(32 chars)");
+        assert_eq!(Secret::new("qWDmBTUyzEV3k430").redacted(), "…(16 chars)");
         assert!(!format!("{sak:?}").contains("b58cd04f"));
     }
 

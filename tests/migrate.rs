@@ -318,6 +318,14 @@ fn bad_migration_options_are_usage_errors() {
         bin(&["diff", "--auth", "basic", "."], case).status.code(),
         Some(2)
     );
+    let token_url = "https://api.infusionsoft.com/crm/xmlrpc?access_token=abc";
+    let out = bin(&["diff", "--endpoint", token_url, "."], case);
+    assert_eq!(out.status.code(), Some(2));
+    // A key pasted where the variable name goes is not echoed back.
+    let sak = "KeapAK-71f6a0d8fd40f1a16c1ead4c20a759e647b951649cdca9a207";
+    let out = bin(&["diff", "--key-env", sak, "."], case);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!text(&out.stderr).contains(sak), "{}", text(&out.stderr));
     let v1 = bin(
         &[
             "diff",

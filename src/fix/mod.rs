@@ -56,9 +56,15 @@ impl FixOptions {
         let endpoint = endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
         let rest = endpoint
             .strip_prefix("https://")
-            .ok_or_else(|| format!("endpoint `{endpoint}` must be an https:// URL"))?;
+            .ok_or_else(|| format!("endpoint `{}` must be an https:// URL", shown(&endpoint)))?;
         if rest.is_empty() || rest.contains(char::is_whitespace) {
-            return Err(format!("endpoint `{endpoint}` is not a URL"));
+            return Err(format!("endpoint `{}` is not a URL", shown(&endpoint)));
+        }
+        // A token in the URL is what the token-in-url rule exists to remove.
+        if rest.contains(['?', '#']) {
+            return Err(
+                "endpoint must not carry a query or fragment: send tokens as headers".into(),
+            );
         }
         let host = rest.split('/').next().unwrap_or("").to_ascii_lowercase();
         if host.ends_with(".infusionsoft.com") && host != "api.infusionsoft.com" {
@@ -74,7 +80,8 @@ impl FixOptions {
             && chars.all(|c| c == '_' || c.is_ascii_alphanumeric());
         if !valid {
             return Err(format!(
-                "key-env `{key_env}` is not an environment variable name"
+                "key-env `{}` is not an environment variable name",
+                shown(&key_env)
             ));
         }
         Ok(FixOptions {
@@ -82,6 +89,19 @@ impl FixOptions {
             endpoint,
             key_env,
         })
+    }
+}
+
+/// A setting as an error message may quote it: a key pasted in the wrong place stays redacted.
+fn shown(value: &str) -> String {
+    let secret_like = value.contains("KeapAK-")
+        || value
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .any(|run| run.len() >= 32);
+    if secret_like {
+        Secret::new(value).redacted()
+    } else {
+        value.to_string()
     }
 }
 
