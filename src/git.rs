@@ -30,9 +30,18 @@ pub enum Kind {
 pub type AddedLines = BTreeMap<String, Vec<RangeInclusive<usize>>>;
 
 impl Repo {
-    pub fn new(dir: &Path) -> Repo {
-        Repo {
+    /// The repository `dir` is in; outside a work tree git would fall back to comparing plain
+    /// files (`diff --no-index`) and answer with its usage, so say it plainly instead.
+    pub fn open(dir: &Path) -> Result<Repo> {
+        let repo = Repo {
             dir: dir.to_path_buf(),
+        };
+        match repo.run(&["rev-parse", "--is-inside-work-tree"]) {
+            Ok(out) if out.starts_with(b"true") => Ok(repo),
+            _ => Err(Error::Git(format!(
+                "{} is not inside a git work tree (--staged and --since need one)",
+                dir.display()
+            ))),
         }
     }
 

@@ -115,6 +115,10 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
             let mut bytes = Vec::new();
             job.printer.print(&report, &mut bytes)?;
             write_report(path, &bytes, job.show_secrets)?;
+            // The CI log must still say why a run exits 2.
+            for e in &scan.summary.errors {
+                writeln!(io.err, "keap-migrate: error: {e}")?;
+            }
             // The log still says what happened; counts only, so nothing secret.
             writeln!(
                 io.err,

@@ -1,6 +1,10 @@
 //! Rules are data: `rules/*.toml`, embedded at build time, plus any `--rules DIR` a user adds.
 //! Each rule carries its keywords (for the prefilter), its fallback patterns and its own samples.
-use std::{collections::HashSet, fs, path::Path};
+use std::{
+    collections::{HashMap, HashSet},
+    fs,
+    path::Path,
+};
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -117,12 +121,17 @@ pub struct RuleSet {
 impl RuleSet {
     /// The built-in rules plus the rules of each extra directory, less the disabled ids.
     pub fn load(extra_dirs: &[impl AsRef<Path>], disabled: &[String]) -> Result<Self> {
-        let mut rules = Vec::new();
+        let mut rules: Vec<(String, Rule)> = Vec::new();
         for (file, text) in EMBEDDED {
-            rules.push(parse(file, text)?);
+            rules.push((file.to_string(), parse(file, text)?));
         }
+        // The same directory named twice (config file and flag) is read once.
+        let mut dirs_seen = HashSet::new();
         for dir in extra_dirs {
             let dir = dir.as_ref();
+            if !dirs_seen.insert(fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?) {
+                continue;
+            }
             let mut files: Vec<_> = fs::read_dir(dir)
                 .map_err(|e| Error::io(dir, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -131,24 +140,27 @@ impl RuleSet {
             files.sort();
             for file in files {
                 let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-                rules.push(parse(&file.display().to_string(), &text)?);
+                let name = file.display().to_string();
+                rules.push((name.clone(), parse(&name, &text)?));
             }
         }
-        let mut seen = HashSet::new();
-        for rule in &rules {
-            if !seen.insert(rule.id.clone()) {
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        for (file, rule) in &rules {
+            if let Some(first) = seen.insert(&rule.id, file) {
                 return Err(Error::Rule {
-                    file: rule.id.clone(),
-                    message: "a rule with this id is defined twice".into(),
+                    file: file.clone(),
+                    message: format!("rule `{}` is already defined by {first}", rule.id),
                 });
             }
         }
-        for id in disabled {
-            if !seen.contains(id) {
-                return Err(Error::Usage(format!("no rule `{id}` to disable")));
-            }
+        if let Some(id) = disabled.iter().find(|id| !seen.contains_key(id.as_str())) {
+            return Err(Error::Usage(format!("no rule `{id}` to disable")));
         }
-        rules.retain(|r| !disabled.contains(&r.id));
+        let rules = rules
+            .into_iter()
+            .map(|(_, r)| r)
+            .filter(|r| !disabled.contains(&r.id))
+            .collect();
         Self::build(rules)
     }
 

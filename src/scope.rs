@@ -95,7 +95,7 @@ impl GitRoots {
 }
 
 fn staged(scanner: &Scanner, root: &Path, excludes: &Excludes, part: &mut Part) -> Result<()> {
-    for file in Repo::new(root).staged()? {
+    for file in Repo::open(root)?.staged()? {
         if excludes.excludes_file(Path::new(&file.rel)) {
             continue;
         }
@@ -128,7 +128,7 @@ fn since(
     part: &mut Part,
     all_added: &mut AddedLines,
 ) -> Result<()> {
-    for (rel, added) in Repo::new(root).added_since(rev)? {
+    for (rel, added) in Repo::open(root)?.added_since(rev)? {
         if excludes.excludes_file(Path::new(&rel)) {
             continue;
         }

@@ -276,3 +276,61 @@ fn reports_do_not_trip_the_scanner() {
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("0 findings"), "{out}");
 }
+
+#[test]
+fn git_scopes_outside_a_work_tree_say_so() {
+    let dir = tree(&[("a.php", keap_php().as_bytes())]);
+    for scope in [&["--staged"][..], &["--since", "HEAD~1"]] {
+        let (code, _, err) = bin(&[&["scan"], scope, &["."]].concat(), dir.path());
+        assert_eq!(code, 2);
+        assert!(err.contains("not inside a git work tree"), "{err}");
+        assert!(err.lines().count() <= 2, "{err}");
+    }
+}
+
+#[test]
+fn a_report_file_does_not_hide_why_the_run_failed() {
+    let dir = tree(&[("a.php", keap_php().as_bytes())]);
+    symlink("nowhere", dir.path().join("dangling.php")).unwrap();
+    let (code, _, err) = bin(
+        &[
+            "scan",
+            "--follow",
+            "--output",
+            "report.json",
+            "--format",
+            "json",
+            ".",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("error:") && err.contains("dangling.php"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_same_rules_directory_twice_is_read_once_and_clashes_name_their_files() {
+    let dir = tree(&[
+        ("rules/host.toml", b"id = \"old-host\"\nseverity = \"note\"\ntitle = \"t\"\nmessage = \"m\"\nhelp = \"h\"\nkeywords = [\"crm.internal\"]\n"),
+        ("a.txt", b"crm.internal\n"),
+    ]);
+    let (code, out, err) = bin(
+        &["scan", "--rules", "rules", "--rules", "./rules", "a.txt"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    fs::write(
+        dir.path().join("rules/again.toml"),
+        fs::read(dir.path().join("rules/host.toml")).unwrap(),
+    )
+    .unwrap();
+    let (code, _, err) = bin(&["scan", "--rules", "rules", "a.txt"], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("host.toml") && err.contains("again.toml"),
+        "{err}"
+    );
+}

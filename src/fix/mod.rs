@@ -13,6 +13,7 @@ use crate::{
     detect::{self, Lang},
     finding::{Finding, Secret},
     report::count,
+    rules,
     scan::Scanner,
 };
 
@@ -163,10 +164,10 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             }))
         };
         if Lang::of(path) != Lang::Php {
-            manual_all(
-                &mut plan,
-                "no automatic rewrite for this file type: move the key out and rotate it",
-            );
+            plan.manual.extend(walked.iter().map(|f| Manual {
+                finding: (*f).clone(),
+                hint: other_language_hint(&f.rule).to_string(),
+            }));
             continue;
         }
         let Ok(before) = fs::read(path) else {
@@ -247,6 +248,21 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         }
     }
     plan
+}
+
+/// What to do by hand where only PHP is rewritten.
+fn other_language_hint(rule: &str) -> &'static str {
+    match rule {
+        rules::HARDCODED_KEY => {
+            "move the key out of this file (an environment variable), and rotate it"
+        }
+        rules::LEGACY_ENDPOINT => {
+            "point this client at the new endpoint and send the key as a header"
+        }
+        rules::KEY_IN_BODY => "send the key as a header and a placeholder as the first parameter",
+        rules::TOKEN_IN_URL => "send the token as an Authorization: Bearer header instead",
+        _ => "no automatic rewrite for this file type",
+    }
 }
 
 /// A rewrite must not add syntax errors (tree-sitter recovers, so count the error nodes).
