@@ -35,7 +35,7 @@ enum HeaderList<'t> {
     Opaque,
 }
 
-impl<'t> Recipe<'_, 't> {
+impl<'a, 't> Recipe<'a, 't> {
     /// The clients that are given this URL: directly, or through the variable or constant it is
     /// assigned to.
     pub(super) fn consumers(&self, url: Node<'t>, split: bool) -> Vec<Consumer<'t>> {
@@ -102,12 +102,7 @@ impl<'t> Recipe<'_, 't> {
         }
         let mut found = Vec::new();
         for (name, scope) in names {
-            for call in self
-                .index
-                .calls
-                .iter()
-                .filter(|c| self.in_scope(scope, **c))
-            {
+            for call in self.calls_in(scope) {
                 let args = arguments(*call);
                 let consumer = if args.first().is_some_and(|a| self.src(*a) == name) {
                     self.consumer(*call)
@@ -171,6 +166,14 @@ impl<'t> Recipe<'_, 't> {
         } else {
             Scope::Global
         }
+    }
+
+    /// The calls of the file within `scope`.
+    fn calls_in(&self, scope: Scope<'t>) -> impl Iterator<Item = &Node<'t>> + use<'_, 'a, 't> {
+        self.index
+            .calls
+            .iter()
+            .filter(move |c| self.in_scope(scope, **c))
     }
 
     pub(super) fn in_scope(&self, scope: Scope<'t>, node: Node<'t>) -> bool {
@@ -316,12 +319,7 @@ impl<'t> Recipe<'_, 't> {
     fn curl_header_list(&self, consumer: &Consumer<'t>) -> HeaderList<'t> {
         let scope = Scope::Function(enclosing(consumer.call, FUNCTIONS));
         let mut found = HeaderList::None;
-        for c in self
-            .index
-            .calls
-            .iter()
-            .filter(|c| self.in_scope(scope, **c))
-        {
+        for c in self.calls_in(scope) {
             let args = arguments(*c);
             if args.first().is_none_or(|a| self.src(*a) != consumer.target) {
                 continue;
@@ -352,12 +350,7 @@ impl<'t> Recipe<'_, 't> {
     fn existing_curl_options(&self, consumer: &Consumer<'t>) -> HeaderList<'t> {
         let scope = self.scope_of(&consumer.target, consumer.call);
         let mut found = HeaderList::None;
-        for c in self
-            .index
-            .calls
-            .iter()
-            .filter(|c| self.in_scope(scope, **c))
-        {
+        for c in self.calls_in(scope) {
             let object = c.child_by_field_name("object").map(|o| self.src(o));
             if c.kind() != "member_call_expression"
                 || callee(self.text, *c) != "setcurloptions"
