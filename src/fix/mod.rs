@@ -1,10 +1,11 @@
 //! Migration: findings → per-language recipes → minimal edits → checked new text → unified diff
 //! or an in-place write.
 use std::{
+    cell::{OnceCell, RefCell},
     collections::{BTreeMap, HashMap},
     fs,
     io::{self, Write},
-    path::PathBuf,
+    path::{Path, PathBuf},
 };
 
 use serde::Deserialize;
@@ -156,6 +157,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
     }
     let mut plan = Plan::default();
     let mut names: HashMap<String, usize> = HashMap::new();
+    let mut callers: HashMap<PathBuf, Callers> = HashMap::new();
     for (path, (rel, walked)) in by_file {
         let manual_all = |plan: &mut Plan, hint: &str| {
             plan.manual.extend(walked.iter().map(|f| Manual {
@@ -179,6 +181,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             continue;
         };
         let found = scanner.scan_text(path, rel, text);
+        let mut named: Vec<(String, Secret)> = Vec::new();
         let mut env_for = |secret: &Secret| {
             let n = names.len();
             let idx = *names.entry(secret.expose().to_string()).or_insert(n);
@@ -186,18 +189,18 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                 0 => opts.key_env.clone(),
                 i => format!("{}_{}", opts.key_env, i + 1),
             };
-            match plan.env.iter_mut().find(|e| e.name == name) {
-                Some(e) if !e.files.iter().any(|f| f == rel) => e.files.push(rel.to_string()),
-                Some(_) => {}
-                None => plan.env.push(EnvVar {
-                    name: name.clone(),
-                    secret: secret.clone(),
-                    files: vec![rel.to_string()],
-                }),
-            }
+            named.push((name.clone(), secret.clone()));
             name
         };
-        let outcome = php::fix(text, &found, opts, &mut env_for);
+        let root_of_file = path
+            .to_str()
+            .and_then(|p| p.strip_suffix(rel))
+            .map_or_else(|| PathBuf::from("."), PathBuf::from);
+        let callers = callers
+            .entry(root_of_file.clone())
+            .or_insert_with(|| Callers::new(root_of_file));
+        let elsewhere = |name: &str| callers.call_outside(name, path);
+        let outcome = php::fix(text, &found, opts, &mut env_for, &elsewhere);
         let mut manual: Vec<(usize, String)> = outcome.manual;
         let edits: Vec<(String, edit::Edit)> = outcome
             .edits
@@ -237,6 +240,21 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                 hint,
             }));
         if after != text {
+            // Only the variables the rewritten file really reads are worth setting.
+            for (name, secret) in named {
+                if !after.contains(&php::getenv(&name)) {
+                    continue;
+                }
+                match plan.env.iter_mut().find(|e| e.name == name) {
+                    Some(e) if !e.files.iter().any(|f| f == rel) => e.files.push(rel.to_string()),
+                    Some(_) => {}
+                    None => plan.env.push(EnvVar {
+                        name,
+                        secret,
+                        files: vec![rel.to_string()],
+                    }),
+                }
+            }
             plan.changes.push(FileChange {
                 path: path.clone(),
                 rel: rel.to_string(),
@@ -248,6 +266,50 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         }
     }
     plan
+}
+
+/// The PHP files of a tree, listed and read only when a recipe asks whether a helper is called
+/// outside the file that defines it.
+struct Callers {
+    root: PathBuf,
+    files: OnceCell<Vec<PathBuf>>,
+    answers: RefCell<HashMap<(String, PathBuf), bool>>,
+}
+
+impl Callers {
+    fn new(root: PathBuf) -> Self {
+        Callers {
+            root,
+            files: OnceCell::new(),
+            answers: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn call_outside(&self, name: &str, file: &Path) -> bool {
+        let key = (name.to_string(), file.to_path_buf());
+        if let Some(answer) = self.answers.borrow().get(&key) {
+            return *answer;
+        }
+        let files = self.files.get_or_init(|| {
+            ignore::WalkBuilder::new(&self.root)
+                .hidden(false)
+                .build()
+                .flatten()
+                .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+                .map(|e| e.into_path())
+                .filter(|p| Lang::of(p) == Lang::Php)
+                .collect()
+        });
+        // PHP function names are case-insensitive.
+        let call = regex::bytes::Regex::new(&format!(r"(?i)\b{}\s*\(", regex::escape(name)))
+            .expect("an escaped name is a valid pattern");
+        let this = fs::canonicalize(file).ok();
+        let answer = files.iter().any(|f| {
+            f.file_name() != file.file_name() || fs::canonicalize(f).ok() != this
+        } && fs::read(f).is_ok_and(|bytes| call.is_match(&bytes)));
+        self.answers.borrow_mut().insert(key, answer);
+        answer
+    }
 }
 
 /// What to do by hand where only PHP is rewritten.

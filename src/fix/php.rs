@@ -3,7 +3,7 @@
 //! environment. Every change is a minimal byte range over the original text.
 mod clients;
 
-use std::{collections::HashSet, ops::Range};
+use std::{cell::RefCell, collections::HashSet, ops::Range};
 
 use tree_sitter::Node;
 
@@ -31,7 +31,17 @@ pub struct Outcome {
 /// Chooses the environment variable that replaces a hardcoded secret.
 pub type EnvNamer<'a> = dyn FnMut(&Secret) -> String + 'a;
 
-pub fn fix(text: &str, findings: &[Finding], opts: &FixOptions, env_for: &mut EnvNamer) -> Outcome {
+/// Whether a function of this name is called from another PHP file of the tree: a helper that
+/// other code may call with other URLs must not be given the key.
+pub type CalledElsewhere<'a> = dyn Fn(&str) -> bool + 'a;
+
+pub fn fix(
+    text: &str,
+    findings: &[Finding],
+    opts: &FixOptions,
+    env_for: &mut EnvNamer,
+    called_elsewhere: &CalledElsewhere,
+) -> Outcome {
     let Some(tree) = parse(text) else {
         return Outcome {
             edits: Vec::new(),
@@ -59,6 +69,7 @@ pub fn fix(text: &str, findings: &[Finding], opts: &FixOptions, env_for: &mut En
         opts,
         findings,
         env_for,
+        called_elsewhere,
         index: Index::build(text, tree.root_node()),
         out: Outcome::default(),
         consumed: Vec::new(),
@@ -66,6 +77,7 @@ pub fn fix(text: &str, findings: &[Finding], opts: &FixOptions, env_for: &mut En
         keys: Vec::new(),
         headers_added: 0,
         clients_done: HashSet::new(),
+        shared_helpers: RefCell::new(Vec::new()),
     };
     r.run();
     r.out
@@ -145,10 +157,6 @@ impl<'t> Index<'t> {
         index.assignments.sort_by_key(|a| a.1.start_byte());
         index
     }
-
-    fn value_of(&self, name: &str) -> Option<Node<'t>> {
-        self.assignments.iter().find(|a| a.0 == name).map(|a| a.1)
-    }
 }
 
 struct Recipe<'a, 't> {
@@ -157,6 +165,7 @@ struct Recipe<'a, 't> {
     opts: &'a FixOptions,
     findings: &'a [Finding],
     env_for: &'a mut EnvNamer<'a>,
+    called_elsewhere: &'a CalledElsewhere<'a>,
     index: Index<'t>,
     out: Outcome,
     /// Secret ranges already taken care of by a key-site edit.
@@ -166,6 +175,8 @@ struct Recipe<'a, 't> {
     keys: Vec<(usize, KeySource<'t>)>,
     headers_added: usize,
     clients_done: HashSet<usize>,
+    /// Helpers the URL reaches that are not followed (called with other URLs too).
+    shared_helpers: RefCell<Vec<String>>,
 }
 
 impl<'a, 't> Recipe<'a, 't> {
@@ -177,7 +188,7 @@ impl<'a, 't> Recipe<'a, 't> {
         self.root.descendant_for_byte_range(span.start, span.end)
     }
 
-    fn manual(&mut self, finding: usize, hint: impl Into<String>) {
+    pub(super) fn manual(&mut self, finding: usize, hint: impl Into<String>) {
         self.out.manual.push((finding, hint.into()));
     }
 
@@ -210,15 +221,19 @@ impl<'a, 't> Recipe<'a, 't> {
             }
         }
         let key = self.key_for_headers();
-        for i in endpoints {
+        for &i in &endpoints {
             self.endpoint(i, key.as_ref());
         }
+        // A client left without the header may be the one these calls go through.
+        let client_left_out = self.out.manual.iter().any(|(m, _)| endpoints.contains(m));
         for i in tokens {
             self.token(i);
         }
         let held_back = if mortgage_pro {
             // Mortgage Pro still takes the key in the body; its calls may share these sites.
             Some("this file also calls Mortgage Pro, which still needs the key in the body: put a placeholder only where Keap alone is called")
+        } else if client_left_out {
+            Some("a client in this file could not be given the key header: put a placeholder only in the calls that go through a migrated client")
         } else if self.headers_added == 0 {
             Some("no key header could be added in this file: add it where the client is created, then put a placeholder in the first parameter")
         } else {
@@ -318,7 +333,7 @@ impl<'a, 't> Recipe<'a, 't> {
     /// encoded value (the iSDK's `$this->encKey`).
     fn placeholder_for(&self, node: Node<'t>) -> String {
         let quoted = format!("'{PLACEHOLDER}'");
-        let Some(value) = self.index.value_of(self.src(node)) else {
+        let Some(value) = self.value_at(node) else {
             return quoted;
         };
         let inner = unwrap_value(self.text, value);
@@ -345,7 +360,7 @@ impl<'a, 't> Recipe<'a, 't> {
                     env: Some(env),
                 };
             }
-            match self.index.value_of(self.src(node)) {
+            match self.value_at(node) {
                 Some(value) if unwrap_value(self.text, value).id() != value.id() => {
                     node = unwrap_value(self.text, value)
                 }
@@ -353,8 +368,7 @@ impl<'a, 't> Recipe<'a, 't> {
             }
         }
         let env = self
-            .index
-            .value_of(self.src(node))
+            .value_at(node)
             .and_then(literal_content)
             .filter(|c| self.is_secret_span(c))
             .map(|c| self.env_of(&c));
@@ -418,7 +432,11 @@ impl<'a, 't> Recipe<'a, 't> {
         };
         let consumers = self.consumers(url_node, split);
         if consumers.is_empty() {
-            return self.manual(i, "endpoint replaced; send the key as an X-Keap-API-Key header where this URL is used");
+            let hint = match self.shared_helpers.borrow().last() {
+                Some(helper) => format!("endpoint replaced; it goes through `{helper}()`, which may also post elsewhere (defined twice, or called with other URLs here or in another file): add the key header to the Keap calls only"),
+                None => "endpoint replaced; send the key as an X-Keap-API-Key header where this URL is used".to_string(),
+            };
+            return self.manual(i, hint);
         }
         let Some(key) = key else {
             return self.manual(i, "endpoint replaced; no key is sent in this file: add the X-Keap-API-Key header to this client");
@@ -471,6 +489,13 @@ impl<'a, 't> Recipe<'a, 't> {
             );
         }
         for consumer in consumers {
+            let scope = self.scope_of(&token, url_node);
+            let readable = !token.starts_with('$') && !is_class_scoped(&token)
+                || self.in_scope(scope, consumer.call);
+            if !readable {
+                self.manual(i, format!("URL replaced; `{token}` cannot be read where the request is made: send it as an Authorization: Bearer header there"));
+                continue;
+            }
             let line = format!("'Authorization: Bearer ' . {token}");
             self.add_header(&consumer, consumer.call, &line, &token, i);
         }
@@ -490,6 +515,12 @@ impl<'a, 't> Recipe<'a, 't> {
         };
         if in_constant_context(string) {
             return self.manual(i, "constants and default values cannot call getenv(): read the key at run time and rotate it");
+        }
+        if !matches!(string.kind(), "string" | "encapsed_string") {
+            return self.manual(
+                i,
+                "the key sits in a heredoc or nowdoc: move it out of the source",
+            );
         }
         let Some(content) = literal_content(string) else {
             return self.manual(
@@ -563,6 +594,44 @@ impl<'a, 't> Recipe<'a, 't> {
             .unwrap_or('\'')
     }
 
+    /// What the variable, property or constant `node` reads was assigned, in its own scope: the
+    /// last assignment before it, else the first one (a property set in another method).
+    fn value_at(&self, node: Node<'t>) -> Option<Node<'t>> {
+        let name = self.src(node);
+        let scope = self.scope_of(name, node);
+        let assigned: Vec<&(String, Node<'t>, Node<'t>)> = self
+            .index
+            .assignments
+            .iter()
+            .filter(|a| a.0 == name && self.in_scope(scope, a.2))
+            .collect();
+        assigned
+            .iter()
+            .rev()
+            .find(|a| a.2.start_byte() < node.start_byte())
+            .or(assigned.first())
+            .map(|a| a.1)
+    }
+
+    /// The stretch of code where `name` holds the value it has at `at`: from its last assignment
+    /// before `at` (in its scope) to its next one.
+    fn live_range(&self, name: &str, scope: Scope<'t>, at: usize) -> Range<usize> {
+        let assigned = self
+            .index
+            .assignments
+            .iter()
+            .filter(|a| a.0 == name && self.in_scope(scope, a.2));
+        let mut range = 0..usize::MAX;
+        for a in assigned {
+            if a.2.start_byte() <= at {
+                range.start = range.start.max(a.2.end_byte());
+            } else {
+                range.end = range.end.min(a.2.start_byte());
+            }
+        }
+        range
+    }
+
     /// The key expression as it can be written at the client `at`, and the statement to put the
     /// header after: the client's own, or a later assignment of the key in the same function.
     /// Out of scope, a hardcoded key is read from the environment instead.
@@ -576,7 +645,9 @@ impl<'a, 't> Recipe<'a, 't> {
             // A constant or a call such as get_option('key'): the same everywhere.
             return Some((code.to_string(), at));
         }
-        if !self.in_scope(self.scope_of(code, site), at) {
+        if !self.in_scope(self.scope_of(code, site), at)
+            || (code.starts_with("$this") && in_static_method(at))
+        {
             return fallback();
         }
         if !code.starts_with('$') {
@@ -613,7 +684,7 @@ impl<'a, 't> Recipe<'a, 't> {
     }
 
     /// The indentation of `node`'s first line and the line ending of its last.
-    fn line_style(&self, node: Node) -> (String, &'static str) {
+    pub(super) fn line_style(&self, node: Node) -> (String, &'static str) {
         let line_start = self.text[..node.start_byte()]
             .rfind('\n')
             .map_or(0, |p| p + 1);
@@ -643,6 +714,14 @@ impl<'a, 't> Recipe<'a, 't> {
                     | "default_statement"
             )
         });
+        // After a `return`, the new line would never run.
+        if stmt.kind() == "return_statement" {
+            self.manual(
+                i,
+                "the client is created in a return statement: add the key header where it is used",
+            );
+            return false;
+        }
         if !in_block {
             self.manual(
                 i,
@@ -741,12 +820,12 @@ fn nesting(tree: &tree_sitter::Tree) -> usize {
     }
 }
 
-fn getenv(name: &str) -> String {
+pub(super) fn getenv(name: &str) -> String {
     format!("getenv('{name}')")
 }
 
 /// The statement that holds `node`.
-fn statement(node: Node) -> Node {
+pub(super) fn statement(node: Node) -> Node {
     let mut n = node;
     while let Some(p) = n.parent() {
         if n.kind().ends_with("_statement")
@@ -805,6 +884,17 @@ fn is_plain_key(text: &str, node: Node) -> bool {
         }
         _ => false,
     }
+}
+
+/// A static method has no `$this`.
+fn in_static_method(node: Node) -> bool {
+    enclosing(node, &["method_declaration"]).is_some_and(|m| {
+        let mut cursor = m.walk();
+        let is_static = m
+            .children(&mut cursor)
+            .any(|c| c.kind() == "static_modifier");
+        is_static
+    })
 }
 
 /// Constant expressions cannot call functions: a key there needs a person.

@@ -72,11 +72,22 @@ impl<'a, 't> Recipe<'a, 't> {
         let Some(name) = name else {
             return Vec::new();
         };
-        let mut names = vec![(name.clone(), self.scope_of(&name, url))];
+        let scope = self.scope_of(&name, url);
+        // Where the name still holds the Keap URL: a later `$url = 'https://hooks…'` ends it.
+        let live = self.live_range(&name, scope, url.start_byte());
+        let mut names = vec![(name.clone(), scope, live.clone())];
         // The URL may travel on into a helper of this file (`send($url, $xml)`): follow it to the
-        // parameter that receives it, but only if every call of the helper passes this URL there.
-        // A helper that also posts elsewhere would send the key to that other host too.
+        // parameter that receives it, but only if the helper is defined once, every call of it in
+        // this file passes this URL there, and no other file calls it. A helper that also posts
+        // elsewhere would send the key to that other host too.
         for (fname, function) in &self.index.functions {
+            let defined_once = self
+                .index
+                .functions
+                .iter()
+                .filter(|f| f.0 == *fname)
+                .count()
+                == 1;
             let calls: Vec<Node<'t>> = self
                 .index
                 .calls
@@ -89,20 +100,32 @@ impl<'a, 't> Recipe<'a, 't> {
             };
             for k in 0..arguments(*first).len() {
                 let passes = |c: &Node<'t>| {
-                    arguments(*c)
-                        .get(k)
-                        .is_some_and(|a| self.src(*a) == name && self.in_scope(names[0].1, *c))
+                    arguments(*c).get(k).is_some_and(|a| {
+                        self.src(*a) == name
+                            && self.in_scope(scope, *c)
+                            && live.contains(&c.start_byte())
+                    })
                 };
-                if calls.iter().all(passes) {
-                    if let Some(param) = parameter(self.text, *function, k) {
-                        names.push((param, Scope::Function(Some(*function))));
-                    }
+                if !calls.iter().any(passes) {
+                    continue;
+                }
+                if !defined_once || !calls.iter().all(passes) || (self.called_elsewhere)(fname) {
+                    self.shared_helpers.borrow_mut().push(fname.clone());
+                    continue;
+                }
+                if let Some(param) = parameter(self.text, *function, k) {
+                    let inner = Scope::Function(Some(*function));
+                    let live = self.live_range(&param, inner, function.start_byte());
+                    names.push((param, inner, live));
                 }
             }
         }
         let mut found = Vec::new();
-        for (name, scope) in names {
-            for call in self.calls_in(scope) {
+        for (name, scope, live) in names {
+            for call in self
+                .calls_in(scope)
+                .filter(|c| live.contains(&c.start_byte()))
+            {
                 let args = arguments(*call);
                 let consumer = if args.first().is_some_and(|a| self.src(*a) == name) {
                     self.consumer(*call)
@@ -231,7 +254,12 @@ impl<'a, 't> Recipe<'a, 't> {
                 let assign = call
                     .parent()
                     .filter(|p| p.kind() == "assignment_expression")?;
-                self.src(assign.child_by_field_name("left")?).to_string()
+                // `$clients[] = new …` names no client to call a method on.
+                let left = self.src(assign.child_by_field_name("left")?);
+                if left.ends_with("[]") {
+                    return None;
+                }
+                left.to_string()
             }
         };
         Some(Consumer {
@@ -283,16 +311,45 @@ impl<'a, 't> Recipe<'a, 't> {
             }
             Client::WpHttpIxr => format!("{t}->headers['{name}'] = {bare};"),
             Client::Ixr => {
+                // IXR_Client writes plain HTTP to a socket: a key header would cross the network
+                // in clear. WordPress ships WP_HTTP_IXR_Client, which is not loaded by default.
+                let wordpress = ["ABSPATH", "WPINC", "add_action(", "get_option("]
+                    .iter()
+                    .any(|w| self.text.contains(w));
                 let mut cursor = consumer.call.walk();
-                if let Some(class) = consumer
+                let class = consumer
                     .call
                     .named_children(&mut cursor)
-                    .find(|c| c.kind() == "name")
+                    .find(|c| matches!(c.kind(), "name" | "qualified_name"));
+                let (Some(class), true) = (class, wordpress) else {
+                    return self.manual(i, "IXR_Client cannot use https: replace it (in WordPress, by WP_HTTP_IXR_Client) and add the key header");
+                };
+                let statement = super::statement(consumer.call);
+                let (indent, eol) = self.line_style(statement);
+                let load = format!(
+                    "require_once ABSPATH . WPINC . '/class-wp-http-ixr-client.php';{eol}{indent}"
+                );
+                let line_start = self.text[..statement.start_byte()]
+                    .rfind('\n')
+                    .map_or(0, |p| p + 1);
+                if self.text[line_start..statement.start_byte()]
+                    .trim()
+                    .is_empty()
                 {
                     self.out
                         .edits
-                        .push(Edit::new(class.byte_range(), "WP_HTTP_IXR_Client", i));
+                        .push(Edit::insert(statement.start_byte(), load, i));
+                } else {
+                    return self.manual(i, "IXR_Client cannot use https: replace it by WP_HTTP_IXR_Client and add the key header");
                 }
+                let renamed = if self.src(class).starts_with('\\') {
+                    "\\WP_HTTP_IXR_Client"
+                } else {
+                    "WP_HTTP_IXR_Client"
+                };
+                self.out
+                    .edits
+                    .push(Edit::new(class.byte_range(), renamed, i));
                 format!("{t}->headers['{name}'] = {bare};")
             }
             Client::Curl => {
@@ -317,13 +374,26 @@ impl<'a, 't> Recipe<'a, 't> {
     /// The header list the code gives `CURLOPT_HTTPHEADER` for this handle, in the client's
     /// function (the last one set wins, as in curl).
     fn curl_header_list(&self, consumer: &Consumer<'t>) -> HeaderList<'t> {
-        let scope = Scope::Function(enclosing(consumer.call, FUNCTIONS));
+        let function = enclosing(consumer.call, FUNCTIONS);
+        // A handle kept in a property can get its headers in another method: search the class,
+        // and leave that case to a person. A handle in a variable: only while it is this handle.
+        let handle_scope = self.scope_of(&consumer.target, consumer.call);
+        let live = match handle_scope {
+            Scope::Function(_) => {
+                self.live_range(&consumer.target, handle_scope, consumer.call.start_byte())
+            }
+            _ => 0..usize::MAX,
+        };
         let mut found = HeaderList::None;
-        for c in self.calls_in(scope) {
+        for c in self
+            .calls_in(handle_scope)
+            .filter(|c| live.contains(&c.start_byte()))
+        {
             let args = arguments(*c);
             if args.first().is_none_or(|a| self.src(*a) != consumer.target) {
                 continue;
             }
+            let scope = Scope::Function(enclosing(*c, FUNCTIONS));
             let value = match callee(self.text, *c).as_str() {
                 "curl_setopt"
                     if args
@@ -332,15 +402,21 @@ impl<'a, 't> Recipe<'a, 't> {
                 {
                     args.get(2).copied()
                 }
-                "curl_setopt_array" => args
-                    .get(1)
-                    .and_then(|a| self.array_value(*a, scope))
-                    .and_then(|a| self.entry(a, "CURLOPT_HTTPHEADER")),
+                "curl_setopt_array" => {
+                    let options = args.get(1).and_then(|a| self.array_value(*a, scope));
+                    match options.map(|o| self.entry(o, "CURLOPT_HTTPHEADER")) {
+                        Some(Some(list)) => Some(list),
+                        // A literal option array without a header list: nothing to join.
+                        Some(None) => continue,
+                        None => None,
+                    }
+                }
                 _ => continue,
             };
+            let elsewhere = enclosing(*c, FUNCTIONS).map(|f| f.id()) != function.map(|f| f.id());
             found = match value.and_then(|v| self.array_value(v, scope)) {
-                Some(array) => HeaderList::Array(array),
-                None => HeaderList::Opaque,
+                Some(array) if !elsewhere => HeaderList::Array(array),
+                _ => HeaderList::Opaque,
             };
         }
         found
@@ -417,6 +493,7 @@ impl<'a, 't> Recipe<'a, 't> {
     /// `stream_context_create(array('http' => array(..., 'header' => ...)))`.
     fn stream_header(&mut self, consumer: &Consumer<'t>, line: &str, i: usize) {
         let scope = Scope::Function(enclosing(consumer.call, FUNCTIONS));
+        // The context the call is given: made inline, or the last one the variable held before.
         let context = self
             .index
             .calls
@@ -430,9 +507,14 @@ impl<'a, 't> Recipe<'a, 't> {
                 self.index
                     .assignments
                     .iter()
-                    .filter(|a| a.0 == consumer.target && self.in_scope(scope, a.2))
+                    .filter(|a| {
+                        a.0 == consumer.target
+                            && self.in_scope(scope, a.2)
+                            && a.2.start_byte() < consumer.call.start_byte()
+                    })
                     .map(|a| a.1)
-                    .find(|v| callee(self.text, *v) == "stream_context_create")
+                    .next_back()
+                    .filter(|v| callee(self.text, *v) == "stream_context_create")
             });
         let http = context
             .and_then(|c| arguments(c).first().copied())
