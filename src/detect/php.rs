@@ -44,7 +44,7 @@ static SERVICE_METHOD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Z]\w*Service\.\w+$").unwrap());
 static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"%(?:\d+\$)?[sdu]").unwrap());
 static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<methodName>\s*(?P<method>[A-Z]\w*Service\.\w+)\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
+    Regex::new(r"<methodName>\s*(?P<method>[A-Z]\w*Service\.\w+|\{\})\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
 });
 static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
 
@@ -184,6 +184,18 @@ impl<'t> Detector<'t, '_> {
     fn xml_body(&mut self, t: &Template) {
         for caps in XML_CALL.captures_iter(&t.text) {
             let (method, arg) = (&caps["method"], caps.name("arg").expect("arg group"));
+            // A body for any method (`<methodName>$method</methodName>`) whose first parameter
+            // is the key: the wrapper every call of a Keap-talking file goes through.
+            if method == HOLE {
+                let key = t.hole_at(arg.start()).filter(|_| arg.as_str() == HOLE);
+                if let Some(key) = key.filter(|k| key_like(self.src(*k))) {
+                    if self.keap_named || self.strong_context {
+                        self.wrapper = true;
+                        self.key_position(key, WRAPPER_DETAIL);
+                    }
+                }
+                continue;
+            }
             if !self.is_keap_service(method) {
                 continue;
             }

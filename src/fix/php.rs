@@ -372,8 +372,17 @@ impl<'a, 't> Recipe<'a, 't> {
             .and_then(literal_content)
             .filter(|c| self.is_secret_span(c))
             .map(|c| self.env_of(&c));
+        // `${key}` interpolated in a string is `$key` in code.
+        let code = match self
+            .src(node)
+            .strip_prefix("${")
+            .and_then(|r| r.strip_suffix('}'))
+        {
+            Some(name) => format!("${name}"),
+            None => self.src(node).to_string(),
+        };
         KeySource {
-            code: self.src(node).to_string(),
+            code,
             site: Some(node),
             env,
         }
@@ -868,6 +877,7 @@ fn enclosing<'n>(node: Node<'n>, kinds: &[&str]) -> Option<Node<'n>> {
 fn is_plain_key(text: &str, node: Node) -> bool {
     match node.kind() {
         "variable_name"
+        | "dynamic_variable_name"
         | "member_access_expression"
         | "scoped_property_access_expression"
         | "class_constant_access_expression"
