@@ -180,16 +180,6 @@ impl<'a> LineIndex<'a> {
     pub fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&s| s <= offset)
     }
-
-    pub fn line_text(&self, line: usize) -> &'a str {
-        let start = self.starts[line - 1];
-        let end = self.starts.get(line).copied().unwrap_or(self.text.len());
-        &self.text[start..end]
-    }
-
-    pub fn line_count(&self) -> usize {
-        self.starts.len()
-    }
 }
 
 #[cfg(test)]
@@ -198,12 +188,14 @@ mod tests {
 
     #[test]
     fn redaction_keeps_only_a_prefix_and_the_length() {
-        let sak = Secret::new("KeapAK-d19da608b1abf8b36d277c4b9b058cd04f06ef49f7f0a814c7");
-        assert_eq!(sak.redacted(), "KeapAK-d19d…(57 chars)");
+        // An obvious fake: redaction does not care what the hex is.
+        let fake = format!("KeapAK-{}de", "deadbeef".repeat(6));
+        let sak = Secret::new(fake.as_str());
+        assert_eq!(sak.redacted(), "KeapAK-dead…(57 chars)");
         let legacy = Secret::new("ab33489acd7df37ac617b25e38e972b5");
         assert_eq!(legacy.redacted(), "ab33…(32 chars)");
         assert_eq!(Secret::new("qWDmBTUyzEV3k430").redacted(), "…(16 chars)");
-        assert!(!format!("{sak:?}").contains("b58cd04f"));
+        assert!(!format!("{sak:?}").contains(&fake[12..]));
     }
 
     #[test]
@@ -212,7 +204,6 @@ mod tests {
         assert_eq!(idx.position(0), Position { line: 1, column: 1 });
         let key = "a\r\n€é key\n".find("key").unwrap();
         assert_eq!(idx.position(key), Position { line: 2, column: 4 });
-        assert_eq!(idx.line_text(2), "€é key\n");
     }
 
     #[test]

@@ -97,12 +97,6 @@ pub struct Scanner {
     pub max_file_size: u64,
 }
 
-/// One file's contents as scanned, kept so fixes can work on exactly what was read.
-pub struct Source {
-    pub bytes: Vec<u8>,
-    pub text: String,
-}
-
 impl Scanner {
     pub fn scan(&self, walker: &Walker) -> Result<Scan> {
         let started = Instant::now();

@@ -53,10 +53,6 @@ impl Walker {
         Ok(Walker { roots, options })
     }
 
-    pub fn roots(&self) -> &[PathBuf] {
-        &self.roots
-    }
-
     /// Runs one visitor per thread; each sees part of the files.
     pub fn run<V: Visit>(&self, mut make_visitor: impl FnMut() -> V) -> Result<()> {
         for root in &self.roots {

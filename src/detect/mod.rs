@@ -79,14 +79,15 @@ impl Lang {
 pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     let lang = Lang::of(path);
     let mut hits = Vec::new();
+    let facts = text::Facts::new(text);
     let mut comments = Vec::new();
     let structural = match lang {
-        Lang::Php => php::detect(text, &mut hits, &mut comments),
+        Lang::Php => php::detect(&facts, &mut hits, &mut comments),
         Lang::Doc | Lang::Other => false,
     };
-    text::detect(text, rules, structural, &mut hits);
+    text::detect(&facts, rules, structural, &mut hits);
     if structural {
-        text::detect_in_comments(text, rules, &comments, &mut hits);
+        text::detect_in_comments(&facts, rules, &comments, &mut hits);
     }
     // Commented-out code and prose are reported, lower: they are not what runs. A secret in
     // them is a leak all the same and keeps its severity.

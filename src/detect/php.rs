@@ -53,8 +53,13 @@ pub const HOLE: &str = "{}";
 
 /// Finds what the PHP rules look for, and lists the comments (the regex rules read those);
 /// `false` if the file could not be parsed (the regex fallback then takes it).
-pub fn detect(text: &str, hits: &mut Vec<Hit>, comments: &mut Vec<Range<usize>>) -> bool {
-    let keap_named = super::text::has_keap_context(text);
+pub fn detect(
+    facts: &super::text::Facts,
+    hits: &mut Vec<Hit>,
+    comments: &mut Vec<Range<usize>>,
+) -> bool {
+    let text = facts.text();
+    let keap_named = facts.keap();
     let xmlrpc = super::text::mentions_xmlrpc(text);
     // Every PHP finding needs a Keap name, host or service, or an XML-RPC client: without one,
     // the parse (the costly part of a scan) can only find nothing.

@@ -38,29 +38,58 @@ pub fn mentions_xmlrpc(text: &str) -> bool {
     XMLRPC.is_match(text)
 }
 
-pub fn detect(text: &str, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>) {
-    if structural {
-        detect_scoped(text, rules, Scope::All, hits);
-    } else {
-        detect_scoped(text, rules, Scope::Fallback, hits);
-        detect_scoped(text, rules, Scope::All, hits);
+/// What the rules ask of a whole file, each answered at most once per file however many
+/// detectors and patterns ask.
+pub struct Facts<'t> {
+    text: &'t str,
+    keap: OnceCell<bool>,
+    host: OnceCell<bool>,
+}
+
+impl<'t> Facts<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Facts {
+            text,
+            keap: OnceCell::new(),
+            host: OnceCell::new(),
+        }
+    }
+
+    pub fn text(&self) -> &'t str {
+        self.text
+    }
+
+    /// The file talks to Keap (`has_keap_context`).
+    pub fn keap(&self) -> bool {
+        *self.keap.get_or_init(|| has_keap_context(self.text))
+    }
+
+    /// The file names an `*.infusionsoft.com` host.
+    pub fn endpoint_host(&self) -> bool {
+        *self.host.get_or_init(|| ENDPOINT_HOST.is_match(self.text))
     }
 }
 
+pub fn detect(facts: &Facts, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>) {
+    if !structural {
+        detect_scoped(facts, rules, Scope::Fallback, hits);
+    }
+    detect_scoped(facts, rules, Scope::All, hits);
+}
+
 /// Runs the patterns of one scope.
-fn detect_scoped(text: &str, rules: &RuleSet, scope: Scope, hits: &mut Vec<Hit>) {
+fn detect_scoped(facts: &Facts, rules: &RuleSet, scope: Scope, hits: &mut Vec<Hit>) {
+    let text = facts.text;
     let mut call_sites = Vec::new();
     let mut wrapper = false;
-    let keap = OnceCell::new();
-    let host = OnceCell::new();
     for pattern in &rules.patterns {
         if pattern.scope != scope {
             continue;
         }
         let in_context = match pattern.context {
             Context::None => true,
-            Context::Keap => *keap.get_or_init(|| has_keap_context(text)),
-            Context::EndpointHost => *host.get_or_init(|| ENDPOINT_HOST.is_match(text)),
+            Context::Keap => facts.keap(),
+            Context::EndpointHost => facts.endpoint_host(),
         };
         if !in_context {
             continue;
@@ -96,17 +125,18 @@ fn detect_scoped(text: &str, rules: &RuleSet, scope: Scope, hits: &mut Vec<Hit>)
 /// The fallback patterns over the comments of a parsed file (commented-out code): matches
 /// outside a comment are the structural detector's to report.
 pub fn detect_in_comments(
-    text: &str,
+    facts: &Facts,
     rules: &RuleSet,
     comments: &[Range<usize>],
     hits: &mut Vec<Hit>,
 ) {
+    let text = facts.text;
     let worth = |c: &Range<usize>| rules.prefilter(text[c.clone()].as_bytes());
     if !comments.iter().any(worth) {
         return;
     }
     let mut found = Vec::new();
-    detect_scoped(text, rules, Scope::Fallback, &mut found);
+    detect_scoped(facts, rules, Scope::Fallback, &mut found);
     for comment in comments {
         let inside = |h: &&Hit| comment.start <= h.span.start && h.span.end <= comment.end;
         if !found.iter().any(|h| inside(&h)) {

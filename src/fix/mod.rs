@@ -304,9 +304,12 @@ impl Callers {
         let call = regex::bytes::Regex::new(&format!(r"(?i)\b{}\s*\(", regex::escape(name)))
             .expect("an escaped name is a valid pattern");
         let this = fs::canonicalize(file).ok();
-        let answer = files.iter().any(|f| {
-            f.file_name() != file.file_name() || fs::canonicalize(f).ok() != this
-        } && fs::read(f).is_ok_and(|bytes| call.is_match(&bytes)));
+        let other =
+            |f: &PathBuf| f.file_name() != file.file_name() || fs::canonicalize(f).ok() != this;
+        let answer = files
+            .iter()
+            .filter(|f| other(f))
+            .any(|f| fs::read(f).is_ok_and(|bytes| call.is_match(&bytes)));
         self.answers.borrow_mut().insert(key, answer);
         answer
     }
