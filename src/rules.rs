@@ -21,6 +21,7 @@ pub const KEY_IN_BODY: &str = "key-in-body";
 pub const HARDCODED_KEY: &str = "hardcoded-key";
 pub const TOKEN_IN_URL: &str = "token-in-url";
 pub const VENDOR_LOGIN: &str = "legacy-vendor-login";
+pub const MISSING_AUTH: &str = "missing-auth";
 
 /// The rule ids the structural detectors emit; the built-in rule set must define each.
 pub const BUILTIN_IDS: &[&str] = &[
@@ -30,6 +31,7 @@ pub const BUILTIN_IDS: &[&str] = &[
     HARDCODED_KEY,
     TOKEN_IN_URL,
     VENDOR_LOGIN,
+    MISSING_AUTH,
 ];
 
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/rules.rs"));
@@ -94,6 +96,9 @@ pub enum Filter {
     Wrapper,
     /// The `name` the value is bound to must not say it holds a hash (`cacheKey`, `md5_key`).
     KeyName,
+    /// The file must send no key header at all, and the URL carry no token: a client on the
+    /// new endpoint that sends neither cannot authenticate.
+    NoKeyHeader,
 }
 
 #[derive(Debug, Deserialize)]

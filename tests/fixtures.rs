@@ -1,6 +1,8 @@
 //! Runs the built binary over every fixture case: `fixtures/<lang>/ng.<case>/` must give exactly
 //! the findings in its `expected.txt`, `ok.<case>/` none at all.
 //! `KEAP_MIGRATE_BLESS=1` rewrites `expected.txt` from the current output (review the diff!).
+mod support;
+
 use std::{fs, path::Path, process::Command};
 
 use serde_json::Value;
@@ -69,7 +71,7 @@ fn findings(case: &Path) -> (String, i32) {
 
 #[test]
 fn every_fixture_case_gives_its_expected_findings() {
-    let bless = std::env::var_os("KEAP_MIGRATE_BLESS").is_some();
+    let bless = support::bless();
     let mut failures = Vec::new();
     let cases = cases();
     assert!(cases.len() >= 20, "fixtures went missing: {}", cases.len());

@@ -27,6 +27,11 @@ static QUOTED_HEX32: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"['"]([0-9a-fA-F]{32})['"]"#).unwrap());
 static ENDPOINT_HOST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\.infusionsoft\.com\b").unwrap());
+/// What a file that authenticates to the new endpoint says somewhere: the header's name, or
+/// phpxmlrpc 4.11's own extra-headers option.
+static KEY_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)x-keap-api-key|authorization|bearer|OPT_EXTRA_HEADERS").unwrap()
+});
 
 /// Whether the text talks to Keap at all (a name, a host, a service call).
 pub fn has_keap_context(text: &str) -> bool {
@@ -44,6 +49,7 @@ pub struct Facts<'t> {
     text: &'t str,
     keap: OnceCell<bool>,
     host: OnceCell<bool>,
+    key_header: OnceCell<bool>,
 }
 
 impl<'t> Facts<'t> {
@@ -52,6 +58,7 @@ impl<'t> Facts<'t> {
             text,
             keap: OnceCell::new(),
             host: OnceCell::new(),
+            key_header: OnceCell::new(),
         }
     }
 
@@ -67,6 +74,13 @@ impl<'t> Facts<'t> {
     /// The file names an `*.infusionsoft.com` host.
     pub fn endpoint_host(&self) -> bool {
         *self.host.get_or_init(|| ENDPOINT_HOST.is_match(self.text))
+    }
+
+    /// The file sends a key header (or names one) somewhere.
+    pub fn key_header(&self) -> bool {
+        *self
+            .key_header
+            .get_or_init(|| KEY_HEADER.is_match(self.text))
     }
 }
 
@@ -95,6 +109,9 @@ fn detect_scoped(facts: &Facts, rules: &RuleSet, scope: Scope, hits: &mut Vec<Hi
             continue;
         }
         let rule = &rules.rules[pattern.rule].id;
+        if pattern.filter == Some(Filter::NoKeyHeader) && facts.key_header() {
+            continue;
+        }
         for caps in pattern.regex.captures_iter(text) {
             let Some(hit) = hit_from(rule, &caps, pattern.filter) else {
                 continue;
@@ -111,7 +128,7 @@ fn detect_scoped(facts: &Facts, rules: &RuleSet, scope: Scope, hits: &mut Vec<Hi
                     wrapper = true;
                     hits.push(hit.detail(WRAPPER_DETAIL));
                 }
-                Some(Filter::KeyName) | None => hits.push(hit),
+                Some(Filter::KeyName | Filter::NoKeyHeader) | None => hits.push(hit),
             }
         }
     }
@@ -182,6 +199,9 @@ fn hit_from(rule: &str, caps: &Captures, filter: Option<Filter>) -> Option<Hit> 
             }
             FirstParam::Placeholder | FirstParam::Token => None,
         };
+    }
+    if filter == Some(Filter::NoKeyHeader) && whole.as_str().contains("access_token=") {
+        return None;
     }
     if filter == Some(Filter::KeyName) {
         let name = caps

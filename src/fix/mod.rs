@@ -326,6 +326,9 @@ fn other_language_hint(rule: &str) -> &'static str {
         }
         rules::KEY_IN_BODY => "send the key as a header and a placeholder as the first parameter",
         rules::TOKEN_IN_URL => "send the token as an Authorization: Bearer header instead",
+        rules::MISSING_AUTH => {
+            "this client calls the new endpoint without a key header: add X-Keap-API-Key (or Authorization: Bearer) to it"
+        }
         _ => "no automatic rewrite for this file type",
     }
 }

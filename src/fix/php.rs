@@ -15,8 +15,8 @@ use crate::{
     },
     finding::{Finding, Secret},
     rules::{
-        HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, TOKEN_IN_URL,
-        VENDOR_LOGIN,
+        HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MISSING_AUTH, MORTGAGEPRO_ENDPOINT,
+        TOKEN_IN_URL, VENDOR_LOGIN,
     },
 };
 
@@ -101,14 +101,17 @@ struct Index<'t> {
     calls: Vec<Node<'t>>,
     /// Functions and methods defined in the file, by lower-cased name.
     functions: Vec<(String, Node<'t>)>,
+    /// `global $x;` declarations: the variable and the function that declares it.
+    globals: Vec<(&'t str, Node<'t>)>,
 }
 
 impl<'t> Index<'t> {
-    fn build(text: &str, root: Node<'t>) -> Self {
+    fn build(text: &'t str, root: Node<'t>) -> Self {
         let mut index = Index {
             assignments: Vec::new(),
             calls: Vec::new(),
             functions: Vec::new(),
+            globals: Vec::new(),
         };
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
@@ -140,6 +143,14 @@ impl<'t> Index<'t> {
                         }
                     }
                     index.calls.push(node);
+                }
+                "global_declaration" => {
+                    if let Some(function) = enclosing(node, FUNCTIONS) {
+                        let mut cursor = node.walk();
+                        for var in node.named_children(&mut cursor) {
+                            index.globals.push((&text[var.byte_range()], function));
+                        }
+                    }
                 }
                 "function_definition" | "method_declaration" => {
                     if let Some(name) = node.child_by_field_name("name") {
@@ -217,17 +228,18 @@ impl<'a, 't> Recipe<'a, 't> {
                     mortgage_pro = true;
                     self.manual(i, "Mortgage Pro is a separate service: never rewritten to an infusionsoft.com host")
                 }
+                MISSING_AUTH => self.manual(i, "this client calls the new endpoint without a key header: add X-Keap-API-Key (or Authorization: Bearer) to it"),
                 _ => self.manual(i, "no automatic rewrite for this rule"),
             }
         }
         let key = self.key_for_headers();
+        let mut client_left_out = false;
         for &i in &endpoints {
-            self.endpoint(i, key.as_ref());
+            // A client left without the header may be the one these calls go through.
+            client_left_out |= !self.transaction(i, |r| r.endpoint(i, key.as_ref()));
         }
-        // A client left without the header may be the one these calls go through.
-        let client_left_out = self.out.manual.iter().any(|(m, _)| endpoints.contains(m));
         for i in tokens {
-            self.token(i);
+            self.transaction(i, |r| r.token(i));
         }
         let held_back = if mortgage_pro {
             // Mortgage Pro still takes the key in the body; its calls may share these sites.
@@ -254,6 +266,26 @@ impl<'a, 't> Recipe<'a, 't> {
         for i in secrets {
             self.secret(i);
         }
+    }
+
+    /// One client's migration as a transaction: its endpoint, its header and whatever else it
+    /// edits land together, or none of it does and the manual list says why. A client pointed at
+    /// the new endpoint without the header is the one thing worse than no change.
+    fn transaction(&mut self, i: usize, migrate: impl FnOnce(&mut Self)) -> bool {
+        let (edits, manual, headers) = (
+            self.out.edits.len(),
+            self.out.manual.len(),
+            self.headers_added,
+        );
+        let done = self.clients_done.clone();
+        migrate(self);
+        let failed = self.out.manual[manual..].iter().any(|(m, _)| *m == i);
+        if failed {
+            self.out.edits.truncate(edits);
+            self.headers_added = headers;
+            self.clients_done = done;
+        }
+        !failed
     }
 
     /// The first parameter becomes the placeholder; the key is remembered for the header.
@@ -442,27 +474,38 @@ impl<'a, 't> Recipe<'a, 't> {
         let consumers = self.consumers(url_node, split);
         if consumers.is_empty() {
             let hint = match self.shared_helpers.borrow().last() {
-                Some(helper) => format!("endpoint replaced; it goes through `{helper}()`, which may also post elsewhere (defined twice, or called with other URLs here or in another file): add the key header to the Keap calls only"),
-                None => "endpoint replaced; send the key as an X-Keap-API-Key header where this URL is used".to_string(),
+                Some(helper) => format!("not migrated: this URL goes through `{helper}()`, which may also post elsewhere (defined twice, or called with other URLs here or in another file): send the key header from the Keap calls only, then point them at the new endpoint"),
+                None => "not migrated: this URL is not given to a client in this file (it is returned, stored or passed on): add the key header where the client is made, then point it at the new endpoint".to_string(),
             };
             return self.manual(i, hint);
         }
         let Some(key) = key else {
-            return self.manual(i, "endpoint replaced; no key is sent in this file: add the X-Keap-API-Key header to this client");
+            return self.manual(i, format!("not migrated: no key is sent in this file, so there is no key for a header: add `{}` to this client, then point it at the new endpoint", self.header_text("$key")));
         };
         for consumer in consumers {
-            let (value, anchor) = match self.key_in_scope(key, consumer.call) {
-                Some(found) => found,
-                None => {
-                    self.manual(i, format!("endpoint replaced; `{}` cannot be read where this client is made (out of scope, or set after it): add the key header there", key.code));
-                    continue;
+            match self.key_in_scope(key, consumer.call) {
+                Some((value, anchor)) => {
+                    let line = self.header_line(&value);
+                    self.add_header(&consumer, anchor, &line, &value, i);
                 }
-            };
-            let line = match self.opts.auth {
-                Auth::Header => format!("'X-Keap-API-Key: ' . {value}"),
-                Auth::Bearer => format!("'Authorization: Bearer ' . {value}"),
-            };
-            self.add_header(&consumer, anchor, &line, &value, i);
+                None => self.header_at_sends(&consumer, key, i),
+            }
+        }
+    }
+
+    /// The header as a PHP string expression: `'X-Keap-API-Key: ' . $key`.
+    fn header_line(&self, value: &str) -> String {
+        match self.opts.auth {
+            Auth::Header => format!("'X-Keap-API-Key: ' . {value}"),
+            Auth::Bearer => format!("'Authorization: Bearer ' . {value}"),
+        }
+    }
+
+    /// The header as a person would write it: `X-Keap-API-Key: $key`.
+    fn header_text(&self, value: &str) -> String {
+        match self.opts.auth {
+            Auth::Header => format!("X-Keap-API-Key: {value}"),
+            Auth::Bearer => format!("Authorization: Bearer {value}"),
         }
     }
 
@@ -662,6 +705,9 @@ impl<'a, 't> Recipe<'a, 't> {
         if !code.starts_with('$') {
             return Some((code.to_string(), at));
         }
+        if code.starts_with("$this->") && self.set_in_other_methods(code, at) {
+            return fallback();
+        }
         // The header reads the key where the client is made, the body read it at each call: an
         // assignment after the client (in its function) would make them differ. One in the
         // client's own block moves the header after it; one elsewhere (another branch) needs a
@@ -692,6 +738,26 @@ impl<'a, 't> Recipe<'a, 't> {
         }
     }
 
+    /// Whether the property `code` reads is set in a method other than the one making the client
+    /// at `at` and the constructor: a setter or a connect method may run after the client is
+    /// made, whatever order the file shows them in. Only the constructor surely runs first.
+    fn set_in_other_methods(&self, code: &str, at: Node<'t>) -> bool {
+        let root = root_name(code);
+        let class = Scope::Class(enclosing(at, CLASSES));
+        let home = enclosing(at, FUNCTIONS).map(|f| f.id());
+        self.index
+            .assignments
+            .iter()
+            .filter(|a| a.0 == root && self.in_scope(class, a.2))
+            .any(|a| {
+                let method = enclosing(a.2, FUNCTIONS);
+                let constructor = method
+                    .and_then(|m| m.child_by_field_name("name"))
+                    .is_some_and(|n| self.src(n).eq_ignore_ascii_case("__construct"));
+                method.map(|m| m.id()) != home && !constructor
+            })
+    }
+
     /// The indentation of `node`'s first line and the line ending of its last.
     pub(super) fn line_style(&self, node: Node) -> (String, &'static str) {
         let line_start = self.text[..node.start_byte()]
@@ -712,31 +778,11 @@ impl<'a, 't> Recipe<'a, 't> {
     /// statement's indentation and line ending.
     fn insert_after(&mut self, node: Node<'t>, statement_text: &str, i: usize) -> bool {
         let stmt = statement(node);
-        // In a braceless `if (...) $c = new ...;` the new line would run unconditionally.
-        let in_block = stmt.parent().is_none_or(|p| {
-            matches!(
-                p.kind(),
-                "compound_statement"
-                    | "program"
-                    | "colon_block"
-                    | "case_statement"
-                    | "default_statement"
-            )
-        });
-        // After a `return`, the new line would never run.
         if stmt.kind() == "return_statement" {
-            self.manual(
-                i,
-                "the client is created in a return statement: add the key header where it is used",
-            );
-            return false;
+            return self.split_return(stmt, statement_text, i);
         }
-        if !in_block {
-            self.manual(
-                i,
-                "the client is created in a braceless body: add the key header after it",
-            );
-            return false;
+        if !in_block(stmt) {
+            return self.wrap_braceless(stmt, statement_text, stmt.end_byte(), i);
         }
         let (indent, eol) = self.line_style(stmt);
         let rest = &self.text[stmt.end_byte()..];
@@ -759,6 +805,107 @@ impl<'a, 't> Recipe<'a, 't> {
         self.out.edits.push(edit);
         true
     }
+
+    /// Inserts a statement before the statement holding `node`: on a line of its own where that
+    /// statement starts its line.
+    pub(super) fn insert_before(&mut self, node: Node<'t>, statement_text: &str, i: usize) -> bool {
+        let stmt = statement(node);
+        if !in_block(stmt) {
+            return self.wrap_braceless(stmt, statement_text, stmt.start_byte(), i);
+        }
+        let line_start = self.text[..stmt.start_byte()]
+            .rfind('\n')
+            .map_or(0, |p| p + 1);
+        let edit = if self.text[line_start..stmt.start_byte()].trim().is_empty() {
+            let (indent, eol) = self.line_style(stmt);
+            Edit::insert(line_start, format!("{indent}{statement_text}{eol}"), i)
+        } else {
+            Edit::insert(stmt.start_byte(), format!("{statement_text} "), i)
+        };
+        self.out.edits.push(edit);
+        true
+    }
+
+    /// A braceless `if (...) $c = new ...;` gets braces, so the new statement runs only when
+    /// that one does; `at` is the statement's start (before it) or end (after it).
+    fn wrap_braceless(
+        &mut self,
+        stmt: Node<'t>,
+        statement_text: &str,
+        at: usize,
+        i: usize,
+    ) -> bool {
+        let controlled = stmt.parent().is_some_and(|p| {
+            matches!(
+                p.kind(),
+                "if_statement"
+                    | "else_clause"
+                    | "else_if_clause"
+                    | "while_statement"
+                    | "for_statement"
+                    | "foreach_statement"
+                    | "do_statement"
+            )
+        });
+        if !controlled {
+            self.manual(
+                i,
+                format!("not migrated: add `{statement_text}` next to this statement"),
+            );
+            return false;
+        }
+        let (open, close) = if at == stmt.start_byte() {
+            (format!("{{ {statement_text} "), " }".to_string())
+        } else {
+            ("{ ".to_string(), format!(" {statement_text} }}"))
+        };
+        self.out
+            .edits
+            .push(Edit::insert(stmt.start_byte(), open, i));
+        self.out.edits.push(Edit::insert(stmt.end_byte(), close, i));
+        true
+    }
+
+    /// `return $this->client = new Client(…);` becomes the assignment, the header, then
+    /// `return $this->client;`: after a `return` the header would never run.
+    fn split_return(&mut self, stmt: Node<'t>, statement_text: &str, i: usize) -> bool {
+        let assignment = stmt
+            .named_child(0)
+            .filter(|e| e.kind() == "assignment_expression");
+        let Some(target) = assignment.and_then(|a| a.child_by_field_name("left")) else {
+            self.manual(i, format!("not migrated: the client is made in a return statement: keep it in a variable and add `{statement_text}` before returning it"));
+            return false;
+        };
+        let expression = assignment.expect("a target has an assignment");
+        let (indent, eol) = self.line_style(stmt);
+        let target = self.src(target);
+        self.out
+            .edits
+            .push(Edit::new(stmt.start_byte()..expression.start_byte(), "", i));
+        self.out.edits.push(Edit::insert(
+            stmt.end_byte(),
+            format!("{eol}{indent}{statement_text}{eol}{indent}return {target};"),
+            i,
+        ));
+        true
+    }
+
+    /// The key expression as it can be written at `at`, where a call is sent: the body read it
+    /// there, so it is in scope unless it is a local of another function.
+    pub(super) fn readable_at(&self, key: &KeySource<'t>, at: Node<'t>) -> Option<String> {
+        let Some(site) = key.site else {
+            return Some(key.code.clone());
+        };
+        let code = key.code.as_str();
+        let everywhere = !code.starts_with('$') && !is_class_scoped(code);
+        let readable = everywhere
+            || (self.in_scope(self.scope_of(code, site), at)
+                && !(code.starts_with("$this") && in_static_method(at)));
+        match readable {
+            true => Some(code.to_string()),
+            false => key.env.as_deref().map(getenv),
+        }
+    }
 }
 
 const CLASSES: &[&str] = &[
@@ -777,6 +924,8 @@ enum Scope<'t> {
     Class(Option<Node<'t>>),
     /// `$x`: its function, or the top level.
     Function(Option<Node<'t>>),
+    /// A top-level `$x` and every function that declares `global $x`.
+    Globals(&'t str),
 }
 
 fn is_class_scoped(name: &str) -> bool {
@@ -894,6 +1043,20 @@ fn is_plain_key(text: &str, node: Node) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether a statement sits in a block, where another can be put beside it.
+fn in_block(stmt: Node) -> bool {
+    stmt.parent().is_none_or(|p| {
+        matches!(
+            p.kind(),
+            "compound_statement"
+                | "program"
+                | "colon_block"
+                | "case_statement"
+                | "default_statement"
+        )
+    })
 }
 
 /// A static method has no `$this`.

@@ -9,3 +9,14 @@ pub mod process;
 /// What `keap-migrate apply` writes as the first XML-RPC parameter once the key travels in a
 /// header. Keap ignores the value, so the tool may change it: this is the one place to follow.
 pub const PLACEHOLDER: &str = "placeholder";
+
+/// `KEAP_MIGRATE_BLESS=1` rewrites expectations from the tool's own output, for a person to
+/// review. Never under CI: an expectation the tool wrote for itself proves nothing.
+pub fn bless() -> bool {
+    let asked = std::env::var_os("KEAP_MIGRATE_BLESS").is_some();
+    assert!(
+        !(asked && php::in_ci()),
+        "KEAP_MIGRATE_BLESS is set under CI: expectations are reviewed by hand, never blessed there"
+    );
+    asked
+}

@@ -182,12 +182,26 @@ impl<'a, 't> Recipe<'a, 't> {
 
     /// Where `name`, written at `at`, means the same thing.
     pub(super) fn scope_of(&self, name: &str, at: Node<'t>) -> Scope<'t> {
-        if is_class_scoped(name) {
-            Scope::Class(enclosing(at, CLASSES))
-        } else if name.starts_with('$') {
-            Scope::Function(enclosing(at, FUNCTIONS))
-        } else {
-            Scope::Global
+        if is_class_scoped(name) || name.starts_with("$GLOBALS[") {
+            return match name.starts_with("$GLOBALS[") {
+                true => Scope::Global,
+                false => Scope::Class(enclosing(at, CLASSES)),
+            };
+        }
+        if !name.starts_with('$') {
+            return Scope::Global;
+        }
+        let function = enclosing(at, FUNCTIONS);
+        // `global $key;` makes a function's `$key` the top level's, and so every other
+        // function's that says the same.
+        let root = super::root_name(name);
+        let shared =
+            self.index.globals.iter().find(|(n, f)| {
+                *n == root && function.is_none_or(|function| function.id() == f.id())
+            });
+        match shared {
+            Some((n, _)) => Scope::Globals(n),
+            None => Scope::Function(function),
         }
     }
 
@@ -207,6 +221,12 @@ impl<'a, 't> Recipe<'a, 't> {
             Scope::Global => true,
             Scope::Class(class) => same(class, CLASSES),
             Scope::Function(function) => same(function, FUNCTIONS),
+            Scope::Globals(name) => enclosing(node, FUNCTIONS).is_none_or(|f| {
+                self.index
+                    .globals
+                    .iter()
+                    .any(|(n, g)| *n == name && g.id() == f.id())
+            }),
         }
     }
 
@@ -280,6 +300,75 @@ impl<'a, 't> Recipe<'a, 't> {
         if !self.clients_done.insert(consumer.call.id()) {
             return;
         }
+        if let Some(statement) = self.header_statement(consumer, line, value, true, i) {
+            if self.insert_after(anchor, &statement, i) {
+                self.headers_added += 1;
+            }
+        }
+    }
+
+    /// Where the key cannot be read where the client is made (set after it, in another method
+    /// or branch, or read from options elsewhere), it can where each call is sent: the body read
+    /// it there. The header is then set before every send of the client.
+    pub(super) fn header_at_sends(
+        &mut self,
+        consumer: &Consumer<'t>,
+        key: &super::KeySource<'t>,
+        i: usize,
+    ) {
+        let methods: &[&str] = match consumer.client {
+            Client::PhpXmlRpc => &["send", "multicall"],
+            Client::Zend1 | Client::Laminas => &["call"],
+            Client::WpHttpIxr | Client::Ixr => &["query"],
+            Client::Curl | Client::Stream => &[],
+        };
+        let scope = self.scope_of(&consumer.target, consumer.call);
+        let sends: Vec<Node<'t>> = self
+            .calls_in(scope)
+            .filter(|c| {
+                c.kind() == "member_call_expression"
+                    && methods.contains(&callee(self.text, **c).as_str())
+                    && c.child_by_field_name("object")
+                        .is_some_and(|o| self.src(o) == consumer.target)
+            })
+            .copied()
+            .collect();
+        let unreadable = format!(
+            "not migrated: `{}` cannot be read where this client is made (out of scope, or set after it){}: add `{}` to it there, then point it at the new endpoint",
+            key.code,
+            if methods.is_empty() { "" } else { " nor where it sends" },
+            self.header_text(&key.code)
+        );
+        let values: Option<Vec<String>> = sends.iter().map(|s| self.readable_at(key, *s)).collect();
+        let (Some(values), false) = (values, sends.is_empty()) else {
+            return self.manual(i, unreadable);
+        };
+        if !self.clients_done.insert(consumer.call.id()) {
+            return;
+        }
+        for (send, value) in sends.into_iter().zip(values) {
+            let line = self.header_line(&value);
+            // Joining an existing header list needs the key where that list is made.
+            let Some(statement) = self.header_statement(consumer, &line, &value, false, i) else {
+                return;
+            };
+            if !self.insert_before(send, &statement, i) {
+                return;
+            }
+        }
+        self.headers_added += 1;
+    }
+
+    /// The statement that gives the client the header, or `None` where the header was joined
+    /// to a list the code already has (`at_creation`) or cannot be added (said as manual).
+    fn header_statement(
+        &mut self,
+        consumer: &Consumer<'t>,
+        line: &str,
+        value: &str,
+        at_creation: bool,
+        i: usize,
+    ) -> Option<String> {
         let t = &consumer.target;
         let (name, bare) = match self.opts.auth {
             Auth::Header if !line.starts_with("'Authorization") => {
@@ -287,21 +376,42 @@ impl<'a, 't> Recipe<'a, 't> {
             }
             _ => ("Authorization", format!("'Bearer ' . {value}")),
         };
+        let joined = |r: &mut Self, done: bool| {
+            if done {
+                r.headers_added += 1;
+            }
+            None
+        };
         let statement = match consumer.client {
             Client::PhpXmlRpc => {
                 let headers = format!("array('Content-Type: text/xml', 'Accept-Charset: UTF-8,ISO-8859-1,US-ASCII', {line})");
                 // setCurlOptions replaces the options it was given before: join an existing call.
                 match self.existing_curl_options(consumer) {
-                    HeaderList::None => format!("{t}->setCurlOptions(array(CURLOPT_HTTPHEADER => {headers}));"),
+                    HeaderList::None => {
+                        format!("{t}->setCurlOptions(array(CURLOPT_HTTPHEADER => {headers}));")
+                    }
+                    HeaderList::Array(_) if !at_creation => {
+                        self.manual(i, format!("not migrated: this client's curl options are set where the key cannot be read: add `{line}` to their CURLOPT_HTTPHEADER list"));
+                        return None;
+                    }
                     HeaderList::Array(options) => {
-                        return match self.entry(options, "CURLOPT_HTTPHEADER") {
+                        let done = match self.entry(options, "CURLOPT_HTTPHEADER") {
                             Some(list) if is_array(list) => self.append_header(list, line, i),
-                            Some(_) => self.manual(i, "this client's header list is built at run time: add the key header to it"),
-                            None => self.append_element(options, &format!("CURLOPT_HTTPHEADER => {headers}"), i),
+                            Some(_) => {
+                                self.manual(i, format!("not migrated: this client's header list is built at run time: add `{line}` to it"));
+                                false
+                            }
+                            None => self.append_element(
+                                options,
+                                &format!("CURLOPT_HTTPHEADER => {headers}"),
+                                i,
+                            ),
                         };
+                        return joined(self, done);
                     }
                     HeaderList::Opaque => {
-                        return self.manual(i, "this client's curl options are built at run time: add the key header to them")
+                        self.manual(i, format!("not migrated: this client's curl options are built at run time: add `{line}` to their CURLOPT_HTTPHEADER list"));
+                        return None;
                     }
                 }
             }
@@ -311,64 +421,74 @@ impl<'a, 't> Recipe<'a, 't> {
             }
             Client::WpHttpIxr => format!("{t}->headers['{name}'] = {bare};"),
             Client::Ixr => {
-                // IXR_Client writes plain HTTP to a socket: a key header would cross the network
-                // in clear. WordPress ships WP_HTTP_IXR_Client, which is not loaded by default.
-                let wordpress = ["ABSPATH", "WPINC", "add_action(", "get_option("]
-                    .iter()
-                    .any(|w| self.text.contains(w));
-                let mut cursor = consumer.call.walk();
-                let class = consumer
-                    .call
-                    .named_children(&mut cursor)
-                    .find(|c| matches!(c.kind(), "name" | "qualified_name"));
-                let (Some(class), true) = (class, wordpress) else {
-                    return self.manual(i, "IXR_Client cannot use https: replace it (in WordPress, by WP_HTTP_IXR_Client) and add the key header");
-                };
-                let statement = super::statement(consumer.call);
-                let (indent, eol) = self.line_style(statement);
-                let load = format!(
-                    "require_once ABSPATH . WPINC . '/class-wp-http-ixr-client.php';{eol}{indent}"
-                );
-                let line_start = self.text[..statement.start_byte()]
-                    .rfind('\n')
-                    .map_or(0, |p| p + 1);
-                if self.text[line_start..statement.start_byte()]
-                    .trim()
-                    .is_empty()
-                {
-                    self.out
-                        .edits
-                        .push(Edit::insert(statement.start_byte(), load, i));
-                } else {
-                    return self.manual(i, "IXR_Client cannot use https: replace it by WP_HTTP_IXR_Client and add the key header");
+                if !self.ixr_to_wp_http(consumer, i) {
+                    return None;
                 }
-                let renamed = if self.src(class).starts_with('\\') {
-                    "\\WP_HTTP_IXR_Client"
-                } else {
-                    "WP_HTTP_IXR_Client"
-                };
-                self.out
-                    .edits
-                    .push(Edit::new(class.byte_range(), renamed, i));
                 format!("{t}->headers['{name}'] = {bare};")
             }
-            Client::Curl => {
-                match self.curl_header_list(consumer) {
-                    HeaderList::Array(array) => return self.append_header(array, line, i),
-                    HeaderList::Opaque => return self.manual(
-                        i,
-                        "this request's header list is built at run time: add the key header to it",
-                    ),
-                    HeaderList::None => format!(
+            Client::Curl => match self.curl_header_list(consumer) {
+                HeaderList::Array(array) if at_creation => {
+                    let done = self.append_header(array, line, i);
+                    return joined(self, done);
+                }
+                HeaderList::None => format!(
                     "curl_setopt({t}, CURLOPT_HTTPHEADER, array('Content-Type: text/xml', {line}));"
                 ),
+                _ => {
+                    self.manual(i, format!("not migrated: this request's header list is built at run time: add `{line}` to it"));
+                    return None;
                 }
+            },
+            Client::Stream => {
+                let done = self.stream_header(consumer, line, i);
+                return joined(self, done);
             }
-            Client::Stream => return self.stream_header(consumer, line, i),
         };
-        if self.insert_after(anchor, &statement, i) {
-            self.headers_added += 1;
+        Some(statement)
+    }
+
+    /// IXR_Client writes plain HTTP to a socket: it cannot reach an https endpoint, and a key
+    /// header would cross the network in clear. WordPress ships WP_HTTP_IXR_Client, which it
+    /// does not load by default: outside WordPress a person must choose another client.
+    fn ixr_to_wp_http(&mut self, consumer: &Consumer<'t>, i: usize) -> bool {
+        let wordpress = ["ABSPATH", "WPINC", "add_action(", "get_option("]
+            .iter()
+            .any(|w| self.text.contains(w));
+        let mut cursor = consumer.call.walk();
+        let class = consumer
+            .call
+            .named_children(&mut cursor)
+            .find(|c| matches!(c.kind(), "name" | "qualified_name"));
+        let (Some(class), true) = (class, wordpress) else {
+            self.manual(i, "not migrated: IXR_Client cannot use https: replace it (in WordPress, by WP_HTTP_IXR_Client) and add the key header");
+            return false;
+        };
+        let statement = super::statement(consumer.call);
+        let (indent, eol) = self.line_style(statement);
+        let line_start = self.text[..statement.start_byte()]
+            .rfind('\n')
+            .map_or(0, |p| p + 1);
+        if !self.text[line_start..statement.start_byte()]
+            .trim()
+            .is_empty()
+        {
+            self.manual(i, "not migrated: IXR_Client cannot use https: replace it by WP_HTTP_IXR_Client and add the key header");
+            return false;
         }
+        let load =
+            format!("require_once ABSPATH . WPINC . '/class-wp-http-ixr-client.php';{eol}{indent}");
+        self.out
+            .edits
+            .push(Edit::insert(statement.start_byte(), load, i));
+        let renamed = if self.src(class).starts_with('\\') {
+            "\\WP_HTTP_IXR_Client"
+        } else {
+            "WP_HTTP_IXR_Client"
+        };
+        self.out
+            .edits
+            .push(Edit::new(class.byte_range(), renamed, i));
+        true
     }
 
     /// The header list the code gives `CURLOPT_HTTPHEADER` for this handle, in the client's
@@ -477,7 +597,7 @@ impl<'a, 't> Recipe<'a, 't> {
     }
 
     /// Adds the header line to a header list, with `Content-Type: text/xml` if it has none.
-    fn append_header(&mut self, array: Node<'t>, line: &str, i: usize) {
+    fn append_header(&mut self, array: Node<'t>, line: &str, i: usize) -> bool {
         let has_type = self
             .src(array)
             .to_ascii_lowercase()
@@ -487,11 +607,11 @@ impl<'a, 't> Recipe<'a, 't> {
         } else {
             format!("'Content-Type: text/xml', {line}")
         };
-        self.append_element(array, &added, i);
+        self.append_element(array, &added, i)
     }
 
     /// `stream_context_create(array('http' => array(..., 'header' => ...)))`.
-    fn stream_header(&mut self, consumer: &Consumer<'t>, line: &str, i: usize) {
+    fn stream_header(&mut self, consumer: &Consumer<'t>, line: &str, i: usize) -> bool {
         let scope = Scope::Function(enclosing(consumer.call, FUNCTIONS));
         // The context the call is given: made inline, or the last one the variable held before.
         let context = self
@@ -522,7 +642,11 @@ impl<'a, 't> Recipe<'a, 't> {
             .and_then(|a| self.entry(a, "http"))
             .and_then(|h| self.array_value(h, scope));
         let Some(http) = http else {
-            return self.manual(i, "add the key header to this request's stream context");
+            self.manual(
+                i,
+                format!("not migrated: add `{line}` to this request's stream context"),
+            );
+            return false;
         };
         let Some(header) = self.entry(http, "header") else {
             let value = format!("\"Content-Type: text/xml\\r\\n\" . {line} . \"\\r\\n\"");
@@ -546,10 +670,13 @@ impl<'a, 't> Recipe<'a, 't> {
             _ => template(self.text, header),
         };
         let Some(built) = built else {
-            return self.manual(
+            self.manual(
                 i,
-                "this request's header is built at run time: add the key header to it",
+                format!(
+                    "not migrated: this request's header is built at run time: add `{line}` to it"
+                ),
             );
+            return false;
         };
         let addition = if built.text.ends_with("\\n") {
             format!(" . {line} . \"\\r\\n\"")
@@ -559,18 +686,17 @@ impl<'a, 't> Recipe<'a, 't> {
         self.out
             .edits
             .push(Edit::insert(header.end_byte(), addition, i));
-        self.headers_added += 1;
+        true
     }
 
     /// Adds `element` after the last element of an array literal; one element a line stays
     /// one element a line.
-    fn append_element(&mut self, array: Node<'t>, element: &str, i: usize) {
+    fn append_element(&mut self, array: Node<'t>, element: &str, i: usize) -> bool {
         let Some(last) = array_values(array).last().and_then(|v| v.parent()) else {
             self.out
                 .edits
                 .push(Edit::insert(array.end_byte() - 1, element, i));
-            self.headers_added += 1;
-            return;
+            return true;
         };
         let text = if last.start_position().row > array.start_position().row {
             let (indent, eol) = self.line_style(last);
@@ -579,6 +705,6 @@ impl<'a, 't> Recipe<'a, 't> {
             format!(", {element}")
         };
         self.out.edits.push(Edit::insert(last.end_byte(), text, i));
-        self.headers_added += 1;
+        true
     }
 }
