@@ -6,7 +6,10 @@ use std::{
     sync::{Once, OnceLock},
 };
 
-use super::process::{self, Finished};
+use super::{
+    mock_keap,
+    process::{self, Finished},
+};
 
 /// What the fixtures need: the CLI, and the extensions Debian ships as php-curl and php-xmlrpc.
 const EXTENSIONS: [&str; 2] = ["curl", "xmlrpc"];
@@ -70,10 +73,15 @@ fn check() -> Result<(), String> {
 }
 
 /// Runs a PHP program to its end with exactly these extra environment variables about Keap,
-/// from its own directory (fixtures include files relative to it).
+/// from its own directory (fixtures include files relative to it). PHP trusts the mock's
+/// certificate through its ini settings, for its openssl streams and for curl, so the program
+/// itself stays as written (certificate checks on).
 pub fn run(script: &Path, env: &[(&str, &str)]) -> Finished {
+    let ca_file = mock_keap::ca_file().to_str().expect("a UTF-8 path");
     let mut command = Command::new("php");
     command
+        .args(["-d", &format!("openssl.cafile={ca_file}")])
+        .args(["-d", &format!("curl.cainfo={ca_file}")])
         .arg(script.file_name().expect("a script file"))
         .current_dir(script.parent().expect("the script's directory"))
         .env_remove("KEAP_API_KEY")
