@@ -18,7 +18,7 @@ use std::{
 use regex::Regex;
 use support::{
     mock_keap::{MockKeap, Request, Value, LEGACY_PATH},
-    php,
+    php::{self, Host},
     process::{self, Finished},
     PLACEHOLDER,
 };
@@ -38,6 +38,8 @@ const NEW_HOST: &str = "https://api.infusionsoft.com";
 /// Styles whose legacy client ignores the `https://` of its URL and writes plain HTTP to the
 /// port (80 when the URL names none): WordPress' `IXR_Client` opens a bare socket.
 const PLAIN_HTTP_LEGACY: &[&str] = &[];
+/// Styles that are WordPress plugins: they run inside `tests/support/wordpress.php`.
+const IN_WORDPRESS: &[&str] = &[];
 
 /// One test module per style folder; `every_style_folder_has_tests` keeps the list complete.
 macro_rules! styles {
@@ -154,6 +156,14 @@ impl Fixture {
         }
     }
 
+    fn host(&self) -> Host {
+        if IN_WORDPRESS.contains(&self.style) {
+            Host::WordPress
+        } else {
+            Host::Cli
+        }
+    }
+
     /// A scratch copy of the style folder: programs may include their neighbours.
     fn copy(&self) -> TempDir {
         let copy = tempfile::tempdir().expect("a temporary directory");
@@ -170,7 +180,7 @@ impl Fixture {
         let mock = MockKeap::start();
         let program = copy.path().join(PROGRAM);
         fs::write(&program, point_at(&self.source, &mock, None)).unwrap();
-        let run = php::run(&program, &[]);
+        let run = php::run(self.host(), &program, &[]);
         assert!(
             run.status.success(),
             "{}: the legacy program failed: {}",
@@ -292,7 +302,7 @@ fn check_migration(style: &'static str, auth: Auth, endpoint: Option<&str>) {
 
     let mock = MockKeap::start();
     fs::write(&program, point_at(&migrated, &mock, Some("api"))).unwrap();
-    let run = php::run(&program, &[(KEY_ENV, &fixture.key)]);
+    let run = php::run(fixture.host(), &program, &[(KEY_ENV, &fixture.key)]);
     let shown = format!("--- migrated {style}/{PROGRAM} ---\n{migrated}");
     assert!(
         run.status.success(),
