@@ -37,9 +37,9 @@ const CALLS: [&str; 3] = [
 const NEW_HOST: &str = "https://api.infusionsoft.com";
 /// Styles whose legacy client ignores the `https://` of its URL and writes plain HTTP to the
 /// port (80 when the URL names none): WordPress' `IXR_Client` opens a bare socket.
-const PLAIN_HTTP_LEGACY: &[&str] = &[];
+const PLAIN_HTTP_LEGACY: &[&str] = &["ixr_client"];
 /// Styles that are WordPress plugins: they run inside `tests/support/wordpress.php`.
-const IN_WORDPRESS: &[&str] = &[];
+const IN_WORDPRESS: &[&str] = &["ixr_client"];
 
 /// One test module per style folder; `every_style_folder_has_tests` keeps the list complete.
 macro_rules! styles {
@@ -80,6 +80,7 @@ styles!(
     encode_request_curl,
     encode_request_stream,
     handwritten_curl,
+    ixr_client,
     stream_header_lines,
 );
 
