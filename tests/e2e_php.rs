@@ -39,7 +39,7 @@ const NEW_HOST: &str = "https://api.infusionsoft.com";
 /// port (80 when the URL names none): WordPress' `IXR_Client` opens a bare socket.
 const PLAIN_HTTP_LEGACY: &[&str] = &["ixr_client"];
 /// Styles that are WordPress plugins: they run inside `tests/support/wordpress.php`.
-const IN_WORDPRESS: &[&str] = &["ixr_client"];
+const IN_WORDPRESS: &[&str] = &["ixr_client", "wp_http_ixr_client"];
 
 /// One test module per style folder; `every_style_folder_has_tests` keeps the list complete.
 macro_rules! styles {
@@ -82,6 +82,7 @@ styles!(
     handwritten_curl,
     ixr_client,
     stream_header_lines,
+    wp_http_ixr_client,
 );
 
 #[test]
