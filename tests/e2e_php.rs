@@ -79,6 +79,7 @@ styles!(
     curl_setopt_array,
     encode_request_curl,
     encode_request_stream,
+    guzzle_xml,
     handwritten_curl,
     ixr_client,
     stream_header_lines,
