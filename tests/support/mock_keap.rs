@@ -69,8 +69,22 @@ static TLS: LazyLock<Tls> = LazyLock::new(|| {
             .with_single_cert(vec![CertificateDer::clone(certified.cert.der())], key)
             .expect("a server configuration");
     // One file per process: test binaries run side by side, each with its own certificate.
-    let ca_file = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("mock-keap-ca-{}.pem", std::process::id()));
+    // Those of runs long finished are cleared away.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| {
+                modified.elapsed().unwrap_or_default() > Duration::from_secs(3600)
+            });
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if stale && name.starts_with("mock-keap-ca-") && name.ends_with(".pem") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    let ca_file = dir.join(format!("mock-keap-ca-{}.pem", std::process::id()));
     fs::write(&ca_file, certified.cert.pem()).expect("write the mock's certificate");
     Tls {
         config: Arc::new(config),
