@@ -3,8 +3,9 @@
 //! rewrites a copy, and the rewritten program runs again and must send what Keap expects now:
 //! the new path, the key in a header, a placeholder where the key was, everything else unchanged.
 //!
-//! The only edit the test makes to a program is for the run: the scheme and host of its Keap
-//! endpoint become the mock's `http://127.0.0.1:PORT`.
+//! The only edit the test makes to a program is for the run: the host of its Keap endpoint
+//! becomes the mock's `127.0.0.1:PORT`. The scheme stays: the mock speaks HTTPS (PHP is told to
+//! trust its certificate on the command line) and plain HTTP on the same port.
 mod support;
 
 use std::{
@@ -17,7 +18,7 @@ use std::{
 use regex::Regex;
 use support::{
     mock_keap::{MockKeap, Request, Value, LEGACY_PATH},
-    php,
+    php::{self, Host},
     process::{self, Finished},
     PLACEHOLDER,
 };
@@ -34,6 +35,11 @@ const CALLS: [&str; 3] = [
     "ContactService.addToGroup",
 ];
 const NEW_HOST: &str = "https://api.infusionsoft.com";
+/// Styles whose legacy client ignores the `https://` of its URL and writes plain HTTP to the
+/// port (80 when the URL names none): WordPress' `IXR_Client` opens a bare socket.
+const PLAIN_HTTP_LEGACY: &[&str] = &["ixr_client"];
+/// Styles that are WordPress plugins: they run inside `tests/support/wordpress.php`.
+const IN_WORDPRESS: &[&str] = &["ixr_client", "wp_http_ixr_client"];
 
 /// One test module per style folder; `every_style_folder_has_tests` keeps the list complete.
 macro_rules! styles {
@@ -73,8 +79,11 @@ styles!(
     curl_setopt_array,
     encode_request_curl,
     encode_request_stream,
+    guzzle_xml,
     handwritten_curl,
+    ixr_client,
     stream_header_lines,
+    wp_http_ixr_client,
 );
 
 #[test]
@@ -150,6 +159,14 @@ impl Fixture {
         }
     }
 
+    fn host(&self) -> Host {
+        if IN_WORDPRESS.contains(&self.style) {
+            Host::WordPress
+        } else {
+            Host::Cli
+        }
+    }
+
     /// A scratch copy of the style folder: programs may include their neighbours.
     fn copy(&self) -> TempDir {
         let copy = tempfile::tempdir().expect("a temporary directory");
@@ -166,7 +183,7 @@ impl Fixture {
         let mock = MockKeap::start();
         let program = copy.path().join(PROGRAM);
         fs::write(&program, point_at(&self.source, &mock, None)).unwrap();
-        let run = php::run(&program, &[]);
+        let run = php::run(self.host(), &program, &[]);
         assert!(
             run.status.success(),
             "{}: the legacy program failed: {}",
@@ -185,6 +202,11 @@ impl Fixture {
             assert_eq!(request.path, LEGACY_PATH, "path: {context}");
             assert_eq!(request.status, 200, "status: {context}");
             assert_eq!(
+                request.tls,
+                !PLAIN_HTTP_LEGACY.contains(&self.style),
+                "TLS: {context} (PLAIN_HTTP_LEGACY lists the styles that send plain HTTP)"
+            );
+            assert_eq!(
                 request.call().params.first(),
                 Some(&Value::String(self.key.clone())),
                 "{context}: the key is the first parameter"
@@ -197,15 +219,16 @@ impl Fixture {
     }
 }
 
-/// The source with every Keap endpoint's scheme and host replaced by the mock's, so the run
-/// never leaves the machine. `host`: the only app host the source may name (`api` once migrated).
+/// The source with every Keap endpoint's host (and port) replaced by the mock's, so the run
+/// never leaves the machine; the scheme stays. `host`: the only app host the source may name
+/// (`api` once migrated).
 fn point_at(source: &str, mock: &MockKeap, host: Option<&str>) -> String {
     static ENDPOINT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"https?://([A-Za-z0-9-]+)\.infusionsoft\.com(?::443)?").unwrap()
+        Regex::new(r"(https?://)([A-Za-z0-9-]+)\.infusionsoft\.com(?::443)?").unwrap()
     });
     let hosts: Vec<&str> = ENDPOINT
         .captures_iter(source)
-        .map(|c| c.get(1).unwrap().as_str())
+        .map(|c| c.get(2).unwrap().as_str())
         .collect();
     assert!(!hosts.is_empty(), "no Keap endpoint URL in:\n{source}");
     if let Some(host) = host {
@@ -214,7 +237,7 @@ fn point_at(source: &str, mock: &MockKeap, host: Option<&str>) -> String {
             "expected only {host}.infusionsoft.com, found {hosts:?} in:\n{source}"
         );
     }
-    let pointed = ENDPOINT.replace_all(source, mock.base_url().as_str());
+    let pointed = ENDPOINT.replace_all(source, format!("${{1}}{}", mock.host_port()).as_str());
     assert!(
         !pointed.contains(".infusionsoft.com"),
         "an endpoint the test cannot redirect is left in:\n{source}"
@@ -282,7 +305,7 @@ fn check_migration(style: &'static str, auth: Auth, endpoint: Option<&str>) {
 
     let mock = MockKeap::start();
     fs::write(&program, point_at(&migrated, &mock, Some("api"))).unwrap();
-    let run = php::run(&program, &[(KEY_ENV, &fixture.key)]);
+    let run = php::run(fixture.host(), &program, &[(KEY_ENV, &fixture.key)]);
     let shown = format!("--- migrated {style}/{PROGRAM} ---\n{migrated}");
     assert!(
         run.status.success(),
@@ -302,6 +325,8 @@ fn check_migration(style: &'static str, auth: Auth, endpoint: Option<&str>) {
         let context = format!("{name} with --auth {}\n{shown}", auth.flag());
         assert_eq!(after.path, path, "path: {context}");
         assert_eq!(after.query, None, "query string: {context}");
+        // The key now travels in a header: never in clear, whatever the legacy client did.
+        assert!(after.tls, "sent without TLS: {context}");
         auth.assert_sent(after, &fixture.key, &context);
         assert_text_xml(after, &context);
         assert!(

@@ -5,10 +5,15 @@ use std::{
     collections::BTreeMap,
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
+    sync::Arc,
     time::Duration,
 };
 
-use support::mock_keap::{parse_method_call, MockKeap, Value, NEW_CONTACT_ID};
+use rustls::{
+    pki_types::{pem::PemObject, CertificateDer, ServerName},
+    ClientConfig, ClientConnection, RootCertStore, StreamOwned,
+};
+use support::mock_keap::{self, parse_method_call, MockKeap, Value, CERT_NAMES, NEW_CONTACT_ID};
 
 /// A status line, headers and body as a client sees them.
 struct Response {
@@ -34,7 +39,25 @@ fn connect(mock: &MockKeap) -> BufReader<TcpStream> {
     BufReader::new(stream)
 }
 
-fn read_response(conn: &mut BufReader<TcpStream>) -> Response {
+type TlsStream = StreamOwned<ClientConnection, TcpStream>;
+
+/// A TLS connection that trusts only the mock's certificate, checked against `name`.
+fn connect_tls(mock: &MockKeap, name: &str) -> BufReader<TlsStream> {
+    let mut roots = RootCertStore::empty();
+    let cert = CertificateDer::from_pem_file(mock_keap::ca_file()).expect("the mock's certificate");
+    roots.add(cert).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from(name.to_string()).unwrap();
+    let tls = ClientConnection::new(Arc::new(config), name).unwrap();
+    BufReader::new(StreamOwned::new(tls, connect(mock).into_inner()))
+}
+
+fn read_response<S: Read>(conn: &mut BufReader<S>) -> Response {
     let mut status_line = String::new();
     conn.read_line(&mut status_line).unwrap();
     let status = status_line
@@ -70,8 +93,8 @@ fn read_response(conn: &mut BufReader<TcpStream>) -> Response {
     }
 }
 
-fn post(
-    conn: &mut BufReader<TcpStream>,
+fn post<S: Read + Write>(
+    conn: &mut BufReader<S>,
     target: &str,
     extra_headers: &str,
     body: &str,
@@ -222,6 +245,41 @@ fn records_the_request_and_answers_a_method_response() {
     let call = request.call();
     assert_eq!(call.name, "ContactService.add");
     assert_eq!(call.params[0], string("k"));
+}
+
+#[test]
+fn serves_https_and_plain_http_on_one_port() {
+    let mock = MockKeap::start();
+    assert_eq!(mock.base_url(), format!("https://{}", mock.host_port()));
+    for name in CERT_NAMES {
+        let response = post(&mut connect_tls(&mock, name), "/crm/xmlrpc", "", ADD_CALL);
+        assert_eq!(response.status, 200, "over TLS to {name}");
+    }
+    // IXR_Client writes plain HTTP whatever its URL says: served, and recorded as such.
+    assert_eq!(
+        post(&mut connect(&mock), "/api/xmlrpc", "", ADD_CALL).status,
+        200
+    );
+    let tls: Vec<bool> = mock.requests().iter().map(|r| r.tls).collect();
+    assert_eq!(tls, [true, true, false]);
+    assert_eq!(mock.requests()[0].call().name, "ContactService.add");
+}
+
+#[test]
+fn ends_an_http_1_0_answer_over_tls_with_a_clean_close() {
+    // PHP's https stream wrapper reads up to the close; without close_notify it is a truncation.
+    let mock = MockKeap::start();
+    let mut conn = connect_tls(&mock, "127.0.0.1");
+    let request = format!(
+        "POST /api/xmlrpc HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{ADD_CALL}",
+        ADD_CALL.len()
+    );
+    conn.get_mut().write_all(request.as_bytes()).unwrap();
+    let mut raw = String::new();
+    conn.read_to_string(&mut raw)
+        .expect("a close_notify, not a bare close");
+    assert!(raw.ends_with("</methodResponse>\n"), "{raw}");
+    assert!(mock.requests()[0].tls);
 }
 
 #[test]

@@ -3,18 +3,31 @@
 //! It records every request (request line, headers, body, decoded `methodCall`) and answers with
 //! a valid XML-RPC response, so the client program under test runs to the end and the test can
 //! check afterwards what was really sent on the wire.
+//!
+//! One port speaks both HTTPS and plain HTTP: the first byte of a connection tells a TLS
+//! handshake from a request line. Clients keep their `https://` URLs, so libraries take their
+//! real TLS code paths (curl, PHP's openssl streams), and a client that ignores the scheme and
+//! writes plain HTTP anyway (WordPress' `IXR_Client`) is still served, and recorded as such.
+//! The certificate is a throw-away self-signed one made once per test process (see [`ca_file`]).
 use std::{
     borrow::Cow,
     collections::BTreeMap,
     fmt::Write as _,
+    fs,
     io::{self, BufRead, BufReader, Read, Write},
     net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
+    path::{Path, PathBuf},
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
+        Arc, LazyLock, Mutex,
     },
     thread::{self, JoinHandle},
     time::Duration,
+};
+
+use rustls::{
+    pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer},
+    ServerConfig, ServerConnection, StreamOwned,
 };
 
 /// The per-app path legacy integrations call.
@@ -30,6 +43,60 @@ pub const DEFAULT_REQUEST_LIMIT: usize = 64;
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_HEAD_BYTES: u64 = 64 << 10;
 const MAX_BODY_BYTES: usize = 4 << 20;
+/// The first byte of a TLS record carrying a handshake (a ClientHello, from a new client).
+const TLS_HANDSHAKE: u8 = 0x16;
+/// The names the certificate is valid for: what [`MockKeap::base_url`] and clients may use.
+pub const CERT_NAMES: [&str; 2] = ["127.0.0.1", "localhost"];
+
+/// The mock's certificate and key, made once per test process.
+struct Tls {
+    config: Arc<ServerConfig>,
+    /// The certificate in PEM, for clients to trust.
+    ca_file: PathBuf,
+}
+
+static TLS: LazyLock<Tls> = LazyLock::new(|| {
+    let names: Vec<String> = CERT_NAMES.iter().map(|n| n.to_string()).collect();
+    let certified = rcgen::generate_simple_self_signed(names).expect("a self-signed certificate");
+    let key = PrivateKeyDer::from_pem_slice(certified.signing_key.serialize_pem().as_bytes())
+        .expect("the certificate's key");
+    // ring, as in Cargo.toml: the process-wide default provider is not chosen here.
+    let config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![CertificateDer::clone(certified.cert.der())], key)
+            .expect("a server configuration");
+    // One file per process: test binaries run side by side, each with its own certificate.
+    // Those of runs long finished are cleared away.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| {
+                modified.elapsed().unwrap_or_default() > Duration::from_secs(3600)
+            });
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if stale && name.starts_with("mock-keap-ca-") && name.ends_with(".pem") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    let ca_file = dir.join(format!("mock-keap-ca-{}.pem", std::process::id()));
+    fs::write(&ca_file, certified.cert.pem()).expect("write the mock's certificate");
+    Tls {
+        config: Arc::new(config),
+        ca_file,
+    }
+});
+
+/// The PEM file of the certificate every mock serves: what a client must trust to reach it
+/// over HTTPS (PHP: `-d openssl.cafile=… -d curl.cainfo=…`).
+pub fn ca_file() -> &'static Path {
+    &TLS.ca_file
+}
 
 /// An XML-RPC value.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,6 +137,8 @@ pub struct Request {
     pub call: Result<MethodCall, String>,
     /// The status the mock answered with.
     pub status: u16,
+    /// Whether it came over TLS (false: plain HTTP, whatever the client's URL said).
+    pub tls: bool,
 }
 
 impl Request {
@@ -124,6 +193,8 @@ impl MockKeap {
     }
 
     pub fn with_request_limit(limit: usize) -> Self {
+        // Made before the first connection arrives, outside any connection's time-outs.
+        LazyLock::force(&TLS);
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         let state = Arc::new(State {
@@ -142,9 +213,14 @@ impl MockKeap {
         }
     }
 
-    /// `http://127.0.0.1:PORT`, to put where a program's scheme and host were.
+    /// `https://127.0.0.1:PORT`, to put where a program's scheme and host were.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("https://{}", self.addr)
+    }
+
+    /// `127.0.0.1:PORT`, to put where a program's host was (keeping its scheme).
+    pub fn host_port(&self) -> String {
+        self.addr.to_string()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -182,7 +258,7 @@ fn accept(listener: TcpListener, state: &Arc<State>) {
         }
         let state = Arc::clone(state);
         workers.push(thread::spawn(move || {
-            let _ = serve(stream, &state);
+            let _ = connection(stream, &state);
         }));
     }
     for worker in workers {
@@ -225,24 +301,44 @@ impl Head {
     }
 }
 
-fn serve(stream: TcpStream, state: &State) -> io::Result<()> {
+/// Serves one connection, over TLS when it opens with a handshake.
+fn connection(stream: TcpStream, state: &State) -> io::Result<()> {
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
+    let mut first = [0; 1];
+    if stream.peek(&mut first)? == 0 {
+        return Ok(());
+    }
+    if first[0] != TLS_HANDSHAKE {
+        return serve(&mut BufReader::new(stream), false, state);
+    }
+    let tls = ServerConnection::new(Arc::clone(&TLS.config)).map_err(io::Error::other)?;
+    let mut reader = BufReader::new(StreamOwned::new(tls, stream));
+    let served = serve(&mut reader, true, state);
+    // A clean close: clients that read up to the end (HTTP/1.0) would call a bare one truncation.
+    let stream = reader.get_mut();
+    stream.conn.send_close_notify();
+    let _ = stream.flush();
+    served
+}
+
+/// Answers requests on one connection until it closes. Writes go around the reader's buffer.
+fn serve<S: Read + Write>(reader: &mut BufReader<S>, tls: bool, state: &State) -> io::Result<()> {
     loop {
-        let head = match read_head(&mut reader) {
+        let head = match read_head(reader) {
             Ok(Some(head)) => head,
             Ok(None) => return Ok(()),
-            Err(e) => return answer_bad_request(&mut writer, e),
+            Err(e) => return answer_bad_request(reader.get_mut(), e),
         };
         // curl waits (up to a second) for this before sending a large body.
         if head.has_token("Expect", "100-continue") {
+            let writer = reader.get_mut();
             writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            writer.flush()?;
         }
-        let body = match read_body(&mut reader, &head) {
+        let body = match read_body(reader, &head) {
             Ok(body) => body,
-            Err(e) => return answer_bad_request(&mut writer, e),
+            Err(e) => return answer_bad_request(reader.get_mut(), e),
         };
         let keep_alive = head.keep_alive();
         let (status, content_type, answer) = {
@@ -250,7 +346,7 @@ fn serve(stream: TcpStream, state: &State) -> io::Result<()> {
             if requests.len() >= state.limit {
                 (503, "text/plain", "request limit reached\n".to_string())
             } else {
-                let request = record(head, body);
+                let request = record(head, body, tls);
                 let response = respond(&request);
                 requests.push(Request {
                     status: response.0,
@@ -259,14 +355,14 @@ fn serve(stream: TcpStream, state: &State) -> io::Result<()> {
                 response
             }
         };
-        write_response(&mut writer, status, content_type, &answer, keep_alive)?;
+        write_response(reader.get_mut(), status, content_type, &answer, keep_alive)?;
         if !keep_alive || status == 503 {
             return Ok(());
         }
     }
 }
 
-fn record(head: Head, body: Vec<u8>) -> Request {
+fn record(head: Head, body: Vec<u8>, tls: bool) -> Request {
     let (path, query) = match head.target.split_once('?') {
         Some((path, query)) => (path.to_string(), Some(query.to_string())),
         None => (head.target, None),
@@ -281,11 +377,12 @@ fn record(head: Head, body: Vec<u8>) -> Request {
         body,
         call,
         status: 0,
+        tls,
     }
 }
 
 /// Reads the request line and headers; `None` when the client closed between requests.
-fn read_head(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Head>> {
+fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
     let mut limited = reader.take(MAX_HEAD_BYTES);
     let mut lines = Vec::new();
     loop {
@@ -330,7 +427,7 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Head>> {
     }))
 }
 
-fn read_body(reader: &mut BufReader<TcpStream>, head: &Head) -> io::Result<Vec<u8>> {
+fn read_body(reader: &mut impl BufRead, head: &Head) -> io::Result<Vec<u8>> {
     if head.has_token("Transfer-Encoding", "chunked") {
         return read_chunked(reader);
     }
@@ -346,7 +443,7 @@ fn read_body(reader: &mut BufReader<TcpStream>, head: &Head) -> io::Result<Vec<u
     Ok(body)
 }
 
-fn read_chunked(reader: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
+fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
     let mut body = Vec::new();
     loop {
         let mut size_line = String::new();
@@ -377,7 +474,7 @@ fn invalid(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.to_string())
 }
 
-fn answer_bad_request(writer: &mut TcpStream, e: io::Error) -> io::Result<()> {
+fn answer_bad_request(writer: &mut impl Write, e: io::Error) -> io::Result<()> {
     if e.kind() == io::ErrorKind::InvalidData {
         write_response(writer, 400, "text/plain", &format!("{e}\n"), false)?;
     }
@@ -385,7 +482,7 @@ fn answer_bad_request(writer: &mut TcpStream, e: io::Error) -> io::Result<()> {
 }
 
 fn write_response(
-    writer: &mut TcpStream,
+    writer: &mut impl Write,
     status: u16,
     content_type: &str,
     body: &str,

@@ -6,10 +6,49 @@ use std::{
     sync::{Once, OnceLock},
 };
 
-use super::process::{self, Finished};
+use super::{
+    mock_keap,
+    process::{self, Finished},
+};
 
-/// What the fixtures need: the CLI, and the extensions Debian ships as php-curl and php-xmlrpc.
-const EXTENSIONS: [&str; 2] = ["curl", "xmlrpc"];
+/// What the fixtures need: the CLI, and the extensions Debian ships as php-curl, php-xmlrpc and
+/// php-xml (IXR's parser).
+const EXTENSIONS: [&str; 3] = ["curl", "xmlrpc", "xml"];
+
+/// Where Debian's `wordpress` package puts WordPress (ABSPATH).
+pub const WORDPRESS: &str = "/usr/share/wordpress";
+/// The client libraries the fixtures load, by the paths Debian's packages install them at.
+const LIBRARY_FILES: [(&str, &str); 4] = [
+    (
+        "wordpress",
+        "/usr/share/wordpress/wp-includes/class-IXR.php",
+    ),
+    (
+        "wordpress",
+        "/usr/share/wordpress/wp-includes/class-wp-http-ixr-client.php",
+    ),
+    (
+        "wordpress",
+        "/usr/share/wordpress/wp-includes/class-wp-http.php",
+    ),
+    (
+        "php-guzzlehttp-guzzle",
+        "/usr/share/php/GuzzleHttp/autoload.php",
+    ),
+];
+/// What the packages above are, for the message when something is missing.
+const PACKAGES: &str = "php-cli php-curl php-xml php-xmlrpc wordpress php-guzzlehttp-guzzle";
+
+/// The part of WordPress a plugin runs in, loaded before a WordPress style's program.
+const WORDPRESS_STAND_IN: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/wordpress.php");
+
+/// What runs a program: the PHP CLI, or WordPress (loaded before the program, a plugin).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Host {
+    Cli,
+    WordPress,
+}
 
 /// Proxy variables libcurl honours: one pointing elsewhere would take loopback calls away from
 /// the mock.
@@ -30,8 +69,8 @@ pub fn available() -> bool {
         return true;
     };
     let message = format!(
-        "{missing}: the PHP end-to-end tests need the PHP CLI with the curl and xmlrpc \
-         extensions (scripts/test installs php-cli php-curl php-xmlrpc)"
+        "{missing}: the PHP end-to-end tests need the PHP CLI with the curl, xml and xmlrpc \
+         extensions, WordPress and Guzzle (scripts/test installs {PACKAGES})"
     );
     assert!(!in_ci(), "{message}; CI=true makes this a failure");
     // Straight to stderr, once: the test harness hides `eprintln!` of tests that pass.
@@ -66,13 +105,31 @@ fn check() -> Result<(), String> {
     if !missing.is_empty() {
         return Err(format!("PHP lacks the extension(s) {missing}"));
     }
+    let absent: Vec<String> = LIBRARY_FILES
+        .iter()
+        .filter(|(_, file)| !Path::new(file).is_file())
+        .map(|(package, file)| format!("{file} (Debian package {package})"))
+        .collect();
+    if !absent.is_empty() {
+        return Err(format!("missing {}", absent.join(", ")));
+    }
     Ok(())
 }
 
 /// Runs a PHP program to its end with exactly these extra environment variables about Keap,
-/// from its own directory (fixtures include files relative to it).
-pub fn run(script: &Path, env: &[(&str, &str)]) -> Finished {
+/// from its own directory (fixtures include files relative to it). PHP trusts the mock's
+/// certificate through its ini settings, for its openssl streams and for curl, so the program
+/// itself stays as written (certificate checks on).
+/// Under `Host::WordPress`, PHP first loads `tests/support/wordpress.php` (`auto_prepend_file`).
+pub fn run(host: Host, script: &Path, env: &[(&str, &str)]) -> Finished {
+    let ca_file = mock_keap::ca_file().to_str().expect("a UTF-8 path");
     let mut command = Command::new("php");
+    command
+        .args(["-d", &format!("openssl.cafile={ca_file}")])
+        .args(["-d", &format!("curl.cainfo={ca_file}")]);
+    if host == Host::WordPress {
+        command.args(["-d", &format!("auto_prepend_file={WORDPRESS_STAND_IN}")]);
+    }
     command
         .arg(script.file_name().expect("a script file"))
         .current_dir(script.parent().expect("the script's directory"))
