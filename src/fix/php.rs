@@ -144,6 +144,18 @@ impl<'t> Index<'t> {
                     }
                     index.calls.push(node);
                 }
+                // A property's default and a constant are what they hold before any code runs.
+                "property_element" | "const_element" => {
+                    let value = match node.kind() {
+                        "property_element" => node.child_by_field_name("default_value"),
+                        _ => node.named_child(1),
+                    };
+                    if let (Some(name), Some(value), Some(declaration)) =
+                        (declared_name(text, node), value, node.parent())
+                    {
+                        index.assignments.push((name, value, declaration));
+                    }
+                }
                 "global_declaration" => {
                     if let Some(function) = enclosing(node, FUNCTIONS) {
                         let mut cursor = node.walk();
@@ -566,6 +578,9 @@ impl<'a, 't> Recipe<'a, 't> {
             return self.manual(i, "move this key out of the source");
         };
         if in_constant_context(string) {
+            if self.move_declared_key(string, &span, i) {
+                return;
+            }
             return self.manual(i, "constants and default values cannot call getenv(): read the key at run time and rotate it");
         }
         if !matches!(string.kind(), "string" | "encapsed_string") {
@@ -601,6 +616,84 @@ impl<'a, 't> Recipe<'a, 't> {
             .push(Edit::new(string.byte_range(), parts.join(" . "), i));
     }
 
+    /// A key that is a whole constant or property default, where PHP cannot call `getenv()`:
+    /// a top-level `const K = '…';` becomes `define('K', getenv(…));`, a property default moves
+    /// into the constructor (made where the class has none and no parent to call).
+    fn move_declared_key(&mut self, string: Node<'t>, span: &Range<usize>, i: usize) -> bool {
+        let whole = literal_content(string).is_some_and(|c| c == *span);
+        let Some(element) = string
+            .parent()
+            .filter(|e| whole && matches!(e.kind(), "property_element" | "const_element"))
+        else {
+            return false;
+        };
+        let Some(declaration) = element.parent() else {
+            return false;
+        };
+        let mut cursor = declaration.walk();
+        let single = declaration
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == element.kind())
+            .count()
+            == 1;
+        let Some(name) = declared_name(self.text, element).filter(|_| single) else {
+            return false;
+        };
+        // In a namespace, `const K` is `NS\K` and `define('K')` would be another constant.
+        let namespaced = self.text.contains("\nnamespace ") || self.text.starts_with("namespace ");
+        let env = self.env_of(span);
+        match element.kind() {
+            "const_element" if !name.contains("::") && !namespaced => {
+                let define = format!("define('{name}', {});", getenv(&env));
+                self.out
+                    .edits
+                    .push(Edit::new(declaration.byte_range(), define, i));
+                true
+            }
+            "property_element" if name.starts_with("$this->") => {
+                let Some(class) = enclosing(element, CLASSES) else {
+                    return false;
+                };
+                let Some(name_node) = element.child_by_field_name("name") else {
+                    return false;
+                };
+                let assign = format!("{name} = {};", getenv(&env));
+                let constructor = self.index.functions.iter().find(|(n, f)| {
+                    n == "__construct" && enclosing(*f, CLASSES).map(|c| c.id()) == Some(class.id())
+                });
+                let body = constructor.and_then(|(_, f)| f.child_by_field_name("body"));
+                let insertion = match body {
+                    Some(body) => {
+                        let Some(first) = body.named_child(0) else {
+                            return false;
+                        };
+                        let (indent, eol) = self.line_style(first);
+                        Edit::insert(
+                            self.text[..first.start_byte()]
+                                .rfind('\n')
+                                .map_or(0, |p| p + 1),
+                            format!("{indent}{assign}{eol}"),
+                            i,
+                        )
+                    }
+                    // A parent's constructor would no longer run: leave that class to a person.
+                    None if constructor.is_none() && !has_child(class, "base_clause") => {
+                        let (indent, eol) = self.line_style(declaration);
+                        let text = format!("{eol}{eol}{indent}public function __construct(){eol}{indent}{{{eol}{indent}{indent}{assign}{eol}{indent}}}");
+                        Edit::insert(declaration.end_byte(), text, i)
+                    }
+                    None => return false,
+                };
+                self.out
+                    .edits
+                    .push(Edit::new(name_node.end_byte()..string.end_byte(), "", i));
+                self.out.edits.push(insertion);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The smallest string literal whose content holds `span`.
     fn string_around(&self, span: &Range<usize>) -> Option<Node<'t>> {
         let mut node = self.node_at(span)?;
@@ -629,7 +722,10 @@ impl<'a, 't> Recipe<'a, 't> {
                         | "parenthesized_expression"
                 )
                 || (p.kind() == "function_call_expression"
-                    && matches!(callee(self.text, p).as_str(), "sprintf" | "vsprintf"));
+                    && matches!(
+                        callee(self.text, p).as_str(),
+                        "sprintf" | "vsprintf" | "esc_url_raw" | "esc_url"
+                    ));
             if !builds {
                 break;
             }
@@ -749,6 +845,7 @@ impl<'a, 't> Recipe<'a, 't> {
             .assignments
             .iter()
             .filter(|a| a.0 == root && self.in_scope(class, a.2))
+            .filter(|a| a.2.kind() != "property_declaration")
             .any(|a| {
                 let method = enclosing(a.2, FUNCTIONS);
                 let constructor = method
@@ -1043,6 +1140,39 @@ fn is_plain_key(text: &str, node: Node) -> bool {
         }
         _ => false,
     }
+}
+
+/// How code reads what a property or constant declaration names: `$this->url`, `self::URL`, or a
+/// top-level `URL`.
+pub(super) fn declared_name(text: &str, element: Node) -> Option<String> {
+    let in_class = enclosing(element, CLASSES).is_some();
+    match element.kind() {
+        "property_element" => {
+            let name = &text[element.child_by_field_name("name")?.byte_range()];
+            let is_static = element
+                .parent()
+                .is_some_and(|d| has_child(d, "static_modifier"));
+            let bare = name.trim_start_matches('$');
+            Some(match is_static {
+                true => format!("self::${bare}"),
+                false => format!("$this->{bare}"),
+            })
+        }
+        "const_element" => {
+            let name = &text[element.named_child(0)?.byte_range()];
+            Some(match in_class {
+                true => format!("self::{name}"),
+                false => name.to_string(),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn has_child(node: Node, kind: &str) -> bool {
+    let mut cursor = node.walk();
+    let found = node.children(&mut cursor).any(|c| c.kind() == kind);
+    found
 }
 
 /// Whether a statement sits in a block, where another can be put beside it.

@@ -18,6 +18,9 @@ pub(super) enum Client {
     Ixr,
     Curl,
     Stream,
+    /// A request made in one call with an options array at this argument, whose `headers`
+    /// entry is sent: Guzzle's `post()`, WordPress' `wp_remote_post()`.
+    Options(usize),
 }
 
 pub(super) struct Consumer<'t> {
@@ -67,6 +70,9 @@ impl<'a, 't> Recipe<'a, 't> {
                         .and_then(|a| plain_literal(self.text, *a))
                         .map(str::to_string)
                 }),
+            Some(p) if matches!(p.kind(), "property_element" | "const_element") => {
+                super::declared_name(self.text, p)
+            }
             _ => None,
         };
         let Some(name) = name else {
@@ -261,9 +267,17 @@ impl<'a, 't> Recipe<'a, 't> {
             }
             ("function_call_expression", "curl_init") => Client::Curl,
             ("function_call_expression", "file_get_contents" | "fopen") => Client::Stream,
+            (
+                "function_call_expression",
+                "wp_remote_post" | "wp_safe_remote_post" | "wp_remote_request",
+            ) => Client::Options(1),
+            ("member_call_expression", "post" | "put") if imports("guzzlehttp") => {
+                Client::Options(1)
+            }
             _ => return None,
         };
         let target = match client {
+            Client::Options(_) => String::new(),
             Client::Stream => {
                 let ctx = arguments(call)
                     .get(if name == "fopen" { 3 } else { 2 })
@@ -320,7 +334,7 @@ impl<'a, 't> Recipe<'a, 't> {
             Client::PhpXmlRpc => &["send", "multicall"],
             Client::Zend1 | Client::Laminas => &["call"],
             Client::WpHttpIxr | Client::Ixr => &["query"],
-            Client::Curl | Client::Stream => &[],
+            Client::Curl | Client::Stream | Client::Options(_) => &[],
         };
         let scope = self.scope_of(&consumer.target, consumer.call);
         let sends: Vec<Node<'t>> = self
@@ -441,6 +455,10 @@ impl<'a, 't> Recipe<'a, 't> {
             },
             Client::Stream => {
                 let done = self.stream_header(consumer, line, i);
+                return joined(self, done);
+            }
+            Client::Options(at) => {
+                let done = self.options_header(consumer.call, at, name, &bare, i);
                 return joined(self, done);
             }
         };
@@ -687,6 +705,53 @@ impl<'a, 't> Recipe<'a, 't> {
             .edits
             .push(Edit::insert(header.end_byte(), addition, i));
         true
+    }
+
+    /// `'headers' => array(…)` in the request's options array: the header joins the list, or
+    /// the options get one (with `Content-Type: text/xml`, which a bare body lacks).
+    fn options_header(
+        &mut self,
+        call: Node<'t>,
+        at: usize,
+        name: &str,
+        value: &str,
+        i: usize,
+    ) -> bool {
+        let scope = Scope::Function(enclosing(call, FUNCTIONS));
+        let entry = format!("'{name}' => {value}");
+        let Some(options) = arguments(call).get(at).copied() else {
+            let Some(args) = call.child_by_field_name("arguments") else {
+                return false;
+            };
+            let added =
+                format!(", array('headers' => array('Content-Type' => 'text/xml', {entry}))");
+            self.out
+                .edits
+                .push(Edit::insert(args.end_byte() - 1, added, i));
+            return true;
+        };
+        let Some(options) = self.array_value(options, scope) else {
+            self.manual(i, format!("not migrated: this request's options are built at run time: add {entry} to their headers"));
+            return false;
+        };
+        let (open, close) = match self.src(options).starts_with('[') {
+            true => ("[", "]"),
+            false => ("array(", ")"),
+        };
+        match self.entry(options, "headers") {
+            None => self.append_element(
+                options,
+                &format!("'headers' => {open}'Content-Type' => 'text/xml', {entry}{close}"),
+                i,
+            ),
+            Some(headers) => match self.array_value(headers, scope) {
+                Some(list) => self.append_element(list, &entry, i),
+                None => {
+                    self.manual(i, format!("not migrated: this request's headers are built at run time: add {entry} to them"));
+                    false
+                }
+            },
+        }
     }
 
     /// Adds `element` after the last element of an array literal; one element a line stays
