@@ -499,6 +499,14 @@ impl<'t> Detector<'t, '_> {
     /// `array_unshift($call->params, $this->key)`, `array_merge(array($this->key), $args)`.
     fn wrapper(&mut self, element: Node, unshift: bool) {
         let element = unwrap_value(self.text, element);
+        // `$c->server == 'api.infusionsoft.com' ? placeholder : $key`, as migrated where one
+        // wrapper serves Mortgage Pro too: the key goes only to Mortgage Pro's legacy host.
+        if element.kind() == "conditional_expression"
+            && self.text[element.byte_range()].contains("->server == 'api.infusionsoft.com'")
+        {
+            self.wrapper = true;
+            return;
+        }
         let content = literal_content(element);
         let literal = content
             .clone()

@@ -238,7 +238,7 @@ impl<'a, 't> Recipe<'a, 't> {
                 VENDOR_LOGIN => self.manual(i, "replace the vendor-key login (getTemporaryKey) with OAuth or a Service Account Key"),
                 MORTGAGEPRO_ENDPOINT => {
                     mortgage_pro = true;
-                    self.manual(i, "Mortgage Pro is a separate service: never rewritten to an infusionsoft.com host")
+                    self.manual(i, "Mortgage Pro is a separate service: its endpoint is never rewritten to an infusionsoft.com host, and its calls keep the key in the body")
                 }
                 MISSING_AUTH => self.manual(i, "this client calls the new endpoint without a key header: add X-Keap-API-Key (or Authorization: Bearer) to it"),
                 _ => self.manual(i, "no automatic rewrite for this rule"),
@@ -253,7 +253,10 @@ impl<'a, 't> Recipe<'a, 't> {
         for i in tokens {
             self.transaction(i, |r| r.token(i));
         }
-        let held_back = if mortgage_pro {
+        let both_hosts = mortgage_pro && !client_left_out && self.headers_added > 0;
+        let held_back = if both_hosts && self.placeholders_by_host() {
+            None
+        } else if mortgage_pro {
             // Mortgage Pro still takes the key in the body; its calls may share these sites.
             Some("this file also calls Mortgage Pro, which still needs the key in the body: put a placeholder only where Keap alone is called")
         } else if client_left_out {
@@ -278,6 +281,58 @@ impl<'a, 't> Recipe<'a, 't> {
         for i in secrets {
             self.secret(i);
         }
+    }
+
+    /// A file that talks to Mortgage Pro and Infusionsoft through one phpxmlrpc client (the iSDK
+    /// picks the host at run time) keeps the key in the body of Mortgage Pro calls only: each
+    /// placeholder is chosen by the host of the client the call is sent with. Every body edit
+    /// must be a whole expression sent by such a client in its own function, or none is made.
+    fn placeholders_by_host(&mut self) -> bool {
+        let host = self
+            .opts
+            .endpoint
+            .trim_start_matches("https://")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let clients: Vec<&str> = self
+            .index
+            .calls
+            .iter()
+            .filter(|c| {
+                c.kind() == "object_creation_expression"
+                    && callee(self.text, **c) == "xmlrpc_client"
+            })
+            .filter_map(|c| c.parent().filter(|p| p.kind() == "assignment_expression"))
+            .filter_map(|a| a.child_by_field_name("left"))
+            .map(|l| self.src(l))
+            .collect();
+        let mut conditional = Vec::new();
+        for edit in &self.body_edits {
+            let node = self
+                .node_at(&edit.range)
+                .filter(|n| n.byte_range() == edit.range);
+            let function = node.and_then(|n| enclosing(n, FUNCTIONS)).map(|f| f.id());
+            let sender = self.index.calls.iter().find_map(|c| {
+                let object = c.child_by_field_name("object").map(|o| self.src(o))?;
+                (callee(self.text, *c) == "send"
+                    && clients.contains(&object)
+                    && enclosing(*c, FUNCTIONS).map(|f| f.id()) == function)
+                    .then_some(object)
+            });
+            let (Some(_), Some(client)) = (node, sender) else {
+                return false;
+            };
+            let old = &self.text[edit.range.clone()];
+            conditional.push(Edit::new(
+                edit.range.clone(),
+                format!("({client}->server == '{host}' ? {} : {old})", edit.text),
+                edit.finding,
+            ));
+        }
+        self.body_edits.clear();
+        self.out.edits.extend(conditional);
+        true
     }
 
     /// One client's migration as a transaction: its endpoint, its header and whatever else it
@@ -722,14 +777,22 @@ impl<'a, 't> Recipe<'a, 't> {
                         | "parenthesized_expression"
                 )
                 || (p.kind() == "function_call_expression"
-                    && matches!(
-                        callee(self.text, p).as_str(),
-                        "sprintf" | "vsprintf" | "esc_url_raw" | "esc_url"
-                    ));
-            if !builds {
-                break;
+                    && matches!(callee(self.text, p).as_str(), "sprintf" | "vsprintf"));
+            if builds {
+                node = p;
+                continue;
             }
-            node = p;
+            // WordPress code passes URLs through its escaping functions on the way to a request.
+            let escaped = p.parent().and_then(|args| args.parent()).filter(|call| {
+                p.kind() == "argument"
+                    && p.prev_named_sibling().is_none()
+                    && call.kind() == "function_call_expression"
+                    && matches!(callee(self.text, *call).as_str(), "esc_url_raw" | "esc_url")
+            });
+            match escaped {
+                Some(call) => node = call,
+                None => break,
+            }
         }
         node
     }
