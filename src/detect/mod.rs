@@ -169,6 +169,9 @@ pub enum FirstParam {
     Placeholder,
     /// An OAuth access token: not the app key.
     Token,
+    /// The call's own data (`$contact`, `(int)$id`, `$fields`): what a call through a wrapper
+    /// that prepends the key has first.
+    Data,
 }
 
 /// Classifies source text in the first-parameter position (any language). `xml_text` says the
@@ -203,9 +206,52 @@ pub fn classify_first_param(src: &str, xml_text: bool) -> FirstParam {
     }
     if s.to_ascii_lowercase().contains("token") {
         FirstParam::Token
+    } else if !key_like(s) && data_like(s) {
+        FirstParam::Data
     } else {
         FirstParam::Key
     }
+}
+
+/// Words that name a call's data, never a key.
+const DATA_WORDS: &[&str] = &[
+    "data", "field", "fields", "contact", "contacts", "id", "ids", "value", "values", "record",
+    "records", "row", "rows", "query", "table", "email", "map", "list", "info", "details", "order",
+    "invoice", "product", "tag", "tags", "group", "user", "params", "args", "cmap",
+];
+
+/// A cast (`(int)$id`), or a name whose last word says it holds data (`$contactData`,
+/// `$this->fields`, `$tag_id`).
+fn data_like(src: &str) -> bool {
+    if src.starts_with('(') && src.contains(')') {
+        return src[1..].split(')').next().is_some_and(|t| {
+            matches!(
+                t.trim(),
+                "int" | "integer" | "string" | "array" | "float" | "bool"
+            )
+        });
+    }
+    let name = src.rsplit(['>', ':', '.', '$', '@']).next().unwrap_or(src);
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.is_empty() {
+        return false;
+    }
+    let mut words = vec![String::new()];
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c == '_' || (c.is_ascii_uppercase() && prev_lower) {
+            words.push(String::new());
+        }
+        if c != '_' {
+            words
+                .last_mut()
+                .expect("one word")
+                .push(c.to_ascii_lowercase());
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    words
+        .last()
+        .is_some_and(|w| DATA_WORDS.contains(&w.as_str()))
 }
 
 /// The detail of a finding at a wrapper that prepends the key to every call.
@@ -244,6 +290,13 @@ mod tests {
         assert_eq!(call("nil"), Placeholder);
         assert_eq!(call("'09cfc97cce5d373104c9d805d193795f'"), LiteralKey);
         assert_eq!(call("$accessToken"), Token);
+        assert_eq!(call("$data"), Data);
+        assert_eq!(call("(int)$affId"), Data);
+        assert_eq!(call("$this->contactFields"), Data);
+        assert_eq!(call("$tag_id"), Data);
+        assert_eq!(call("$idKey"), Key);
+        assert_eq!(call("$k"), Key);
+        assert_eq!(call("$this->client"), Key);
         assert_eq!(call("\"{$key}\""), Key);
         assert_eq!(xml("' . $key . '"), Key);
         assert_eq!(xml("${apiKey}"), Key);

@@ -197,7 +197,7 @@ fn hit_from(rule: &str, caps: &Captures, filter: Option<Filter>) -> Option<Hit> 
             FirstParam::Key | FirstParam::LiteralKey => {
                 Some(Hit::new(rule, arg.range()).detail(format!("`{method}`")))
             }
-            FirstParam::Placeholder | FirstParam::Token => None,
+            FirstParam::Placeholder | FirstParam::Token | FirstParam::Data => None,
         };
     }
     if filter == Some(Filter::NoKeyHeader) && whole.as_str().contains("access_token=") {

@@ -200,7 +200,9 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             .entry(root_of_file.clone())
             .or_insert_with(|| Callers::new(root_of_file));
         let elsewhere = |name: &str| callers.call_outside(name, path);
-        let outcome = php::fix(text, &found, opts, &mut env_for, &elsewhere);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let read_beside = |rel: &str| fs::read_to_string(dir.join(rel)).ok();
+        let outcome = php::fix(text, &found, opts, &mut env_for, &elsewhere, &read_beside);
         let mut manual: Vec<(usize, String)> = outcome.manual;
         let edits: Vec<(String, edit::Edit)> = outcome
             .edits

@@ -35,12 +35,16 @@ pub type EnvNamer<'a> = dyn FnMut(&Secret) -> String + 'a;
 /// other code may call with other URLs must not be given the key.
 pub type CalledElsewhere<'a> = dyn Fn(&str) -> bool + 'a;
 
+/// Reads a file by a path relative to the PHP file's directory: the library it includes.
+pub type ReadBeside<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
 pub fn fix(
     text: &str,
     findings: &[Finding],
     opts: &FixOptions,
     env_for: &mut EnvNamer,
     called_elsewhere: &CalledElsewhere,
+    read_beside: &ReadBeside,
 ) -> Outcome {
     let Some(tree) = parse(text) else {
         return Outcome {
@@ -70,6 +74,7 @@ pub fn fix(
         findings,
         env_for,
         called_elsewhere,
+        read_beside,
         index: Index::build(text, tree.root_node()),
         out: Outcome::default(),
         consumed: Vec::new(),
@@ -103,6 +108,8 @@ struct Index<'t> {
     functions: Vec<(String, Node<'t>)>,
     /// `global $x;` declarations: the variable and the function that declares it.
     globals: Vec<(&'t str, Node<'t>)>,
+    /// `include` and `require` expressions.
+    includes: Vec<Node<'t>>,
 }
 
 impl<'t> Index<'t> {
@@ -112,6 +119,7 @@ impl<'t> Index<'t> {
             calls: Vec::new(),
             functions: Vec::new(),
             globals: Vec::new(),
+            includes: Vec::new(),
         };
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
@@ -156,6 +164,10 @@ impl<'t> Index<'t> {
                         index.assignments.push((name, value, declaration));
                     }
                 }
+                "include_expression"
+                | "include_once_expression"
+                | "require_expression"
+                | "require_once_expression" => index.includes.push(node),
                 "global_declaration" => {
                     if let Some(function) = enclosing(node, FUNCTIONS) {
                         let mut cursor = node.walk();
@@ -189,6 +201,7 @@ struct Recipe<'a, 't> {
     findings: &'a [Finding],
     env_for: &'a mut EnvNamer<'a>,
     called_elsewhere: &'a CalledElsewhere<'a>,
+    read_beside: &'a ReadBeside<'a>,
     index: Index<'t>,
     out: Outcome,
     /// Secret ranges already taken care of by a key-site edit.
@@ -313,13 +326,30 @@ impl<'a, 't> Recipe<'a, 't> {
                 .node_at(&edit.range)
                 .filter(|n| n.byte_range() == edit.range);
             let function = node.and_then(|n| enclosing(n, FUNCTIONS)).map(|f| f.id());
-            let sender = self.index.calls.iter().find_map(|c| {
-                let object = c.child_by_field_name("object").map(|o| self.src(o))?;
-                (callee(self.text, *c) == "send"
-                    && clients.contains(&object)
-                    && enclosing(*c, FUNCTIONS).map(|f| f.id()) == function)
-                    .then_some(object)
-            });
+            let class = node.and_then(|n| enclosing(n, CLASSES)).map(|c| c.id());
+            let sends: Vec<(Node<'t>, &str)> = self
+                .index
+                .calls
+                .iter()
+                .filter(|c| callee(self.text, **c) == "send")
+                .filter_map(|c| Some((*c, self.src(c.child_by_field_name("object")?))))
+                .filter(|(_, object)| clients.contains(object))
+                .collect();
+            // Sent in the same function, or (the old iSDK: each method builds its parameters,
+            // methodCaller sends them) by the one client its class sends with.
+            let in_class: Vec<&str> = sends
+                .iter()
+                .filter(|(c, _)| class.is_some() && enclosing(*c, CLASSES).map(|c| c.id()) == class)
+                .map(|(_, o)| *o)
+                .collect();
+            let sender = sends
+                .iter()
+                .find(|(c, _)| enclosing(*c, FUNCTIONS).map(|f| f.id()) == function)
+                .map(|(_, o)| *o)
+                .or_else(|| match in_class.as_slice() {
+                    [first, rest @ ..] if rest.iter().all(|o| o == first) => Some(*first),
+                    _ => None,
+                });
             let (Some(_), Some(client)) = (node, sender) else {
                 return false;
             };

@@ -398,6 +398,10 @@ impl<'a, 't> Recipe<'a, 't> {
         };
         let statement = match consumer.client {
             Client::PhpXmlRpc => {
+                if let Some(library) = self.phpxmlrpc_2() {
+                    self.manual(i, format!("not migrated: the phpxmlrpc this file includes ({library}) is 2.x, which has no way to send a header: upgrade it to 3.0 or later (4.9.x runs the iSDK on PHP 8), then run keap-migrate again"));
+                    return None;
+                }
                 let headers = format!("array('Content-Type: text/xml', 'Accept-Charset: UTF-8,ISO-8859-1,US-ASCII', {line})");
                 // setCurlOptions replaces the options it was given before: join an existing call.
                 match self.existing_curl_options(consumer) {
@@ -463,6 +467,45 @@ impl<'a, 't> Recipe<'a, 't> {
             }
         };
         Some(statement)
+    }
+
+    /// The phpxmlrpc library the file includes, when it is a 2.x release: its path says so
+    /// (`xmlrpc-2.0/lib/xmlrpc.inc`, as Keap's samples bundle it), or the file it names has no
+    /// `setCurlOptions`, the only way 3.0 to 4.10 send a header.
+    fn phpxmlrpc_2(&self) -> Option<String> {
+        const INCLUDES: &[&str] = &[
+            "include_expression",
+            "include_once_expression",
+            "require_expression",
+            "require_once_expression",
+        ];
+        self.index.includes.iter().find_map(|node| {
+            if !INCLUDES.contains(&node.kind()) {
+                return None;
+            }
+            let path = node
+                .named_child(0)
+                .and_then(|p| template(self.text, p))?
+                .text;
+            let lower = path.to_ascii_lowercase();
+            if !lower.contains("xmlrpc") || !lower.ends_with(".inc") && !lower.ends_with(".php") {
+                return None;
+            }
+            let beside = path
+                .rsplit(crate::detect::php::HOLE)
+                .next()
+                .unwrap_or(&path);
+            let library = beside.trim_start_matches('/').to_string();
+            // The library's own code decides; its folder name only where it is not in the tree
+            // (an upgraded copy often keeps the old path).
+            let old = match (self.read_beside)(&library) {
+                Some(code) => !code
+                    .to_ascii_lowercase()
+                    .contains("function setcurloptions"),
+                None => lower.contains("xmlrpc-2."),
+            };
+            old.then_some(library)
+        })
     }
 
     /// IXR_Client writes plain HTTP to a socket: it cannot reach an https endpoint, and a key
