@@ -2,11 +2,14 @@
 //! before anything is written, then written through a temporary file and a rename with its
 //! permissions kept. Patches written earlier are applied strictly (no fuzz).
 use std::{
+    ffi::OsString,
     fs,
     io::Write,
+    os::unix::ffi::OsStringExt,
     path::{Path, PathBuf},
 };
 
+use super::diff::unquote;
 use crate::error::{Error, Result};
 
 /// New contents for a file, valid only while the file still holds `expected`.
@@ -86,7 +89,7 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
 /// One file's part of a unified diff.
 #[derive(Debug)]
 pub struct FilePatch {
-    pub rel: String,
+    pub rel: PathBuf,
     hunks: Vec<Hunk>,
 }
 
@@ -140,15 +143,20 @@ pub fn parse_patch(text: &str) -> Result<Vec<FilePatch>> {
             let new = new
                 .strip_prefix("+++ ")
                 .ok_or_else(|| bad(n + 2, "expected `+++`"))?;
+            let name = |side: &str, at: usize| {
+                unquote(side)
+                    .map(|(name, _)| name)
+                    .ok_or_else(|| bad(at, "a badly quoted file name"))
+            };
+            let new = name(new, n + 2)?;
             let rel = new
-                .trim_end()
-                .strip_prefix("b/")
+                .strip_prefix(b"b/")
                 .ok_or_else(|| bad(n + 2, "paths must start with b/"))?;
-            if old.trim_end() != format!("a/{rel}") {
+            if name(old, n + 1)? != [b"a/", rel].concat() {
                 return Err(bad(n + 1, "renames are not supported"));
             }
             files.push(FilePatch {
-                rel: rel.to_string(),
+                rel: PathBuf::from(OsString::from_vec(rel.to_vec())),
                 hunks: Vec::new(),
             });
         } else if let Some(header) = line.strip_prefix("@@ -") {
@@ -233,9 +241,9 @@ mod tests {
         let new = old
             .replace("$b = 2", "$b = 20")
             .replace("$h = 8", "$h = 80");
-        let patch = parse_patch(&unified("x.php", old, &new)).unwrap();
+        let patch = parse_patch(&unified(b"x.php", old, &new)).unwrap();
         assert_eq!(patch.len(), 1);
-        assert_eq!(patch[0].rel, "x.php");
+        assert_eq!(patch[0].rel, Path::new("x.php"));
         assert_eq!(patch[0].apply_to(old).unwrap(), new);
         assert!(patch[0].apply_to(&old.replace("$c = 3", "$c = 9")).is_err());
     }
@@ -243,7 +251,7 @@ mod tests {
     #[test]
     fn a_truncated_patch_is_refused() {
         let old = "a\nb\nc\nd\n";
-        let full = unified("x.php", old, "a\nB\nc\nd\n");
+        let full = unified(b"x.php", old, "a\nB\nc\nd\n");
         let cut: String = full.split_inclusive('\n').take(6).collect();
         assert!(parse_patch(&full).is_ok());
         assert!(parse_patch(&cut).is_err(), "{cut}");
@@ -255,7 +263,7 @@ mod tests {
     fn a_removed_line_that_starts_with_dashes_is_not_a_file_header() {
         let old = "-- comment\nselect 1;\n";
         let new = "select 1;\n";
-        let patch = parse_patch(&unified("q.sql", old, new)).unwrap();
+        let patch = parse_patch(&unified(b"q.sql", old, new)).unwrap();
         assert_eq!(patch.len(), 1);
         assert_eq!(patch[0].apply_to(old).unwrap(), new);
     }

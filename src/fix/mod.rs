@@ -349,13 +349,28 @@ fn parses_as_well(before: &str, after: &str) -> bool {
     errors(after) <= errors(before)
 }
 
+impl FileChange {
+    /// `rel` in the bytes of the real name, which a patch must give (`rel` is lossy where a
+    /// name is not UTF-8): the last components of `path`, as many as `rel` has.
+    fn rel_bytes(&self) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        let parts: Vec<&[u8]> = self
+            .path
+            .components()
+            .map(|c| c.as_os_str().as_bytes())
+            .collect();
+        let n = self.rel.split('/').count();
+        parts[parts.len().saturating_sub(n)..].join(&b'/')
+    }
+}
+
 impl Plan {
     /// The whole patch; `redact` replaces each secret by its redacted form (a preview).
     pub fn patch(&self, redact: bool) -> String {
         let mut out = String::new();
         for c in &self.changes {
             let before = String::from_utf8_lossy(&c.before);
-            let mut d = diff::unified(&c.rel, &before, &c.after);
+            let mut d = diff::unified(&c.rel_bytes(), &before, &c.after);
             if redact {
                 for s in &c.secrets {
                     d = d.replace(s.expose(), &s.redacted());

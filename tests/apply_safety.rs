@@ -1,0 +1,106 @@
+//! Where and how `apply` writes: never outside the scanned roots or a patch's root, temporary
+//! files that nobody else can read and that a later run removes, owners and hard links kept,
+//! late failures that say what was written, and patches that name any file as git does.
+use std::{
+    ffi::OsStr,
+    fs,
+    os::unix::ffi::OsStrExt,
+    path::Path,
+    process::{Command, Output},
+};
+
+fn bin(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A file `apply` rewrites on its own (no helper shared with other files).
+fn legacy() -> Vec<u8> {
+    fs::read("fixtures/php/ng.phpxmlrpc-procedural/sync_contact.php").unwrap()
+}
+
+fn put(path: &Path, bytes: &[u8]) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn names_git_must_quote_make_a_patch_git_and_apply_accept() {
+    let names: [&[u8]; 7] = [
+        b"new\nline.php",
+        b"quo\"te.php",
+        b"back\\slash.php",
+        b"tab\there.php",
+        b"caf\xe9.php",
+        b"caf\xc3\xa9.php",
+        b"sp ace.php",
+    ];
+    let make = || {
+        let dir = tempfile::tempdir().unwrap();
+        for name in names {
+            put(&dir.path().join(OsStr::from_bytes(name)), &legacy());
+        }
+        dir
+    };
+    let source = make();
+    let patch_dir = tempfile::tempdir().unwrap();
+    let patch = patch_dir.path().join("m.patch");
+    let out = bin(&["diff", "-o", patch.to_str().unwrap(), "."], source.path());
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let patch_text = fs::read_to_string(&patch).unwrap();
+    assert!(
+        patch_text.contains("--- \"a/new\\nline.php\"\n"),
+        "{patch_text}"
+    );
+    assert!(
+        patch_text.contains("+++ \"b/caf\\351.php\"\n"),
+        "{patch_text}"
+    );
+    assert!(
+        patch_text.contains("--- \"a/caf\\303\\251.php\"\n"),
+        "{patch_text}"
+    );
+
+    let by_git = make();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .arg(&patch)
+            .current_dir(by_git.path())
+            .output()
+            .expect("git is needed (scripts/test installs it)");
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    };
+    git(&["apply", "--check"]);
+    git(&["apply"]);
+    let by_patch = make();
+    let out = bin(
+        &["apply", "--patch", patch.to_str().unwrap(), "."],
+        by_patch.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let direct = make();
+    assert!(bin(&["apply", "."], direct.path()).status.success());
+    for name in names {
+        let name = OsStr::from_bytes(name);
+        let want = fs::read(direct.path().join(name)).unwrap();
+        assert_ne!(want, legacy(), "{name:?} was migrated");
+        assert_eq!(
+            fs::read(by_git.path().join(name)).unwrap(),
+            want,
+            "{name:?}"
+        );
+        assert_eq!(
+            fs::read(by_patch.path().join(name)).unwrap(),
+            want,
+            "{name:?}"
+        );
+    }
+}
