@@ -278,9 +278,15 @@ fn apply_patch(
             patch.display()
         );
     }
+    let files = fix::apply::parse_patch(&text)?;
+    if files.is_empty() {
+        // An empty `diff -o` means there was nothing to migrate; a patch that is empty here was
+        // more likely cut short or given by mistake.
+        anyhow::bail!("{} holds no change to apply", patch.display());
+    }
     let mut writes = Vec::new();
-    for file in fix::apply::parse_patch(&text)? {
-        let path = root.join(&file.rel);
+    for file in files {
+        let path = fix::apply::patch_target(root, &file.rel)?;
         let before = std::fs::read(&path).map_err(|e| error::Error::io(&path, e))?;
         let old = String::from_utf8(before.clone())
             .map_err(|_| anyhow::anyhow!("{}: not UTF-8", path.display()))?;

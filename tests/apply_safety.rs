@@ -4,7 +4,7 @@
 use std::{
     ffi::OsStr,
     fs,
-    os::unix::ffi::OsStrExt,
+    os::unix::{ffi::OsStrExt, fs::symlink},
     path::Path,
     process::{Command, Output},
 };
@@ -101,6 +101,54 @@ fn names_git_must_quote_make_a_patch_git_and_apply_accept() {
             fs::read(by_patch.path().join(name)).unwrap(),
             want,
             "{name:?}"
+        );
+    }
+}
+
+#[test]
+fn a_patch_cannot_write_outside_its_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    put(&root.join("in.php"), b"old\n");
+    put(&dir.path().join("outside.php"), b"old\n");
+    put(&dir.path().join("elsewhere/x.php"), b"old\n");
+    symlink(dir.path().join("elsewhere"), root.join("link")).unwrap();
+    let hunk = |rel: &str| format!("--- a/{rel}\n+++ b/{rel}\n@@ -1 +1 @@\n-old\n+new\n");
+    let outside = dir.path().join("outside.php");
+    for bad in [
+        "../outside.php",
+        "sub/../../outside.php",
+        outside.to_str().unwrap(),
+        "link/x.php",
+    ] {
+        // The good file comes first: it must not be written either.
+        fs::write(dir.path().join("p.patch"), hunk("in.php") + &hunk(bad)).unwrap();
+        let out = bin(&["apply", "--patch", "../p.patch", "."], &root);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("nothing written"), "{bad}");
+        for file in ["root/in.php", "outside.php", "elsewhere/x.php"] {
+            assert_eq!(fs::read(dir.path().join(file)).unwrap(), b"old\n", "{bad}");
+        }
+    }
+    // `.` and `..` that stay inside are fine.
+    fs::write(dir.path().join("p.patch"), hunk("sub/.././in.php")).unwrap();
+    let out = bin(&["apply", "--patch", "../p.patch", "."], &root);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read(root.join("in.php")).unwrap(), b"new\n");
+}
+
+#[test]
+fn an_empty_patch_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    put(&dir.path().join("a.php"), b"<?php\n");
+    for patch in ["", "\n", "not a patch\n"] {
+        fs::write(dir.path().join("p.patch"), patch).unwrap();
+        let out = bin(&["apply", "--patch", "p.patch", "."], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{patch:?}");
+        assert!(
+            text(&out.stderr).contains("holds no change"),
+            "{}",
+            text(&out.stderr)
         );
     }
 }

@@ -6,7 +6,7 @@ use std::{
     fs,
     io::Write,
     os::unix::ffi::OsStringExt,
-    path::{Path, PathBuf},
+    path::{Component, Path, PathBuf},
 };
 
 use super::diff::unquote;
@@ -17,6 +17,35 @@ pub struct FileWrite {
     pub path: PathBuf,
     pub expected: Vec<u8>,
     pub contents: Vec<u8>,
+}
+
+/// Where a patch's file is under `root`. A patch may come from anywhere: a path that leaves the
+/// root once `.` and `..` are resolved, or that passes through a symbolic link, is refused.
+pub fn patch_target(root: &Path, rel: &Path) -> Result<PathBuf> {
+    let refuse = |why: String| Error::Apply {
+        path: rel.to_path_buf(),
+        message: format!("{why}: nothing written"),
+    };
+    let mut inside = PathBuf::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(name) => inside.push(name),
+            Component::CurDir => {}
+            Component::ParentDir if inside.pop() => {}
+            _ => return Err(refuse("the path leaves the root".into())),
+        }
+    }
+    let mut at = root.to_path_buf();
+    for c in inside.components() {
+        at.push(c);
+        if fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refuse(format!(
+                "the path goes through the symbolic link {}",
+                at.display()
+            )));
+        }
+    }
+    Ok(at)
 }
 
 /// Writes all or nothing: a file that changed since it was read stops the run before any write.
