@@ -4,10 +4,15 @@
 use std::{
     ffi::OsStr,
     fs,
-    os::unix::{ffi::OsStrExt, fs::symlink},
+    os::unix::{
+        ffi::OsStrExt,
+        fs::{symlink, MetadataExt, PermissionsExt},
+    },
     path::Path,
     process::{Command, Output},
 };
+
+const KEY: &str = "a49b9a7acc8714daf89d30c1c87c3dec";
 
 fn bin(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
@@ -151,4 +156,45 @@ fn an_empty_patch_is_an_error() {
             text(&out.stderr)
         );
     }
+}
+
+#[test]
+fn stale_temporary_files_of_dead_runs_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    put(&dir.path().join("a.php"), &legacy());
+    let mut gone = Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let dead = dir
+        .path()
+        .join(format!(".a.php.keap-migrate-{}.tmp", gone.id()));
+    // This test's own PID stands for another `apply` still at work.
+    let live = dir
+        .path()
+        .join(format!(".a.php.keap-migrate-{}.tmp", std::process::id()));
+    let unrelated = dir.path().join(".b.php.keap-migrate-1.tmp.bak");
+    for f in [&dead, &live, &unrelated] {
+        fs::write(f, KEY).unwrap();
+    }
+    let out = bin(&["apply", "."], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!dead.exists());
+    assert!(live.exists() && unrelated.exists());
+}
+
+#[test]
+fn apply_keeps_the_owner_group_and_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.php");
+    put(&file, &legacy());
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+    if std::os::unix::fs::chown(&file, Some(4321), Some(4322)).is_err() {
+        eprintln!("!!! SKIPPED: giving a file away needs root");
+        return;
+    }
+    let out = bin(&["apply", "."], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let meta = fs::metadata(&file).unwrap();
+    assert_ne!(fs::read(&file).unwrap(), legacy());
+    assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
+    assert_eq!(meta.mode() & 0o7777, 0o600);
 }

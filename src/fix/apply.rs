@@ -1,11 +1,14 @@
 //! Writing changes safely: every file is checked against the bytes the change was made from
-//! before anything is written, then written through a temporary file and a rename with its
-//! permissions kept. Patches written earlier are applied strictly (no fuzz).
+//! before anything is written, then written through a temporary file that has the original's
+//! mode and owner from its creation, and renamed over it. Patches written earlier are applied strictly (no fuzz).
 use std::{
     ffi::OsString,
-    fs,
-    io::Write,
-    os::unix::ffi::OsStringExt,
+    fs::{self, File, Metadata},
+    io::{self, Write},
+    os::unix::{
+        ffi::{OsStrExt, OsStringExt},
+        fs::{MetadataExt, OpenOptionsExt},
+    },
     path::{Component, Path, PathBuf},
 };
 
@@ -54,49 +57,119 @@ pub fn write_all(writes: &[FileWrite]) -> Result<()> {
         check_unchanged(w)?;
     }
     for w in writes {
-        check_unchanged(w)?;
-        write_atomic(&w.path, &w.contents)?;
+        let meta = check_unchanged(w)?;
+        remove_stale_temps(&w.path);
+        let temp = temp_file(w, &meta)?;
+        if let Err(e) = fs::rename(&temp, &w.path) {
+            let _ = fs::remove_file(&temp);
+            return Err(Error::io(&w.path, e));
+        }
     }
     Ok(())
 }
 
-fn check_unchanged(w: &FileWrite) -> Result<()> {
-    let now = fs::read(&w.path).map_err(|e| Error::io(&w.path, e))?;
+fn check_unchanged(w: &FileWrite) -> Result<Metadata> {
+    let io = |e| Error::io(&w.path, e);
+    let mut file = File::open(&w.path).map_err(io)?;
+    let mut now = Vec::with_capacity(w.expected.len());
+    io::Read::read_to_end(&mut file, &mut now).map_err(io)?;
     if now != w.expected {
         return Err(Error::Apply {
             path: w.path.clone(),
             message: "changed since it was read: nothing written".into(),
         });
     }
-    Ok(())
+    file.metadata().map_err(io)
 }
 
-/// A reader never sees a half-written file: the new bytes go to a sibling temporary file that
-/// replaces the original in one rename.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let perms = fs::metadata(path)
-        .map_err(|e| Error::io(path, e))?
-        .permissions();
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.keap-migrate-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        fs::set_permissions(&tmp, perms)?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+/// `.NAME.keap-migrate-PID.tmp`, beside the file: a rename within one directory is atomic.
+fn temp_path(target: &Path, pid: u32) -> PathBuf {
+    let mut name = OsString::from(".");
+    name.push(target.file_name().unwrap_or_default());
+    name.push(format!(".keap-migrate-{pid}.tmp"));
+    target.with_file_name(name)
+}
+
+/// The new bytes in a temporary file that has the original's mode, owner and group before it
+/// holds anything, so a kill before the rename leaves no copy others can read.
+fn temp_file(w: &FileWrite, meta: &Metadata) -> Result<PathBuf> {
+    let temp = temp_path(&w.path, std::process::id());
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(meta.mode() & 0o777)
+        .open(&temp)
+        .map_err(|e| Error::io(&temp, e))?;
+    let made = keep_owner(&f, meta, &w.path).and_then(|()| {
+        // Again after the owner (chown clears set-id bits), and past the umask.
+        f.set_permissions(meta.permissions())
+            .and_then(|()| f.write_all(&w.contents))
+            .and_then(|()| f.sync_all())
+            .map_err(|e| Error::io(&temp, e))
+    });
+    match made {
+        Ok(()) => Ok(temp),
+        Err(e) => {
+            let _ = fs::remove_file(&temp);
+            Err(e)
+        }
     }
-    Ok(())
+}
+
+/// The new file gets the old one's owner and group. Without the right to give a file away, the
+/// owner must be us already; only the group may then be lost (a file of ours in a group we are
+/// not in).
+fn keep_owner(f: &File, meta: &Metadata, path: &Path) -> Result<()> {
+    let made = f.metadata().map_err(|e| Error::io(path, e))?;
+    if (made.uid(), made.gid()) == (meta.uid(), meta.gid()) {
+        return Ok(());
+    }
+    match std::os::unix::fs::fchown(f, Some(meta.uid()), Some(meta.gid())) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied && made.uid() == meta.uid() => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Err(Error::Apply {
+            path: path.to_path_buf(),
+            message: format!(
+                "owned by uid {}: only root or that user can rewrite it and keep its owner",
+                meta.uid()
+            ),
+        }),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// A run killed between making its temporary files and renaming them leaves them behind. Ours
+/// (by name) beside a file about to be written are removed when no process has their PID; a
+/// live PID may be another `apply` at work, so its files are left alone.
+fn remove_stale_temps(target: &Path) {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let prefix = [b".", name.as_bytes(), b".keap-migrate-"].concat();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().into_vec();
+        let pid = file_name
+            .strip_prefix(prefix.as_slice())
+            .and_then(|rest| rest.strip_suffix(b".tmp"))
+            .and_then(|pid| std::str::from_utf8(pid).ok()?.parse::<u32>().ok());
+        let stale = pid.is_some_and(|pid| !alive(pid));
+        if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    // Signal 0 is only the existence check; EPERM means it exists under another user.
+    // SAFETY: kill with signal 0 sends nothing and touches no memory.
+    let found = unsafe { libc::kill(pid, 0) } == 0;
+    found || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 /// Writes a file only its owner can read: patches hold the keys they remove.
@@ -327,5 +400,31 @@ mod tests {
             1,
             "no temporary file is left"
         );
+    }
+
+    #[test]
+    fn a_temporary_file_has_the_final_mode_before_it_holds_anything() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.php");
+        // 0660 also shows the umask undone; 0600 that others never see the key.
+        for mode in [0o600, 0o660] {
+            fs::write(&path, "old").unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let w = FileWrite {
+                path: path.clone(),
+                expected: b"old".to_vec(),
+                contents: b"new".to_vec(),
+            };
+            let temp = temp_file(&w, &fs::metadata(&path).unwrap()).unwrap();
+            assert_eq!(
+                temp,
+                dir.path()
+                    .join(format!(".a.php.keap-migrate-{}.tmp", std::process::id()))
+            );
+            assert_eq!(fs::metadata(&temp).unwrap().mode() & 0o7777, mode);
+            assert_eq!(fs::read(&temp).unwrap(), b"new");
+            fs::remove_file(&temp).unwrap();
+        }
     }
 }
