@@ -8,9 +8,11 @@ use std::{
         ffi::OsStrExt,
         fs::{symlink, MetadataExt, PermissionsExt},
     },
-    path::Path,
+    path::{Path, PathBuf},
     process::{Command, Output},
 };
+
+use keap_migrate::fix::apply::{write_all, FileWrite};
 
 const KEY: &str = "a49b9a7acc8714daf89d30c1c87c3dec";
 
@@ -110,6 +112,19 @@ fn names_git_must_quote_make_a_patch_git_and_apply_accept() {
     }
 }
 
+fn temps(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(temps(&path));
+        } else if path.to_string_lossy().contains(".keap-migrate-") {
+            found.push(path);
+        }
+    }
+    found
+}
+
 #[test]
 fn a_patch_cannot_write_outside_its_root() {
     let dir = tempfile::tempdir().unwrap();
@@ -197,4 +212,111 @@ fn apply_keeps_the_owner_group_and_mode() {
     assert_ne!(fs::read(&file).unwrap(), legacy());
     assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
     assert_eq!(meta.mode() & 0o7777, 0o600);
+}
+
+#[test]
+fn a_late_failure_says_which_files_were_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let [x, a, b] = ["x.php", "a.php", "b.php"].map(|n| dir.path().join(n));
+    put(&x, b"old");
+    put(&a, b"old");
+    // The same file twice: writing the first changes the second after it was checked.
+    fs::hard_link(&a, &b).unwrap();
+    let write = |path: &PathBuf| FileWrite {
+        path: path.clone(),
+        target: path.clone(),
+        expected: b"old".to_vec(),
+        contents: b"new".to_vec(),
+    };
+    let e = write_all(&[write(&x), write(&a), write(&b)]).unwrap_err();
+    let message = e.to_string();
+    assert!(!message.contains("nothing written"), "{message}");
+    assert!(
+        message.contains(&format!("written: {}, {} (2)", x.display(), a.display())),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("not written: {} (1)", b.display())),
+        "{message}"
+    );
+    assert_eq!(fs::read(&x).unwrap(), b"new");
+}
+
+#[test]
+fn a_hard_linked_file_is_written_in_place_so_no_link_keeps_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let inside = dir.path().join("src/a.php");
+    let outside = dir.path().join("backup/a.php");
+    let twin = dir.path().join("src/b.php");
+    put(&inside, &legacy());
+    fs::create_dir_all(outside.parent().unwrap()).unwrap();
+    fs::hard_link(&inside, &outside).unwrap();
+    fs::hard_link(&inside, &twin).unwrap();
+    let out = bin(&["apply", "src"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("in place: it has 3 hard links"),
+        "{}",
+        text(&out.stdout)
+    );
+    let migrated = fs::read(&inside).unwrap();
+    assert!(!text(&migrated).contains(KEY));
+    for link in [&outside, &twin] {
+        assert_eq!(fs::read(link).unwrap(), migrated);
+        assert_eq!(fs::metadata(link).unwrap().nlink(), 3);
+    }
+}
+
+#[test]
+fn follow_never_writes_outside_the_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    put(&root.join("own.php"), &legacy());
+    put(&dir.path().join("shared/lib.php"), &legacy());
+    put(&dir.path().join("other.php"), &legacy());
+    symlink(dir.path().join("shared"), root.join("shared")).unwrap();
+    symlink(dir.path().join("other.php"), root.join("other.php")).unwrap();
+    let out = bin(&["apply", "--follow", "root"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("root/shared/lib.php: a symbolic link to"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("root/other.php: a symbolic link to"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 file changed"), "{stderr}");
+    assert_ne!(fs::read(root.join("own.php")).unwrap(), legacy());
+    assert_eq!(
+        fs::read(dir.path().join("shared/lib.php")).unwrap(),
+        legacy()
+    );
+    assert_eq!(fs::read(dir.path().join("other.php")).unwrap(), legacy());
+    assert!(fs::symlink_metadata(root.join("other.php"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn a_link_to_a_file_inside_is_edited_at_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    put(&dir.path().join("real/a.php"), &legacy());
+    symlink("real/a.php", dir.path().join("link.php")).unwrap();
+    let out = bin(&["apply", "--follow", "."], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(fs::symlink_metadata(dir.path().join("link.php"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_ne!(fs::read(dir.path().join("real/a.php")).unwrap(), legacy());
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        1,
+        "written once: {}",
+        text(&out.stdout)
+    );
+    assert!(temps(dir.path()).is_empty());
 }

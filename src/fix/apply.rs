@@ -1,7 +1,10 @@
-//! Writing changes safely: every file is checked against the bytes the change was made from
-//! before anything is written, then written through a temporary file that has the original's
-//! mode and owner from its creation, and renamed over it. Patches written earlier are applied strictly (no fuzz).
+//! Writing changes safely: only files inside the scanned roots are written (a symbolic link is
+//! written at its target), every file is checked against the bytes the change was made from
+//! before anything is written, and each is written through a temporary file that has the
+//! original's mode and owner from its creation, compared once more, and renamed over it.
+//! Patches written earlier are applied strictly (no fuzz) and only below their root.
 use std::{
+    collections::HashSet,
     ffi::OsString,
     fs::{self, File, Metadata},
     io::{self, Write},
@@ -12,14 +15,74 @@ use std::{
     path::{Component, Path, PathBuf},
 };
 
-use super::diff::unquote;
 use crate::error::{Error, Result};
+
+use super::{diff::unquote, FileChange};
 
 /// New contents for a file, valid only while the file still holds `expected`.
 pub struct FileWrite {
+    /// The path as found, for messages.
     pub path: PathBuf,
+    /// The file that is written: `path` with symbolic links resolved.
+    pub target: PathBuf,
     pub expected: Vec<u8>,
     pub contents: Vec<u8>,
+}
+
+/// How a file was written.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    /// A temporary file renamed over it.
+    Replaced,
+    /// Truncated and written again: a rename would leave its other hard links with the old
+    /// text, and the key in it.
+    InPlace { links: u64 },
+}
+
+/// The roots as real paths, to tell whether a file found through a symbolic link is inside.
+pub fn canonical_roots(roots: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    roots
+        .iter()
+        .map(|r| fs::canonicalize(r).map_err(|e| Error::io(r, e)))
+        .collect()
+}
+
+/// The writes for `changes`, and the files refused: one reached through a symbolic link that
+/// leads out of `roots` (canonical). A file reached twice (a link to a file inside, a second
+/// hard link) is written once. A file gone since it was read stops the run.
+pub fn writes_for(
+    changes: &[FileChange],
+    roots: &[PathBuf],
+) -> Result<(Vec<FileWrite>, Vec<Error>)> {
+    let mut writes = Vec::new();
+    let mut refused = Vec::new();
+    let mut seen = HashSet::new();
+    for c in changes {
+        let target = fs::canonicalize(&c.path).map_err(|e| Error::Apply {
+            path: c.path.clone(),
+            message: format!("{e}: nothing written"),
+        })?;
+        if !roots.iter().any(|r| target.starts_with(r)) {
+            refused.push(Error::Apply {
+                path: c.path.clone(),
+                message: format!(
+                    "a symbolic link to {}, outside the scanned paths: not written",
+                    target.display()
+                ),
+            });
+            continue;
+        }
+        let meta = fs::metadata(&target).map_err(|e| Error::io(&c.path, e))?;
+        if seen.insert((meta.dev(), meta.ino())) {
+            writes.push(FileWrite {
+                path: c.path.clone(),
+                target,
+                expected: c.before.clone(),
+                contents: c.after.clone().into_bytes(),
+            });
+        }
+    }
+    Ok((writes, refused))
 }
 
 /// Where a patch's file is under `root`. A patch may come from anywhere: a path that leaves the
@@ -51,32 +114,72 @@ pub fn patch_target(root: &Path, rel: &Path) -> Result<PathBuf> {
     Ok(at)
 }
 
-/// Writes all or nothing: a file that changed since it was read stops the run before any write.
-pub fn write_all(writes: &[FileWrite]) -> Result<()> {
+/// Writes every file, or says which were written. All files are checked and all temporary files
+/// made before the first rename, so a changed file, a full disk or an owner that cannot be kept
+/// stops the run with nothing written; each file is compared once more right before its rename,
+/// so an edit made meanwhile is not lost.
+pub fn write_all(writes: &[FileWrite]) -> Result<Vec<Written>> {
+    let stop = |at: usize, cause: Error| {
+        let paths = |ws: &[FileWrite]| ws.iter().map(|w| w.path.clone()).collect();
+        Error::Partial {
+            cause: Box::new(cause),
+            written: paths(&writes[..at]),
+            not_written: paths(&writes[at..]),
+        }
+    };
     for w in writes {
-        check_unchanged(w)?;
+        remove_stale_temps(&w.target);
     }
-    for w in writes {
-        let meta = check_unchanged(w)?;
-        remove_stale_temps(&w.path);
-        let temp = temp_file(w, &meta)?;
-        if let Err(e) = fs::rename(&temp, &w.path) {
-            let _ = fs::remove_file(&temp);
-            return Err(Error::io(&w.path, e));
+    let metas = writes
+        .iter()
+        .map(check_unchanged)
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| stop(0, e))?;
+    let mut temps: Vec<Option<PathBuf>> = Vec::new();
+    for (w, meta) in writes.iter().zip(&metas) {
+        let temp = if meta.nlink() > 1 {
+            Ok(None)
+        } else {
+            temp_file(w, meta).map(Some)
+        };
+        match temp {
+            Ok(t) => temps.push(t),
+            Err(e) => {
+                remove_temps(&temps);
+                return Err(stop(0, e));
+            }
         }
     }
-    Ok(())
+    let mut done = Vec::new();
+    for (i, w) in writes.iter().enumerate() {
+        let written = check_unchanged(w).and_then(|meta| match &temps[i] {
+            Some(temp) => fs::rename(temp, &w.target)
+                .map(|()| Written::Replaced)
+                .map_err(|e| Error::io(&w.path, e)),
+            None => write_in_place(w).map(|()| Written::InPlace {
+                links: meta.nlink(),
+            }),
+        });
+        match written {
+            Ok(how) => done.push(how),
+            Err(e) => {
+                remove_temps(&temps[i..]);
+                return Err(stop(i, e));
+            }
+        }
+    }
+    Ok(done)
 }
 
 fn check_unchanged(w: &FileWrite) -> Result<Metadata> {
     let io = |e| Error::io(&w.path, e);
-    let mut file = File::open(&w.path).map_err(io)?;
+    let mut file = File::open(&w.target).map_err(io)?;
     let mut now = Vec::with_capacity(w.expected.len());
     io::Read::read_to_end(&mut file, &mut now).map_err(io)?;
     if now != w.expected {
         return Err(Error::Apply {
             path: w.path.clone(),
-            message: "changed since it was read: nothing written".into(),
+            message: "changed since it was read".into(),
         });
     }
     file.metadata().map_err(io)
@@ -93,7 +196,7 @@ fn temp_path(target: &Path, pid: u32) -> PathBuf {
 /// The new bytes in a temporary file that has the original's mode, owner and group before it
 /// holds anything, so a kill before the rename leaves no copy others can read.
 fn temp_file(w: &FileWrite, meta: &Metadata) -> Result<PathBuf> {
-    let temp = temp_path(&w.path, std::process::id());
+    let temp = temp_path(&w.target, std::process::id());
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -135,6 +238,23 @@ fn keep_owner(f: &File, meta: &Metadata, path: &Path) -> Result<()> {
             ),
         }),
         Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+fn write_in_place(w: &FileWrite) -> Result<()> {
+    let io = |e| Error::io(&w.path, e);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&w.target)
+        .map_err(io)?;
+    f.write_all(&w.contents).map_err(io)?;
+    f.sync_all().map_err(io)
+}
+
+fn remove_temps(temps: &[Option<PathBuf>]) {
+    for temp in temps.iter().flatten() {
+        let _ = fs::remove_file(temp);
     }
 }
 
@@ -379,6 +499,7 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         let w = FileWrite {
             path: path.clone(),
+            target: path.clone(),
             expected: b"old".to_vec(),
             contents: b"new".to_vec(),
         };
@@ -390,6 +511,7 @@ mod tests {
         );
         let stale = FileWrite {
             path: path.clone(),
+            target: path.clone(),
             expected: b"old".to_vec(),
             contents: b"newer".to_vec(),
         };
@@ -413,6 +535,7 @@ mod tests {
             fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
             let w = FileWrite {
                 path: path.clone(),
+                target: path.clone(),
                 expected: b"old".to_vec(),
                 contents: b"new".to_vec(),
             };
