@@ -9,7 +9,8 @@ use std::{
         fs::{symlink, MetadataExt, PermissionsExt},
     },
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
 };
 
 use keap_migrate::fix::apply::{write_all, FileWrite};
@@ -319,4 +320,166 @@ fn a_link_to_a_file_inside_is_edited_at_its_target() {
         text(&out.stdout)
     );
     assert!(temps(dir.path()).is_empty());
+}
+
+/// The PHP inputs of the fixtures that must be flagged, by case and name.
+fn php_inputs() -> Vec<(String, Vec<u8>)> {
+    let mut inputs = Vec::new();
+    for case in fs::read_dir("fixtures/php").unwrap() {
+        let case = case.unwrap().path();
+        if !case
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("ng.")
+        {
+            continue;
+        }
+        for file in fs::read_dir(&case).unwrap() {
+            let file = file.unwrap().path();
+            if file.extension().is_some_and(|e| e == "php") {
+                let name = file.strip_prefix("fixtures/php").unwrap();
+                inputs.push((
+                    name.to_string_lossy().into_owned(),
+                    fs::read(&file).unwrap(),
+                ));
+            }
+        }
+    }
+    inputs.sort();
+    inputs
+}
+
+/// xorshift64: the same kill points on every run, with no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// Starts `apply` in `root` and, once it has made its first temporary file (in `first`, the
+/// directory of the first file it writes), waits `delay` more; `None` waits for its end. Returns
+/// the time from that first file to the end, for a run that was not killed.
+fn apply_and_kill(root: &Path, first: &Path, delay: Option<Duration>) -> Duration {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
+        .args(["apply", "."])
+        .current_dir(root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ours = format!(".keap-migrate-{}.tmp", child.id());
+    let mut writing = None;
+    while writing.is_none() {
+        if child.try_wait().unwrap().is_some() {
+            return Duration::ZERO;
+        }
+        let started = fs::read_dir(first)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(&ours));
+        if started {
+            writing = Some(Instant::now());
+        } else {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    match delay {
+        Some(delay) => {
+            std::thread::sleep(delay);
+            let _ = child.kill();
+            child.wait().unwrap();
+        }
+        None => assert!(child.wait().unwrap().success()),
+    }
+    writing.unwrap().elapsed()
+}
+
+const KILLS: usize = 30;
+
+#[test]
+fn a_killed_apply_leaves_every_file_old_or_new_and_no_readable_copy() {
+    // The inputs the fixtures rewrite: a file left alone costs a scan and proves nothing here.
+    let inputs: Vec<(String, Vec<u8>)> = php_inputs()
+        .into_iter()
+        .filter(|(name, _)| {
+            let (case, file) = name.split_once('/').unwrap();
+            let patch = format!("fixtures/php/{case}/expected.header.patch");
+            fs::read_to_string(patch)
+                .unwrap()
+                .contains(&format!("+++ b/{file}"))
+        })
+        .collect();
+    // 60 files (a debug build migrates about 80 a second: many more would make this test slow),
+    // each in its own directory, readable by their owner only (they hold keys).
+    let files: Vec<(String, &[u8])> = (0..60)
+        .map(|k| {
+            let (name, bytes) = &inputs[k % inputs.len()];
+            (format!("{k:03}/{name}"), bytes.as_slice())
+        })
+        .collect();
+    let reset = |root: &Path| {
+        for (rel, bytes) in &files {
+            let path = root.join(rel);
+            put(&path, bytes);
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        }
+    };
+    let reference = tempfile::tempdir().unwrap();
+    reset(reference.path());
+    assert!(bin(&["apply", "."], reference.path()).status.success());
+    let new: Vec<Vec<u8>> = files
+        .iter()
+        .map(|(rel, _)| fs::read(reference.path().join(rel)).unwrap())
+        .collect();
+    let changed: Vec<&str> = files
+        .iter()
+        .zip(&new)
+        .filter(|((_, old), new)| old != new)
+        .map(|((rel, _), _)| rel.as_str())
+        .collect();
+    assert!(
+        changed.len() > files.len() / 2,
+        "the tree must be mostly rewritten"
+    );
+    let first = Path::new(changed[0]).parent().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    reset(dir.path());
+    // Only to spread the kill points over the writing; nothing is asserted on time.
+    let writing = apply_and_kill(dir.path(), &dir.path().join(first), None);
+    let mut rng = Rng(0x6b65_6170_6d69_6772);
+    let mut partial = 0;
+    for _ in 0..KILLS {
+        // Temporary files of the killed runs stay: the next run must clean them up.
+        reset(dir.path());
+        let delay = rng.below(writing.as_micros() as u64 * 6 / 5);
+        apply_and_kill(
+            dir.path(),
+            &dir.path().join(first),
+            Some(Duration::from_micros(delay)),
+        );
+        let mut olds = 0;
+        for ((rel, old), new) in files.iter().zip(&new) {
+            let now = fs::read(dir.path().join(rel)).unwrap();
+            assert!(now == *old || now == *new, "{rel} is neither old nor new");
+            olds += usize::from(now != *new);
+        }
+        partial += usize::from(olds > 0 && olds < changed.len());
+        for temp in temps(dir.path()) {
+            let mode = fs::metadata(&temp).unwrap().mode();
+            assert_eq!(mode & 0o077, 0, "{} is readable by others", temp.display());
+        }
+    }
+    eprintln!("{partial} of {KILLS} kills stopped a run between its first and last rename");
+    reset(dir.path());
+    assert!(bin(&["apply", "."], dir.path()).status.success());
+    for ((rel, _), new) in files.iter().zip(&new) {
+        assert_eq!(fs::read(dir.path().join(rel)).unwrap(), *new, "{rel}");
+    }
+    assert_eq!(temps(dir.path()), Vec::<PathBuf>::new());
 }
