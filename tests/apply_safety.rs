@@ -14,6 +14,7 @@ use std::{
 };
 
 use keap_migrate::fix::apply::{write_all, FileWrite};
+use proptest::{prelude::*, test_runner::RngSeed};
 
 const KEY: &str = "a49b9a7acc8714daf89d30c1c87c3dec";
 
@@ -482,4 +483,104 @@ fn a_killed_apply_leaves_every_file_old_or_new_and_no_readable_copy() {
         assert_eq!(fs::read(dir.path().join(rel)).unwrap(), *new, "{rel}");
     }
     assert_eq!(temps(dir.path()), Vec::<PathBuf>::new());
+}
+
+#[derive(Clone, Debug)]
+enum Mutation {
+    Insert(usize, u8),
+    Delete(usize, usize),
+    DuplicateLine(usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (
+            any::<usize>(),
+            prop::sample::select(b"'\";,.()[]{}$<>?\n \\/*#".to_vec())
+        )
+            .prop_map(|(at, b)| Mutation::Insert(at, b)),
+        (any::<usize>(), 1..12usize).prop_map(|(at, n)| Mutation::Delete(at, n)),
+        any::<usize>().prop_map(Mutation::DuplicateLine),
+    ]
+}
+
+fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for m in mutations {
+        let len = bytes.len().max(1);
+        match *m {
+            Mutation::Insert(at, b) => bytes.insert(at % (bytes.len() + 1), b),
+            Mutation::Delete(at, n) => {
+                let at = at % len;
+                bytes.drain(at..(at + n).min(bytes.len()));
+            }
+            Mutation::DuplicateLine(at) => {
+                let lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+                let n = at % lines.len().max(1);
+                let mut out: Vec<u8> = lines[..n].concat();
+                out.extend(lines.get(n).copied().unwrap_or_default());
+                out.extend(lines[n..].concat());
+                bytes = out;
+            }
+        }
+    }
+    bytes
+}
+
+/// `php -l` on a file, or `None` without a PHP runtime.
+fn php_lint(path: &Path) -> Option<bool> {
+    let out = Command::new("php").arg("-l").arg(path).output().ok()?;
+    Some(out.status.success())
+}
+
+fn run(args: &[&str]) -> (keap_migrate::Exit, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut io = keap_migrate::Io {
+        out: &mut out,
+        err: &mut err,
+        is_terminal: false,
+    };
+    let exit = keap_migrate::run_with(
+        std::iter::once("keap-migrate").chain(args.iter().copied()),
+        &mut io,
+    );
+    (exit, text(&out))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        rng_seed: RngSeed::Fixed(0x6b65_6170),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Over damaged fixtures: `apply` does not panic, adds no syntax error, and leaves nothing
+    /// for a second run.
+    #[test]
+    fn apply_on_damaged_fixtures(
+        pick in any::<prop::sample::Index>(),
+        mutations in prop::collection::vec(mutation(), 1..4),
+    ) {
+        let inputs = php_inputs();
+        let (name, bytes) = &inputs[pick.index(inputs.len())];
+        let input = mutate(bytes.clone(), &mutations);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(Path::new(name).file_name().unwrap());
+        fs::write(&file, &input).unwrap();
+        let lint_before = php_lint(&file);
+        let root = dir.path().to_str().unwrap();
+
+        let (exit, _) = run(&["apply", root]);
+        prop_assert_ne!(exit, keap_migrate::Exit::Error);
+        let output = fs::read(&file).unwrap();
+        if let (Ok(before), Ok(after)) = (std::str::from_utf8(&input), std::str::from_utf8(&output)) {
+            let errors = keap_migrate::fix::syntax_errors;
+            prop_assert!(errors(after) <= errors(before), "{}", after);
+        }
+        if lint_before == Some(true) {
+            prop_assert_eq!(php_lint(&file), Some(true), "{}", text(&output));
+        }
+        let (_, again) = run(&["diff", "--show-secrets", root]);
+        prop_assert_eq!(again, "", "a second run still has changes");
+    }
 }

@@ -332,21 +332,23 @@ fn other_language_hint(rule: &str) -> &'static str {
 
 /// A rewrite must not add syntax errors (tree-sitter recovers, so count the error nodes).
 fn parses_as_well(before: &str, after: &str) -> bool {
-    let errors = |text: &str| {
-        detect::php::parse(text).map_or(usize::MAX, |tree| {
-            let mut count = 0;
-            let mut cursor = tree.walk();
-            let mut stack = vec![tree.root_node()];
-            while let Some(n) = stack.pop() {
-                if n.is_error() || n.is_missing() {
-                    count += 1;
-                }
-                stack.extend(n.children(&mut cursor));
+    syntax_errors(after) <= syntax_errors(before)
+}
+
+/// The error and missing nodes tree-sitter's PHP parser recovers from in `text`.
+pub fn syntax_errors(text: &str) -> usize {
+    detect::php::parse(text).map_or(usize::MAX, |tree| {
+        let mut count = 0;
+        let mut cursor = tree.walk();
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            if n.is_error() || n.is_missing() {
+                count += 1;
             }
-            count
-        })
-    };
-    errors(after) <= errors(before)
+            stack.extend(n.children(&mut cursor));
+        }
+        count
+    })
 }
 
 impl FileChange {
