@@ -30,7 +30,7 @@ pub struct FileWrite {
 }
 
 /// How a file was written.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Written {
     /// A temporary file renamed over it.
     Replaced,
@@ -260,7 +260,8 @@ fn remove_temps(temps: &[Option<PathBuf>]) {
 
 /// A run killed between making its temporary files and renaming them leaves them behind. Ours
 /// (by name) beside a file about to be written are removed when no process has their PID; a
-/// live PID may be another `apply` at work, so its files are left alone.
+/// live PID may be another `apply` at work, so its files are left alone. Our own PID, before we
+/// made any, was a dead process's: PIDs are reused.
 fn remove_stale_temps(target: &Path) {
     let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
         return;
@@ -275,7 +276,7 @@ fn remove_stale_temps(target: &Path) {
             .strip_prefix(prefix.as_slice())
             .and_then(|rest| rest.strip_suffix(b".tmp"))
             .and_then(|pid| std::str::from_utf8(pid).ok()?.parse::<u32>().ok());
-        let stale = pid.is_some_and(|pid| !alive(pid));
+        let stale = pid.is_some_and(|pid| pid == std::process::id() || !alive(pid));
         if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
             let _ = fs::remove_file(entry.path());
         }
@@ -549,5 +550,23 @@ mod tests {
             assert_eq!(fs::read(&temp).unwrap(), b"new");
             fs::remove_file(&temp).unwrap();
         }
+    }
+
+    #[test]
+    fn a_temporary_file_left_under_our_own_pid_is_an_earlier_run_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.php");
+        fs::write(&path, "old").unwrap();
+        let left = temp_path(&path, std::process::id());
+        fs::write(&left, "a key").unwrap();
+        let w = FileWrite {
+            path: path.clone(),
+            target: path.clone(),
+            expected: b"old".to_vec(),
+            contents: b"new".to_vec(),
+        };
+        write_all(&[w]).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert!(!left.exists());
     }
 }
