@@ -14,6 +14,13 @@ pub enum Error {
     Usage(String),
     #[error("{path}: {message}")]
     Apply { path: PathBuf, message: String },
+    /// A run of writes that stopped: which files were written, and which were not.
+    #[error("{}", stopped(.cause, .written, .not_written))]
+    Partial {
+        cause: Box<Error>,
+        written: Vec<PathBuf>,
+        not_written: Vec<PathBuf>,
+    },
     #[error("baseline {path}: {message}")]
     Baseline { path: PathBuf, message: String },
     #[error("git: {0}")]
@@ -27,6 +34,21 @@ impl Error {
             cause: source,
         }
     }
+}
+
+fn stopped(cause: &Error, written: &[PathBuf], not_written: &[PathBuf]) -> String {
+    if written.is_empty() {
+        return format!("{cause}: nothing written");
+    }
+    let list = |paths: &[PathBuf]| {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        format!("{} ({})", shown.join(", "), paths.len())
+    };
+    format!(
+        "{cause}\nwritten: {}\nnot written: {}",
+        list(written),
+        list(not_written)
+    )
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

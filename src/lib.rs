@@ -244,22 +244,19 @@ fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
         return apply_patch(patch, &args.walk.paths[0], io);
     }
     let (options, scanner, scan) = scan_for_fix(&args.walk, &args.migrate, io)?;
-    let plan = fix::plan(&scan.findings, &scanner, &options);
-    let writes: Vec<fix::apply::FileWrite> = plan
-        .changes
-        .iter()
-        .map(|c| fix::apply::FileWrite {
-            path: c.path.clone(),
-            expected: c.before.clone(),
-            contents: c.after.clone().into_bytes(),
-        })
-        .collect();
-    fix::apply::write_all(&writes)?;
-    for c in &plan.changes {
-        writeln!(io.out, "migrated {}", c.path.display())?;
+    let mut plan = fix::plan(&scan.findings, &scanner, &options);
+    let roots = fix::apply::canonical_roots(&args.walk.paths)?;
+    let (writes, refused) = fix::apply::writes_for(&plan.changes, &roots)?;
+    for e in &refused {
+        writeln!(io.err, "error: {e}")?;
     }
+    // The summary counts the files really written.
+    let kept: std::collections::HashSet<&Path> = writes.iter().map(|w| w.path.as_path()).collect();
+    plan.changes.retain(|c| kept.contains(c.path.as_path()));
+    let written = fix::apply::write_all(&writes)?;
+    say_written(io, "migrated", &writes, written)?;
     plan.write_summary(io.err, true)?;
-    Ok(if scan.summary.errors.is_empty() {
+    Ok(if scan.summary.errors.is_empty() && refused.is_empty() {
         Exit::Clean
     } else {
         Exit::Error
@@ -278,9 +275,15 @@ fn apply_patch(
             patch.display()
         );
     }
+    let files = fix::apply::parse_patch(&text)?;
+    if files.is_empty() {
+        // An empty `diff -o` means there was nothing to migrate; a patch that is empty here was
+        // more likely cut short or given by mistake.
+        anyhow::bail!("{} holds no change to apply", patch.display());
+    }
     let mut writes = Vec::new();
-    for file in fix::apply::parse_patch(&text)? {
-        let path = root.join(&file.rel);
+    for file in files {
+        let path = fix::apply::patch_target(root, &file.rel)?;
         let before = std::fs::read(&path).map_err(|e| error::Error::io(&path, e))?;
         let old = String::from_utf8(before.clone())
             .map_err(|_| anyhow::anyhow!("{}: not UTF-8", path.display()))?;
@@ -288,16 +291,34 @@ fn apply_patch(
             .apply_to(&old)
             .map_err(|why| anyhow::anyhow!("{}: {why}; nothing written", path.display()))?;
         writes.push(fix::apply::FileWrite {
+            target: path.clone(),
             path,
             expected: before,
             contents: new.into_bytes(),
         });
     }
-    fix::apply::write_all(&writes)?;
-    for w in &writes {
-        writeln!(io.out, "patched {}", w.path.display())?;
-    }
+    let written = fix::apply::write_all(&writes)?;
+    say_written(io, "patched", &writes, written)?;
     Ok(Exit::Clean)
+}
+
+fn say_written(
+    io: &mut Io,
+    verb: &str,
+    writes: &[fix::apply::FileWrite],
+    written: Vec<fix::apply::Written>,
+) -> io::Result<()> {
+    for (w, how) in writes.iter().zip(written) {
+        write!(io.out, "{verb} {}", w.path.display())?;
+        match how {
+            fix::apply::Written::Replaced => writeln!(io.out)?,
+            fix::apply::Written::InPlace { links } => writeln!(
+                io.out,
+                " in place: it has {links} hard links, and all of them now hold the change"
+            )?,
+        }
+    }
+    Ok(())
 }
 
 fn rules(args: &RulesArgs, io: &mut Io) -> anyhow::Result<Exit> {

@@ -337,21 +337,38 @@ fn other_language_hint(rule: &str) -> &'static str {
 
 /// A rewrite must not add syntax errors (tree-sitter recovers, so count the error nodes).
 fn parses_as_well(before: &str, after: &str) -> bool {
-    let errors = |text: &str| {
-        detect::php::parse(text).map_or(usize::MAX, |tree| {
-            let mut count = 0;
-            let mut cursor = tree.walk();
-            let mut stack = vec![tree.root_node()];
-            while let Some(n) = stack.pop() {
-                if n.is_error() || n.is_missing() {
-                    count += 1;
-                }
-                stack.extend(n.children(&mut cursor));
+    syntax_errors(after) <= syntax_errors(before)
+}
+
+/// The error and missing nodes tree-sitter's PHP parser recovers from in `text`.
+pub fn syntax_errors(text: &str) -> usize {
+    detect::php::parse(text).map_or(usize::MAX, |tree| {
+        let mut count = 0;
+        let mut cursor = tree.walk();
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            if n.is_error() || n.is_missing() {
+                count += 1;
             }
-            count
-        })
-    };
-    errors(after) <= errors(before)
+            stack.extend(n.children(&mut cursor));
+        }
+        count
+    })
+}
+
+impl FileChange {
+    /// `rel` in the bytes of the real name, which a patch must give (`rel` is lossy where a
+    /// name is not UTF-8): the last components of `path`, as many as `rel` has.
+    fn rel_bytes(&self) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        let parts: Vec<&[u8]> = self
+            .path
+            .components()
+            .map(|c| c.as_os_str().as_bytes())
+            .collect();
+        let n = self.rel.split('/').count();
+        parts[parts.len().saturating_sub(n)..].join(&b'/')
+    }
 }
 
 impl Plan {
@@ -360,7 +377,7 @@ impl Plan {
         let mut out = String::new();
         for c in &self.changes {
             let before = String::from_utf8_lossy(&c.before);
-            let mut d = diff::unified(&c.rel, &before, &c.after);
+            let mut d = diff::unified(&c.rel_bytes(), &before, &c.after);
             if redact {
                 for s in &c.secrets {
                     d = d.replace(s.expose(), &s.redacted());
