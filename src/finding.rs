@@ -156,6 +156,18 @@ pub fn fingerprint(rule: &str, rel: &str, matched: Matched, occurrence: usize) -
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// The characters before every `CHUNK`-th byte: a column is counted from the nearest of
+    /// these, not from its line's start, so a finding on a long (minified) line costs no more
+    /// than one on a short line.
+    chars_before: Vec<usize>,
+}
+
+const CHUNK: usize = 1 << 10;
+
+/// Characters in UTF-8 bytes that start and end on character boundaries: the bytes that are
+/// not continuation bytes.
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 impl<'a> LineIndex<'a> {
@@ -163,22 +175,44 @@ impl<'a> LineIndex<'a> {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        LineIndex { text, starts }
+        let chars_before = std::iter::once(0)
+            .chain(text.as_bytes().chunks(CHUNK).map(chars_in))
+            .scan(0, |total, n| {
+                *total += n;
+                Some(*total)
+            })
+            .collect();
+        LineIndex {
+            text,
+            starts,
+            chars_before,
+        }
     }
 
     pub fn position(&self, offset: usize) -> Position {
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
         let offset = offset.min(self.text.len());
-        let column = self.text[start..offset].chars().count() + 1;
+        let line = self.line_of(offset) - 1;
+        let column = self.char_index(offset) - self.char_index(self.starts[line]) + 1;
         Position {
             line: line + 1,
             column,
         }
     }
 
+    /// The 1-based line holding `offset`.
     pub fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&s| s <= offset)
+    }
+
+    /// Where the line holding `offset` starts.
+    pub fn line_start(&self, offset: usize) -> usize {
+        self.starts[self.line_of(offset) - 1]
+    }
+
+    /// Characters before `offset` (a character boundary).
+    fn char_index(&self, offset: usize) -> usize {
+        let chunk = offset / CHUNK;
+        self.chars_before[chunk] + chars_in(&self.text.as_bytes()[chunk * CHUNK..offset])
     }
 }
 
@@ -204,6 +238,22 @@ mod tests {
         assert_eq!(idx.position(0), Position { line: 1, column: 1 });
         let key = "a\r\n€é key\n".find("key").unwrap();
         assert_eq!(idx.position(key), Position { line: 2, column: 4 });
+    }
+
+    #[test]
+    fn columns_on_long_lines_count_every_character() {
+        // Several checkpoints' worth of one line, with characters of every UTF-8 length.
+        let text = format!("x\n{}\nz", "aé€😀".repeat(1000));
+        let idx = LineIndex::new(&text);
+        for (offset, _) in text.char_indices() {
+            let start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+            let naive = Position {
+                line: text[..offset].matches('\n').count() + 1,
+                column: text[start..offset].chars().count() + 1,
+            };
+            assert_eq!(idx.position(offset), naive, "at {offset}");
+        }
+        assert_eq!(idx.position(text.len()), Position { line: 3, column: 2 });
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! Input that is large, odd or hostile: many findings in one file, keys pasted where settings
+//! go, overflowing flags, submodules, malformed baselines, UTF-16 files. The CLI runs in-process.
+use std::{fs, path::Path};
+
+use keap_migrate::{run_with, Exit, Io};
+
+struct Run {
+    exit: Exit,
+    out: String,
+    err: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let exit = run_with(
+        std::iter::once("keap-migrate").chain(args.iter().copied()),
+        &mut Io {
+            out: &mut out,
+            err: &mut err,
+            is_terminal: false,
+        },
+    );
+    Run {
+        exit,
+        out: String::from_utf8(out).expect("reports are UTF-8"),
+        err: String::from_utf8(err).expect("messages are UTF-8"),
+    }
+}
+
+fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A megabyte with a finding on every line, half of it one long line: every finding is reported
+/// with its own place. How long it takes is the benchmark's business (bench/dense.py), never a
+/// test's; a debug build's regexes make a larger file a slow test.
+#[test]
+fn a_file_dense_with_findings_is_reported_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |i: usize| {
+        format!(
+            "POST https://ab{:03}.infusionsoft.com/api/xmlrpc 200\n",
+            i % 500
+        )
+    };
+    let lines: String = (0..10_000).map(line).collect();
+    let long_line: String = (0..10_000).map(|i| line(i).replace('\n', " é ")).collect();
+    let text = format!("{lines}{long_line}\n");
+    assert!(text.len() > 1 << 20);
+    write(dir.path(), "app.log", &text);
+    let r = run(&["scan", "--max-file-size", "16M", path(dir.path())]);
+    assert_eq!(r.exit, Exit::Findings, "{}", r.err);
+    let places: Vec<&str> = r
+        .out
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains("legacy-endpoint"))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(places.len(), 20_000);
+    assert_eq!(places[9_999], "10000:6");
+    // 9,999 earlier URLs on the long line, each followed by " é " (three characters).
+    let width = line(0).len() - 1 + 3;
+    assert_eq!(places[19_999], format!("10001:{}", 9_999 * width + 6));
+}
