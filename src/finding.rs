@@ -1,6 +1,7 @@
 //! The one finding type that every printer and every fix recipe reads.
-use std::{fmt, ops::Range, path::PathBuf};
+use std::{fmt, ops::Range, path::PathBuf, sync::LazyLock};
 
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -113,6 +114,16 @@ impl Finding {
     }
 }
 
+/// `KeapAK-` and what follows it, or 32 hex digits and more: what a Keap key looks like to a
+/// message or a fingerprint that cannot know what the text is.
+static SECRET_SHAPED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"KeapAK-[0-9A-Za-z]*|[0-9a-fA-F]{32,}").unwrap());
+
+/// Whether the text holds something shaped like a Keap secret.
+pub fn secret_like(text: &str) -> bool {
+    SECRET_SHAPED.is_match(text)
+}
+
 /// Rounds of SHA-256 over a secret's fingerprint: a baseline or SARIF file committed next to the
 /// code must not let anyone brute-force a short secret (a 10-character OAuth client secret has
 /// about 60 bits) back out of it.
@@ -125,10 +136,12 @@ pub enum Matched<'a> {
 }
 
 /// A domain-separated SHA-256 of the match: it identifies a finding without revealing the secret.
+/// A match that holds a secret is stretched whether or not it is the secret alone: the quoted
+/// key of a key-in-body finding, an XML body recorded in a test cassette.
 pub fn fingerprint(rule: &str, rel: &str, matched: Matched, occurrence: usize) -> String {
-    let value = match matched {
-        Matched::Secret(s) => s.expose(),
-        Matched::Text(t) => t,
+    let (value, stretch) = match matched {
+        Matched::Secret(s) => (s.expose(), true),
+        Matched::Text(t) => (t, secret_like(t)),
     };
     let mut h = Sha256::new();
     for part in ["keap-migrate/fingerprint/v1", rule, rel, value] {
@@ -136,7 +149,7 @@ pub fn fingerprint(rule: &str, rel: &str, matched: Matched, occurrence: usize) -
         h.update([0]);
     }
     let mut digest = h.finalize();
-    if let Matched::Secret(_) = matched {
+    if stretch {
         for _ in 0..SECRET_ROUNDS {
             digest = Sha256::new()
                 .chain_update(digest)
@@ -272,7 +285,44 @@ mod tests {
             a,
             fingerprint("hardcoded-key", "b.php", Matched::Secret(&secret), 0)
         );
-        let plain = fingerprint("hardcoded-key", "a.php", Matched::Text(secret.expose()), 0);
-        assert_ne!(a, plain, "a secret's fingerprint is stretched");
+        let plain = fingerprint("hardcoded-key", "a.php", Matched::Text("not a secret"), 0);
+        assert_ne!(
+            plain,
+            fingerprint("hardcoded-key", "a.php", Matched::Text("not a secret"), 1)
+        );
+    }
+
+    /// The fingerprint with no stretching, as it was made for text that holds a key.
+    fn single_sha256(rule: &str, rel: &str, value: &str) -> String {
+        let mut h = Sha256::new();
+        for part in ["keap-migrate/fingerprint/v1", rule, rel, value] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        h.finalize()[..10]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn text_holding_a_key_is_stretched_like_a_secret() {
+        // The argument of a key-in-body call recorded in a YAML cassette: the quoted key.
+        let text = "'ab33489acd7df37ac617b25e38e972b5'";
+        let fp = fingerprint("key-in-body", "t.yml", Matched::Text(text), 0);
+        let stretched = fingerprint(
+            "key-in-body",
+            "t.yml",
+            Matched::Secret(&Secret::new(text)),
+            0,
+        );
+        assert_eq!(fp, stretched);
+        assert_ne!(fp, single_sha256("key-in-body", "t.yml", text));
+        let url = "https://ab123.infusionsoft.com/api/xmlrpc";
+        assert_eq!(
+            fingerprint("legacy-endpoint", "t.yml", Matched::Text(url), 0),
+            single_sha256("legacy-endpoint", "t.yml", url),
+            "text with no secret in it is not worth the rounds"
+        );
     }
 }

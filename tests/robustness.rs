@@ -69,3 +69,51 @@ fn a_file_dense_with_findings_is_reported_whole() {
     let width = line(0).len() - 1 + 3;
     assert_eq!(places[19_999], format!("10001:{}", 9_999 * width + 6));
 }
+
+const LEGACY: &str = "22f29430c02019c45ee2fc2d43699a07";
+
+/// A recorded HTTP interaction (a VCR cassette) with the key in the XML body.
+#[test]
+fn a_key_in_a_recorded_body_has_a_stretched_fingerprint() {
+    use keap_migrate::finding::{fingerprint, Matched, Secret};
+    use sha2::{Digest, Sha256};
+
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "cassette.yml",
+        format!(
+            "http_interactions:\n- request:\n    method: post\n    uri: https://ab123.infusionsoft.com/api/xmlrpc\n    body:\n      string: <?xml version=\"1.0\"?><methodCall><methodName>ContactService.add</methodName><params><param><value><string>{LEGACY}</string></value></param></params></methodCall>\n"
+        ),
+    );
+    let r = run(&["scan", "--format", "json", path(dir.path())]);
+    let doc: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+    let body = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "key-in-body")
+        .unwrap_or_else(|| panic!("no key-in-body finding: {}", r.out));
+    let stretched = fingerprint(
+        "key-in-body",
+        "cassette.yml",
+        Matched::Secret(&Secret::new(LEGACY)),
+        0,
+    );
+    assert_eq!(body["fingerprint"], stretched.as_str());
+    let mut plain = Sha256::new();
+    for part in [
+        "keap-migrate/fingerprint/v1",
+        "key-in-body",
+        "cassette.yml",
+        LEGACY,
+    ] {
+        plain.update(part.as_bytes());
+        plain.update([0]);
+    }
+    let plain: String = plain.finalize()[..10]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_ne!(body["fingerprint"], plain.as_str());
+}
