@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::{Error, Result},
-    finding::Finding,
+    finding::{redact, Finding},
     scan::Scan,
 };
 
@@ -52,9 +52,10 @@ impl Baseline {
 
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        // serde's message quotes a value of the wrong type, which may be a pasted key.
         let bad = |message: String| Error::Baseline {
             path: path.to_path_buf(),
-            message,
+            message: redact(&message),
         };
         let doc: Document = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         if doc.version != VERSION {

@@ -9,7 +9,7 @@ use crate::{
     baseline::Baseline,
     config::{Config, Migrate},
     error::{Error, Result},
-    finding::Severity,
+    finding::{redact, Severity},
     fix::{Auth, FixOptions},
     report::{self, Format, Printer},
     rules::RuleSet,
@@ -217,17 +217,19 @@ pub fn parse(
 
 fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
+    // The whole value, redacted, in every message: a key pasted here is digits and a "unit".
+    let bad = || format!("`{}` is not a size (a number, then K, M or G)", redact(s));
     let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((i, _)) => s.split_at(i),
         None => (s, ""),
     };
-    let n: u64 = digits.parse().map_err(|_| format!("`{s}` is not a size"))?;
+    let n: u64 = digits.parse().map_err(|_| bad())?;
     let mult = match unit.to_ascii_uppercase().as_str() {
         "" | "B" => 1,
         "K" | "KB" | "KIB" => 1 << 10,
         "M" | "MB" | "MIB" => 1 << 20,
         "G" | "GB" | "GIB" => 1 << 30,
-        _ => return Err(format!("`{unit}` is not a size unit (K, M or G)")),
+        _ => return Err(bad()),
     };
     Ok(n * mult)
 }

@@ -1,7 +1,7 @@
 //! The one finding type that every printer and every fix recipe reads.
 use std::{fmt, ops::Range, path::PathBuf, sync::LazyLock};
 
-use regex::Regex;
+use regex::{Captures, Regex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -122,6 +122,23 @@ static SECRET_SHAPED: LazyLock<Regex> =
 /// Whether the text holds something shaped like a Keap secret.
 pub fn secret_like(text: &str) -> bool {
     SECRET_SHAPED.is_match(text)
+}
+
+/// A message with every secret-shaped token in it redacted, for anything said to the user:
+/// a key pasted in place of a setting or a revision must not be echoed back into a CI log.
+/// Redacting twice changes nothing.
+pub fn redact(message: &str) -> String {
+    SECRET_SHAPED
+        .replace_all(message, |caps: &Captures| {
+            let token = &caps[0];
+            let end = caps.get(0).expect("the whole match").end();
+            if message[end..].starts_with('…') {
+                token.to_string() // already redacted
+            } else {
+                Secret::new(token).redacted()
+            }
+        })
+        .into_owned()
 }
 
 /// Rounds of SHA-256 over a secret's fingerprint: a baseline or SARIF file committed next to the
@@ -323,6 +340,23 @@ mod tests {
             fingerprint("legacy-endpoint", "t.yml", Matched::Text(url), 0),
             single_sha256("legacy-endpoint", "t.yml", url),
             "text with no secret in it is not worth the rounds"
+        );
+    }
+
+    #[test]
+    fn messages_lose_every_key_and_keep_the_rest() {
+        let sak = "KeapAK-5475a9ffd8aa5855ee5d02dd27231ac2b81165241ff04ab293";
+        let legacy = "22f29430c02019c45ee2fc2d43699a07";
+        let message = format!("no rule `{sak}` to disable; `{legacy}x` is not a size");
+        let redacted = redact(&message);
+        assert_eq!(
+            redacted,
+            "no rule `KeapAK-5475…(57 chars)` to disable; `22f2…(32 chars)x` is not a size"
+        );
+        assert_eq!(redact(&redacted), redacted);
+        assert_eq!(
+            redact("a 31-hex run 22f29430c02019c45ee2fc2d43699a0"),
+            "a 31-hex run 22f29430c02019c45ee2fc2d43699a0"
         );
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::{
     error::{Error, Result},
-    finding::Severity,
+    finding::{redact, Severity},
 };
 
 pub const LEGACY_ENDPOINT: &str = "legacy-endpoint";
@@ -154,7 +154,7 @@ impl RuleSet {
             }
         }
         if let Some(id) = disabled.iter().find(|id| !seen.contains_key(id.as_str())) {
-            return Err(Error::Usage(format!("no rule `{id}` to disable")));
+            return Err(Error::Usage(format!("no rule `{}` to disable", redact(id))));
         }
         let rules = rules
             .into_iter()

@@ -70,7 +70,87 @@ fn a_file_dense_with_findings_is_reported_whole() {
     assert_eq!(places[19_999], format!("10001:{}", 9_999 * width + 6));
 }
 
+const SAK: &str = "KeapAK-5475a9ffd8aa5855ee5d02dd27231ac2b81165241ff04ab293";
 const LEGACY: &str = "22f29430c02019c45ee2fc2d43699a07";
+
+/// Runs `args` in a repository holding one PHP file, checking the run fails with exit 2 and says
+/// nothing of either key.
+fn refused_without_echo(setup: impl FnOnce(&Path), args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.php", "<?php echo 1;\n");
+    setup(dir.path());
+    let root = path(dir.path());
+    let args: Vec<&str> = args
+        .iter()
+        .map(|a| if *a == "ROOT" { root } else { a })
+        .collect();
+    let r = run(&args);
+    assert_eq!(r.exit, Exit::Error, "{args:?}: {}{}", r.out, r.err);
+    for key in [SAK, LEGACY] {
+        for shown in [key, &key[7..], &key[4..]] {
+            assert!(!r.err.contains(shown), "{args:?} echoes a key: {}", r.err);
+        }
+    }
+    r.err
+}
+
+#[test]
+fn a_key_pasted_into_a_setting_is_never_echoed() {
+    let err = refused_without_echo(
+        |root| write(root, "keap-migrate.toml", format!("fail-on = {SAK}\n")),
+        &["scan", "ROOT"],
+    );
+    assert!(
+        err.contains("keap-migrate.toml") && err.contains("KeapAK-5475…"),
+        "{err}"
+    );
+    let err = refused_without_echo(
+        |root| {
+            write(
+                root,
+                "keap-migrate.toml",
+                format!("disable = [\"{LEGACY}\"]\n"),
+            )
+        },
+        &["scan", "ROOT"],
+    );
+    assert!(
+        err.contains("no rule `22f2…(32 chars)` to disable"),
+        "{err}"
+    );
+    let err = refused_without_echo(|_| (), &["scan", "--disable", SAK, "ROOT"]);
+    assert!(err.contains("to disable"), "{err}");
+    let err = refused_without_echo(|_| (), &["scan", "--max-file-size", LEGACY, "ROOT"]);
+    assert!(err.contains("max-file-size"), "{err}");
+    let err = refused_without_echo(
+        |_| (),
+        &["scan", "--max-file-size", &format!("1{SAK}"), "ROOT"],
+    );
+    assert!(err.contains("max-file-size"), "{err}");
+    let err = refused_without_echo(
+        |root| {
+            let out = std::process::Command::new("git")
+                .args(["init", "-q"])
+                .arg(root)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+        },
+        &["scan", "--since", LEGACY, "ROOT"],
+    );
+    assert!(err.contains("git"), "{err}");
+    for baseline in [
+        format!(r#"{{"version": "{SAK}", "entries": []}}"#),
+        format!(r#"{{"version": 1, "entries": [{{"rule": "r", "path": "p", "{LEGACY}": 1}}]}}"#),
+        format!("{LEGACY}\n"),
+    ] {
+        let err = refused_without_echo(
+            |root| write(root, "b.json", &baseline),
+            &["scan", "--baseline", "ROOT/b.json", "ROOT"],
+        );
+        assert!(err.contains("b.json"), "{err}");
+    }
+}
 
 /// A recorded HTTP interaction (a VCR cassette) with the key in the XML body.
 #[test]
