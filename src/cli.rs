@@ -231,7 +231,11 @@ fn parse_size(s: &str) -> Result<u64, String> {
         "G" | "GB" | "GIB" => 1 << 30,
         _ => return Err(bad()),
     };
-    Ok(n * mult)
+    match n.checked_mul(mult) {
+        None => Err(format!("`{s}` is more than the 16 EiB a size can be")),
+        Some(0) => Err(format!("`{s}` would skip every file")),
+        Some(size) => Ok(size),
+    }
 }
 
 /// A scan ready to run: flags and config merged.
@@ -427,6 +431,11 @@ mod tests {
         assert_eq!(parse_size("512k"), Ok(512 << 10));
         assert_eq!(parse_size("100"), Ok(100));
         assert!(parse_size("8X").is_err());
+        // 2^34 GiB is 2^64 bytes: one more than a u64 holds.
+        assert!(parse_size("17179869184G").unwrap_err().contains("16 EiB"));
+        assert_eq!(parse_size("17179869183G"), Ok(u64::MAX - (1 << 30) + 1));
+        assert!(parse_size("0").unwrap_err().contains("skip every file"));
+        assert!(parse_size("0K").is_err());
     }
 
     #[test]

@@ -197,3 +197,18 @@ fn a_key_in_a_recorded_body_has_a_stretched_fingerprint() {
         .collect();
     assert_ne!(body["fingerprint"], plain.as_str());
 }
+
+#[test]
+fn a_size_limit_that_overflows_or_is_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.php", "<?php echo 1;\n");
+    for (size, why) in [
+        ("17179869184G", "16 EiB"),
+        ("18446744073709551616", "not a size"),
+        ("0", "skip every file"),
+    ] {
+        let r = run(&["scan", "--max-file-size", size, path(dir.path())]);
+        assert_eq!(r.exit, Exit::Error, "{size}: {}", r.out);
+        assert!(r.err.contains(why), "{size}: {}", r.err);
+    }
+}
