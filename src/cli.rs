@@ -57,9 +57,9 @@ pub struct WalkArgs {
     /// Skip files larger than this (bytes, or with a K/M/G suffix).
     #[arg(long, default_value = "8M", value_parser = parse_size)]
     pub max_file_size: u64,
-    /// Worker threads (0: one per core).
-    #[arg(long, short = 'j', default_value_t = 0)]
-    pub threads: usize,
+    /// Worker threads (0: one per core; at most 4 per core).
+    #[arg(long, short = 'j', default_value = "0", value_parser = parse_threads)]
+    pub threads: Threads,
     /// Add the rules in this directory (TOML files like the built-in `rules/`).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dirs: Vec<PathBuf>,
@@ -209,6 +209,19 @@ impl Color {
     }
 }
 
+impl Command {
+    /// The walk flags of the commands that walk a tree.
+    pub fn walk(&self) -> Option<&WalkArgs> {
+        match self {
+            Command::Scan(a) => Some(&a.walk),
+            Command::Baseline(a) => Some(&a.walk),
+            Command::Diff(a) => Some(&a.walk),
+            Command::Apply(a) => Some(&a.walk),
+            Command::Rules(_) => None,
+        }
+    }
+}
+
 pub fn parse(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
 ) -> Result<Cli, clap::Error> {
@@ -236,6 +249,50 @@ fn parse_size(s: &str) -> Result<u64, String> {
         Some(0) => Err(format!("`{s}` would skip every file")),
         Some(size) => Ok(size),
     }
+}
+
+/// Worker threads: what `-j` asked for, within what can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threads {
+    pub count: usize,
+    /// What `-j` asked for, when that was over the cap.
+    asked: Option<usize>,
+}
+
+impl Threads {
+    /// What stderr says when `-j` was capped.
+    pub fn note(&self) -> Option<String> {
+        self.asked.map(|n| {
+            format!(
+                "-j {n} capped to {} worker threads (4 per core)",
+                self.count
+            )
+        })
+    }
+}
+
+fn parse_threads(s: &str) -> Result<Threads, String> {
+    let asked: usize = s
+        .parse()
+        .map_err(|_| format!("`{}` is not a number of threads", redact(s)))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Workers past a few per core only add memory and switching: `-j 100000` made thousands
+    // of threads, `-j 1000` took 28 s over two files.
+    let cap = 4 * cores;
+    Ok(match asked {
+        0 => Threads {
+            count: cores,
+            asked: None,
+        },
+        n if n > cap => Threads {
+            count: cap,
+            asked: Some(n),
+        },
+        n => Threads {
+            count: n,
+            asked: None,
+        },
+    })
 }
 
 /// A scan ready to run: flags and config merged.
@@ -291,17 +348,12 @@ impl WalkArgs {
     }
 
     pub fn walker(&self, exclude: Vec<String>) -> Result<Walker> {
-        let threads = if self.threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            self.threads
-        };
         Walker::new(
             self.paths.clone(),
             WalkOptions {
                 no_ignore: self.no_ignore,
                 follow_links: self.follow,
-                threads,
+                threads: self.threads.count,
                 exclude,
             },
         )
@@ -436,6 +488,17 @@ mod tests {
         assert_eq!(parse_size("17179869183G"), Ok(u64::MAX - (1 << 30) + 1));
         assert!(parse_size("0").unwrap_err().contains("skip every file"));
         assert!(parse_size("0K").is_err());
+    }
+
+    #[test]
+    fn threads_are_capped_at_four_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(parse_threads("0").unwrap().count, cores);
+        assert_eq!(parse_threads("1").unwrap().note(), None);
+        let many = parse_threads("100000").unwrap();
+        assert_eq!(many.count, 4 * cores);
+        assert!(many.note().unwrap().contains("-j 100000 capped"));
+        assert!(parse_threads("-1").is_err());
     }
 
     #[test]

@@ -83,6 +83,9 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
             };
         }
     };
+    if let Some(note) = cli.command.walk().and_then(|w| w.threads.note()) {
+        let _ = writeln!(io.err, "keap-migrate: note: {note}");
+    }
     let result = match cli.command {
         Command::Scan(args) => scan(&args, io),
         Command::Baseline(args) => baseline(&args, io),

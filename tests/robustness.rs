@@ -212,3 +212,15 @@ fn a_size_limit_that_overflows_or_is_zero_is_refused() {
         assert!(r.err.contains(why), "{size}: {}", r.err);
     }
 }
+
+#[test]
+fn a_thread_count_past_four_per_core_is_capped_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.php", "<?php echo 1;\n");
+    let r = run(&["scan", "-j", "1000", path(dir.path())]);
+    assert_eq!(r.exit, Exit::Clean, "{}", r.err);
+    assert!(r.err.contains("-j 1000 capped to"), "{}", r.err);
+    assert!(r.err.contains("(4 per core)"), "{}", r.err);
+    let r = run(&["scan", "-j", "1", path(dir.path())]);
+    assert_eq!(r.err, "");
+}
