@@ -190,6 +190,8 @@ impl Repo {
             "-M",
             "--relative",
             "--diff-filter=d",
+            // A submodule's change is a commit id, not lines, and its path a directory.
+            "--ignore-submodules=all",
             "--src-prefix=a/",
             "--dst-prefix=b/",
             &base,

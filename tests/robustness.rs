@@ -224,3 +224,82 @@ fn a_thread_count_past_four_per_core_is_capped_and_said() {
     let r = run(&["scan", "-j", "1", path(dir.path())]);
     assert_eq!(r.err, "");
 }
+
+/// git with a fixed identity and no user or system config; file:// submodules allowed.
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=keap-migrate tests",
+            "-c",
+            "user.email=tests@example.invalid",
+        ])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(["-c", "protocol.file.allow=always"])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git is installed (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_branch_that_adds_or_bumps_a_submodule_scans_its_own_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lib, repo) = (dir.path().join("lib"), dir.path().join("repo"));
+    for d in [&lib, &repo] {
+        fs::create_dir(d).unwrap();
+        git(d, &["init", "-q"]);
+    }
+    write(&lib, "a.txt", "a\n");
+    git(&lib, &["add", "."]);
+    git(&lib, &["commit", "-qm", "a"]);
+    write(&repo, "a.php", "<?php echo 1;\n");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "a"]);
+    git(&repo, &["checkout", "-qb", "feature"]);
+    git(
+        &repo,
+        &[
+            "submodule",
+            "add",
+            "-q",
+            lib.to_str().unwrap(),
+            "vendor/lib",
+        ],
+    );
+    git(&repo, &["commit", "-qm", "add the submodule"]);
+    git(&repo, &["tag", "added"]);
+    write(&lib, "b.txt", "b\n");
+    git(&lib, &["add", "."]);
+    git(&lib, &["commit", "-qm", "b"]);
+    git(&repo.join("vendor/lib"), &["pull", "-q", "origin", "main"]);
+    write(&repo, "keap.php", format!("<?php\n$key = '{SAK}';\n"));
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "bump the submodule, add a key"]);
+    for since in ["main", "added"] {
+        let r = run(&["scan", "--format", "json", "--since", since, path(&repo)]);
+        assert_eq!(r.exit, Exit::Findings, "--since {since}: {}", r.err);
+        let doc: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+        assert_eq!(doc["summary"]["errors"], serde_json::json!([]));
+        let paths: Vec<&str> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["relative_path"].as_str().unwrap())
+            .collect();
+        assert_eq!(paths, ["keap.php"], "--since {since}");
+    }
+}
