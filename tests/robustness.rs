@@ -303,3 +303,50 @@ fn a_branch_that_adds_or_bumps_a_submodule_scans_its_own_lines() {
         assert_eq!(paths, ["keap.php"], "--since {since}");
     }
 }
+
+#[test]
+fn a_baseline_of_the_wrong_shape_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.php", "<?php echo 1;\n");
+    let entry =
+        r#"{"rule": "hardcoded-key", "path": "a.php", "fingerprint": "8853741952ae319bc0e6"}"#;
+    for (text, why) in [
+        ("[]", "not a keap-migrate baseline"),
+        ("[1, []]", "not a keap-migrate baseline"),
+        ("3", "not a keap-migrate baseline"),
+        ("", "EOF"),
+        (r#"{"entries": 3}"#, "not a keap-migrate baseline"),
+        (r#"{"entries": []}"#, "no `version`"),
+        (
+            r#"{"version": 1, "entries": 3}"#,
+            "not a keap-migrate baseline",
+        ),
+        (
+            r#"{"version": 1, "entries": [["r", "p", "f"]]}"#,
+            "not a keap-migrate baseline",
+        ),
+        (r#"{"version": 1}"#, "entries"),
+        (r#"{"version": 1, "entries": [{"rule": "r"}]}"#, "path"),
+        (r#"{"version": 2, "entries": []}"#, "version 2"),
+        (r#"{"version": "1", "entries": []}"#, r#"version "1""#),
+        (r#"{"version": 1.0, "entries": []}"#, "version 1.0"),
+    ] {
+        write(dir.path(), "b.json", text);
+        let b = dir.path().join("b.json");
+        let r = run(&["scan", "--baseline", path(&b), path(dir.path())]);
+        assert_eq!(r.exit, Exit::Error, "{text}: {}", r.out);
+        assert!(
+            r.err.contains("b.json") && r.err.contains(why),
+            "{text}: {}",
+            r.err
+        );
+    }
+    write(
+        dir.path(),
+        "b.json",
+        format!(r#"{{"version": 1, "entries": [{entry}]}}"#),
+    );
+    let b = dir.path().join("b.json");
+    let r = run(&["scan", "--baseline", path(&b), path(dir.path())]);
+    assert_eq!(r.exit, Exit::Clean, "{}", r.err);
+}
