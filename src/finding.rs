@@ -94,7 +94,8 @@ pub struct Finding {
     pub rel: String,
     pub start: Position,
     pub end: Position,
-    /// Byte range in the file as read (BOM included).
+    /// Byte range in the file as read (BOM included); in a UTF-16 file, in its text decoded to
+    /// UTF-8.
     pub span: Range<usize>,
     pub message: String,
     pub secret: Option<Secret>,

@@ -350,3 +350,82 @@ fn a_baseline_of_the_wrong_shape_is_refused_by_name() {
     let r = run(&["scan", "--baseline", path(&b), path(dir.path())]);
     assert_eq!(r.exit, Exit::Clean, "{}", r.err);
 }
+
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    std::iter::once('\u{feff}')
+        .chain(text.chars())
+        .collect::<String>()
+        .encode_utf16()
+        .flat_map(|u| {
+            if big_endian {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn utf16_files_are_scanned_and_left_to_a_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = format!(
+        "<?php\n// café\n$key = '{LEGACY}';\n$c = new xmlrpc_client('https://ab123.infusionsoft.com/api/xmlrpc');\n"
+    );
+    write(dir.path(), "le.php", utf16(&code, false));
+    write(dir.path(), "be.php", utf16(&code, true));
+    write(
+        dir.path(),
+        "settings.env",
+        utf16(&format!("KEAP_API_KEY={SAK}\n"), false),
+    );
+    let r = run(&["scan", "--format", "json", path(dir.path())]);
+    assert_eq!(r.exit, Exit::Findings, "{}", r.err);
+    let doc: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+    assert_eq!(doc["summary"]["skipped"], serde_json::json!({}));
+    assert_eq!(doc["summary"]["not_utf8"], serde_json::json!([]));
+    let found: Vec<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{} {} {}",
+                f["relative_path"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["rule"].as_str().unwrap(),
+                f["start_byte"],
+            )
+        })
+        .collect();
+    // Byte offsets are in the decoded (UTF-8) text: the BOM is 3 bytes there, "é" 2. As in a
+    // UTF-8 file, the BOM is a character of line 1. The endpoint's span holds its quotes.
+    let key_at = code.find(LEGACY).unwrap() + 3;
+    let url_at = code.find("'https://").unwrap() + 3;
+    let mut want = Vec::new();
+    for file in ["be.php", "le.php"] {
+        want.push(format!("{file}:3:9 hardcoded-key {key_at}"));
+        want.push(format!("{file}:4:24 legacy-endpoint {url_at}"));
+    }
+    want.insert(4, "settings.env:1:15 hardcoded-key 16".to_string());
+    assert_eq!(found, want);
+
+    for command in ["diff", "apply"] {
+        let r = run(&[command, path(dir.path())]);
+        assert_eq!(r.exit, Exit::Clean, "{command}: {}{}", r.out, r.err);
+        for file in ["le.php", "be.php"] {
+            assert!(
+                r.err
+                    .lines()
+                    .any(|l| l.contains(file) && l.ends_with("UTF-16 file: no automatic rewrite")),
+                "{command}: {}",
+                r.err
+            );
+        }
+    }
+    assert_eq!(
+        fs::read(dir.path().join("le.php")).unwrap(),
+        utf16(&code, false)
+    );
+}
