@@ -118,7 +118,7 @@ impl Finding {
 /// `KeapAK-` and what follows it, or 32 hex digits and more: what a Keap key looks like to a
 /// message or a fingerprint that cannot know what the text is.
 static SECRET_SHAPED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"KeapAK-[0-9A-Za-z]*|[0-9a-fA-F]{32,}").unwrap());
+    LazyLock::new(|| Regex::new(r"KeapAK-[0-9A-Za-z]+|[0-9a-fA-F]{32,}").unwrap());
 
 /// Whether the text holds something shaped like a Keap secret.
 pub fn secret_like(text: &str) -> bool {
@@ -355,6 +355,10 @@ mod tests {
             "no rule `KeapAK-5475…(57 chars)` to disable; `22f2…(32 chars)x` is not a size"
         );
         assert_eq!(redact(&redacted), redacted);
+        assert_eq!(
+            redact("keys start with `KeapAK-`"),
+            "keys start with `KeapAK-`"
+        );
         assert_eq!(
             redact("a 31-hex run 22f29430c02019c45ee2fc2d43699a0"),
             "a 31-hex run 22f29430c02019c45ee2fc2d43699a0"
