@@ -5,7 +5,7 @@
 #   BENCH_DIR=/data/b SIZE_MB=500 RUNS=9 THREADS=1 bench/run.sh
 #
 # Environment: BENCH_DIR (where the trees go; reused when generated with the same parameters),
-# SIZE_MB (220), SEED (1), RUNS (5), THREADS (0: every tool picks, i.e. one thread per core; N:
+# SIZE_MB (220), DENSE_MB (200: the one-file case, 0 to leave it out), SEED (1), RUNS (5), THREADS (0: every tool picks, i.e. one thread per core; N:
 # keap-migrate -jN, rg -jN, N parallel cats). Needs cargo, python3 and rg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ root=$PWD
 
 BENCH_DIR=${BENCH_DIR:-/tmp/keap-migrate-bench}
 SIZE_MB=${SIZE_MB:-220}
+DENSE_MB=${DENSE_MB:-200}
 SEED=${SEED:-1}
 RUNS=${RUNS:-5}
 THREADS=${THREADS:-0}
@@ -29,6 +30,7 @@ for tree in findings clean; do
   [ "$tree" = clean ] && flag=--clean
   python3 bench/gen.py "$BENCH_DIR/$tree" --size-mb "$SIZE_MB" --seed "$SEED" --reuse $flag
 done
+[ "$DENSE_MB" != 0 ] && python3 bench/dense.py "$BENCH_DIR/dense" --size-mb "$DENSE_MB" --seed "$SEED"
 
 # The rules' prefilter keywords, straight from rules/*.toml, so rg searches for the same strings.
 mapfile -t keywords < <(python3 -c '
@@ -76,6 +78,18 @@ for tree in findings clean; do
     -- bash -c 'find "$1" -type f -size -8388609c -print0 | xargs -0 -P"$2" -n 200 cat >/dev/null' _ "$t" "$par"
 done
 
+# One file with a finding on every line: the scan must stay linear in its findings. The size
+# limit is raised for it; rg reads it as the baseline.
+if [ "$DENSE_MB" != 0 ]; then
+  t=$BENCH_DIR/dense m=$BENCH_DIR/dense.manifest.json
+  python3 bench/measure.py time --results "$results" --tree dense --manifest "$m" --runs "$RUNS" \
+    --label "keap-migrate scan --format json" --ok 1 --keep-output "$BENCH_DIR/dense.scan.json" \
+    -- "$bin" scan --format json --config "$config" --max-file-size 1G "${j_km[@]}" "$t"
+  python3 bench/measure.py time --results "$results" --tree dense --manifest "$m" --runs "$RUNS" \
+    --label "read: rg -c -F never-matching" --ok 0,1 \
+    -- rg -c -F --no-ignore --hidden "${j_rg[@]}" -e 'zzzzqqqq-never' "$t"
+fi
+
 echo
 python3 bench/measure.py table --results "$results"
 echo
@@ -87,4 +101,12 @@ status=0
 for tree in findings clean; do
   python3 bench/check.py "$BENCH_DIR/$tree.manifest.json" "$BENCH_DIR/$tree.scan.json" || status=1
 done
+if [ "$DENSE_MB" != 0 ]; then
+  python3 -c '
+import json, sys
+want = json.load(open(sys.argv[1]))["findings"]
+got = len(json.load(open(sys.argv[2]))["findings"])
+print(f"check (dense file): {got} of {want} findings reported")
+sys.exit(got != want)' "$BENCH_DIR/dense.manifest.json" "$BENCH_DIR/dense.scan.json" || status=1
+fi
 exit $status

@@ -4,10 +4,11 @@
 use std::{collections::BTreeSet, fs, path::Path};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::{
     error::{Error, Result},
-    finding::Finding,
+    finding::{redact, Finding},
     scan::Scan,
 };
 
@@ -52,17 +53,36 @@ impl Baseline {
 
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        // serde's message quotes a value of the wrong type, which may be a pasted key.
         let bad = |message: String| Error::Baseline {
             path: path.to_path_buf(),
-            message,
+            message: redact(&message),
         };
-        let doc: Document = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        if doc.version != VERSION {
+        let value: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        // serde would take arrays for objects (`[1, []]` as a document): only objects are read.
+        let shaped = value
+            .as_object()
+            .is_some_and(|doc| match doc.get("entries") {
+                Some(Value::Array(entries)) => entries.iter().all(Value::is_object),
+                Some(_) => false,
+                None => true, // said below, with the other missing fields
+            });
+        if !shaped {
             return Err(bad(format!(
-                "version {} is not supported (this keap-migrate writes version {VERSION})",
-                doc.version
+                "not a keap-migrate baseline: expected {{\"version\": {VERSION}, \"entries\": [{{\"rule\", \"path\", \"fingerprint\"}}, …]}}"
             )));
         }
+        // The version first: another version's fields would only be reported as unknown.
+        match &value["version"] {
+            Value::Null => return Err(bad("no `version`".into())),
+            v if *v != VERSION => {
+                return Err(bad(format!(
+                    "version {v} is not supported (this keap-migrate writes version {VERSION})"
+                )))
+            }
+            _ => {}
+        }
+        let doc: Document = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
         Ok(Baseline {
             entries: doc.entries.into_iter().collect(),
         })

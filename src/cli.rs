@@ -9,7 +9,7 @@ use crate::{
     baseline::Baseline,
     config::{Config, Migrate},
     error::{Error, Result},
-    finding::Severity,
+    finding::{redact, Severity},
     fix::{Auth, FixOptions},
     report::{self, Format, Printer},
     rules::RuleSet,
@@ -57,9 +57,9 @@ pub struct WalkArgs {
     /// Skip files larger than this (bytes, or with a K/M/G suffix).
     #[arg(long, default_value = "8M", value_parser = parse_size)]
     pub max_file_size: u64,
-    /// Worker threads (0: one per core).
-    #[arg(long, short = 'j', default_value_t = 0)]
-    pub threads: usize,
+    /// Worker threads (0: one per core; at most 4 per core).
+    #[arg(long, short = 'j', default_value = "0", value_parser = parse_threads)]
+    pub threads: Threads,
     /// Add the rules in this directory (TOML files like the built-in `rules/`).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules_dirs: Vec<PathBuf>,
@@ -209,6 +209,19 @@ impl Color {
     }
 }
 
+impl Command {
+    /// The walk flags of the commands that walk a tree.
+    pub fn walk(&self) -> Option<&WalkArgs> {
+        match self {
+            Command::Scan(a) => Some(&a.walk),
+            Command::Baseline(a) => Some(&a.walk),
+            Command::Diff(a) => Some(&a.walk),
+            Command::Apply(a) => Some(&a.walk),
+            Command::Rules(_) => None,
+        }
+    }
+}
+
 pub fn parse(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
 ) -> Result<Cli, clap::Error> {
@@ -217,19 +230,69 @@ pub fn parse(
 
 fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
+    // The whole value, redacted, in every message: a key pasted here is digits and a "unit".
+    let bad = || format!("`{}` is not a size (a number, then K, M or G)", redact(s));
     let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((i, _)) => s.split_at(i),
         None => (s, ""),
     };
-    let n: u64 = digits.parse().map_err(|_| format!("`{s}` is not a size"))?;
+    let n: u64 = digits.parse().map_err(|_| bad())?;
     let mult = match unit.to_ascii_uppercase().as_str() {
         "" | "B" => 1,
         "K" | "KB" | "KIB" => 1 << 10,
         "M" | "MB" | "MIB" => 1 << 20,
         "G" | "GB" | "GIB" => 1 << 30,
-        _ => return Err(format!("`{unit}` is not a size unit (K, M or G)")),
+        _ => return Err(bad()),
     };
-    Ok(n * mult)
+    match n.checked_mul(mult) {
+        None => Err(format!("`{s}` is more than the 16 EiB a size can be")),
+        Some(0) => Err(format!("`{s}` would skip every file")),
+        Some(size) => Ok(size),
+    }
+}
+
+/// Worker threads: what `-j` asked for, within what can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threads {
+    pub count: usize,
+    /// What `-j` asked for, when that was over the cap.
+    asked: Option<usize>,
+}
+
+impl Threads {
+    /// What stderr says when `-j` was capped.
+    pub fn note(&self) -> Option<String> {
+        self.asked.map(|n| {
+            format!(
+                "-j {n} capped to {} worker threads (4 per core)",
+                self.count
+            )
+        })
+    }
+}
+
+fn parse_threads(s: &str) -> Result<Threads, String> {
+    let asked: usize = s
+        .parse()
+        .map_err(|_| format!("`{}` is not a number of threads", redact(s)))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Workers past a few per core only add memory and switching: `-j 100000` made thousands
+    // of threads, `-j 1000` took 28 s over two files.
+    let cap = 4 * cores;
+    Ok(match asked {
+        0 => Threads {
+            count: cores,
+            asked: None,
+        },
+        n if n > cap => Threads {
+            count: cap,
+            asked: Some(n),
+        },
+        n => Threads {
+            count: n,
+            asked: None,
+        },
+    })
 }
 
 /// A scan ready to run: flags and config merged.
@@ -285,17 +348,12 @@ impl WalkArgs {
     }
 
     pub fn walker(&self, exclude: Vec<String>) -> Result<Walker> {
-        let threads = if self.threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            self.threads
-        };
         Walker::new(
             self.paths.clone(),
             WalkOptions {
                 no_ignore: self.no_ignore,
                 follow_links: self.follow,
-                threads,
+                threads: self.threads.count,
                 exclude,
             },
         )
@@ -425,6 +483,22 @@ mod tests {
         assert_eq!(parse_size("512k"), Ok(512 << 10));
         assert_eq!(parse_size("100"), Ok(100));
         assert!(parse_size("8X").is_err());
+        // 2^34 GiB is 2^64 bytes: one more than a u64 holds.
+        assert!(parse_size("17179869184G").unwrap_err().contains("16 EiB"));
+        assert_eq!(parse_size("17179869183G"), Ok(u64::MAX - (1 << 30) + 1));
+        assert!(parse_size("0").unwrap_err().contains("skip every file"));
+        assert!(parse_size("0K").is_err());
+    }
+
+    #[test]
+    fn threads_are_capped_at_four_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(parse_threads("0").unwrap().count, cores);
+        assert_eq!(parse_threads("1").unwrap().note(), None);
+        let many = parse_threads("100000").unwrap();
+        assert_eq!(many.count, 4 * cores);
+        assert!(many.note().unwrap().contains("-j 100000 capped"));
+        assert!(parse_threads("-1").is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::{
     cli::FailOn,
     error::{Error, Result},
+    finding::redact,
     fix::{Auth, FixOptions},
 };
 
@@ -46,9 +47,10 @@ impl Config {
     /// Reads and checks one config file; relative rule directories become relative to it.
     pub fn load(path: &Path) -> Result<Config> {
         let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        // toml's message quotes the offending line: a key pasted into the file is in it.
         let config = |message: String| Error::Config {
             path: path.to_path_buf(),
-            message,
+            message: redact(&message),
         };
         let mut parsed: Config = toml::from_str(&text).map_err(|e| config(e.to_string()))?;
         parsed.migrate.check().map_err(config)?;
@@ -163,6 +165,14 @@ key-env = "KEAP_SAK"
             let e = load(text).unwrap_err().to_string();
             assert!(e.contains(word), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn a_key_on_the_quoted_line_is_redacted() {
+        let key = "KeapAK-5475a9ffd8aa5855ee5d02dd27231ac2b81165241ff04ab293";
+        let e = load(&format!("fail-on = {key}\n")).unwrap_err().to_string();
+        assert!(e.contains("fail-on = KeapAK-5475…(57 chars)"), "{e}");
+        assert!(!e.contains(&key[11..]), "{e}");
     }
 
     #[test]

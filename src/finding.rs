@@ -1,6 +1,7 @@
 //! The one finding type that every printer and every fix recipe reads.
-use std::{fmt, ops::Range, path::PathBuf};
+use std::{fmt, ops::Range, path::PathBuf, sync::LazyLock};
 
+use regex::{Captures, Regex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -93,7 +94,8 @@ pub struct Finding {
     pub rel: String,
     pub start: Position,
     pub end: Position,
-    /// Byte range in the file as read (BOM included).
+    /// Byte range in the file as read (BOM included); in a UTF-16 file, in its text decoded to
+    /// UTF-8.
     pub span: Range<usize>,
     pub message: String,
     pub secret: Option<Secret>,
@@ -113,6 +115,33 @@ impl Finding {
     }
 }
 
+/// `KeapAK-` and what follows it, or 32 hex digits and more: what a Keap key looks like to a
+/// message or a fingerprint that cannot know what the text is.
+static SECRET_SHAPED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"KeapAK-[0-9A-Za-z]+|[0-9a-fA-F]{32,}").unwrap());
+
+/// Whether the text holds something shaped like a Keap secret.
+pub fn secret_like(text: &str) -> bool {
+    SECRET_SHAPED.is_match(text)
+}
+
+/// A message with every secret-shaped token in it redacted, for anything said to the user:
+/// a key pasted in place of a setting or a revision must not be echoed back into a CI log.
+/// Redacting twice changes nothing.
+pub fn redact(message: &str) -> String {
+    SECRET_SHAPED
+        .replace_all(message, |caps: &Captures| {
+            let token = &caps[0];
+            let end = caps.get(0).expect("the whole match").end();
+            if message[end..].starts_with('…') {
+                token.to_string() // already redacted
+            } else {
+                Secret::new(token).redacted()
+            }
+        })
+        .into_owned()
+}
+
 /// Rounds of SHA-256 over a secret's fingerprint: a baseline or SARIF file committed next to the
 /// code must not let anyone brute-force a short secret (a 10-character OAuth client secret has
 /// about 60 bits) back out of it.
@@ -125,10 +154,12 @@ pub enum Matched<'a> {
 }
 
 /// A domain-separated SHA-256 of the match: it identifies a finding without revealing the secret.
+/// A match that holds a secret is stretched whether or not it is the secret alone: the quoted
+/// key of a key-in-body finding, an XML body recorded in a test cassette.
 pub fn fingerprint(rule: &str, rel: &str, matched: Matched, occurrence: usize) -> String {
-    let value = match matched {
-        Matched::Secret(s) => s.expose(),
-        Matched::Text(t) => t,
+    let (value, stretch) = match matched {
+        Matched::Secret(s) => (s.expose(), true),
+        Matched::Text(t) => (t, secret_like(t)),
     };
     let mut h = Sha256::new();
     for part in ["keap-migrate/fingerprint/v1", rule, rel, value] {
@@ -136,7 +167,7 @@ pub fn fingerprint(rule: &str, rel: &str, matched: Matched, occurrence: usize) -
         h.update([0]);
     }
     let mut digest = h.finalize();
-    if let Matched::Secret(_) = matched {
+    if stretch {
         for _ in 0..SECRET_ROUNDS {
             digest = Sha256::new()
                 .chain_update(digest)
@@ -156,6 +187,18 @@ pub fn fingerprint(rule: &str, rel: &str, matched: Matched, occurrence: usize) -
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// The characters before every `CHUNK`-th byte: a column is counted from the nearest of
+    /// these, not from its line's start, so a finding on a long (minified) line costs no more
+    /// than one on a short line.
+    chars_before: Vec<usize>,
+}
+
+const CHUNK: usize = 1 << 10;
+
+/// Characters in UTF-8 bytes that start and end on character boundaries: the bytes that are
+/// not continuation bytes.
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 impl<'a> LineIndex<'a> {
@@ -163,22 +206,44 @@ impl<'a> LineIndex<'a> {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        LineIndex { text, starts }
+        let chars_before = std::iter::once(0)
+            .chain(text.as_bytes().chunks(CHUNK).map(chars_in))
+            .scan(0, |total, n| {
+                *total += n;
+                Some(*total)
+            })
+            .collect();
+        LineIndex {
+            text,
+            starts,
+            chars_before,
+        }
     }
 
     pub fn position(&self, offset: usize) -> Position {
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
         let offset = offset.min(self.text.len());
-        let column = self.text[start..offset].chars().count() + 1;
+        let line = self.line_of(offset) - 1;
+        let column = self.char_index(offset) - self.char_index(self.starts[line]) + 1;
         Position {
             line: line + 1,
             column,
         }
     }
 
+    /// The 1-based line holding `offset`.
     pub fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&s| s <= offset)
+    }
+
+    /// Where the line holding `offset` starts.
+    pub fn line_start(&self, offset: usize) -> usize {
+        self.starts[self.line_of(offset) - 1]
+    }
+
+    /// Characters before `offset` (a character boundary).
+    fn char_index(&self, offset: usize) -> usize {
+        let chunk = offset / CHUNK;
+        self.chars_before[chunk] + chars_in(&self.text.as_bytes()[chunk * CHUNK..offset])
     }
 }
 
@@ -207,6 +272,22 @@ mod tests {
     }
 
     #[test]
+    fn columns_on_long_lines_count_every_character() {
+        // Several checkpoints' worth of one line, with characters of every UTF-8 length.
+        let text = format!("x\n{}\nz", "aé€😀".repeat(1000));
+        let idx = LineIndex::new(&text);
+        for (offset, _) in text.char_indices() {
+            let start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+            let naive = Position {
+                line: text[..offset].matches('\n').count() + 1,
+                column: text[start..offset].chars().count() + 1,
+            };
+            assert_eq!(idx.position(offset), naive, "at {offset}");
+        }
+        assert_eq!(idx.position(text.len()), Position { line: 3, column: 2 });
+    }
+
+    #[test]
     fn fingerprints_ignore_position_but_not_occurrence() {
         let secret = Secret::new("ab33489acd7df37ac617b25e38e972b5");
         let a = fingerprint("hardcoded-key", "a.php", Matched::Secret(&secret), 0);
@@ -222,7 +303,65 @@ mod tests {
             a,
             fingerprint("hardcoded-key", "b.php", Matched::Secret(&secret), 0)
         );
-        let plain = fingerprint("hardcoded-key", "a.php", Matched::Text(secret.expose()), 0);
-        assert_ne!(a, plain, "a secret's fingerprint is stretched");
+        let plain = fingerprint("hardcoded-key", "a.php", Matched::Text("not a secret"), 0);
+        assert_ne!(
+            plain,
+            fingerprint("hardcoded-key", "a.php", Matched::Text("not a secret"), 1)
+        );
+    }
+
+    /// The fingerprint with no stretching, as it was made for text that holds a key.
+    fn single_sha256(rule: &str, rel: &str, value: &str) -> String {
+        let mut h = Sha256::new();
+        for part in ["keap-migrate/fingerprint/v1", rule, rel, value] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        h.finalize()[..10]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn text_holding_a_key_is_stretched_like_a_secret() {
+        // The argument of a key-in-body call recorded in a YAML cassette: the quoted key.
+        let text = "'ab33489acd7df37ac617b25e38e972b5'";
+        let fp = fingerprint("key-in-body", "t.yml", Matched::Text(text), 0);
+        let stretched = fingerprint(
+            "key-in-body",
+            "t.yml",
+            Matched::Secret(&Secret::new(text)),
+            0,
+        );
+        assert_eq!(fp, stretched);
+        assert_ne!(fp, single_sha256("key-in-body", "t.yml", text));
+        let url = "https://ab123.infusionsoft.com/api/xmlrpc";
+        assert_eq!(
+            fingerprint("legacy-endpoint", "t.yml", Matched::Text(url), 0),
+            single_sha256("legacy-endpoint", "t.yml", url),
+            "text with no secret in it is not worth the rounds"
+        );
+    }
+
+    #[test]
+    fn messages_lose_every_key_and_keep_the_rest() {
+        let sak = "KeapAK-5475a9ffd8aa5855ee5d02dd27231ac2b81165241ff04ab293";
+        let legacy = "22f29430c02019c45ee2fc2d43699a07";
+        let message = format!("no rule `{sak}` to disable; `{legacy}x` is not a size");
+        let redacted = redact(&message);
+        assert_eq!(
+            redacted,
+            "no rule `KeapAK-5475…(57 chars)` to disable; `22f2…(32 chars)x` is not a size"
+        );
+        assert_eq!(redact(&redacted), redacted);
+        assert_eq!(
+            redact("keys start with `KeapAK-`"),
+            "keys start with `KeapAK-`"
+        );
+        assert_eq!(
+            redact("a 31-hex run 22f29430c02019c45ee2fc2d43699a0"),
+            "a 31-hex run 22f29430c02019c45ee2fc2d43699a0"
+        );
     }
 }

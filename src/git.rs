@@ -8,7 +8,10 @@ use std::{
     process::{Command, Stdio},
 };
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    finding::redact,
+};
 
 /// A work tree, or a directory inside one; paths are relative to that directory.
 pub struct Repo {
@@ -61,12 +64,13 @@ impl Repo {
             .output()
             .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
         if !out.status.success() {
-            return Err(Error::Git(format!(
+            // A revision is a flag's value, and git repeats it: it may be a pasted key.
+            return Err(Error::Git(redact(&format!(
                 "`git {}` in {}: {}",
                 args.join(" "),
                 self.dir.display(),
                 String::from_utf8_lossy(&out.stderr).trim()
-            )));
+            ))));
         }
         Ok(out.stdout)
     }
@@ -173,7 +177,7 @@ impl Repo {
     /// so a pull request is judged on its own lines even when `rev` moved on since.
     pub fn added_since(&self, rev: &str) -> Result<AddedLines> {
         if rev.starts_with('-') {
-            return Err(Error::Usage(format!("`{rev}` is not a revision")));
+            return Err(Error::Usage(format!("`{}` is not a revision", redact(rev))));
         }
         let base = self.run(&["merge-base", rev, "HEAD"])?;
         let base = String::from_utf8_lossy(&base).trim().to_string();
@@ -186,6 +190,8 @@ impl Repo {
             "-M",
             "--relative",
             "--diff-filter=d",
+            // A submodule's change is a commit id, not lines, and its path a directory.
+            "--ignore-submodules=all",
             "--src-prefix=a/",
             "--dst-prefix=b/",
             &base,

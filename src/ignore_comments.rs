@@ -49,8 +49,15 @@ pub fn apply(text: &str, findings: Vec<Finding>) -> Applied {
         .into_iter()
         .filter(|f| {
             let mut hit = false;
+            // Directives are in line order: only those of the finding's line and the one before
+            // can cover it.
+            let line = f.start.line;
+            let first = directives.partition_point(|d| d.line + 1 < line);
+            let near = directives[first..]
+                .iter_mut()
+                .take_while(|d| d.line <= line);
             // Every covering directive counts as used, so none of them is reported as unused.
-            for d in directives.iter_mut().filter(|d| d.covers(f)) {
+            for d in near.filter(|d| d.covers(f)) {
                 d.used = true;
                 hit = true;
             }
@@ -74,7 +81,7 @@ fn parse(text: &str) -> Vec<Directive> {
     let mut directives = Vec::new();
     for caps in DIRECTIVE.captures_iter(text) {
         let at = caps.get(0).expect("whole match").start();
-        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = index.line_start(at);
         let before = &text[line_start..at];
         let Some(opener) = comment_start(before) else {
             continue;

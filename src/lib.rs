@@ -74,7 +74,8 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
     let cli = match cli::parse(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = write!(io.err, "{}", e.render());
+            // clap quotes the value it refused: a key pasted into the wrong flag.
+            let _ = write!(io.err, "{}", finding::redact(&e.render().to_string()));
             return if e.use_stderr() {
                 Exit::Error
             } else {
@@ -82,6 +83,9 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
             };
         }
     };
+    if let Some(note) = cli.command.walk().and_then(|w| w.threads.note()) {
+        let _ = writeln!(io.err, "keap-migrate: note: {note}");
+    }
     let result = match cli.command {
         Command::Scan(args) => scan(&args, io),
         Command::Baseline(args) => baseline(&args, io),
@@ -90,7 +94,12 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
         Command::Apply(args) => apply(&args, io),
     };
     result.unwrap_or_else(|e| {
-        let _ = writeln!(io.err, "keap-migrate: {e:#}");
+        // The last line of defence: whatever a message quotes, no key reaches the log.
+        let _ = writeln!(
+            io.err,
+            "keap-migrate: {}",
+            finding::redact(&format!("{e:#}"))
+        );
         Exit::Error
     })
 }

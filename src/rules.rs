@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::{
     error::{Error, Result},
-    finding::Severity,
+    finding::{redact, Severity},
 };
 
 pub const LEGACY_ENDPOINT: &str = "legacy-endpoint";
@@ -159,7 +159,7 @@ impl RuleSet {
             }
         }
         if let Some(id) = disabled.iter().find(|id| !seen.contains_key(id.as_str())) {
-            return Err(Error::Usage(format!("no rule `{id}` to disable")));
+            return Err(Error::Usage(format!("no rule `{}` to disable", redact(id))));
         }
         let rules = rules
             .into_iter()
@@ -207,7 +207,12 @@ impl RuleSet {
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.id == id)
+        self.index(id).map(|i| &self.rules[i])
+    }
+
+    /// The rule's place in `rules`: a small number to compare instead of its id.
+    pub fn index(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.id == id)
     }
 
     /// Whether the file can hold a finding or an ignore directive at all: one pass of

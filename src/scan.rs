@@ -123,17 +123,29 @@ impl Scanner {
     ) -> Vec<Finding> {
         summary.files_scanned += 1;
         summary.bytes_scanned += bytes.len() as u64;
-        // One pass decides: no keyword and no ignore directive means nothing to do here.
-        if !self.rules.prefilter(&bytes) {
+        let utf16 = decode_utf16(&bytes);
+        // One pass decides: no keyword and no ignore directive means nothing to do here. UTF-16
+        // bytes hold no keyword: the prefilter reads their decoded text.
+        let candidate = utf16
+            .as_ref()
+            .map_or(&bytes[..], |(text, _)| text.as_bytes());
+        if !self.rules.prefilter(candidate) {
             return Vec::new();
         }
         summary.files_parsed += 1;
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
+        let text = match utf16 {
+            Some((text, true)) => text,
+            Some((text, false)) => {
                 summary.not_utf8.push(path.to_path_buf());
-                String::from_utf8_lossy(e.as_bytes()).into_owned()
+                text
             }
+            None => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    summary.not_utf8.push(path.to_path_buf());
+                    String::from_utf8_lossy(e.as_bytes()).into_owned()
+                }
+            },
         };
         let findings = self.detect_text(path, rel, &text);
         let applied = ignore_comments::apply(&text, findings);
@@ -200,7 +212,8 @@ impl Scanner {
             .collect()
     }
 
-    /// Reads a file the way the scan does: size limit, binary check, lossy UTF-8.
+    /// Reads a file the way the scan does: size limit, binary check (UTF-16 is text), lossy
+    /// UTF-8.
     pub fn read(&self, path: &Path) -> Result<Loaded, String> {
         let failed = |e: std::io::Error| format!("{}: {e}", path.display());
         let mut file = fs::File::open(path).map_err(failed)?;
@@ -220,6 +233,8 @@ impl Scanner {
     pub fn sniff(&self, bytes: &[u8]) -> Option<SkipReason> {
         if bytes.len() as u64 > self.max_file_size {
             Some(SkipReason::TooLarge)
+        } else if is_utf16(bytes) {
+            None
         } else if memchr_nul(&bytes[..bytes.len().min(8192)]) {
             Some(SkipReason::Binary)
         } else {
@@ -235,6 +250,41 @@ pub enum Loaded {
 
 fn memchr_nul(bytes: &[u8]) -> bool {
     bytes.contains(&0)
+}
+
+/// Whether the bytes start with a UTF-16 byte-order mark (little or big endian). Windows tools
+/// write config and logs this way; their NUL bytes would make them pass for binary.
+pub fn is_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])
+}
+
+/// A UTF-16 file's text, its byte-order mark kept as U+FEFF (as a UTF-8 one is), and whether
+/// every unit decoded (an unpaired surrogate or an odd last byte become U+FFFD); `None` without
+/// a UTF-16 byte-order mark. Findings' byte offsets are then offsets in this text.
+fn decode_utf16(bytes: &[u8]) -> Option<(String, bool)> {
+    if !is_utf16(bytes) {
+        return None;
+    }
+    let unit = if bytes[0] == 0xFF {
+        u16::from_le_bytes
+    } else {
+        u16::from_be_bytes
+    };
+    let pairs = bytes.chunks_exact(2);
+    let odd = !pairs.remainder().is_empty();
+    let mut whole = !odd;
+    let mut text: String = char::decode_utf16(pairs.map(|p| unit([p[0], p[1]])))
+        .map(|c| {
+            c.unwrap_or_else(|_| {
+                whole = false;
+                char::REPLACEMENT_CHARACTER
+            })
+        })
+        .collect();
+    if odd {
+        text.push(char::REPLACEMENT_CHARACTER);
+    }
+    Some((text, whole))
 }
 
 /// The path relative to the root it was found under, with `/` separators.
@@ -315,5 +365,25 @@ impl Summary {
         self.errors.extend(part.errors);
         self.ignored += part.ignored;
         self.unused_ignores.extend(part.unused_ignores);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_decodes_both_byte_orders_and_says_what_it_replaced() {
+        let decoded = decode_utf16;
+        assert_eq!(decoded(b"\xFF\xFEa\0"), Some(("\u{feff}a".into(), true)));
+        assert_eq!(decoded(b"\xFE\xFF\0a"), Some(("\u{feff}a".into(), true)));
+        // An unpaired surrogate, an odd last byte.
+        let lone = Some(("\u{feff}\u{fffd}a".into(), false));
+        assert_eq!(decoded(b"\xFF\xFE\x00\xD8a\0"), lone);
+        assert_eq!(
+            decoded(b"\xFF\xFEa\0b"),
+            Some(("\u{feff}a\u{fffd}".into(), false))
+        );
+        assert_eq!(decoded(b"a\0b\0"), None);
     }
 }

@@ -1,10 +1,13 @@
 //! Detectors: one per language with a parser, and the regex fallback for every other file.
 //! Each turns a file's text into hits; the scanner turns hits into findings.
-use std::{ops::Range, path::Path, sync::LazyLock};
+use std::{cell::OnceCell, cmp::Reverse, ops::Range, path::Path, sync::LazyLock};
 
 use regex::Regex;
 
-use crate::{finding::Severity, rules::RuleSet};
+use crate::{
+    finding::{LineIndex, Severity},
+    rules::RuleSet,
+};
 
 pub mod php;
 pub mod text;
@@ -91,14 +94,16 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     }
     // Commented-out code and prose are reported, lower: they are not what runs. A secret in
     // them is a leak all the same and keeps its severity.
+    comments.sort_unstable_by_key(|c| c.start);
+    let lines = OnceCell::new();
     for hit in hits.iter_mut().filter(|h| h.secret.is_none()) {
         let why = match lang {
             Lang::Doc => Some("in documentation"),
-            Lang::Php => comments
-                .iter()
-                .any(|c| c.start <= hit.span.start && hit.span.end <= c.end)
-                .then_some("in a comment"),
-            Lang::Other => in_line_comment(text, hit.span.start).then_some("in a comment"),
+            Lang::Php => in_comment(&comments, &hit.span).then_some("in a comment"),
+            Lang::Other => {
+                let lines = lines.get_or_init(|| LineIndex::new(text));
+                in_line_comment(text, lines, hit.span.start).then_some("in a comment")
+            }
         };
         if let Some(why) = why {
             hit.severity = Some(Severity::Note);
@@ -116,35 +121,51 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
         a.rule == b.rule
             && a.secret.as_ref().unwrap_or(&a.span) == b.secret.as_ref().unwrap_or(&b.span)
     });
-    dedup_nested(&mut hits);
+    dedup_nested(&mut hits, rules);
     hits
 }
 
 /// Whether the line holding `offset` is a comment line in the usual syntaxes (`#`, `//`, `--`,
 /// `;`, a block comment's `/*` or `*`, `<!--`): how commented-out code looks in any language.
-fn in_line_comment(text: &str, offset: usize) -> bool {
-    let start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
-    let line = text[start..offset].trim_start();
+fn in_line_comment(text: &str, lines: &LineIndex, offset: usize) -> bool {
+    let line = text[lines.line_start(offset)..offset].trim_start();
     ["#", "//", "--", ";", "/*", "*", "<!--"]
         .iter()
         .any(|m| line.starts_with(m))
 }
 
+/// Whether `span` lies inside one of the comments (sorted, never overlapping): only the last
+/// comment that starts before it can hold it.
+fn in_comment(comments: &[Range<usize>], span: &Range<usize>) -> bool {
+    let before = comments.partition_point(|c| c.start <= span.start);
+    before > 0 && span.end <= comments[before - 1].end
+}
+
 /// A pattern's match inside a structural finding of the same rule adds nothing: keep the outer.
-fn dedup_nested(hits: &mut Vec<Hit>) {
-    let outer: Vec<(String, Range<usize>)> = hits
+/// One sweep per rule, the hits by start and the longest first: a hit is inside another when a
+/// different span seen before it reaches as far.
+fn dedup_nested(hits: &mut Vec<Hit>, rules: &RuleSet) {
+    let rule_of: Vec<usize> = hits
         .iter()
-        .map(|h| (h.rule.clone(), h.span.clone()))
+        .map(|h| rules.index(&h.rule).expect("hits name loaded rules"))
         .collect();
-    hits.retain(|h| {
-        !outer.iter().any(|(rule, span)| {
-            *rule == h.rule
-                && h.secret.is_none()
-                && span.start <= h.span.start
-                && h.span.end <= span.end
-                && *span != h.span
-        })
-    });
+    let mut order: Vec<usize> = (0..hits.len()).collect();
+    order.sort_unstable_by_key(|&i| (rule_of[i], hits[i].span.start, Reverse(hits[i].span.end)));
+    let mut nested = vec![false; hits.len()];
+    // The rule swept, the span last seen, and how far the spans before that one reach.
+    let mut sweep: Option<(usize, &Range<usize>, Option<usize>)> = None;
+    for &i in &order {
+        let span = &hits[i].span;
+        let reach = match sweep {
+            Some((rule, last, reach)) if rule == rule_of[i] && last == span => reach,
+            Some((rule, last, reach)) if rule == rule_of[i] => reach.max(Some(last.end)),
+            _ => None,
+        };
+        nested[i] = hits[i].secret.is_none() && reach.is_some_and(|r| r >= span.end);
+        sweep = Some((rule_of[i], span, reach));
+    }
+    let mut nested = nested.into_iter();
+    hits.retain(|_| !nested.next().expect("one flag per hit"));
 }
 
 /// Calls whose first parameter is not the app key (KEAP.md).
@@ -276,6 +297,41 @@ pub fn is_secret_literal(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_same_rule_match_strictly_inside_another_is_dropped() {
+        let rules = RuleSet::load(&[] as &[&Path], &[]).unwrap();
+        let hit = |rule, span: Range<usize>| Hit::new(rule, span);
+        let mut hits = vec![
+            hit("legacy-endpoint", 0..50),
+            hit("legacy-endpoint", 0..30), // same start, shorter: inside
+            hit("legacy-endpoint", 10..40), // inside
+            hit("key-in-body", 10..40),    // another rule
+            hit("hardcoded-key", 12..30).secret(12..30),
+            hit("legacy-endpoint", 45..60), // overlaps, not inside
+            hit("legacy-endpoint", 52..58), // inside the previous one only
+            hit("legacy-endpoint", 70..80),
+            hit("legacy-endpoint", 70..80).detail("twin"), // the same span is not inside
+        ];
+        hits.push(hit("legacy-endpoint", 20..25).secret(20..25)); // a secret is kept
+        dedup_nested(&mut hits, &rules);
+        let left: Vec<(&str, Range<usize>)> = hits
+            .iter()
+            .map(|h| (h.rule.as_str(), h.span.clone()))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                ("legacy-endpoint", 0..50),
+                ("key-in-body", 10..40),
+                ("hardcoded-key", 12..30),
+                ("legacy-endpoint", 45..60),
+                ("legacy-endpoint", 70..80),
+                ("legacy-endpoint", 70..80),
+                ("legacy-endpoint", 20..25),
+            ]
+        );
+    }
 
     #[test]
     fn first_parameter_classes() {

@@ -154,12 +154,18 @@ pub fn detect_in_comments(
     }
     let mut found = Vec::new();
     detect_scoped(facts, rules, Scope::Fallback, &mut found);
+    // By start, so each comment looks only at the matches that start in it.
+    found.sort_by_key(|h| h.span.start);
     for comment in comments {
-        let inside = |h: &&Hit| comment.start <= h.span.start && h.span.end <= comment.end;
-        if !found.iter().any(|h| inside(&h)) {
+        let first = found.partition_point(|h| h.span.start < comment.start);
+        let starting = found[first..]
+            .iter()
+            .take_while(|h| h.span.start < comment.end);
+        let before = hits.len();
+        hits.extend(starting.filter(|h| h.span.end <= comment.end).cloned());
+        if hits.len() == before {
             continue;
         }
-        hits.extend(found.iter().filter(inside).cloned());
         // The quoted key of a commented-out call is still a key in the repository.
         if rules.get(HARDCODED_KEY).is_some() {
             for m in QUOTED_HEX32.captures_iter(&text[comment.clone()]) {

@@ -15,7 +15,7 @@ use crate::{
     finding::{Finding, Secret},
     report::count,
     rules,
-    scan::Scanner,
+    scan::{self, Scanner},
 };
 
 pub mod apply;
@@ -177,7 +177,12 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             continue;
         };
         let Ok(text) = std::str::from_utf8(&before) else {
-            manual_all(&mut plan, "not UTF-8: no automatic rewrite");
+            let hint = if scan::is_utf16(&before) {
+                "UTF-16 file: no automatic rewrite"
+            } else {
+                "not UTF-8: no automatic rewrite"
+            };
+            manual_all(&mut plan, hint);
             continue;
         };
         let found = scanner.scan_text(path, rel, text);

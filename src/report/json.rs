@@ -1,37 +1,68 @@
 //! `--format json`: a stable, sorted document. No timings, so the same tree gives the same bytes.
 use std::io::{self, Write};
 
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
 use super::{Printer, Report};
+use crate::finding::Severity;
 
 pub struct Json;
 
 pub const VERSION: u32 = 1;
 
+/// One finding as the document shows it. The fields are in alphabetical order, the order of
+/// every other object in the document; each is written as it goes, so a file with a million
+/// findings does not become a million JSON trees first.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    column: usize,
+    end_byte: usize,
+    end_column: usize,
+    end_line: usize,
+    fingerprint: &'a str,
+    line: usize,
+    message: &'a str,
+    path: String,
+    relative_path: &'a str,
+    rule: &'a str,
+    secret: Option<String>,
+    severity: Severity,
+    start_byte: usize,
+}
+
+struct Findings<'a>(&'a Report<'a>);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        serializer.collect_seq(report.findings.iter().map(|f| FindingJson {
+            column: f.start.column,
+            end_byte: f.span.end,
+            end_column: f.end.column,
+            end_line: f.end.line,
+            fingerprint: &f.fingerprint,
+            line: f.start.line,
+            message: &f.message,
+            path: f.path.display().to_string(),
+            relative_path: &f.rel,
+            rule: &f.rule,
+            secret: report.secret(f),
+            severity: f.severity,
+            start_byte: f.span.start,
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    findings: Findings<'a>,
+    summary: Value,
+    version: u32,
+}
+
 impl Printer for Json {
     fn print(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        let findings: Vec<Value> = report
-            .findings
-            .iter()
-            .map(|f| {
-                json!({
-                    "rule": f.rule,
-                    "severity": f.severity,
-                    "path": f.path.display().to_string(),
-                    "relative_path": f.rel,
-                    "line": f.start.line,
-                    "column": f.start.column,
-                    "end_line": f.end.line,
-                    "end_column": f.end.column,
-                    "start_byte": f.span.start,
-                    "end_byte": f.span.end,
-                    "message": f.message,
-                    "secret": report.secret(f),
-                    "fingerprint": f.fingerprint,
-                })
-            })
-            .collect();
         let s = report.summary;
         let skipped: serde_json::Map<String, Value> = s
             .skipped
@@ -46,10 +77,7 @@ impl Printer for Json {
                 )
             })
             .collect();
-        let doc = json!({
-            "version": VERSION,
-            "findings": findings,
-            "summary": {
+        let summary = json!({
                 "findings": report.findings.len(),
                 "by_rule": report.by_rule(),
                 "by_severity": report.by_severity(),
@@ -66,8 +94,12 @@ impl Printer for Json {
                     .collect::<Vec<_>>(),
                 "baselined": s.baselined,
                 "stale_baseline": s.stale,
-            }
         });
+        let doc = Document {
+            findings: Findings(report),
+            summary,
+            version: VERSION,
+        };
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)
     }
