@@ -15,7 +15,7 @@ fn check(args: &[&str], golden: &str) -> String {
     let run = run(args);
     assert_eq!(run.exit, Exit::Findings, "{}", run.err);
     let path = Path::new("tests/golden").join(golden);
-    if std::env::var_os("KEAP_MIGRATE_BLESS").is_some() {
+    if crate::support::bless() {
         fs::write(&path, &run.out).unwrap();
     }
     let want = fs::read_to_string(&path)

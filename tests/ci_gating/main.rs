@@ -2,6 +2,9 @@
 //! baselines, inline ignores, staged and pull-request scans, configuration. One test binary
 //! (one link) for all of them; this file holds the helpers that run the CLI in-process.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod baseline;
 mod config;
 mod git_scopes;
