@@ -133,6 +133,16 @@ pub struct DiffArgs {
     /// Print secrets in the patch on standard output (it is then applicable).
     #[arg(long)]
     pub show_secrets: bool,
+    /// `patch`: the unified diff, then the summary on stderr; `json`: the plan (counts, sites
+    /// fixed, manual sites by reason) on standard output, for scripts.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Patch)]
+    pub format: PlanFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Patch,
+    Json,
 }
 
 #[derive(Debug, Args)]

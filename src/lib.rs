@@ -227,6 +227,10 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
                 )?;
             }
         }
+        None if args.format == cli::PlanFormat::Json => {
+            serde_json::to_writer_pretty(&mut *io.out, &plan.to_json())?;
+            writeln!(io.out)?;
+        }
         None => {
             let redact = !args.show_secrets;
             io.out.write_all(plan.patch(redact).as_bytes())?;
@@ -239,9 +243,15 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
         }
     }
     plan.write_summary(io.err, false)?;
+    if plan.changes.is_empty() && !plan.manual.is_empty() {
+        writeln!(
+            io.err,
+            "migration pending, nothing automatic: every site above needs a person"
+        )?;
+    }
     Ok(if !scan.summary.errors.is_empty() {
         Exit::Error
-    } else if plan.changes.is_empty() {
+    } else if plan.changes.is_empty() && plan.manual.is_empty() {
         Exit::Clean
     } else {
         Exit::Pending

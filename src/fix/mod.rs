@@ -119,6 +119,9 @@ pub struct FileChange {
     pub edits: Vec<(String, edit::Edit)>,
 }
 
+/// Sites of one file left for a person for one reason: the rule, the hint, the findings.
+type Reason<'p> = (&'p str, &'p str, Vec<&'p Finding>);
+
 /// The edits that fix one finding, for reports that carry fixes (SARIF).
 pub struct Suggestion {
     pub rel: String,
@@ -279,7 +282,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
 /// outside the file that defines it.
 struct Callers {
     root: PathBuf,
-    files: OnceCell<Vec<PathBuf>>,
+    files: OnceCell<(Vec<PathBuf>, bool)>,
     answers: RefCell<HashMap<(String, PathBuf), bool>>,
 }
 
@@ -297,15 +300,22 @@ impl Callers {
         if let Some(answer) = self.answers.borrow().get(&key) {
             return *answer;
         }
-        let files = self.files.get_or_init(|| {
-            ignore::WalkBuilder::new(&self.root)
-                .hidden(false)
-                .build()
-                .flatten()
-                .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-                .map(|e| e.into_path())
-                .filter(|p| Lang::of(p) == Lang::Php)
-                .collect()
+        // A directory that cannot be listed may hold a caller: then every helper has one.
+        let (files, unlisted) = self.files.get_or_init(|| {
+            let mut unlisted = false;
+            let mut files = Vec::new();
+            for entry in ignore::WalkBuilder::new(&self.root).hidden(false).build() {
+                match entry {
+                    Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                        if Lang::of(e.path()) == Lang::Php {
+                            files.push(e.into_path());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => unlisted = true,
+                }
+            }
+            (files, unlisted)
         });
         // PHP function names are case-insensitive.
         let call = regex::bytes::Regex::new(&format!(r"(?i)\b{}\s*\(", regex::escape(name)))
@@ -313,10 +323,12 @@ impl Callers {
         let this = fs::canonicalize(file).ok();
         let other =
             |f: &PathBuf| f.file_name() != file.file_name() || fs::canonicalize(f).ok() != this;
-        let answer = files
-            .iter()
-            .filter(|f| other(f))
-            .any(|f| fs::read(f).is_ok_and(|bytes| call.is_match(&bytes)));
+        // An unknown caller is a caller: a file that cannot be read may post elsewhere.
+        let answer = *unlisted
+            || files
+                .iter()
+                .filter(|f| other(f))
+                .any(|f| fs::read(f).map_or(true, |bytes| call.is_match(&bytes)));
         self.answers.borrow_mut().insert(key, answer);
         answer
     }
@@ -414,19 +426,68 @@ impl Plan {
         self.changes.iter().any(|c| !c.secrets.is_empty())
     }
 
-    /// What the user must do next: manual changes, variables to set, the rate limit.
+    /// The findings the plan fixes, by fingerprint (one finding may take several edits).
+    fn fixed(&self) -> usize {
+        let mut fixed: Vec<(&str, &str)> = self
+            .changes
+            .iter()
+            .flat_map(|c| c.edits.iter().map(|(f, _)| (c.rel.as_str(), f.as_str())))
+            .collect();
+        fixed.sort();
+        fixed.dedup();
+        fixed.len()
+    }
+
+    /// The manual items by file, then by rule and hint, in file order.
+    fn manual_groups(&self) -> Vec<(&Path, Vec<Reason<'_>>)> {
+        let mut files: Vec<(&Path, Vec<Reason>)> = Vec::new();
+        for m in &self.manual {
+            let path = m.finding.path.as_path();
+            let at = match files.iter().position(|(p, _)| *p == path) {
+                Some(at) => at,
+                None => {
+                    files.push((path, Vec::new()));
+                    files.len() - 1
+                }
+            };
+            let groups = &mut files[at].1;
+            let (rule, hint) = (m.finding.rule.as_str(), m.hint.as_str());
+            match groups.iter_mut().find(|g| g.0 == rule && g.1 == hint) {
+                Some(g) => g.2.push(&m.finding),
+                None => groups.push((rule, hint, vec![&m.finding])),
+            }
+        }
+        files
+    }
+
+    /// What the user must do next: what was fixed and what was not, manual changes grouped by
+    /// file and reason, variables to set, the rate limit.
     pub fn write_summary(&self, out: &mut dyn Write, applied: bool) -> io::Result<()> {
         let verb = if applied { "changed" } else { "to change" };
-        writeln!(out, "{} {verb}", count(self.changes.len(), "file"))?;
-        if !self.manual.is_empty() {
-            writeln!(out, "needs a manual change:")?;
-            for m in &self.manual {
+        writeln!(
+            out,
+            "{} {verb}: {} fixed automatically, {} left for a person",
+            count(self.changes.len(), "file"),
+            count(self.fixed(), "site"),
+            count(self.manual.len(), "site"),
+        )?;
+        let groups = self.manual_groups();
+        if !groups.is_empty() {
+            writeln!(out, "needs a manual change, by file and reason:")?;
+        }
+        for (path, reasons) in &groups {
+            let sites: usize = reasons.iter().map(|r| r.2.len()).sum();
+            writeln!(out, "  {} ({sites})", path.display())?;
+            for (rule, hint, findings) in reasons {
+                let at: Vec<String> = findings
+                    .iter()
+                    .map(|f| format!("{}:{}", f.start.line, f.start.column))
+                    .collect();
                 writeln!(
                     out,
-                    "  {}  {}: {}",
-                    m.finding.location(),
-                    m.finding.rule,
-                    m.hint
+                    "    {rule} at {} ({}): {hint}",
+                    at.join(", "),
+                    findings.len()
                 )?;
             }
         }
@@ -443,5 +504,76 @@ impl Plan {
             writeln!(out, "{RATE_LIMIT_NOTE}")?;
         }
         Ok(())
+    }
+
+    /// The plan for scripts (`diff --format json`): the same counts and groups as the summary,
+    /// each site with its rule, place and fingerprint, and no secret.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let site = |f: &Finding| {
+            json!({
+                "rule": f.rule, "path": f.path.display().to_string(), "relative_path": f.rel,
+                "line": f.start.line, "column": f.start.column, "fingerprint": f.fingerprint,
+            })
+        };
+        let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+        for m in &self.manual {
+            *by_reason.entry(m.hint.as_str()).or_default() += 1;
+        }
+        let manual: Vec<_> = self
+            .manual
+            .iter()
+            .map(|m| {
+                let mut s = site(&m.finding);
+                s["hint"] = json!(m.hint);
+                s
+            })
+            .collect();
+        let changes: Vec<_> = self
+            .changes
+            .iter()
+            .map(|c| {
+                let mut fixed: Vec<&str> = c.edits.iter().map(|(f, _)| f.as_str()).collect();
+                fixed.dedup();
+                json!({"path": c.path.display().to_string(), "relative_path": c.rel, "fixed": fixed})
+            })
+            .collect();
+        let env: Vec<_> = self
+            .env
+            .iter()
+            .map(|e| json!({"name": e.name, "files": e.files, "replaces": e.secret.redacted()}))
+            .collect();
+        json!({
+            "version": 1,
+            "summary": {
+                "files_to_change": self.changes.len(),
+                "sites_fixed": self.fixed(),
+                "sites_manual": self.manual.len(),
+                "manual_by_reason": by_reason,
+            },
+            "changes": changes,
+            "manual": manual,
+            "env": env,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree that cannot be listed may hold a caller that posts elsewhere: a helper is then
+    /// never taken for one only Keap's calls use.
+    #[test]
+    fn an_unknown_caller_is_a_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let callers = Callers::new(gone.clone());
+        assert!(callers.call_outside("http_post", &gone.join("keap.php")));
+
+        fs::write(dir.path().join("keap.php"), "<?php http_post($url, $xml);").unwrap();
+        fs::write(dir.path().join("other.php"), "<?php echo 1;").unwrap();
+        let callers = Callers::new(dir.path().to_path_buf());
+        assert!(!callers.call_outside("http_post", &dir.path().join("keap.php")));
     }
 }
