@@ -78,6 +78,7 @@ impl Walker {
                 builder.standard_filters(false).hidden(false);
             }
             let dotenv_sweep = !self.options.no_ignore;
+            let follow = self.options.follow_links;
             builder.build_parallel().run(|| {
                 let mut visitor = make_visitor();
                 let root = root_arc.clone();
@@ -96,7 +97,7 @@ impl Walker {
                     };
                     if ft.is_dir() {
                         if dotenv_sweep {
-                            sweep_dotenv(entry.path(), &root, &excludes, &mut visit);
+                            sweep_dotenv(entry.path(), &root, &excludes, follow, &mut visit);
                         }
                     } else if ft.is_symlink() {
                         visit(Item::Link(entry.into_path()));
@@ -126,10 +127,13 @@ pub fn is_dotenv(path: &Path) -> bool {
 /// Dotenv files are usually git-ignored, so the walker never yields them: list each visited
 /// directory's own dotenv files directly. (The walker's copies are dropped to avoid doubles.)
 /// The sweep bypasses the walker's filter, so it applies the excludes itself.
+/// A dotenv file that is a link is scanned through it with `--follow` (its target must be a
+/// file) and listed as not followed otherwise: never passed over in silence.
 fn sweep_dotenv(
     dir: &Path,
     root: &Arc<PathBuf>,
     excludes: &Excludes,
+    follow: bool,
     visit: &mut impl FnMut(Item),
 ) {
     let Ok(entries) = fs::read_dir(dir) else {
@@ -137,9 +141,18 @@ fn sweep_dotenv(
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if is_dotenv(&path)
-            && entry.file_type().is_ok_and(|t| t.is_file())
-            && !excludes.excludes(path.strip_prefix(&**root).unwrap_or(&path), false)
+        if !is_dotenv(&path)
+            || excludes.excludes(path.strip_prefix(&**root).unwrap_or(&path), false)
+        {
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_symlink() && !follow {
+            visit(Item::Link(path));
+        } else if kind.is_file()
+            || (kind.is_symlink() && fs::metadata(&path).is_ok_and(|m| m.is_file()))
         {
             visit(Item::File {
                 root: root.clone(),

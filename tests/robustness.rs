@@ -580,3 +580,41 @@ mod mutated_fixtures {
         }
     }
 }
+
+/// A `.env` that is a link to a shared secrets file: scanned through the link with `--follow`,
+/// listed as a link not followed without it; never passed over in silence.
+#[test]
+fn a_symlinked_dotenv_is_scanned_or_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "shared/.env.production",
+        "KEAP_API_KEY=KeapAK-6e2b90c4d8a1f37e5b0c9d2a4f6e8b1c3d5f7a9e0b2c4d6e8f\n",
+    );
+    write(dir.path(), "app/.gitignore", ".env\n");
+    std::os::unix::fs::symlink("../shared/.env.production", dir.path().join("app/.env")).unwrap();
+    let app = dir.path().join("app");
+
+    let followed = run(&["scan", "--follow", "--format", "json", path(&app)]);
+    assert_eq!(followed.exit, Exit::Findings, "{}", followed.err);
+    let doc: serde_json::Value = serde_json::from_str(&followed.out).unwrap();
+    let paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["relative_path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, [".env"], "{}", followed.out);
+
+    let listed = run(&["scan", "--format", "json", path(&app)]);
+    assert_eq!(listed.exit, Exit::Clean, "{}", listed.err);
+    let doc: serde_json::Value = serde_json::from_str(&listed.out).unwrap();
+    let skipped = &doc["summary"]["skipped"]["symlink_not_followed"];
+    assert!(
+        skipped
+            .as_array()
+            .is_some_and(|s| s.iter().any(|p| p.as_str().unwrap().ends_with(".env"))),
+        "{}",
+        listed.out
+    );
+}
