@@ -469,9 +469,10 @@ impl<'a, 't> Recipe<'a, 't> {
         Some(statement)
     }
 
-    /// The phpxmlrpc library the file includes, when it is a 2.x release: its path says so
-    /// (`xmlrpc-2.0/lib/xmlrpc.inc`, as Keap's samples bundle it), or the file it names has no
-    /// `setCurlOptions`, the only way 3.0 to 4.10 send a header.
+    /// The phpxmlrpc library the file includes, when it is a 2.x release: the file it names
+    /// defines a client without `setCurlOptions` (the only way 3.0 to 4.10 send a header), or,
+    /// where that file is not in the tree, its path says 2.x (`xmlrpc-2.0/lib/xmlrpc.inc`, as
+    /// Keap's samples bundle it).
     fn phpxmlrpc_2(&self) -> Option<String> {
         const INCLUDES: &[&str] = &[
             "include_expression",
@@ -497,11 +498,15 @@ impl<'a, 't> Recipe<'a, 't> {
                 .unwrap_or(&path);
             let library = beside.trim_start_matches('/').to_string();
             // The library's own code decides; its folder name only where it is not in the tree
-            // (an upgraded copy often keeps the old path).
+            // (an upgraded copy often keeps the old path). 2.x defines the client itself and
+            // has no setCurlOptions; 4.x's xmlrpc.inc only maps the old names onto PhpXmlRpc\.
             let old = match (self.read_beside)(&library) {
-                Some(code) => !code
-                    .to_ascii_lowercase()
-                    .contains("function setcurloptions"),
+                Some(code) => {
+                    let code = code.to_ascii_lowercase();
+                    code.contains("class xmlrpc_client")
+                        && !code.contains("function setcurloptions")
+                        && !code.contains("phpxmlrpc\\")
+                }
                 None => lower.contains("xmlrpc-2."),
             };
             old.then_some(library)
