@@ -272,8 +272,11 @@ impl<'t> Detector<'t, '_> {
 
     fn call(&mut self, node: Node) {
         let args = arguments(node);
-        self.split_endpoint(&args);
         let callee = callee(self.text, node);
+        self.split_endpoint(
+            &args,
+            node.kind() == "object_creation_expression" && callee == "xmlrpc_client",
+        );
         // Zend's `$client->getProxy('ContactService')->add($key, …)`: the key is the first argument.
         if let Some(service) = self.proxy_service(node) {
             let method = format!("{service}.{}", callee_name(self.text, node));
@@ -340,7 +343,7 @@ impl<'t> Detector<'t, '_> {
 
     /// `new xmlrpc_client('/api/xmlrpc', $app . '.infusionsoft.com', 443)`: one finding from the
     /// path to the host (and port). A host held in a variable counts by what it was assigned.
-    fn split_endpoint(&mut self, args: &[Node]) {
+    fn split_endpoint(&mut self, args: &[Node], phpxmlrpc: bool) {
         let texts: Vec<Option<String>> = args
             .iter()
             .map(|a| match template(self.text, *a) {
@@ -356,14 +359,30 @@ impl<'t> Detector<'t, '_> {
         let Some(path) = find(&|s| matches!(s, "/api/xmlrpc" | "/api/xmlrpc/")) else {
             return;
         };
-        let Some(host) = find(&|s| LEGACY_HOST.is_match(s)) else {
-            return;
+        let host = match find(&|s| LEGACY_HOST.is_match(s)) {
+            Some(host) => host,
+            // `new xmlrpc_client('/api/xmlrpc', $this->getHostname(), $port)`: the host is made
+            // elsewhere (a constructor, a setting), but the path is Keap's legacy one in a file
+            // that talks to Keap.
+            None if phpxmlrpc && path == 0 && self.keap_named && args.len() > 1 => {
+                let mortgage = self.text.to_ascii_lowercase().contains("mortgageprocrm");
+                if mortgage {
+                    return;
+                }
+                1
+            }
+            None => return,
         };
         let mortgage = texts[host]
             .as_deref()
             .is_some_and(|h| h.to_ascii_lowercase().contains("mortgageprocrm"));
         let mut last = path.max(host);
-        if args.get(last + 1).is_some_and(|p| p.kind() == "integer") {
+        // phpxmlrpc's third argument is always the port, however it is written.
+        let port = phpxmlrpc && path == 0 && host == 1;
+        if args
+            .get(last + 1)
+            .is_some_and(|p| port || p.kind() == "integer")
+        {
             last += 1;
         }
         let span = args[path.min(host)].start_byte()..args[last].end_byte();

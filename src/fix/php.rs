@@ -559,9 +559,16 @@ impl<'a, 't> Recipe<'a, 't> {
             return self.manual(i, "could not locate the endpoint expression");
         };
         let quote = self.quote_of(node);
-        let url = format!("{quote}{}{quote}", self.opts.endpoint);
-        // A host/path split spans several arguments: the call gets the one URL.
+        let mut url = format!("{quote}{}{quote}", self.opts.endpoint);
+        // A host/path split spans several arguments: the call gets the one URL. phpxmlrpc parses
+        // a whole URL only when server, port and transport are all empty: with a fourth argument
+        // (the transport) the split stays, with the new path and host.
         let split = node.kind() == "arguments";
+        if split && arguments_after(self.text, node, span.end) {
+            let rest = self.opts.endpoint.trim_start_matches("https://");
+            let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            url = format!("{quote}{path}{quote}, {quote}{host}{quote}, 443");
+        }
         self.out.edits.push(Edit::new(span.clone(), url, i));
         let url_node = if split {
             node
@@ -1266,6 +1273,11 @@ fn has_child(node: Node, kind: &str) -> bool {
     let mut cursor = node.walk();
     let found = node.children(&mut cursor).any(|c| c.kind() == kind);
     found
+}
+
+/// Whether an argument list has arguments after byte `end`.
+fn arguments_after(text: &str, args: Node, end: usize) -> bool {
+    text[end..args.end_byte()].trim_start().starts_with(',')
 }
 
 /// Whether a statement sits in a block, where another can be put beside it.
