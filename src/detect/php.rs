@@ -75,6 +75,7 @@ pub fn detect(
         comments,
         keap_named,
         xmlrpc,
+        xml_bodies: false,
         strong_context: false,
         wrapper: false,
         call_sites: Vec::new(),
@@ -102,6 +103,8 @@ struct Detector<'t, 'h> {
     keap_named: bool,
     /// The file mentions XML-RPC.
     xmlrpc: bool,
+    /// The file builds `<methodCall>` bodies by hand.
+    xml_bodies: bool,
     /// The file calls a Keap service or names a legacy endpoint.
     strong_context: bool,
     /// The file has a wrapper that prepends the key to every call.
@@ -188,6 +191,7 @@ impl<'t> Detector<'t, '_> {
     /// The first `<param>` of each service call in a hand-written XML body.
     fn xml_body(&mut self, t: &Template) {
         for caps in XML_CALL.captures_iter(&t.text) {
+            self.xml_bodies = true;
             let (method, arg) = (&caps["method"], caps.name("arg").expect("arg group"));
             // A body for any method (`<methodName>$method</methodName>`) whose first parameter
             // is the key: the wrapper every call of a Keap-talking file goes through.
@@ -544,8 +548,10 @@ impl<'t> Detector<'t, '_> {
 
     fn finish(&mut self) {
         // Where a wrapper puts the key first, a call's own first element is data, unless it
-        // plainly is a key too.
-        let wrapper = self.wrapper;
+        // plainly is a key too. So it is in a file that never speaks XML-RPC itself: its calls
+        // go through a wrapper defined elsewhere (`$this->conn->call('ContactService.add',
+        // array($fields))`), which is reported there.
+        let wrapper = self.wrapper || !(self.xmlrpc || self.xml_bodies);
         for site in std::mem::take(&mut self.call_sites) {
             if site.key_like || !wrapper {
                 self.hits

@@ -269,13 +269,13 @@ impl<'a, 't> Recipe<'a, 't> {
         let both_hosts = mortgage_pro && !client_left_out && self.headers_added > 0;
         let held_back = if both_hosts && self.placeholders_by_host() {
             None
+        } else if client_left_out {
+            Some("a client in this file could not be given the key header (see its endpoint): put a placeholder only in the calls that go through a migrated client")
         } else if mortgage_pro {
             // Mortgage Pro still takes the key in the body; its calls may share these sites.
             Some("this file also calls Mortgage Pro, which still needs the key in the body: put a placeholder only where Keap alone is called")
-        } else if client_left_out {
-            Some("a client in this file could not be given the key header: put a placeholder only in the calls that go through a migrated client")
-        } else if self.headers_added == 0 {
-            Some("no key header could be added in this file: add it where the client is created, then put a placeholder in the first parameter")
+        } else if self.headers_added == 0 && !(endpoints.is_empty() && self.sends_key_header()) {
+            Some("the client these calls go through is not made in this file: add the key header where it is made, then put a placeholder in the first parameter")
         } else {
             None
         };
@@ -363,6 +363,14 @@ impl<'a, 't> Recipe<'a, 't> {
         self.body_edits.clear();
         self.out.edits.extend(conditional);
         true
+    }
+
+    /// Code already on the new endpoint with a key header (migrated by hand, the key left in
+    /// the body too): the header carries the key, so the body may take the placeholder.
+    fn sends_key_header(&self) -> bool {
+        let lower = self.text.to_ascii_lowercase();
+        lower.contains("api.infusionsoft.com/crm/xmlrpc")
+            && (lower.contains("x-keap-api-key") || lower.contains("authorization: bearer"))
     }
 
     /// One client's migration as a transaction: its endpoint, its header and whatever else it

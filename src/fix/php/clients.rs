@@ -337,16 +337,28 @@ impl<'a, 't> Recipe<'a, 't> {
             Client::Curl | Client::Stream | Client::Options(_) => &[],
         };
         let scope = self.scope_of(&consumer.target, consumer.call);
-        let sends: Vec<Node<'t>> = self
-            .calls_in(scope)
-            .filter(|c| {
-                c.kind() == "member_call_expression"
-                    && methods.contains(&callee(self.text, **c).as_str())
-                    && c.child_by_field_name("object")
-                        .is_some_and(|o| self.src(o) == consumer.target)
-            })
-            .copied()
-            .collect();
+        let sends_on = |target: &str, scope| -> Vec<Node<'t>> {
+            self.calls_in(scope)
+                .filter(|c| {
+                    c.kind() == "member_call_expression"
+                        && methods.contains(&callee(self.text, **c).as_str())
+                        && c.child_by_field_name("object")
+                            .is_some_and(|o| self.src(o) == target)
+                })
+                .copied()
+                .collect()
+        };
+        let sends: Vec<Node<'t>> = match consumer.client {
+            // A request in one call (wp_remote_post, Guzzle) is its own send.
+            Client::Options(_) => vec![consumer.call],
+            _ => {
+                let mut sends = sends_on(&consumer.target, scope);
+                for (name, scope) in self.factory_results(consumer) {
+                    sends.extend(sends_on(name, scope));
+                }
+                sends
+            }
+        };
         let unreadable = format!(
             "not migrated: `{}` cannot be read where this client is made (out of scope, or set after it){}: add `{}` to it there, then point it at the new endpoint",
             key.code,
@@ -362,15 +374,47 @@ impl<'a, 't> Recipe<'a, 't> {
         }
         for (send, value) in sends.into_iter().zip(values) {
             let line = self.header_line(&value);
-            // Joining an existing header list needs the key where that list is made.
+            // An option array takes the header in place; a failure is on the manual list.
             let Some(statement) = self.header_statement(consumer, &line, &value, false, i) else {
-                return;
+                continue;
             };
             if !self.insert_before(send, &statement, i) {
                 return;
             }
         }
         self.headers_added += 1;
+    }
+
+    /// Where the client is made in a private or protected method that returns it (a factory),
+    /// the variables its class's other methods keep it in: `$client = $this->_getClient();`.
+    fn factory_results(&self, consumer: &Consumer<'t>) -> Vec<(&'t str, Scope<'t>)> {
+        let Some(method) = enclosing(consumer.call, &["method_declaration"]) else {
+            return Vec::new();
+        };
+        let mut cursor = method.walk();
+        let hidden = method.children(&mut cursor).any(|c| {
+            c.kind() == "visibility_modifier" && matches!(self.src(c), "private" | "protected")
+        });
+        let returns = format!("return {};", consumer.target);
+        let Some(name) = method
+            .child_by_field_name("name")
+            .map(|n| self.src(n))
+            .filter(|_| hidden && self.src(method).contains(&returns))
+        else {
+            return Vec::new();
+        };
+        let calls = [format!("$this->{name}("), format!("self::{name}(")];
+        self.index
+            .assignments
+            .iter()
+            .filter(|a| calls.iter().any(|c| self.src(a.1).starts_with(c.as_str())))
+            .filter_map(|a| {
+                let left = a.1.parent()?.child_by_field_name("left")?;
+                let variable = self.src(left);
+                (left.kind() == "variable_name")
+                    .then(|| (variable, Scope::Function(enclosing(left, FUNCTIONS))))
+            })
+            .collect()
     }
 
     /// The statement that gives the client the header, or `None` where the header was joined
