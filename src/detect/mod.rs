@@ -244,6 +244,18 @@ const DATA_WORDS: &[&str] = &[
 /// A cast (`(int)$id`), or a name whose last word says it holds data (`$contactData`,
 /// `$this->fields`, `$tag_id`).
 fn data_like(src: &str) -> bool {
+    // `new Zend_XmlRpc_Value_Integer($id)`: a typed value that is not a string is never a key;
+    // a string one is judged by what it wraps.
+    if let Some(rest) = src.strip_prefix("new ") {
+        let (class, inner) = rest.split_once('(').unwrap_or((rest, ""));
+        let class = class.trim().to_ascii_lowercase();
+        let typed = [
+            "integer", "int", "struct", "array", "boolean", "double", "datetime",
+        ]
+        .iter()
+        .any(|t| class.ends_with(t));
+        return typed || data_like(inner.trim_end_matches(')').trim());
+    }
     if src.starts_with('(') && src.contains(')') {
         return src[1..].split(')').next().is_some_and(|t| {
             matches!(
@@ -350,6 +362,8 @@ mod tests {
         assert_eq!(call("(int)$affId"), Data);
         assert_eq!(call("$this->contactFields"), Data);
         assert_eq!(call("$tag_id"), Data);
+        assert_eq!(call("new Zend_XmlRpc_Value_Integer($contactId)"), Data);
+        assert_eq!(call("new Zend_XmlRpc_Value_String($apiKey)"), Key);
         assert_eq!(call("$idKey"), Key);
         assert_eq!(call("$k"), Key);
         assert_eq!(call("$this->client"), Key);
