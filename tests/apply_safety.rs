@@ -1,6 +1,8 @@
 //! Where and how `apply` writes: never outside the scanned roots or a patch's root, temporary
 //! files that nobody else can read and that a later run removes, owners and hard links kept,
 //! late failures that say what was written, and patches that name any file as git does.
+mod support;
+
 use std::{
     ffi::OsStr,
     fs,
@@ -9,7 +11,7 @@ use std::{
         fs::{symlink, MetadataExt, PermissionsExt},
     },
     path::{Path, PathBuf},
-    process::{Command, Output, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -18,17 +20,7 @@ use proptest::{prelude::*, test_runner::RngSeed};
 
 const KEY: &str = "a49b9a7acc8714daf89d30c1c87c3dec";
 
-fn bin(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{bin, text};
 
 /// A file `apply` rewrites on its own (no helper shared with other files).
 fn legacy() -> Vec<u8> {

@@ -2,31 +2,10 @@
 //! go, overflowing flags, submodules, malformed baselines, UTF-16 files. The CLI runs in-process.
 use std::{fs, path::Path};
 
-use keap_migrate::{run_with, Exit, Io};
+mod support;
 
-struct Run {
-    exit: Exit,
-    out: String,
-    err: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let exit = run_with(
-        std::iter::once("keap-migrate").chain(args.iter().copied()),
-        &mut Io {
-            out: &mut out,
-            err: &mut err,
-            is_terminal: false,
-        },
-    );
-    Run {
-        exit,
-        out: String::from_utf8(out).expect("reports are UTF-8"),
-        err: String::from_utf8(err).expect("messages are UTF-8"),
-    }
-}
+use keap_migrate::Exit;
+use support::run;
 
 fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
     let path = root.join(rel);

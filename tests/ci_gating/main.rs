@@ -14,31 +14,7 @@ mod secrets;
 
 use std::{fs, path::Path, process::Command};
 
-use keap_migrate::{run_with, Exit, Io};
-
-pub struct Run {
-    pub exit: Exit,
-    pub out: String,
-    pub err: String,
-}
-
-pub fn run(args: &[&str]) -> Run {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let exit = run_with(
-        std::iter::once("keap-migrate").chain(args.iter().copied()),
-        &mut Io {
-            out: &mut out,
-            err: &mut err,
-            is_terminal: false,
-        },
-    );
-    Run {
-        exit,
-        out: String::from_utf8(out).expect("reports are UTF-8"),
-        err: String::from_utf8(err).expect("messages are UTF-8"),
-    }
-}
+pub use support::{run, Run};
 
 pub fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.out).unwrap_or_else(|e| panic!("{e}: {}", run.out))

@@ -20,3 +20,43 @@ pub fn bless() -> bool {
     );
     asked
 }
+
+/// What one in-process run of the CLI printed and returned.
+pub struct Run {
+    pub exit: keap_migrate::Exit,
+    pub out: String,
+    pub err: String,
+}
+
+/// Runs the CLI in-process (`keap_migrate::run_with`), as a terminal-less caller would.
+pub fn run(args: &[&str]) -> Run {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let exit = keap_migrate::run_with(
+        std::iter::once("keap-migrate").chain(args.iter().copied()),
+        &mut keap_migrate::Io {
+            out: &mut out,
+            err: &mut err,
+            is_terminal: false,
+        },
+    );
+    Run {
+        exit,
+        out: String::from_utf8(out).expect("reports are UTF-8"),
+        err: String::from_utf8(err).expect("messages are UTF-8"),
+    }
+}
+
+/// Runs the built binary in `dir`.
+pub fn bin(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Bytes a process printed, as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
