@@ -504,3 +504,19 @@ fn every_rewritten_file_passes_php_lint() {
         }
     }
 }
+
+/// The Mortgage Pro conditional names the endpoint's host, whichever `--endpoint` gave: a second
+/// run still sees a migrated wrapper.
+#[test]
+fn the_mortgage_pro_choice_is_migrated_for_any_endpoint() {
+    let dir = copy_inputs(Path::new("fixtures/php/ng.isdk-connect-after"));
+    let endpoint = ["--endpoint", "https://keap-proxy.example.net/crm/xmlrpc"];
+    bin(&[&["apply"][..], &endpoint, &["."]].concat(), dir.path());
+    let migrated = fs::read_to_string(dir.path().join("isdk.php")).unwrap();
+    assert!(
+        migrated.contains("->server == 'keap-proxy.example.net'"),
+        "{migrated}"
+    );
+    let again = bin(&[&["diff"][..], &endpoint, &["."]].concat(), dir.path());
+    assert!(again.stdout.is_empty(), "{}", text(&again.stdout));
+}

@@ -523,9 +523,12 @@ impl<'t> Detector<'t, '_> {
     fn wrapper(&mut self, element: Node, unshift: bool) {
         let element = unwrap_value(self.text, element);
         // `$c->server == 'api.infusionsoft.com' ? placeholder : $key`, as migrated where one
-        // wrapper serves Mortgage Pro too: the key goes only to Mortgage Pro's legacy host.
+        // wrapper serves Mortgage Pro too (whatever host `--endpoint` named): the key goes only
+        // to Mortgage Pro's legacy host.
+        let src = &self.text[element.byte_range()];
         if element.kind() == "conditional_expression"
-            && self.text[element.byte_range()].contains("->server == 'api.infusionsoft.com'")
+            && src.contains("->server == '")
+            && src.contains("'placeholder'")
         {
             self.wrapper = true;
             return;
