@@ -519,4 +519,9 @@ fn the_mortgage_pro_choice_is_migrated_for_any_endpoint() {
     );
     let again = bin(&[&["diff"][..], &endpoint, &["."]].concat(), dir.path());
     assert!(again.stdout.is_empty(), "{}", text(&again.stdout));
+    let scan = bin(&["scan", "--format", "json", "."], dir.path());
+    let doc: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
+    let found = doc["findings"].as_array().unwrap().iter();
+    let left: Vec<_> = found.filter(|f| f["rule"] == "key-in-body").collect();
+    assert!(left.is_empty(), "{left:?}");
 }
