@@ -5,7 +5,7 @@ use std::{fs, path::Path};
 mod support;
 
 use keap_migrate::Exit;
-use support::run;
+use support::{git, run};
 
 fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
     let path = root.join(rel);
@@ -202,36 +202,6 @@ fn a_thread_count_past_four_per_core_is_capped_and_said() {
     assert!(r.err.contains("(4 per core)"), "{}", r.err);
     let r = run(&["scan", "-j", "1", path(dir.path())]);
     assert_eq!(r.err, "");
-}
-
-/// git with a fixed identity and no user or system config; file:// submodules allowed.
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=keap-migrate tests",
-            "-c",
-            "user.email=tests@example.invalid",
-        ])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(["-c", "protocol.file.allow=always"])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git is installed (scripts/test installs it)");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
