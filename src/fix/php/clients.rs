@@ -386,35 +386,47 @@ impl<'a, 't> Recipe<'a, 't> {
     }
 
     /// Where the client is made in a private or protected method that returns it (a factory),
-    /// the variables its class's other methods keep it in: `$client = $this->_getClient();`.
+    /// the variables and properties its class keeps it in: `$client = $this->_client();`, and
+    /// through a caching getter (`$this->cached = $this->_connect(); return $this->cached;`).
     fn factory_results(&self, consumer: &Consumer<'t>) -> Vec<(&'t str, Scope<'t>)> {
-        let Some(method) = enclosing(consumer.call, &["method_declaration"]) else {
-            return Vec::new();
-        };
+        let mut results = Vec::new();
+        let mut factory = enclosing(consumer.call, &["method_declaration"])
+            .and_then(|m| self.factory_name(m, &consumer.target));
+        // A getter over a getter over the client is as deep as hand-written code goes.
+        for _ in 0..3 {
+            let Some(name) = factory.take() else {
+                break;
+            };
+            let calls = [format!("$this->{name}("), format!("self::{name}(")];
+            for a in &self.index.assignments {
+                if !calls.iter().any(|c| self.src(a.1).starts_with(c.as_str())) {
+                    continue;
+                }
+                let Some(left) = a.1.parent().and_then(|p| p.child_by_field_name("left")) else {
+                    continue;
+                };
+                let kept = self.src(left);
+                results.push((kept, self.scope_of(kept, left)));
+                if kept.starts_with("$this->") {
+                    factory = enclosing(left, &["method_declaration"])
+                        .and_then(|m| self.factory_name(m, kept));
+                }
+            }
+        }
+        results
+    }
+
+    /// The name of `method` when it is private or protected and returns `returned`.
+    fn factory_name(&self, method: Node<'t>, returned: &str) -> Option<&'t str> {
         let mut cursor = method.walk();
         let hidden = method.children(&mut cursor).any(|c| {
             c.kind() == "visibility_modifier" && matches!(self.src(c), "private" | "protected")
         });
-        let returns = format!("return {};", consumer.target);
-        let Some(name) = method
+        let returns = format!("return {returned};");
+        method
             .child_by_field_name("name")
             .map(|n| self.src(n))
             .filter(|_| hidden && self.src(method).contains(&returns))
-        else {
-            return Vec::new();
-        };
-        let calls = [format!("$this->{name}("), format!("self::{name}(")];
-        self.index
-            .assignments
-            .iter()
-            .filter(|a| calls.iter().any(|c| self.src(a.1).starts_with(c.as_str())))
-            .filter_map(|a| {
-                let left = a.1.parent()?.child_by_field_name("left")?;
-                let variable = self.src(left);
-                (left.kind() == "variable_name")
-                    .then(|| (variable, Scope::Function(enclosing(left, FUNCTIONS))))
-            })
-            .collect()
     }
 
     /// The statement that gives the client the header, or `None` where the header was joined
