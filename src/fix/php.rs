@@ -912,6 +912,19 @@ impl<'a, 't> Recipe<'a, 't> {
         if code.starts_with("$this->") && self.set_in_other_methods(code, at) {
             return fallback();
         }
+        // A `global $key` set in another function may be set after the client is made (an
+        // `init()` called later): only the sends surely see it.
+        if let Scope::Globals(name) = self.scope_of(code, site) {
+            let home = enclosing(at, FUNCTIONS).map(|f| f.id());
+            let elsewhere = self
+                .index
+                .assignments
+                .iter()
+                .any(|a| a.0 == name && enclosing(a.2, FUNCTIONS).map(|f| f.id()) != home);
+            if elsewhere {
+                return fallback();
+            }
+        }
         // The header reads the key where the client is made, the body read it at each call: an
         // assignment after the client (in its function) would make them differ. One in the
         // client's own block moves the header after it; one elsewhere (another branch) needs a
@@ -1084,12 +1097,19 @@ impl<'a, 't> Recipe<'a, 't> {
         let expression = assignment.expect("a target has an assignment");
         let (indent, eol) = self.line_style(stmt);
         let target = self.src(target);
-        self.out
-            .edits
-            .push(Edit::new(stmt.start_byte()..expression.start_byte(), "", i));
+        // In a braceless `if (…) return $c = new …;` all three statements take the braces.
+        let (open, close, eol, indent) = match in_block(stmt) {
+            true => ("", "", eol, indent),
+            false => ("{ ", " }", "", " ".to_string()),
+        };
+        self.out.edits.push(Edit::new(
+            stmt.start_byte()..expression.start_byte(),
+            open,
+            i,
+        ));
         self.out.edits.push(Edit::insert(
             stmt.end_byte(),
-            format!("{eol}{indent}{statement_text}{eol}{indent}return {target};"),
+            format!("{eol}{indent}{statement_text}{eol}{indent}return {target};{close}"),
             i,
         ));
         true

@@ -6,6 +6,7 @@ use super::{enclosing, is_class_scoped, parameter, Recipe, Scope, CLASSES, FUNCT
 use crate::{
     detect::php::{arguments, array_values, callee, is_array, plain_literal, template},
     fix::{edit::Edit, Auth},
+    rules::{LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -359,6 +360,15 @@ impl<'a, 't> Recipe<'a, 't> {
                 sends
             }
         };
+        // A header before every send of a name is right only if every client kept in it is made
+        // for Keap (or Mortgage Pro, which has the key already): one re-made for a caller's URL
+        // (`$this->client = new xmlrpc_client($url);`) would carry the key to that host.
+        let kept_elsewhere = self.index.assignments.iter().any(|a| {
+            a.0 == consumer.target && self.in_scope(scope, a.2) && !self.makes_legacy_client(a.1)
+        });
+        if kept_elsewhere {
+            return self.manual(i, format!("not migrated: `{}` also holds a client made for another URL, which a header before its sends would reach: add `{}` to the Keap client only", consumer.target, self.header_text(&key.code)));
+        }
         let unreadable = format!(
             "not migrated: `{}` cannot be read where this client is made (out of scope, or set after it){}: add `{}` to it there, then point it at the new endpoint",
             key.code,
@@ -414,6 +424,41 @@ impl<'a, 't> Recipe<'a, 't> {
             }
         }
         results
+    }
+
+    /// Whether `value` leaves a name with no client other than one for a legacy Keap or
+    /// Mortgage Pro endpoint: such a client, a call (a factory, judged where it is made), or a
+    /// `null` / literal default. A copy of another name could hold anything.
+    fn makes_legacy_client(&self, value: Node<'t>) -> bool {
+        match value.kind() {
+            "object_creation_expression" => {}
+            "variable_name" | "member_access_expression" | "scoped_property_access_expression" => {
+                return false
+            }
+            _ => return true,
+        }
+        let range = value.byte_range();
+        self.findings.iter().any(|f| {
+            matches!(f.rule.as_str(), LEGACY_ENDPOINT | MORTGAGEPRO_ENDPOINT)
+                && range.start <= f.span.start
+                && f.span.end <= range.end
+        })
+    }
+
+    /// Whether the variable `value` names is used by a call other than `call` in its function:
+    /// a header added to it would travel with that call too.
+    fn shared_with_other_calls(&self, value: Node<'t>, call: Node<'t>, scope: Scope<'t>) -> bool {
+        if value.kind() != "variable_name" {
+            return false;
+        }
+        let name = self.src(value);
+        self.calls_in(scope).any(|c| {
+            c.id() != call.id()
+                && arguments(*c).iter().any(|a| {
+                    self.src(*a) == name
+                        || (is_array(*a) && array_values(*a).iter().any(|v| self.src(*v) == name))
+                })
+        })
     }
 
     /// The name of `method` when it is private or protected and returns `returned`.
@@ -834,6 +879,15 @@ impl<'a, 't> Recipe<'a, 't> {
                 .push(Edit::insert(args.end_byte() - 1, added, i));
             return true;
         };
+        let shared = self.shared_with_other_calls(options, call, scope)
+            || self
+                .array_value(options, scope)
+                .and_then(|o| self.entry(o, "headers"))
+                .is_some_and(|h| self.shared_with_other_calls(h, call, scope));
+        if shared {
+            self.manual(i, format!("not migrated: these request options are also sent elsewhere: give the Keap request its own headers with {entry}"));
+            return false;
+        }
         let Some(options) = self.array_value(options, scope) else {
             self.manual(i, format!("not migrated: this request's options are built at run time: add {entry} to their headers"));
             return false;
