@@ -346,13 +346,13 @@ mod tests {
 
     #[test]
     fn messages_lose_every_key_and_keep_the_rest() {
-        let sak = "KeapAK-5475a9ffd8aa5855ee5d02dd27231ac2b81165241ff04ab293";
+        let sak = "KeapAK-deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef00";
         let legacy = "22f29430c02019c45ee2fc2d43699a07";
         let message = format!("no rule `{sak}` to disable; `{legacy}x` is not a size");
         let redacted = redact(&message);
         assert_eq!(
             redacted,
-            "no rule `KeapAK-5475…(57 chars)` to disable; `22f2…(32 chars)x` is not a size"
+            "no rule `KeapAK-dead…(57 chars)` to disable; `22f2…(32 chars)x` is not a size"
         );
         assert_eq!(redact(&redacted), redacted);
         assert_eq!(

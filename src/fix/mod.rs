@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::{
     detect::{self, Lang},
-    finding::{Finding, Secret},
+    finding::{redact, Finding, Secret},
     report::count,
     rules,
     scan::{self, Scanner},
@@ -58,9 +58,9 @@ impl FixOptions {
         let endpoint = endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
         let rest = endpoint
             .strip_prefix("https://")
-            .ok_or_else(|| format!("endpoint `{}` must be an https:// URL", shown(&endpoint)))?;
+            .ok_or_else(|| format!("endpoint `{}` must be an https:// URL", redact(&endpoint)))?;
         if rest.is_empty() || rest.contains(char::is_whitespace) {
-            return Err(format!("endpoint `{}` is not a URL", shown(&endpoint)));
+            return Err(format!("endpoint `{}` is not a URL", redact(&endpoint)));
         }
         // A token in the URL is what the token-in-url rule exists to remove.
         if rest.contains(['?', '#']) {
@@ -71,7 +71,8 @@ impl FixOptions {
         let host = rest.split('/').next().unwrap_or("").to_ascii_lowercase();
         if host.ends_with(".infusionsoft.com") && host != "api.infusionsoft.com" {
             return Err(format!(
-                "endpoint `{endpoint}` is a legacy per-app host; use {DEFAULT_ENDPOINT}"
+                "endpoint `{}` is a legacy per-app host; use {DEFAULT_ENDPOINT}",
+                redact(&endpoint)
             ));
         }
         let key_env = key_env.unwrap_or_else(|| DEFAULT_KEY_ENV.to_string());
@@ -83,7 +84,7 @@ impl FixOptions {
         if !valid {
             return Err(format!(
                 "key-env `{}` is not an environment variable name",
-                shown(&key_env)
+                redact(&key_env)
             ));
         }
         Ok(FixOptions {
@@ -91,19 +92,6 @@ impl FixOptions {
             endpoint,
             key_env,
         })
-    }
-}
-
-/// A setting as an error message may quote it: a key pasted in the wrong place stays redacted.
-fn shown(value: &str) -> String {
-    let secret_like = value.contains("KeapAK-")
-        || value
-            .split(|c: char| !c.is_ascii_hexdigit())
-            .any(|run| run.len() >= 32);
-    if secret_like {
-        Secret::new(value).redacted()
-    } else {
-        value.to_string()
     }
 }
 
