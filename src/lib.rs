@@ -18,6 +18,7 @@ pub mod finding;
 pub mod fix;
 pub mod git;
 pub mod ignore_comments;
+pub mod lang;
 pub mod report;
 pub mod rules;
 pub mod scan;

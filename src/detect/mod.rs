@@ -6,11 +6,13 @@ use regex::Regex;
 
 use crate::{
     finding::{LineIndex, Severity},
+    lang::Syntax,
     rules::RuleSet,
 };
 
 pub mod php;
 pub mod text;
+pub mod view;
 
 /// A match before it becomes a `Finding`: which rule, where, and the secret's bytes if any.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +57,8 @@ impl Hit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
     Php,
+    /// A language the neutral view reads (`lang`).
+    Parsed(Syntax),
     /// Prose: findings other than secrets are lowered to notes.
     Doc,
     Other,
@@ -72,7 +76,7 @@ impl Lang {
                 Lang::Php
             }
             "md" | "markdown" | "rst" | "txt" | "adoc" => Lang::Doc,
-            _ => Lang::Other,
+            _ => Syntax::of(path).map_or(Lang::Other, Lang::Parsed),
         }
     }
 }
@@ -86,6 +90,7 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     let mut comments = Vec::new();
     let structural = match lang {
         Lang::Php => php::detect(&facts, &mut hits, &mut comments),
+        Lang::Parsed(syntax) => view::detect(syntax, &facts, &mut hits, &mut comments),
         Lang::Doc | Lang::Other => false,
     };
     text::detect(&facts, rules, structural, &mut hits);
@@ -99,7 +104,7 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     for hit in hits.iter_mut().filter(|h| h.secret.is_none()) {
         let why = match lang {
             Lang::Doc => Some("in documentation"),
-            Lang::Php => in_comment(&comments, &hit.span).then_some("in a comment"),
+            Lang::Php | Lang::Parsed(_) => in_comment(&comments, &hit.span).then_some("in a comment"),
             Lang::Other => {
                 let lines = lines.get_or_init(|| LineIndex::new(text));
                 in_line_comment(text, lines, hit.span.start).then_some("in a comment")

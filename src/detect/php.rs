@@ -29,21 +29,21 @@ pub fn parse(text: &str) -> Option<Tree> {
     PARSER.with(|p| p.borrow_mut().parse(text, None))
 }
 
-static LEGACY_URL: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static LEGACY_URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:https?://)?[^\s/'\x22]*\.infusionsoft\.com(?::443)?/api/xmlrpc(?:/v1)?/?")
         .unwrap()
 });
-static MORTGAGE_URL: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static MORTGAGE_URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:https?://)?[^\s/'\x22]*\.mortgageprocrm\.com(?::443)?/api/xmlrpc/?")
         .unwrap()
 });
 static LEGACY_HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:https?://)?[^\s/]*\.(infusionsoft|mortgageprocrm)\.com(?::443)?$").unwrap()
 });
-static SERVICE_METHOD: LazyLock<Regex> =
+pub(super) static SERVICE_METHOD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Z]\w*Service\.\w+$").unwrap());
 static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"%(?:\d+\$)?[sdu]").unwrap());
-static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<methodName>\s*(?P<method>[A-Z]\w*Service\.\w+|\{\})\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
 });
 static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());

@@ -22,6 +22,7 @@ pub mod apply;
 pub mod diff;
 pub mod edit;
 pub mod php;
+pub mod view;
 
 /// What a migrated call sends as its first parameter: Keap ignores it once the key travels in a
 /// header, but the API is positional and an empty string is not known to work.
@@ -156,7 +157,8 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                 hint: hint.to_string(),
             }))
         };
-        if Lang::of(path) != Lang::Php {
+        let lang = Lang::of(path);
+        if !matches!(lang, Lang::Php | Lang::Parsed(_)) {
             plan.manual.extend(walked.iter().map(|f| Manual {
                 finding: (*f).clone(),
                 hint: other_language_hint(&f.rule).to_string(),
@@ -198,7 +200,10 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         let elsewhere = |name: &str| callers.call_outside(name, path);
         let dir = path.parent().unwrap_or(Path::new("."));
         let read_beside = |rel: &str| fs::read_to_string(dir.join(rel)).ok();
-        let outcome = php::fix(text, &found, opts, &mut env_for, &elsewhere, &read_beside);
+        let outcome = match lang {
+            Lang::Parsed(syntax) => view::fix(syntax, text, &found, opts, &mut env_for),
+            _ => php::fix(text, &found, opts, &mut env_for, &elsewhere, &read_beside),
+        };
         let mut manual: Vec<(usize, String)> = outcome.manual;
         let edits: Vec<(String, edit::Edit)> = outcome
             .edits
@@ -217,7 +222,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                 text.to_string()
             }
         };
-        let after = if after != text && !parses_as_well(text, &after) {
+        let after = if after != text && !parses_as_well(lang, text, &after) {
             manual = (0..found.len())
                 .map(|i| {
                     (
@@ -240,7 +245,11 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         if after != text {
             // Only the variables the rewritten file really reads are worth setting.
             for (name, secret) in named {
-                if !after.contains(&php::getenv(&name)) {
+                let read = match lang {
+                    Lang::Parsed(syntax) => syntax.env_read(&name),
+                    _ => php::getenv(&name),
+                };
+                if !after.contains(&read) {
                     continue;
                 }
                 match plan.env.iter_mut().find(|e| e.name == name) {
@@ -341,8 +350,13 @@ fn other_language_hint(rule: &str) -> &'static str {
 }
 
 /// A rewrite must not add syntax errors (tree-sitter recovers, so count the error nodes).
-fn parses_as_well(before: &str, after: &str) -> bool {
-    syntax_errors(after) <= syntax_errors(before)
+fn parses_as_well(lang: Lang, before: &str, after: &str) -> bool {
+    match lang {
+        Lang::Parsed(syntax) => {
+            crate::lang::syntax_errors(syntax, after) <= crate::lang::syntax_errors(syntax, before)
+        }
+        _ => syntax_errors(after) <= syntax_errors(before),
+    }
 }
 
 /// The error and missing nodes tree-sitter's PHP parser recovers from in `text`.

@@ -1,0 +1,420 @@
+//! The detectors written once against the neutral view (`lang`): endpoints however a string is
+//! built, the key at each call site, wrappers that prepend it to every call, and 32-hex literals
+//! in files that talk to Keap. Python, Ruby, JavaScript and TypeScript come through here.
+use std::{ops::Range, sync::LazyLock};
+
+use regex::Regex;
+
+use super::{
+    classify_first_param, is_secret_literal, key_like, method_takes_key, php, text::Facts,
+    FirstParam, Hit, WRAPPER_DETAIL,
+};
+use crate::{
+    lang::{self, Call, Expr, Kind, Syntax, Template, View, HOLE},
+    rules::{HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN},
+};
+
+static SERVICE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Z]\w*Service$").unwrap());
+/// Services only Keap has: a call to one needs no other sign that the file talks to Keap.
+static KEAP_SERVICE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:Contact|Data|Invoice|Product|Order|Funnel|APIEmail|Email|Affiliate|APIAffiliate|AffiliateProgram|Discount|File|Search|Shipping|WebForm|WebTracking|CreditCardSubmission)Service$").unwrap()
+});
+/// A per-app host alone, which an SDK completes with `/api/xmlrpc`.
+static APP_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:https?://)?(?P<app>[^\s/.]+)\.infusionsoft\.com(?::443)?/?$").unwrap()
+});
+static API_PATH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^/api/xmlrpc/?$").unwrap());
+static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
+
+/// Finds what the rules look for in a parsed file and lists its comments; `false` when it
+/// cannot be parsed (the regex fallback takes it then).
+pub fn detect(syntax: Syntax, facts: &Facts, hits: &mut Vec<Hit>, comments: &mut Vec<Range<usize>>) -> bool {
+    let text = facts.text();
+    // Every finding needs a Keap name, host or service, or an XML-RPC client: without one the
+    // parse can only find nothing.
+    if !facts.keap() && !super::text::mentions_xmlrpc(text) {
+        return true;
+    }
+    let Some(view) = lang::view(syntax, text) else {
+        return false;
+    };
+    comments.extend(view.comments.iter().cloned());
+    Detector::new(text, facts, &view, hits).run();
+    true
+}
+
+/// A key-in-body site, decided once the whole file is known (a wrapper may be what puts the key
+/// first).
+struct Site {
+    span: Range<usize>,
+    detail: String,
+    key_like: bool,
+}
+
+struct Detector<'a> {
+    text: &'a str,
+    facts: &'a Facts<'a>,
+    view: &'a View,
+    hits: &'a mut Vec<Hit>,
+    sites: Vec<Site>,
+    wrapper: bool,
+    /// The file calls a Keap service or names a legacy endpoint.
+    strong: bool,
+    /// The file names a legacy endpoint.
+    strong_endpoint: bool,
+    /// The file writes XML-RPC bodies by hand.
+    xml: bool,
+}
+
+impl<'a> Detector<'a> {
+    fn new(text: &'a str, facts: &'a Facts<'a>, view: &'a View, hits: &'a mut Vec<Hit>) -> Self {
+        Detector {
+            text,
+            facts,
+            view,
+            hits,
+            sites: Vec::new(),
+            wrapper: false,
+            strong: false,
+            strong_endpoint: false,
+            xml: false,
+        }
+    }
+
+    fn src(&self, span: &Range<usize>) -> &'a str {
+        &self.text[span.clone()]
+    }
+
+    fn run(mut self) {
+        for s in &self.view.strings {
+            if let Kind::Str(t) = &s.kind {
+                self.string(s, t);
+            }
+        }
+        for call in &self.view.calls {
+            self.call(call);
+        }
+        for b in &self.view.bindings {
+            self.joined(&b.value);
+        }
+        for call in &self.view.calls {
+            for a in &call.args {
+                self.joined(&a.value);
+            }
+        }
+        self.finish();
+    }
+
+    /// Endpoints, Mortgage Pro, a host an SDK completes, a path beside a host, XML bodies.
+    fn string(&mut self, s: &Expr, t: &Template) {
+        self.xml_body(t);
+        let url = php::LEGACY_URL.find(&t.text);
+        let (rule, m) = match (url, php::MORTGAGE_URL.find(&t.text)) {
+            (Some(m), _) => (LEGACY_ENDPOINT, Some(m.range())),
+            (None, Some(m)) => (MORTGAGEPRO_ENDPOINT, Some(m.range())),
+            (None, None) => {
+                let host = APP_HOST.captures(&t.text).filter(|c| {
+                    let app = c["app"].to_ascii_lowercase();
+                    !matches!(app.as_str(), "api" | "signin" | "accounts" | "www" | "developer" | "help" | "marketplace" | "community" | "keys")
+                });
+                // Where the path is written too, that is the endpoint's finding.
+                let path_too = self.view.strings.iter().any(|s| matches!(&s.kind, Kind::Str(t) if API_PATH.is_match(&t.text)));
+                if host.is_some() && !path_too && (super::text::mentions_xmlrpc(self.text) || self.facts.keap()) {
+                    (LEGACY_ENDPOINT, None)
+                } else if API_PATH.is_match(&t.text)
+                    && t.is_plain()
+                    && (self.facts.endpoint_host() || (self.facts.keap() && self.view.calls.iter().any(is_client)))
+                {
+                    (LEGACY_ENDPOINT, None)
+                } else {
+                    return;
+                }
+            }
+        };
+        if rule == LEGACY_ENDPOINT {
+            self.strong = true;
+            self.strong_endpoint = true;
+        }
+        let span = m
+            .and_then(|m| t.source_range(m))
+            .filter(|_| t.is_plain())
+            .unwrap_or_else(|| s.span.clone());
+        self.hits.push(Hit::new(rule, span));
+    }
+
+    /// The first `<param>` of each service call in a hand-written XML body.
+    fn xml_body(&mut self, t: &Template) {
+        for caps in php::XML_CALL.captures_iter(&t.text) {
+            self.xml = true;
+            let (method, arg) = (&caps["method"], caps.name("arg").expect("arg group"));
+            let hole = t
+                .holes_in(arg.range())
+                .next()
+                .filter(|_| arg.as_str() == HOLE);
+            if method == HOLE {
+                if let Some(key) = hole.filter(|k| key_like(self.src(k))) {
+                    if self.facts.keap() {
+                        self.wrapper = true;
+                        self.key_at(key, WRAPPER_DETAIL.to_string());
+                    }
+                }
+                continue;
+            }
+            if !self.facts.keap() {
+                continue;
+            }
+            self.strong = true;
+            if method == "DataService.getTemporaryKey" {
+                if let Some(range) = t.source_range(caps.name("method").expect("method").range()) {
+                    self.hits.push(Hit::new(VENDOR_LOGIN, range));
+                }
+                continue;
+            }
+            if !method_takes_key(method) {
+                continue;
+            }
+            let detail = format!("`{method}`");
+            if let Some(hole) = hole {
+                self.key_at(hole, detail);
+            } else if is_secret_literal(arg.as_str()) {
+                if let Some(range) = t.source_range(arg.range()) {
+                    self.literal_key(range, detail);
+                }
+            }
+        }
+    }
+
+    /// A Keap service call, by attribute (`server.ContactService.add(key, …)`), by name
+    /// (`call("ContactService.add", key, …)`, `methodCall('X.y', [key, …])`), through `getattr`,
+    /// or with the method computed (a wrapper).
+    fn call(&mut self, call: &Call) {
+        if let Some((method, key)) = self.service_call(call) {
+            let service = method.split('.').next().unwrap_or("");
+            let keap = KEAP_SERVICE.is_match(service) || self.facts.keap();
+            if !keap {
+                return;
+            }
+            self.strong = true;
+            if method == "DataService.getTemporaryKey" {
+                self.hits.push(Hit::new(VENDOR_LOGIN, call.span.clone()));
+                return;
+            }
+            if !method_takes_key(&method) {
+                return;
+            }
+            if let Some(key) = key {
+                self.key_position(key, format!("`{method}`"));
+            }
+            return;
+        }
+        self.dynamic_call(call);
+    }
+
+    /// The method a call names and the expression in its key position.
+    fn service_call<'c>(&self, call: &'c Call) -> Option<(String, Option<&'c Expr>)> {
+        let first = call.positional().next().map(|a| &a.value);
+        // server.ContactService.add(key, …)
+        if let Some(Kind::Name(receiver)) = call.receiver.as_deref().map(|r| &r.kind) {
+            let service = receiver.rsplit(['.', ':']).next().unwrap_or("");
+            if SERVICE.is_match(service) && !call.name.is_empty() {
+                return Some((format!("{service}.{}", call.name), first));
+            }
+        }
+        // getattr(server, "ContactService.add")(key, …), getattr(server.ContactService, "add")(…)
+        if let Some(inner) = self.getattr_of(call) {
+            let mut args = inner.positional();
+            let (object, attr) = (args.next()?, args.next()?);
+            {
+                let attr = plain(&attr.value)?;
+                let method = match &object.value.kind {
+                    Kind::Name(n) if SERVICE.is_match(n.rsplit('.').next().unwrap_or("")) => {
+                        format!("{}.{attr}", n.rsplit('.').next().unwrap_or(""))
+                    }
+                    _ => attr.to_string(),
+                };
+                return php::SERVICE_METHOD
+                    .is_match(&method)
+                    .then_some((method, first));
+            }
+        }
+        // call("ContactService.add", key, …), methodCall('X.y', [key, …], cb)
+        let mut args = call.positional();
+        let method = plain(&args.next()?.value)?;
+        if !php::SERVICE_METHOD.is_match(method) {
+            return None;
+        }
+        let key = args.next().and_then(|a| match &a.value.kind {
+            Kind::List(items) => items.first(),
+            Kind::Splat(_) => None,
+            _ => Some(&a.value),
+        });
+        Some((method.to_string(), key))
+    }
+
+    /// The `getattr(object, name)` a call calls, directly or through the name it was bound to
+    /// in the same scope (`call = getattr(self.client, service + "." + method); call(key)`).
+    fn getattr_of(&self, call: &Call) -> Option<&'a Call> {
+        let index = match &call.callee.kind {
+            Kind::Call(i) => *i,
+            Kind::Name(n) => self.view.bindings.iter().rev().find_map(|b| match b.value.kind {
+                Kind::Call(i) if b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start => Some(i),
+                _ => None,
+            })?,
+            _ => return None,
+        };
+        let inner = &self.view.calls[index];
+        (inner.name == "getattr" && inner.receiver.is_none()).then_some(inner)
+    }
+
+    /// `call(method, api_key, *args)`, `methodCall(name, [this.key].concat(params))`: a method
+    /// computed at run time, the key after it: the wrapper every call goes through.
+    fn dynamic_call(&mut self, call: &Call) {
+        if !self.facts.keap() {
+            return;
+        }
+        // getattr(self.client, service + "." + method)(self.key, *args)
+        if self.getattr_of(call).is_some() {
+            if let Some(key) = call.positional().next().map(|a| &a.value) {
+                if matches!(key.kind, Kind::Name(_)) && key_like(self.src(&key.span)) {
+                    self.wrapper = true;
+                    self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
+                }
+            }
+            return;
+        }
+        if call.name.is_empty() {
+            return;
+        }
+        let mut args = call.positional();
+        let Some(method) = args.next() else { return };
+        let computed = match &method.value.kind {
+            Kind::Name(_) => true,
+            Kind::Str(t) => t.text == HOLE,
+            _ => false,
+        };
+        if !computed {
+            return;
+        }
+        let Some(next) = args.next() else { return };
+        let key = match &next.value.kind {
+            Kind::List(items) => items.first(),
+            Kind::Join(parts) => match parts.first().map(|p| &p.kind) {
+                Some(Kind::List(items)) => items.first(),
+                _ => None,
+            },
+            Kind::Name(_) => Some(&next.value),
+            _ => None,
+        };
+        if let Some(key) = key.filter(|k| matches!(k.kind, Kind::Name(_)) && key_like(self.src(&k.span))) {
+            if classify_first_param(self.src(&key.span), false) == FirstParam::Key {
+                self.wrapper = true;
+                let span = key.span.clone();
+                self.key_at(span, WRAPPER_DETAIL.to_string());
+            }
+        }
+    }
+
+    /// `[key] + args`, `(self.key,) + args`, `[key].concat(args)`, `[this.key, ...args]`: a
+    /// wrapper that prepends the key to every call's parameters.
+    fn joined(&mut self, e: &Expr) {
+        if !self.facts.keap() {
+            return;
+        }
+        let first = match &e.kind {
+            Kind::Join(parts) => match parts.first().map(|p| &p.kind) {
+                Some(Kind::List(items)) if items.len() == 1 => items.first(),
+                _ => None,
+            },
+            Kind::List(items) if items.len() == 2 && matches!(items[1].kind, Kind::Splat(_)) => items.first(),
+            _ => None,
+        };
+        let Some(key) = first.filter(|k| matches!(k.kind, Kind::Name(_))) else {
+            return;
+        };
+        let src = self.src(&key.span);
+        if key_like(src) && classify_first_param(src, false) == FirstParam::Key {
+            self.wrapper = true;
+            self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
+        }
+    }
+
+    /// The expression in a call's key position.
+    fn key_position(&mut self, key: &Expr, detail: String) {
+        if let Kind::Str(t) = &key.kind {
+            if t.is_plain() && is_secret_literal(&t.text) {
+                if let Some(range) = t.source_range(0..t.text.len()) {
+                    self.literal_key(range, detail);
+                }
+                return;
+            }
+        }
+        self.key_at(key.span.clone(), detail);
+    }
+
+    fn key_at(&mut self, span: Range<usize>, detail: String) {
+        let src = self.src(&span);
+        match classify_first_param(src, false) {
+            FirstParam::Key => {
+                let key_like = key_like(src) || detail == WRAPPER_DETAIL;
+                self.sites.push(Site { span, detail, key_like });
+            }
+            FirstParam::LiteralKey => self.literal_key(span, detail),
+            FirstParam::Placeholder | FirstParam::Token | FirstParam::Data => {}
+        }
+    }
+
+    fn literal_key(&mut self, range: Range<usize>, detail: String) {
+        self.hits.push(Hit::new(HARDCODED_KEY, range.clone()).secret(range.clone()));
+        self.sites.push(Site {
+            span: range,
+            detail,
+            key_like: true,
+        });
+    }
+
+    fn finish(&mut self) {
+        // A file that makes no client, names no endpoint and writes no XML sends its calls
+        // through a wrapper defined elsewhere (an SDK's `request('DataService.add', [table,
+        // values])`): only a first parameter that plainly is a key is one there.
+        let through_wrapper = self.wrapper || !(self.strong_endpoint || self.xml || self.view.calls.iter().any(is_client));
+        for site in std::mem::take(&mut self.sites) {
+            if site.key_like || !through_wrapper {
+                self.hits
+                    .push(Hit::new(KEY_IN_BODY, site.span).detail(site.detail));
+            }
+        }
+        if !self.strong {
+            return;
+        }
+        for s in &self.view.strings {
+            if let Kind::Str(t) = &s.kind {
+                if t.is_plain() && HEX32.is_match(&t.text) {
+                    if let Some(range) = t.source_range(0..t.text.len()) {
+                        self.hits.push(Hit::new(HARDCODED_KEY, range.clone()).secret(range));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a call makes an XML-RPC client: Python's `ServerProxy`, Ruby's `XMLRPC::Client.new*`,
+/// the npm `xmlrpc` package's `createClient` / `createSecureClient`.
+pub fn is_client(call: &Call) -> bool {
+    let path = call.path().unwrap_or("");
+    match call.name.as_str() {
+        "ServerProxy" => true,
+        "Server" => path.ends_with("xmlrpclib.Server") || path.ends_with("client.Server"),
+        "createClient" | "createSecureClient" => true,
+        n if n.starts_with("new") => path.contains("XMLRPC::Client"),
+        _ => false,
+    }
+}
+
+/// A string literal's text, as written.
+fn plain(e: &Expr) -> Option<&str> {
+    match &e.kind {
+        Kind::Str(t) if t.is_plain() => Some(&t.text),
+        _ => None,
+    }
+}

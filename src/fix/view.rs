@@ -1,0 +1,453 @@
+//! The migration written once against the neutral view: each XML-RPC client is one transaction
+//! (its endpoint, its key header, the placeholder of every call through it), or it is left
+//! whole for a person with the reason. What is particular to a client library (how a client is
+//! made, where its header goes) is a small recipe in `libraries`.
+mod libraries;
+
+use std::ops::Range;
+
+use super::{edit::Edit, php::Outcome, Auth, FixOptions, PLACEHOLDER};
+use crate::{
+    detect::view::is_client,
+    finding::Finding,
+    lang::{self, Call, Expr, Kind, ScopeKind, Syntax, View},
+    rules::{HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MISSING_AUTH, MORTGAGEPRO_ENDPOINT, TOKEN_IN_URL, VENDOR_LOGIN},
+};
+
+pub use super::php::EnvNamer;
+
+pub fn fix(syntax: Syntax, text: &str, findings: &[Finding], opts: &FixOptions, env_for: &mut EnvNamer) -> Outcome {
+    let Some(view) = lang::view(syntax, text) else {
+        return Outcome {
+            edits: Vec::new(),
+            manual: (0..findings.len())
+                .map(|i| (i, "the file could not be parsed".to_string()))
+                .collect(),
+        };
+    };
+    let mut r = Recipe {
+        text,
+        view: &view,
+        findings,
+        opts,
+        env_for,
+        out: Outcome::default(),
+        done: vec![false; findings.len()],
+    };
+    r.run();
+    r.out
+}
+
+/// The header's value as the target language writes it, from the key expression.
+pub(super) fn header(syntax: Syntax, auth: Auth, key: &str) -> (&'static str, String) {
+    match auth {
+        Auth::Header => ("X-Keap-API-Key", key.to_string()),
+        Auth::Bearer => (
+            "Authorization",
+            match syntax {
+                Syntax::Ruby => format!("\"Bearer #{{{key}}}\""),
+                _ => format!("'Bearer ' + {key}"),
+            },
+        ),
+    }
+}
+
+/// One client and what goes through it.
+struct Client<'v> {
+    call: &'v Call,
+    /// The name it is kept in (`server`, `self.server`, `@server`, `this.client`).
+    target: Option<String>,
+    /// Key-in-body findings of calls through it.
+    sites: Vec<usize>,
+}
+
+struct Recipe<'a, 'e> {
+    text: &'a str,
+    view: &'a View,
+    findings: &'a [Finding],
+    opts: &'a FixOptions,
+    env_for: &'a mut EnvNamer<'e>,
+    out: Outcome,
+    /// Findings an edit already answers.
+    done: Vec<bool>,
+}
+
+impl<'a> Recipe<'a, '_> {
+    fn src(&self, span: &Range<usize>) -> &'a str {
+        &self.text[span.clone()]
+    }
+
+    fn manual(&mut self, i: usize, hint: impl Into<String>) {
+        if !self.done[i] {
+            self.done[i] = true;
+            self.out.manual.push((i, hint.into()));
+        }
+    }
+
+    fn run(&mut self) {
+        let mut clients: Vec<Client> = self
+            .view
+            .calls
+            .iter()
+            .filter(|c| is_client(c))
+            .map(|c| Client {
+                call: c,
+                target: self.target_of(c),
+                sites: Vec::new(),
+            })
+            .collect();
+        // Each call site to the client it goes through.
+        let mut orphans = Vec::new();
+        for (i, f) in self.findings.iter().enumerate() {
+            if f.rule != KEY_IN_BODY {
+                continue;
+            }
+            let span = f.span.clone();
+            let receiver = self.receiver_of(&span);
+            let at = match receiver.as_deref() {
+                Some(r) => clients.iter().position(|c| c.target.as_deref() == Some(r)),
+                // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one client.
+                None if clients.len() == 1 => Some(0),
+                None => None,
+            };
+            match at {
+                Some(c) => clients[c].sites.push(i),
+                None => orphans.push(i),
+            }
+        }
+        for client in &clients {
+            if let Some(target) = &client.target {
+                let others = clients
+                    .iter()
+                    .filter(|c| c.target.as_deref() == Some(target.as_str()))
+                    .count();
+                if others > 1 {
+                    for &i in &client.sites {
+                        self.manual(i, format!("`{target}` holds more than one client: migrate them by hand"));
+                    }
+                    continue;
+                }
+            }
+            self.client(client);
+        }
+        self.move_bound_keys();
+        for i in orphans {
+            self.manual(i, "no XML-RPC client this file makes receives this call: send the key as a header where the client is made, and a placeholder here");
+        }
+        for (i, f) in self.findings.iter().enumerate() {
+            let hint = match f.rule.as_str() {
+                LEGACY_ENDPOINT => "this endpoint reaches no client that could be migrated whole: point the client at the new endpoint and send the key as a header",
+                HARDCODED_KEY => "move the key out of this file (an environment variable), and rotate it",
+                KEY_IN_BODY => "send the key as a header and a placeholder as the first parameter",
+                MORTGAGEPRO_ENDPOINT => "Mortgage Pro is a different service: left as it is",
+                VENDOR_LOGIN => "replace the vendor-key login (getTemporaryKey) with OAuth or a Service Account Key",
+                TOKEN_IN_URL => "send the token as an Authorization: Bearer header instead",
+                MISSING_AUTH => "this client calls the new endpoint without a key header: add X-Keap-API-Key (or Authorization: Bearer) to it",
+                _ => "no automatic rewrite for this finding",
+            };
+            self.manual(i, hint);
+        }
+    }
+
+    /// The name a client is kept in: the binding of the call, or the method that returns it.
+    fn target_of(&self, call: &Call) -> Option<String> {
+        let index = self.view.calls.iter().position(|c| std::ptr::eq(c, call))?;
+        let bound = self.view.bindings.iter().find(|b| match &b.value.kind {
+            Kind::Call(i) => *i == index,
+            _ => false,
+        });
+        if let Some(b) = bound {
+            return Some(b.target.clone());
+        }
+        // `def client; XMLRPC::Client.new2(url); end`: the method's name stands for the client.
+        let scope = &self.view.scopes[call.scope];
+        (self.view.syntax == Syntax::Ruby && scope.kind == ScopeKind::Function && call.stmt.end + 8 >= scope.span.end)
+            .then(|| scope.name.clone())
+    }
+
+    /// The client name a key-in-body site's call goes through.
+    fn receiver_of(&self, key: &Range<usize>) -> Option<String> {
+        let call = self
+            .view
+            .calls
+            .iter()
+            .filter(|c| c.args.iter().any(|a| a.span.start <= key.start && key.end <= a.span.end))
+            .min_by_key(|c| c.span.len())?;
+        // getattr(self.client, service + "." + method)(self.key, …), directly or by name.
+        let getattr = match &call.callee.kind {
+            Kind::Call(i) => Some(&self.view.calls[*i]),
+            Kind::Name(n) => self.view.bindings.iter().rev().find_map(|b| match b.value.kind {
+                Kind::Call(i) if b.target == *n && b.scope == call.scope => Some(&self.view.calls[i]),
+                _ => None,
+            }),
+            _ => None,
+        }
+        .filter(|g| g.name == "getattr");
+        if let Some(g) = getattr {
+            return match &g.positional().next()?.value.kind {
+                Kind::Name(n) => Some(strip_service(n)),
+                _ => None,
+            };
+        }
+        match &call.receiver.as_deref()?.kind {
+            Kind::Name(n) => Some(strip_service(n)),
+            _ => None,
+        }
+    }
+
+    /// Migrates one client whole, or leaves all of it with the reason.
+    fn client(&mut self, client: &Client) {
+        let endpoints = self.endpoints_of(client.call);
+        if client.sites.is_empty() && endpoints.is_empty() {
+            return;
+        }
+        let all: Vec<usize> = client.sites.iter().chain(endpoints.iter()).copied().collect();
+        let leave = |r: &mut Self, why: &str| {
+            for &i in &all {
+                r.manual(i, why.to_string());
+            }
+        };
+        if endpoints.is_empty() {
+            return leave(self, "this client's URL is not a legacy endpoint written in this file: point it at the new endpoint and send the key as a header");
+        }
+        // The key: the same expression at every call.
+        let mut keys: Vec<&str> = client
+            .sites
+            .iter()
+            .map(|&i| self.src(&self.findings[i].span))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let Some(first) = keys.first() else {
+            return leave(self, "no call through this client sends a key in its body here: add the key header where the client is made");
+        };
+        if keys.len() > 1 {
+            return leave(self, "calls through this client send different keys: migrate it by hand");
+        }
+        let site = &self.findings[client.sites[0]];
+        let key = match self.key_at_client(first, site, client.call) {
+            Ok(k) => k,
+            Err(why) => return leave(self, &why),
+        };
+        let (name, value) = header(self.view.syntax, self.opts.auth, &key.expr);
+        let edits = match libraries::migrate(self.view, self.text, client.call, &self.opts.endpoint, name, &value) {
+            Ok(e) => e,
+            Err(why) => return leave(self, &why),
+        };
+        let tag = all[0];
+        for e in edits {
+            self.out.edits.push(Edit::new(e.range, e.text, tag));
+        }
+        for e in key.edits {
+            self.out.edits.push(Edit::new(e.0, e.1, tag));
+        }
+        for &i in &client.sites {
+            let f = &self.findings[i];
+            let quote = if self.view.syntax == Syntax::Ruby { '"' } else { '\'' };
+            self.out
+                .edits
+                .push(Edit::new(f.span.clone(), format!("{quote}{PLACEHOLDER}{quote}"), i));
+        }
+        for i in all.into_iter().chain(key.fixed) {
+            self.done[i] = true;
+        }
+    }
+
+    /// The legacy endpoint findings in a client's arguments, or in the string a name in them
+    /// holds (`self.url = "https://…"; ServerProxy(self.url)`).
+    fn endpoints_of(&self, call: &Call) -> Vec<usize> {
+        let mut spans: Vec<Range<usize>> = call.args.iter().map(|a| a.span.clone()).collect();
+        for a in &call.args {
+            if let Kind::Name(n) = &a.value.kind {
+                let bound = self
+                    .view
+                    .bindings
+                    .iter()
+                    .filter(|b| b.target == *n && matches!(b.value.kind, Kind::Str(_)));
+                spans.extend(bound.map(|b| b.value.span.clone()));
+            }
+        }
+        self.findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.rule == LEGACY_ENDPOINT)
+            .filter(|(_, f)| spans.iter().any(|s| s.start <= f.span.start && f.span.end <= s.end))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// How the header reads the key where the client is made, and the edits that takes (a
+    /// hardcoded key moved to the environment).
+    fn key_at_client(&mut self, key: &str, site: &Finding, client: &Call) -> Result<Key, String> {
+        let syntax = self.view.syntax;
+        // A literal key: read from the environment instead, everywhere.
+        if site.secret.is_some() {
+            let secret = site.secret.clone().expect("checked");
+            let name = (self.env_for)(&secret);
+            let fixed = self.secret_findings(site.span.clone());
+            return Ok(Key {
+                expr: syntax.env_read(&name),
+                edits: self.env_import(),
+                fixed,
+            });
+        }
+        let site_call_scope = self
+            .view
+            .calls
+            .iter()
+            .filter(|c| c.span.start <= site.span.start && site.span.end <= c.span.end)
+            .min_by_key(|c| c.span.len())
+            .map_or(0, |c| c.scope);
+        let member = ["self.", "@", "this."].iter().any(|p| key.starts_with(p)) && !key.starts_with("@@");
+        if member {
+            // The same object: both in one class, the key set before the client in the method
+            // that makes it, or set from what that method can read.
+            let (Some(class), Some(site_class)) = (self.view.class_of(client.scope), self.view.class_of(site_call_scope)) else {
+                return Err(format!("`{key}` is read where the client is not made: add the header by hand"));
+            };
+            if class != site_class {
+                return Err(format!("`{key}` belongs to another class than the client"));
+            }
+            let in_method = |b: &&lang::Binding| b.target == key && b.scope == client.scope;
+            if self.view.bindings.iter().filter(in_method).any(|b| b.stmt.end <= client.span.start) {
+                return Ok(Key::plain(key));
+            }
+            // Set after the client in the same method: the value it is set from, when that is
+            // a parameter of the method.
+            if let Some(b) = self.view.bindings.iter().filter(in_method).find(|b| b.stmt.start >= client.span.end) {
+                if let Kind::Name(n) = &b.value.kind {
+                    if self.view.scopes[client.scope].params.contains(n) {
+                        return Ok(Key::plain(n));
+                    }
+                }
+            }
+            return Err(format!("`{key}` is not set before the client is made: set it first, then add the header"));
+        }
+        let root = key.split(['.', '[', '(', ':']).next().unwrap_or(key);
+        // A name of the function that makes the client, or of the module.
+        let params = &self.view.scopes[client.scope].params;
+        let local_before = self
+            .view
+            .bindings
+            .iter()
+            .any(|b| b.target == root && self.view.within(client.scope, b.scope) && (b.scope != client.scope || b.stmt.end <= client.span.start));
+        let module = self.view.bindings.iter().any(|b| b.target == root && b.scope == 0);
+        let env = matches!(root, "os" | "ENV" | "process" | "settings" | "config" | "Rails" | "django");
+        let constant = root.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && syntax == Syntax::Ruby;
+        let local_at_site = site_call_scope != client.scope
+            && (self.view.scopes[site_call_scope].params.iter().any(|p| p == root)
+                || self.view.bindings.iter().any(|b| b.target == root && b.scope == site_call_scope));
+        if local_at_site {
+            return Err(format!("`{key}` is local to the call: make the client where the key is known, with the header"));
+        }
+        if params.iter().any(|p| p == root) || local_before || module || env || constant {
+            return Ok(Key::plain(key));
+        }
+        Err(format!("`{key}` cannot be read where the client is made: add the header by hand"))
+    }
+
+    /// `API_KEY = "…"`: the literal a name is bound to becomes a read of the environment.
+    fn move_bound_keys(&mut self) {
+        let mut import = false;
+        for b in &self.view.bindings {
+            let Kind::Str(t) = &b.value.kind else { continue };
+            if !t.is_plain() {
+                continue;
+            }
+            let inside = self.secret_findings(b.value.span.clone());
+            let [i] = inside[..] else { continue };
+            if self.done[i] {
+                continue;
+            }
+            let Some(secret) = self.findings[i].secret.clone() else { continue };
+            let name = (self.env_for)(&secret);
+            self.out
+                .edits
+                .push(Edit::new(b.value.span.clone(), self.view.syntax.env_read(&name), i));
+            self.done[i] = true;
+            import = true;
+        }
+        if import {
+            for (range, text) in self.env_import() {
+                let tag = self.out.edits.last().map_or(0, |e| e.finding);
+                self.out.edits.push(Edit::new(range, text, tag));
+            }
+        }
+    }
+
+    /// The hardcoded-key findings inside a span.
+    fn secret_findings(&self, span: Range<usize>) -> Vec<usize> {
+        self.findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.rule == HARDCODED_KEY && span.start <= f.span.start && f.span.end <= span.end)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Python reads the environment through `os`: imported first when the file does not.
+    fn env_import(&self) -> Vec<(Range<usize>, String)> {
+        if self.view.syntax != Syntax::Python {
+            return Vec::new();
+        }
+        let imported = self.text.lines().any(|l| {
+            let l = l.trim();
+            l == "import os" || l.starts_with("import os,") || l.starts_with("import os ")
+        });
+        if imported {
+            return Vec::new();
+        }
+        // After a shebang, comments, the module's docstring and `from __future__` imports,
+        // which must come first.
+        let text = self.text;
+        let mut offset = 0;
+        while offset < text.len() {
+            let end = text[offset..].find('\n').map_or(text.len(), |n| offset + n + 1);
+            let line = &text[offset..end];
+            let t = line.trim_start();
+            let start = offset + line.len() - t.len();
+            if t.trim().is_empty() || t.starts_with('#') || t.starts_with("from __future__") {
+                offset = end;
+            } else if let Some(doc) = self.view.strings.iter().find(|s| s.span.start == start) {
+                offset = text[doc.span.end..].find('\n').map_or(text.len(), |n| doc.span.end + n + 1);
+            } else {
+                break;
+            }
+        }
+        let eol = if self.text.contains("\r\n") { "\r\n" } else { "\n" };
+        vec![(offset..offset, format!("import os{eol}"))]
+    }
+}
+
+/// The key the header reads, and the edits that make it readable.
+struct Key {
+    expr: String,
+    edits: Vec<(Range<usize>, String)>,
+    fixed: Vec<usize>,
+}
+
+impl Key {
+    fn plain(expr: &str) -> Self {
+        Key {
+            expr: expr.to_string(),
+            edits: Vec::new(),
+            fixed: Vec::new(),
+        }
+    }
+}
+
+/// `self.server.ContactService` → `self.server`: the client an attribute-style call goes through.
+fn strip_service(receiver: &str) -> String {
+    match receiver.rsplit_once('.') {
+        Some((client, service)) if service.ends_with("Service") => client.to_string(),
+        _ => receiver.to_string(),
+    }
+}
+
+/// A template's quote, to write a new literal the way the file writes its own.
+pub(super) fn quote_of(text: &str, e: &Expr) -> char {
+    match text[e.span.clone()].chars().find(|c| matches!(c, '\'' | '"' | '`')) {
+        Some('`') | None => '\'',
+        Some(q) => q,
+    }
+}

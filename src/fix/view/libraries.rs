@@ -1,0 +1,226 @@
+//! What is particular to each client library: how its client is made, where it takes the new
+//! endpoint, and where its header goes so that the library keeps its own `Content-Type`.
+//!
+//! - Python `xmlrpc.client.ServerProxy(uri, …, headers=[…])` (3.8+): the headers are sent with
+//!   every request beside the transport's own.
+//! - Ruby `XMLRPC::Client`: `http_header_extra` is merged over the client's own headers.
+//! - npm `xmlrpc`: the `headers` option is completed with the client's defaults.
+use std::ops::Range;
+
+use super::quote_of;
+use crate::lang::{Call, Entry, Expr, Kind, Syntax, View};
+
+pub struct Change {
+    pub range: Range<usize>,
+    pub text: String,
+}
+
+fn change(range: Range<usize>, text: impl Into<String>) -> Change {
+    Change {
+        range,
+        text: text.into(),
+    }
+}
+
+/// Points a client at `endpoint` and adds the header `name: value` (value as code).
+pub fn migrate(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
+    if call.args.iter().any(|a| matches!(a.value.kind, Kind::Splat(_))) {
+        return Err("the client's options are passed on from elsewhere: add the header where they are made".into());
+    }
+    match view.syntax {
+        Syntax::Python => python(view, text, call, endpoint, name, value),
+        Syntax::Ruby => ruby(view, text, call, endpoint, name, value),
+        _ => npm(view, text, call, endpoint, name, value),
+    }
+}
+
+/// The edit that puts the new URL where a client's URL is written: the string itself, or the
+/// string a name given to the client holds.
+fn url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, String> {
+    let string = match &e.kind {
+        Kind::Str(_) => e,
+        Kind::Name(n) => {
+            let mut bound = view.bindings.iter().filter(|b| b.target == *n);
+            let b = bound
+                .next()
+                .filter(|b| matches!(b.value.kind, Kind::Str(_)))
+                .ok_or_else(|| format!("the URL in `{n}` is not a string written here"))?;
+            if bound.next().is_some() {
+                return Err(format!("`{n}` is set more than once: point the client at the new endpoint by hand"));
+            }
+            &b.value
+        }
+        _ => return Err("the client's URL is computed: point it at the new endpoint by hand".into()),
+    };
+    let q = quote_of(text, string);
+    Ok(change(string.span.clone(), format!("{q}{endpoint}{q}")))
+}
+
+fn host_and_path(endpoint: &str) -> (&str, String) {
+    let rest = endpoint.strip_prefix("https://").unwrap_or(endpoint);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    (host, format!("/{path}"))
+}
+
+fn python(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
+    let python2 = (text.contains("import xmlrpclib") || text.contains("from xmlrpclib"))
+        && !text.contains("xmlrpc.client");
+    if python2 {
+        return Err(format!(
+            "Python 2's xmlrpclib has no headers option: on Python 3.8+ use xmlrpc.client.ServerProxy(url, headers=[(\"{name}\", key)]); on Python 2 give ServerProxy a SafeTransport subclass whose send_content() calls connection.putheader(\"{name}\", key) first"
+        ));
+    }
+    if call.keyword("headers").is_some() || call.keyword("transport").is_some() || call.positional().count() > 1 {
+        return Err("this ServerProxy has its own transport or headers: add the key header to them".into());
+    }
+    let uri = call
+        .positional()
+        .next()
+        .or_else(|| call.keyword("uri"))
+        .ok_or("the ServerProxy has no URL argument")?;
+    let last = call.args.last().expect("the URL is an argument");
+    Ok(vec![
+        url(view, text, &uri.value, endpoint)?,
+        change(last.span.end..last.span.end, format!(", headers=[(\"{name}\", {value})]")),
+    ])
+}
+
+fn entry<'e>(entries: &'e [Entry], key: &str) -> Option<&'e Entry> {
+    entries.iter().find(|e| e.key.as_deref() == Some(key))
+}
+
+fn ruby(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
+    let parens = call
+        .parens
+        .clone()
+        .ok_or("the client is made without parentheses: add them, then run again")?;
+    if text.contains("http_header_extra") {
+        return Err("the client already sets http_header_extra: add the key header to that hash".into());
+    }
+    let (host, path) = host_and_path(endpoint);
+    let mut out = Vec::new();
+    let args: Vec<&Expr> = call.positional().map(|a| &a.value).collect();
+    match call.name.as_str() {
+        "new2" | "new_from_uri" => out.push(url(view, text, args.first().ok_or("no URL argument")?, endpoint)?),
+        "new3" | "new_from_hash" => {
+            let Some(Kind::Map(entries)) = args.first().map(|a| &a.kind) else {
+                return Err("the client's settings are not a hash written here".into());
+            };
+            let host_entry = entry(entries, "host").ok_or("no host in the client's settings")?;
+            if !matches!(host_entry.value.kind, Kind::Str(_)) {
+                return Err("the client's host is set elsewhere: point it at api.infusionsoft.com by hand".into());
+            }
+            let path_entry = entry(entries, "path").ok_or("no path in the client's settings")?;
+            if !matches!(path_entry.value.kind, Kind::Str(_)) {
+                return Err("the client's path is computed: set it to /crm/xmlrpc by hand".into());
+            }
+            let ssl = entry(entries, "use_ssl").ok_or("the client does not use TLS (no use_ssl): set use_ssl and the new endpoint by hand")?;
+            if text[ssl.value.span.clone()].trim() != "true" {
+                return Err("the client does not use TLS: set use_ssl and the new endpoint by hand".into());
+            }
+            let q = quote_of(text, &host_entry.value);
+            out.push(change(host_entry.value.span.clone(), format!("{q}{host}{q}")));
+            let q = quote_of(text, &path_entry.value);
+            out.push(change(path_entry.value.span.clone(), format!("{q}{path}{q}")));
+            if let Some(port) = entry(entries, "port") {
+                out.push(change(port.value.span.clone(), "443"));
+            }
+        }
+        "new" => {
+            let (Some(h), Some(p)) = (args.first(), args.get(1)) else {
+                return Err("the client's host and path are not arguments here".into());
+            };
+            if !matches!((&h.kind, &p.kind), (Kind::Str(_), Kind::Str(_))) {
+                return Err("the client's host or path is computed: point it at the new endpoint by hand".into());
+            }
+            if args.get(7).is_none_or(|s| text[s.span.clone()].trim() != "true") {
+                return Err("the client does not use TLS (use_ssl, the 8th argument): set it and the new endpoint by hand".into());
+            }
+            let q = quote_of(text, h);
+            out.push(change(h.span.clone(), format!("{q}{host}{q}")));
+            let q = quote_of(text, p);
+            out.push(change(p.span.clone(), format!("{q}{path}{q}")));
+            if let Some(port) = args.get(2) {
+                out.push(change(port.span.clone(), "443"));
+            }
+        }
+        other => return Err(format!("XMLRPC::Client.{other} is not a constructor this tool knows")),
+    }
+    // On the client itself, so it holds wherever the client is kept or returned.
+    out.push(change(
+        parens.end..parens.end,
+        format!(".tap {{ |c| c.http_header_extra = {{ \"{name}\" => {value} }} }}"),
+    ));
+    Ok(out)
+}
+
+fn npm(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
+    let options = call.positional().next().ok_or("the client has no options")?;
+    let mut out = Vec::new();
+    // `createClient` speaks plain HTTP; the new endpoint is https only.
+    if call.name == "createClient" {
+        let callee = &call.callee.span;
+        let at = text[callee.clone()]
+            .rfind("createClient")
+            .ok_or("the client's maker is not named here")?;
+        let start = callee.start + at;
+        out.push(change(start..start + "createClient".len(), "createSecureClient"));
+    }
+    let header = format!("headers: {{ '{name}': {value} }}");
+    match &options.value.kind {
+        Kind::Str(_) => {
+            let u = url(view, text, &options.value, endpoint)?;
+            out.push(change(u.range, format!("{{ url: {}, {header} }}", u.text)));
+        }
+        Kind::Name(_) => {
+            // `createSecureClient(API_URL)`: the string it holds, and options around the name.
+            out.push(url(view, text, &options.value, endpoint)?);
+            let e = &options.value.span;
+            out.push(change(e.start..e.start, "{ url: "));
+            out.push(change(e.end..e.end, format!(", {header} }}")));
+        }
+        Kind::Map(entries) => {
+            let (host, path) = host_and_path(endpoint);
+            let mut located = false;
+            if let Some(u) = entry(entries, "url") {
+                out.push(url(view, text, &u.value, endpoint)?);
+                located = true;
+            }
+            if let Some(h) = entry(entries, "host") {
+                if !matches!(h.value.kind, Kind::Str(_)) {
+                    return Err("the client's host is set elsewhere: point it at api.infusionsoft.com by hand".into());
+                }
+                let q = quote_of(text, &h.value);
+                out.push(change(h.value.span.clone(), format!("{q}{host}{q}")));
+                let p = entry(entries, "path").ok_or("no path in the client's options")?;
+                if !matches!(p.value.kind, Kind::Str(_)) {
+                    return Err("the client's path is computed: set it to /crm/xmlrpc by hand".into());
+                }
+                let q = quote_of(text, &p.value);
+                out.push(change(p.value.span.clone(), format!("{q}{path}{q}")));
+                if let Some(port) = entry(entries, "port") {
+                    out.push(change(port.value.span.clone(), "443"));
+                }
+                located = true;
+            }
+            if !located {
+                return Err("the client's options name no url or host: point it at the new endpoint by hand".into());
+            }
+            match entry(entries, "headers") {
+                Some(h) => match &h.value.kind {
+                    Kind::Map(_) => {
+                        let open = h.value.span.start + 1;
+                        out.push(change(open..open, format!(" '{name}': {value},")));
+                    }
+                    _ => return Err("the client's headers are made elsewhere: add the key header to them".into()),
+                },
+                None => {
+                    let open = options.value.span.start + 1;
+                    out.push(change(open..open, format!(" {header},")));
+                }
+            }
+        }
+        _ => return Err("the client's options are made elsewhere: add `headers` with the key there".into()),
+    }
+    Ok(out)
+}

@@ -1,0 +1,589 @@
+//! The neutral view of a source file: what the detectors and the migration recipes read,
+//! whatever the language. An adapter per language turns its syntax tree into this view; the
+//! detectors (`detect::view`) and recipes (`fix::view`) are written once against it.
+use std::{collections::HashMap, ops::Range, path::Path};
+
+use tree_sitter::{Node, Parser, Tree};
+
+mod js;
+mod python;
+mod ruby;
+
+/// A language with a tree-sitter adapter onto the view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    Python,
+    Ruby,
+    JavaScript,
+    TypeScript,
+    Tsx,
+}
+
+impl Syntax {
+    pub fn of(path: &Path) -> Option<Syntax> {
+        let name = path.file_name()?.to_str()?;
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "py" | "pyw" => Syntax::Python,
+            "rb" | "rake" | "ru" => Syntax::Ruby,
+            _ if matches!(name, "Rakefile" | "Gemfile") => Syntax::Ruby,
+            "js" | "mjs" | "cjs" | "jsx" => Syntax::JavaScript,
+            "ts" | "mts" | "cts" => Syntax::TypeScript,
+            "tsx" => Syntax::Tsx,
+            _ => return None,
+        })
+    }
+
+    fn language(self) -> tree_sitter::Language {
+        match self {
+            Syntax::Python => tree_sitter_python::LANGUAGE.into(),
+            Syntax::Ruby => tree_sitter_ruby::LANGUAGE.into(),
+            Syntax::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Syntax::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Syntax::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+        }
+    }
+
+    /// How the migrated code reads an environment variable.
+    pub fn env_read(self, name: &str) -> String {
+        match self {
+            Syntax::Python => format!("os.environ[\"{name}\"]"),
+            Syntax::Ruby => format!("ENV.fetch(\"{name}\")"),
+            _ => format!("process.env.{name}"),
+        }
+    }
+
+    pub fn is_js(self) -> bool {
+        matches!(self, Syntax::JavaScript | Syntax::TypeScript | Syntax::Tsx)
+    }
+}
+
+/// The string an expression builds: literal text, with [`HOLE`] where a value is computed at
+/// run time, and a map from the text back to the source.
+#[derive(Clone, Debug, Default)]
+pub struct Template {
+    pub text: String,
+    pieces: Vec<Piece>,
+}
+
+/// Where an interpolated or computed value sits in a template's text.
+pub const HOLE: &str = "{}";
+
+#[derive(Clone, Debug)]
+struct Piece {
+    at: usize,
+    len: usize,
+    /// The source offset of a literal piece; `None` for a hole.
+    source: Option<usize>,
+    /// A hole's expression.
+    hole: Range<usize>,
+}
+
+impl Template {
+    fn literal(&mut self, text: &str, source: usize) {
+        self.pieces.push(Piece {
+            at: self.text.len(),
+            len: text.len(),
+            source: Some(source),
+            hole: 0..0,
+        });
+        self.text += text;
+    }
+
+    fn hole(&mut self, span: Range<usize>) {
+        self.pieces.push(Piece {
+            at: self.text.len(),
+            len: HOLE.len(),
+            source: None,
+            hole: span,
+        });
+        self.text += HOLE;
+    }
+
+    fn append(&mut self, other: Template) {
+        let base = self.text.len();
+        self.text += &other.text;
+        self.pieces.extend(other.pieces.into_iter().map(|p| Piece {
+            at: p.at + base,
+            ..p
+        }));
+    }
+
+    /// The source bytes of a range of the text, when one literal piece holds all of it.
+    pub fn source_range(&self, range: Range<usize>) -> Option<Range<usize>> {
+        self.pieces.iter().find_map(|p| match p.source {
+            Some(source) if p.at <= range.start && range.end <= p.at + p.len => {
+                Some(source + range.start - p.at..source + range.end - p.at)
+            }
+            _ => None,
+        })
+    }
+
+    /// The source of the holes in the text's range.
+    pub fn holes_in(&self, range: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.pieces
+            .iter()
+            .filter(move |p| p.source.is_none() && p.at >= range.start && p.at < range.end)
+            .map(|p| p.hole.clone())
+    }
+
+    /// Whether the whole text is one literal, as written (no holes).
+    pub fn is_plain(&self) -> bool {
+        self.pieces.iter().all(|p| p.source.is_some())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub span: Range<usize>,
+    pub kind: Kind,
+}
+
+#[derive(Clone, Debug)]
+pub enum Kind {
+    /// A string, however built: literal, concatenated, formatted, interpolated.
+    Str(Template),
+    /// A name or a chain of names: `key`, `self.key`, `@key`, `this.opts.key`, `Mod::CONST`,
+    /// without spaces.
+    Name(String),
+    List(Vec<Expr>),
+    Map(Vec<Entry>),
+    /// An index into the view's calls.
+    Call(usize),
+    /// `*args`, `...args`.
+    Splat(Box<Expr>),
+    /// Two lists joined (`[key] + args`, `(key,) + args`, `[key].concat(args)`).
+    Join(Vec<Expr>),
+    Number,
+    /// `None`, `nil`, `null`, `undefined`, booleans.
+    Nil,
+    Other,
+}
+
+/// One entry of a map literal: `'key': v`, `key: v`, `:key => v`, `"key" => v`, shorthand `{ key }`.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The key as a plain name (`host`), when it is one.
+    pub key: Option<String>,
+    pub value: Expr,
+    pub span: Range<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Arg {
+    /// The keyword of a keyword argument (`headers=`, Ruby `host:` outside braces).
+    pub keyword: Option<String>,
+    pub value: Expr,
+    pub span: Range<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub span: Range<usize>,
+    /// The called name: a function's or a method's (`add`, `ServerProxy`, `new2`), or `""`.
+    pub name: String,
+    /// What the method is called on (`server.ContactService`, `XMLRPC::Client`, `xmlrpc`).
+    pub receiver: Option<Box<Expr>>,
+    /// The whole callee (`xmlrpclib.ServerProxy`, or a call for `getattr(s, "X.y")(…)`).
+    pub callee: Box<Expr>,
+    pub args: Vec<Arg>,
+    /// The argument list, parentheses included, when it has them.
+    pub parens: Option<Range<usize>>,
+    pub scope: usize,
+    /// The statement the call is part of.
+    pub stmt: Range<usize>,
+    /// `new X(…)`.
+    pub new: bool,
+}
+
+impl Call {
+    /// The callee's full dotted name (`xmlrpc.client.ServerProxy`), when it is a chain of names.
+    pub fn path(&self) -> Option<&str> {
+        match &self.callee.kind {
+            Kind::Name(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub fn positional(&self) -> impl Iterator<Item = &Arg> {
+        self.args.iter().filter(|a| a.keyword.is_none())
+    }
+
+    pub fn keyword(&self, name: &str) -> Option<&Arg> {
+        self.args
+            .iter()
+            .find(|a| a.keyword.as_deref() == Some(name))
+    }
+}
+
+/// `target = value`, in a scope: an assignment, a declaration, a constant.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub target: String,
+    pub target_span: Range<usize>,
+    pub value: Expr,
+    pub scope: usize,
+    pub stmt: Range<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeKind {
+    Module,
+    Class,
+    Function,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    pub name: String,
+    pub span: Range<usize>,
+    pub parent: Option<usize>,
+    /// A function's parameters.
+    pub params: Vec<String>,
+}
+
+/// What a file says, in the terms every detector and recipe reads.
+#[derive(Debug)]
+pub struct View {
+    pub syntax: Syntax,
+    pub calls: Vec<Call>,
+    /// Every string expression that is not part of a larger one.
+    pub strings: Vec<Expr>,
+    pub bindings: Vec<Binding>,
+    /// `scopes[0]` is the module.
+    pub scopes: Vec<Scope>,
+    pub comments: Vec<Range<usize>>,
+}
+
+impl View {
+    /// The innermost class around a scope.
+    pub fn class_of(&self, mut scope: usize) -> Option<usize> {
+        loop {
+            if self.scopes[scope].kind == ScopeKind::Class {
+                return Some(scope);
+            }
+            scope = self.scopes[scope].parent?;
+        }
+    }
+
+    /// Whether `inner` is `outer` or nested in it.
+    pub fn within(&self, mut inner: usize, outer: usize) -> bool {
+        loop {
+            if inner == outer {
+                return true;
+            }
+            match self.scopes[inner].parent {
+                Some(p) => inner = p,
+                None => return false,
+            }
+        }
+    }
+}
+
+/// Parses a file and builds its view; `None` when the parser gives up.
+pub fn view(syntax: Syntax, text: &str) -> Option<View> {
+    let tree = parse(syntax, text)?;
+    let mut b = Builder::new(syntax, text, tree.root_node());
+    let root = tree.root_node();
+    match syntax {
+        Syntax::Python => python::walk(&mut b, root),
+        Syntax::Ruby => ruby::walk(&mut b, root),
+        _ => js::walk(&mut b, root),
+    }
+    Some(b.view)
+}
+
+/// The error and missing nodes the parser recovers from in `text`: a rewrite must not add any.
+pub fn syntax_errors(syntax: Syntax, text: &str) -> usize {
+    parse(syntax, text).map_or(usize::MAX, |tree| {
+        let mut count = 0;
+        let mut cursor = tree.walk();
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            if n.is_error() || n.is_missing() {
+                count += 1;
+            }
+            stack.extend(n.children(&mut cursor));
+        }
+        count
+    })
+}
+
+fn parse(syntax: Syntax, text: &str) -> Option<Tree> {
+    let mut parser = Parser::new();
+    parser.set_language(&syntax.language()).ok()?;
+    parser.parse(text, None)
+}
+
+/// How deep expressions may nest before they are taken for what they are: no code anyone wrote
+/// by hand, and no reason to exhaust the stack.
+const MAX_DEPTH: usize = 200;
+
+/// What the adapters share: the view under construction and where the walk is.
+pub(crate) struct Builder<'t> {
+    text: &'t str,
+    view: View,
+    calls: HashMap<usize, usize>,
+    scope: usize,
+    stmt: Range<usize>,
+    depth: usize,
+}
+
+impl<'t> Builder<'t> {
+    fn new(syntax: Syntax, text: &'t str, root: Node) -> Self {
+        Builder {
+            text,
+            view: View {
+                syntax,
+                calls: Vec::new(),
+                strings: Vec::new(),
+                bindings: Vec::new(),
+                scopes: vec![Scope {
+                    kind: ScopeKind::Module,
+                    name: String::new(),
+                    span: root.byte_range(),
+                    parent: None,
+                    params: Vec::new(),
+                }],
+                comments: Vec::new(),
+            },
+            calls: HashMap::new(),
+            scope: 0,
+            stmt: root.byte_range(),
+            depth: 0,
+        }
+    }
+
+    fn src(&self, node: Node) -> &'t str {
+        &self.text[node.byte_range()]
+    }
+
+    /// A chain of names without its spaces, as the view names it.
+    fn name(&self, node: Node) -> Kind {
+        Kind::Name(self.src(node).split_whitespace().collect())
+    }
+
+    fn comment(&mut self, node: Node) {
+        self.view.comments.push(node.byte_range());
+    }
+
+    /// Runs `f` inside a new scope.
+    fn scoped(&mut self, kind: ScopeKind, node: Node, name: &str, params: Vec<String>, f: impl FnOnce(&mut Self)) {
+        let parent = self.scope;
+        self.view.scopes.push(Scope {
+            kind,
+            name: name.to_string(),
+            span: node.byte_range(),
+            parent: Some(parent),
+            params,
+        });
+        self.scope = self.view.scopes.len() - 1;
+        f(self);
+        self.scope = parent;
+    }
+
+    /// Runs `f` with `node` as the current statement.
+    fn statement(&mut self, node: Node, f: impl FnOnce(&mut Self)) {
+        let outer = std::mem::replace(&mut self.stmt, node.byte_range());
+        f(self);
+        self.stmt = outer;
+    }
+
+    fn bind(&mut self, target: Node, value: Expr) {
+        let Kind::Name(name) = self.name(target) else {
+            unreachable!("names are names")
+        };
+        self.view.bindings.push(Binding {
+            target: name,
+            target_span: target.byte_range(),
+            value,
+            scope: self.scope,
+            stmt: self.stmt.clone(),
+        });
+    }
+
+    /// Records a call once, however many times the walk meets it; returns its index.
+    fn call(&mut self, node: Node, build: impl FnOnce(&mut Self) -> Call) -> usize {
+        if let Some(&i) = self.calls.get(&node.id()) {
+            return i;
+        }
+        let call = build(self);
+        self.view.calls.push(call);
+        let i = self.view.calls.len() - 1;
+        self.calls.insert(node.id(), i);
+        i
+    }
+
+    /// Records a top-level string expression, in place of the parts of it that were met while
+    /// it was built.
+    fn string(&mut self, expr: &Expr) {
+        if matches!(expr.kind, Kind::Str(_)) {
+            let strings = &mut self.view.strings;
+            while strings.last().is_some_and(|s| {
+                expr.span.start <= s.span.start && s.span.end <= expr.span.end
+            }) {
+                strings.pop();
+            }
+            self.view.strings.push(expr.clone());
+        }
+    }
+
+    /// Guards recursion: `None` once nesting is deeper than anyone writes.
+    fn deeper<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> Option<T> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        Some(out)
+    }
+
+    fn new_call(&self, node: Node, name: String, receiver: Option<Expr>, callee: Expr, args: Vec<Arg>, parens: Option<Range<usize>>) -> Call {
+        Call {
+            span: node.byte_range(),
+            name,
+            receiver: receiver.map(Box::new),
+            callee: Box::new(callee),
+            args,
+            parens,
+            scope: self.scope,
+            stmt: self.stmt.clone(),
+            new: false,
+        }
+    }
+}
+
+/// The template of a string literal's parts: content as literal text, the rest as holes.
+fn literal_parts(node: Node, text: &str, content: &[&str]) -> Template {
+    let mut t = Template::default();
+    let mut cursor = node.walk();
+    for part in node.named_children(&mut cursor) {
+        if content.contains(&part.kind()) {
+            t.literal(&text[part.byte_range()], part.start_byte());
+        } else if !matches!(part.kind(), "string_start" | "string_end") {
+            t.hole(part.byte_range());
+        }
+    }
+    t
+}
+
+/// Joins templates and holes, as `a + b + c` builds a string; `None` when no operand is a
+/// string, which makes it arithmetic.
+fn join(parts: Vec<Expr>) -> Option<Template> {
+    let mut out = Template::default();
+    let mut any = false;
+    for p in parts {
+        match p.kind {
+            Kind::Str(t) => {
+                any = true;
+                out.append(t);
+            }
+            _ => out.hole(p.span),
+        }
+    }
+    any.then_some(out)
+}
+
+/// `format % args`, `format.format(args)`, `sprintf`: each placeholder becomes a hole for its
+/// argument (or for the call when the arguments cannot be told apart).
+fn expand_format(format: Template, args: &[Expr], whole: Range<usize>, placeholders: &regex::Regex) -> Template {
+    let mut out = Template::default();
+    let mut next = args.iter();
+    let mut last = 0;
+    for m in placeholders.find_iter(&format.text) {
+        push_slice(&mut out, &format, last..m.start());
+        out.hole(next.next().map_or(whole.clone(), |a| a.span.clone()));
+        last = m.end();
+    }
+    push_slice(&mut out, &format, last..format.text.len());
+    out
+}
+
+fn push_slice(out: &mut Template, from: &Template, range: Range<usize>) {
+    if range.is_empty() {
+        return;
+    }
+    match from.source_range(range.clone()) {
+        Some(source) => out.literal(&from.text[range], source.start),
+        None if from.text[range.clone()] == *HOLE => {
+            out.hole(from.holes_in(range).next().unwrap_or(0..0))
+        }
+        None => out.text += &from.text[range],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(syntax: Syntax, src: &str) -> Vec<String> {
+        view(syntax, src)
+            .unwrap()
+            .strings
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                Kind::Str(t) => Some(t.text),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn endpoints_are_flattened_whatever_builds_them() {
+        let py = "u = 'https://%s.infusionsoft.com/api/xmlrpc' % app\nv = f\"https://{app}.infusionsoft.com/api/xmlrpc\"\nw = 'https://{0}.infusionsoft.com'.format(app) + '/api/xmlrpc'\n";
+        assert_eq!(
+            strings(Syntax::Python, py),
+            [
+                "https://{}.infusionsoft.com/api/xmlrpc",
+                "https://{}.infusionsoft.com/api/xmlrpc",
+                "https://{}.infusionsoft.com/api/xmlrpc"
+            ]
+        );
+        let rb = "u = \"https://#{app}.infusionsoft.com/api/xmlrpc\"\nv = 'https://' + app + '.infusionsoft.com/api/xmlrpc'\n";
+        assert_eq!(
+            strings(Syntax::Ruby, rb),
+            [
+                "https://{}.infusionsoft.com/api/xmlrpc",
+                "https://{}.infusionsoft.com/api/xmlrpc"
+            ]
+        );
+        let js = "const u = `https://${app}.infusionsoft.com/api/xmlrpc`;\nconst v = 'https://' + app + '.infusionsoft.com' + '/api/xmlrpc';\n";
+        assert_eq!(
+            strings(Syntax::JavaScript, js),
+            [
+                "https://{}.infusionsoft.com/api/xmlrpc",
+                "https://{}.infusionsoft.com/api/xmlrpc"
+            ]
+        );
+    }
+
+    #[test]
+    fn calls_have_receiver_name_and_arguments() {
+        let v = view(
+            Syntax::Python,
+            "class C:\n    def go(self):\n        self.server.ContactService.add(self.key, {'Email': e}, *rest)\n",
+        )
+        .unwrap();
+        let call = &v.calls[0];
+        assert_eq!(call.name, "add");
+        assert!(matches!(&call.receiver.as_ref().unwrap().kind, Kind::Name(n) if n == "self.server.ContactService"));
+        assert!(matches!(&call.args[0].value.kind, Kind::Name(n) if n == "self.key"));
+        assert!(matches!(&call.args[1].value.kind, Kind::Map(e) if e[0].key.as_deref() == Some("Email")));
+        assert!(matches!(&call.args[2].value.kind, Kind::Splat(_)));
+        assert_eq!(v.scopes[call.scope].kind, ScopeKind::Function);
+        assert_eq!(v.class_of(call.scope).map(|c| v.scopes[c].name.as_str()), Some("C"));
+
+        let v = view(Syntax::Ruby, "@server.call(\"ContactService.add\", @key, { 'A' => 1 })\n").unwrap();
+        assert_eq!(v.calls[0].name, "call");
+        assert!(matches!(&v.calls[0].args[1].value.kind, Kind::Name(n) if n == "@key"));
+
+        let v = view(Syntax::JavaScript, "client.methodCall('DataService.query', [apiKey, 'Contact'], cb);\n").unwrap();
+        assert!(matches!(&v.calls[0].args[1].value.kind, Kind::List(l) if matches!(&l[0].kind, Kind::Name(n) if n == "apiKey")));
+    }
+}
