@@ -17,6 +17,7 @@ use std::{
 
 use regex::Regex;
 use support::{
+    e2e::{assert_text_xml, Auth},
     mock_keap::{MockKeap, Request, Value, LEGACY_PATH},
     php::{self, Host},
     process::{self, Finished},
@@ -96,39 +97,6 @@ fn every_style_folder_has_tests() {
     let mut styles = STYLES.to_vec();
     styles.sort();
     assert_eq!(folders, styles, "add the new folder to `styles!`");
-}
-
-#[derive(Clone, Copy)]
-enum Auth {
-    Header,
-    Bearer,
-}
-
-impl Auth {
-    fn flag(self) -> &'static str {
-        match self {
-            Auth::Header => "header",
-            Auth::Bearer => "bearer",
-        }
-    }
-
-    /// Exactly the one header this mode sends, carrying the key.
-    fn assert_sent(self, request: &Request, key: &str, context: &str) {
-        let (name, value, other) = match self {
-            Auth::Header => ("X-Keap-API-Key", key.to_string(), "Authorization"),
-            Auth::Bearer => ("Authorization", format!("Bearer {key}"), "X-Keap-API-Key"),
-        };
-        assert_eq!(
-            request.headers_named(name),
-            vec![value],
-            "{name}: {context}"
-        );
-        assert!(
-            request.header(other).is_none(),
-            "--auth {} also sent {other}: {context}",
-            self.flag()
-        );
-    }
 }
 
 struct Fixture {
@@ -243,22 +211,6 @@ fn point_at(source: &str, mock: &MockKeap, host: Option<&str>) -> String {
         "an endpoint the test cannot redirect is left in:\n{source}"
     );
     pointed.into_owned()
-}
-
-/// One `Content-Type`, and it is XML-RPC's: Keap rejects a form-encoded body.
-fn assert_text_xml(request: &Request, context: &str) {
-    let types = request.headers_named("Content-Type");
-    assert_eq!(
-        types.len(),
-        1,
-        "one Content-Type expected, got {types:?}: {context}"
-    );
-    let media_type = types[0].split(';').next().unwrap_or("").trim();
-    assert!(
-        media_type.eq_ignore_ascii_case("text/xml"),
-        "Content-Type is {:?}: {context}",
-        types[0]
-    );
 }
 
 fn check_legacy(style: &'static str) {

@@ -282,7 +282,10 @@ impl<'a> Detector<'a> {
             }
             return;
         }
-        if call.name.is_empty() {
+        // What XML-RPC clients and their wrappers call the method that sends: not a constructor
+        // such as `Infusionsoft(app_name, api_key)`.
+        const SENDS: &[&str] = &["call", "call2", "call_async", "methodCall", "execute", "executeAsync", "request", "send", "invoke", "rpc", "xmlrpc"];
+        if !SENDS.contains(&call.name.as_str()) {
             return;
         }
         let mut args = call.positional();

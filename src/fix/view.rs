@@ -258,13 +258,8 @@ impl<'a> Recipe<'a, '_> {
     fn endpoints_of(&self, call: &Call) -> Vec<usize> {
         let mut spans: Vec<Range<usize>> = call.args.iter().map(|a| a.span.clone()).collect();
         for a in &call.args {
-            if let Kind::Name(n) = &a.value.kind {
-                let bound = self
-                    .view
-                    .bindings
-                    .iter()
-                    .filter(|b| b.target == *n && matches!(b.value.kind, Kind::Str(_)));
-                spans.extend(bound.map(|b| b.value.span.clone()));
+            if let Some(b) = url_name(self.view, &a.value).and_then(|n| self.view.only_binding(n)) {
+                spans.push(b.value.span.clone());
             }
         }
         self.findings
@@ -433,6 +428,21 @@ impl Key {
             edits: Vec::new(),
             fixed: Vec::new(),
         }
+    }
+}
+
+/// The name a client's URL is kept in: `url`, or the format string of `self.base_uri.format(app)`
+/// (once pointed at the new endpoint, it has no placeholder and `format` changes nothing).
+pub(super) fn url_name<'v>(view: &'v View, e: &'v Expr) -> Option<&'v str> {
+    match &e.kind {
+        Kind::Name(n) => Some(n),
+        Kind::Call(i) if view.calls[*i].name == "format" => {
+            match &view.calls[*i].receiver.as_deref()?.kind {
+                Kind::Name(n) => Some(n),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 

@@ -271,6 +271,18 @@ impl View {
         }
     }
 
+    /// The one binding of a name, when it is bound once: `self.url` also finds a class's
+    /// `url = "…"`, which Python reads through the instance.
+    pub fn only_binding(&self, name: &str) -> Option<&Binding> {
+        let class_attr = name.strip_prefix("self.").filter(|n| !n.contains('.'));
+        let mut found = self.bindings.iter().filter(|b| {
+            b.target == name
+                || class_attr.is_some_and(|n| b.target == n && self.scopes[b.scope].kind == ScopeKind::Class)
+        });
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
+    }
+
     /// Whether `inner` is `outer` or nested in it.
     pub fn within(&self, mut inner: usize, outer: usize) -> bool {
         loop {

@@ -2,9 +2,11 @@
 // Each test crate uses only part of this module; the rest would be reported as dead code there.
 #![allow(dead_code)]
 
+pub mod e2e;
 pub mod mock_keap;
 pub mod php;
 pub mod process;
+pub mod runtime;
 
 /// What `keap-migrate apply` writes as the first XML-RPC parameter once the key travels in a
 /// header. Keap ignores the value, so the tool may change it: this is the one place to follow.

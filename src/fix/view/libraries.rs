@@ -37,21 +37,19 @@ pub fn migrate(view: &View, text: &str, call: &Call, endpoint: &str, name: &str,
 /// The edit that puts the new URL where a client's URL is written: the string itself, or the
 /// string a name given to the client holds.
 fn url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, String> {
-    let string = match &e.kind {
-        Kind::Str(_) => e,
-        Kind::Name(n) => {
-            let mut bound = view.bindings.iter().filter(|b| b.target == *n);
-            let b = bound
-                .next()
+    let string = match super::url_name(view, e) {
+        None => e,
+        Some(n) => {
+            let b = view
+                .only_binding(n)
                 .filter(|b| matches!(b.value.kind, Kind::Str(_)))
-                .ok_or_else(|| format!("the URL in `{n}` is not a string written here"))?;
-            if bound.next().is_some() {
-                return Err(format!("`{n}` is set more than once: point the client at the new endpoint by hand"));
-            }
+                .ok_or_else(|| format!("the URL in `{n}` is not a string set once here"))?;
             &b.value
         }
-        _ => return Err("the client's URL is computed: point it at the new endpoint by hand".into()),
     };
+    if !matches!(string.kind, Kind::Str(_)) {
+        return Err("the client's URL is computed: point it at the new endpoint by hand".into());
+    }
     let q = quote_of(text, string);
     Ok(change(string.span.clone(), format!("{q}{endpoint}{q}")))
 }

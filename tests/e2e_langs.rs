@@ -1,0 +1,229 @@
+//! End-to-end proof of the Python, Ruby and JavaScript migrations. Each legacy program under
+//! `fixtures/e2e/<lang>/<style>/` runs with the real client library (CPython's `xmlrpc.client`,
+//! Ruby's `xmlrpc` gem, the npm `xmlrpc` package) against the loopback Keap mock over TLS; then
+//! `keap-migrate apply` rewrites a copy, and the rewritten program runs again and must send
+//! what Keap expects now: the new path, the key in a header, a placeholder where the key was,
+//! the library's own `Content-Type`, everything else unchanged.
+//!
+//! The only edit the test makes to a program is for the run: Keap's host (and port 443) become
+//! the mock's `127.0.0.1:PORT`; the scheme stays.
+mod support;
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::LazyLock,
+};
+
+use regex::Regex;
+use support::{
+    e2e::{assert_text_xml, Auth},
+    mock_keap::{MockKeap, Request, Value, LEGACY_PATH},
+    process::{self, Finished},
+    runtime::Runtime,
+    PLACEHOLDER,
+};
+use tempfile::TempDir;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/e2e");
+const KEY_ENV: &str = "KEAP_API_KEY";
+/// The calls every program makes, in order.
+const CALLS: [&str; 3] = ["ContactService.add", "DataService.query", "ContactService.addToGroup"];
+
+/// One test module per style folder; `every_style_folder_has_tests` keeps the list complete.
+macro_rules! styles {
+    ($($lang:ident / $style:ident),+ $(,)?) => {
+        const STYLES: &[(&str, &str)] = &[$((stringify!($lang), stringify!($style))),+];
+        $(mod $style {
+            use super::*;
+
+            #[test]
+            fn legacy_program_sends_the_key_as_first_parameter() {
+                check_legacy(stringify!($lang), stringify!($style));
+            }
+
+            #[test]
+            fn apply_auth_header() {
+                check_migration(stringify!($lang), stringify!($style), Auth::Header);
+            }
+
+            #[test]
+            fn apply_auth_bearer() {
+                check_migration(stringify!($lang), stringify!($style), Auth::Bearer);
+            }
+        })+
+    };
+}
+
+styles!(
+    python / serverproxy_module,
+    python / dispatcher_class,
+    ruby / client_new2,
+    ruby / client_new3,
+    js / secure_client_url,
+    js / secure_client_options,
+);
+
+#[test]
+fn every_style_folder_has_tests() {
+    for lang in ["python", "ruby", "js"] {
+        let mut folders: Vec<String> = fs::read_dir(Path::new(FIXTURES).join(lang))
+            .expect("fixtures/e2e/<lang>")
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        folders.sort();
+        let mut styles: Vec<String> = STYLES
+            .iter()
+            .filter(|(l, _)| *l == lang)
+            .map(|(_, s)| s.to_string())
+            .collect();
+        styles.sort();
+        assert_eq!(folders, styles, "add the new folder to `styles!`");
+    }
+}
+
+struct Fixture {
+    style: &'static str,
+    runtime: Runtime,
+    program: &'static str,
+    dir: PathBuf,
+    source: String,
+    /// The made-up legacy key the program hardcodes.
+    key: String,
+}
+
+impl Fixture {
+    fn load(lang: &'static str, style: &'static str) -> Self {
+        static KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"['"]([0-9a-f]{32})['"]"#).unwrap());
+        let (runtime, program) = match lang {
+            "python" => (Runtime::Python, "legacy.py"),
+            "ruby" => (Runtime::Ruby, "legacy.rb"),
+            _ => (Runtime::Node, "legacy.js"),
+        };
+        let dir = Path::new(FIXTURES).join(lang).join(style);
+        let source = fs::read_to_string(dir.join(program)).expect("the fixture's program");
+        let mut keys: Vec<&str> = KEY.captures_iter(&source).map(|c| c.get(1).unwrap().as_str()).collect();
+        keys.dedup();
+        assert_eq!(keys.len(), 1, "{style}: one hardcoded 32-hex key expected");
+        Fixture {
+            style,
+            runtime,
+            program,
+            key: keys[0].to_string(),
+            dir,
+            source,
+        }
+    }
+
+    fn copy(&self) -> TempDir {
+        let copy = tempfile::tempdir().expect("a temporary directory");
+        for entry in fs::read_dir(&self.dir).unwrap() {
+            let entry = entry.unwrap();
+            fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
+        }
+        copy
+    }
+
+    fn run_legacy(&self) -> (Finished, Vec<Request>) {
+        let copy = self.copy();
+        let mock = MockKeap::start();
+        let program = copy.path().join(self.program);
+        fs::write(&program, point_at(&self.source, &mock, None)).unwrap();
+        let run = self.runtime.run(&program, &[]);
+        assert!(run.status.success(), "{}: the legacy program failed: {}", self.style, run.describe());
+        let requests = mock.requests();
+        let methods: Vec<&str> = requests.iter().map(|r| r.call().name.as_str()).collect();
+        assert_eq!(methods, CALLS, "{}: calls of the legacy program", self.style);
+        for request in &requests {
+            let context = format!("{}: legacy {}", self.style, request.call().name);
+            assert_eq!(request.path, LEGACY_PATH, "path: {context}");
+            assert_eq!(request.status, 200, "status: {context}");
+            assert!(request.tls, "TLS: {context}");
+            assert_eq!(
+                request.call().params.first(),
+                Some(&Value::String(self.key.clone())),
+                "{context}: the key is the first parameter"
+            );
+            assert_text_xml(request, &context);
+            assert!(request.header("X-Keap-API-Key").is_none(), "{context}");
+            assert!(request.header("Authorization").is_none(), "{context}");
+        }
+        (run, requests)
+    }
+}
+
+/// The source with Keap's host (and port) replaced by the mock's, so the run never leaves the
+/// machine. `host`: the only app host the source may name (`api` once migrated).
+fn point_at(source: &str, mock: &MockKeap, host: Option<&str>) -> String {
+    // A URL, or a host alone where the program gives host and port apart.
+    static HOST: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?P<scheme>https://)?(?P<app>[A-Za-z0-9-]+|[#$]?\{\w*\})\.infusionsoft\.com(?P<port>:443)?").unwrap());
+    static PORT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b443\b").unwrap());
+    let apps: Vec<&str> = HOST.captures_iter(source).map(|c| c.name("app").unwrap().as_str()).collect();
+    assert!(!apps.is_empty(), "no Keap host in:\n{source}");
+    if let Some(host) = host {
+        assert!(apps.iter().all(|h| *h == host), "expected only {host}.infusionsoft.com, found {apps:?} in:\n{source}");
+    }
+    let addr = mock.addr();
+    let pointed = HOST.replace_all(source, |c: &regex::Captures| match c.name("scheme") {
+        Some(scheme) => format!("{}{}", scheme.as_str(), mock.host_port()),
+        None => addr.ip().to_string(),
+    });
+    let pointed = PORT.replace_all(&pointed, addr.port().to_string());
+    pointed.into_owned()
+}
+
+fn check_legacy(lang: &'static str, style: &'static str) {
+    let fixture = Fixture::load(lang, style);
+    if !fixture.runtime.available() {
+        return;
+    }
+    let (run, _) = fixture.run_legacy();
+    assert!(!run.stdout.is_empty(), "{style}: the program printed nothing");
+}
+
+fn check_migration(lang: &'static str, style: &'static str, auth: Auth) {
+    let fixture = Fixture::load(lang, style);
+    if !fixture.runtime.available() {
+        return;
+    }
+    let (legacy_run, legacy) = fixture.run_legacy();
+
+    let copy = fixture.copy();
+    let mut apply = Command::new(env!("CARGO_BIN_EXE_keap-migrate"));
+    apply
+        .arg("apply")
+        .arg(copy.path())
+        .args(["--auth", auth.flag(), "--key-env", KEY_ENV]);
+    let applied = process::run(&mut apply);
+    assert!(applied.status.success(), "{style}: keap-migrate apply failed: {}", applied.describe());
+    let program = copy.path().join(fixture.program);
+    let migrated = fs::read_to_string(&program).unwrap();
+    assert_ne!(migrated, fixture.source, "{style}: apply changed nothing");
+    assert!(!migrated.contains(&fixture.key), "{style}: the migrated program still hardcodes the key:\n{migrated}");
+
+    let mock = MockKeap::start();
+    fs::write(&program, point_at(&migrated, &mock, Some("api"))).unwrap();
+    let run = fixture.runtime.run(&program, &[(KEY_ENV, &fixture.key)]);
+    let shown = format!("--- migrated {lang}/{style}/{} ---\n{migrated}", fixture.program);
+    assert!(run.status.success(), "the migrated program failed: {}\n{shown}", run.describe());
+    assert_eq!(run.stdout, legacy_run.stdout, "output changed\n{shown}");
+
+    let requests = mock.requests();
+    assert_eq!(requests.len(), legacy.len(), "number of calls\n{shown}");
+    for (before, after) in legacy.iter().zip(&requests) {
+        let (before, name) = (before.call(), &before.call().name);
+        let context = format!("{name} with --auth {}\n{shown}", auth.flag());
+        assert_eq!(after.path, "/crm/xmlrpc", "path: {context}");
+        assert_eq!(after.query, None, "query string: {context}");
+        assert!(after.tls, "sent without TLS: {context}");
+        auth.assert_sent(after, &fixture.key, &context);
+        assert_text_xml(after, &context);
+        assert!(!after.body_text().contains(&fixture.key), "the key is still in the body:\n{}\n{context}", after.body_text());
+        let call = after.call();
+        assert_eq!(&call.name, name, "method name: {context}");
+        assert_eq!(call.params.first(), Some(&Value::String(PLACEHOLDER.to_string())), "first parameter: {context}");
+        assert_eq!(call.params.get(1..), before.params.get(1..), "other parameters: {context}");
+    }
+}

@@ -1,0 +1,129 @@
+//! The Python, Ruby and Node runtimes the end-to-end tests drive, with their XML-RPC client
+//! libraries, and the policy when one is missing (as for PHP: a failure under CI).
+use std::{
+    io::{self, Write},
+    path::Path,
+    process::{Command, Stdio},
+    sync::{Mutex, Once, OnceLock},
+};
+
+use super::{
+    mock_keap,
+    php::in_ci,
+    process::{self, Finished},
+};
+
+/// Where `scripts/test` installs the npm `xmlrpc` package (`npm install --prefix`).
+pub const NODE_MODULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/e2e-node/node_modules");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runtime {
+    /// CPython 3 with its standard `xmlrpc.client`.
+    Python,
+    /// Ruby with the `xmlrpc` gem (Debian's ruby-xmlrpc).
+    Ruby,
+    /// Node.js with the npm `xmlrpc` package.
+    Node,
+}
+
+impl Runtime {
+    fn program(self) -> &'static str {
+        match self {
+            Runtime::Python => "python3",
+            Runtime::Ruby => "ruby",
+            Runtime::Node => "node",
+        }
+    }
+
+    /// A one-line program that fails unless the client library loads.
+    fn probe(self) -> [&'static str; 2] {
+        match self {
+            Runtime::Python => ["-c", "import xmlrpc.client, ssl"],
+            Runtime::Ruby => ["-e", "require 'xmlrpc/client'"],
+            Runtime::Node => ["-e", "require('xmlrpc')"],
+        }
+    }
+
+    fn packages(self) -> &'static str {
+        match self {
+            Runtime::Python => "python3 (Debian)",
+            Runtime::Ruby => "ruby ruby-xmlrpc (Debian)",
+            Runtime::Node => "nodejs (Debian) and the npm package xmlrpc@1.3.2 under target/e2e-node",
+        }
+    }
+
+    /// Whether the tests can run this runtime: with `CI=true` a missing one fails the test;
+    /// elsewhere a loud note, once, and the caller returns.
+    pub fn available(self) -> bool {
+        static CHECKS: OnceLock<Mutex<Vec<(Runtime, Result<(), String>)>>> = OnceLock::new();
+        let checks = CHECKS.get_or_init(|| Mutex::new(Vec::new()));
+        let result = {
+            let mut checks = checks.lock().unwrap();
+            match checks.iter().find(|(r, _)| *r == self) {
+                Some((_, result)) => result.clone(),
+                None => {
+                    let result = self.check();
+                    checks.push((self, result.clone()));
+                    result
+                }
+            }
+        };
+        let Err(missing) = result else { return true };
+        let message = format!(
+            "{missing}: the {self:?} end-to-end tests need {} (scripts/test installs them)",
+            self.packages()
+        );
+        assert!(!in_ci(), "{message}; CI=true makes this a failure");
+        static NOTE: Once = Once::new();
+        NOTE.call_once(|| {
+            let _ = writeln!(io::stderr(), "\n!!! SKIPPED: {message}. Set CI=true to make this a failure. !!!\n");
+        });
+        false
+    }
+
+    fn check(self) -> Result<(), String> {
+        let output = self
+            .command()
+            .args(self.probe())
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run `{}` ({e})", self.program()))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{}` cannot load its XML-RPC client: {}",
+                self.program(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ))
+        }
+    }
+
+    /// The runtime, trusting the mock's certificate through the variables OpenSSL and Node
+    /// read, so the programs keep certificate checks on; no proxy; no key in the environment.
+    fn command(self) -> Command {
+        let ca_file = mock_keap::ca_file();
+        let mut command = Command::new(self.program());
+        command
+            .env("SSL_CERT_FILE", ca_file)
+            .env("NODE_EXTRA_CA_CERTS", ca_file)
+            .env("NODE_PATH", NODE_MODULES)
+            .env_remove("KEAP_API_KEY")
+            .env("NO_PROXY", "127.0.0.1")
+            .env("no_proxy", "127.0.0.1");
+        for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+            command.env_remove(name);
+        }
+        command
+    }
+
+    /// Runs a program from its own directory with these extra environment variables.
+    pub fn run(self, script: &Path, env: &[(&str, &str)]) -> Finished {
+        let mut command = self.command();
+        command
+            .arg(script.file_name().expect("a script file"))
+            .current_dir(script.parent().expect("the script's directory"))
+            .envs(env.iter().copied());
+        process::run(&mut command)
+    }
+}
