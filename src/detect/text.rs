@@ -8,7 +8,7 @@ use super::{
     classify_first_param, is_secret_literal, key_like, method_takes_key, FirstParam, Hit,
     WRAPPER_DETAIL,
 };
-use crate::rules::{Context, Filter, RuleSet, Scope, HARDCODED_KEY};
+use crate::rules::{Context, Filter, RuleSet, Scope, BUILTIN_IDS, HARDCODED_KEY};
 
 /// Names only Keap uses: its brand and hosts, services no one else named, and methods of its
 /// common services that are Keap's own.
@@ -85,19 +85,20 @@ impl<'t> Facts<'t> {
 }
 
 pub fn detect(facts: &Facts, rules: &RuleSet, structural: bool, hits: &mut Vec<Hit>) {
-    if !structural {
-        detect_scoped(facts, rules, Scope::Fallback, hits);
-    }
-    detect_scoped(facts, rules, Scope::All, hits);
+    // A structural detector stands for the built-in fallback patterns, not for a user's rules.
+    detect_scoped(facts, rules, Scope::Fallback, structural, hits);
+    detect_scoped(facts, rules, Scope::All, false, hits);
 }
 
-/// Runs the patterns of one scope.
-fn detect_scoped(facts: &Facts, rules: &RuleSet, scope: Scope, hits: &mut Vec<Hit>) {
+/// Runs the patterns of one scope (`user_only`: only those of rules the user added).
+fn detect_scoped(facts: &Facts, rules: &RuleSet, scope: Scope, user_only: bool, hits: &mut Vec<Hit>) {
     let text = facts.text;
     let mut call_sites = Vec::new();
     let mut wrapper = false;
     for pattern in &rules.patterns {
-        if pattern.scope != scope {
+        if pattern.scope != scope
+            || (user_only && BUILTIN_IDS.contains(&rules.rules[pattern.rule].id.as_str()))
+        {
             continue;
         }
         let in_context = match pattern.context {
@@ -153,7 +154,7 @@ pub fn detect_in_comments(
         return;
     }
     let mut found = Vec::new();
-    detect_scoped(facts, rules, Scope::Fallback, &mut found);
+    detect_scoped(facts, rules, Scope::Fallback, false, &mut found);
     // By start, so each comment looks only at the matches that start in it.
     found.sort_by_key(|h| h.span.start);
     for comment in comments {

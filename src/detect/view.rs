@@ -30,10 +30,11 @@ static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$"
 /// cannot be parsed (the regex fallback takes it then).
 pub fn detect(syntax: Syntax, facts: &Facts, hits: &mut Vec<Hit>, comments: &mut Vec<Range<usize>>) -> bool {
     let text = facts.text();
-    // Every finding needs a Keap name, host or service, or an XML-RPC client: without one the
-    // parse can only find nothing.
+    // A finding needs a Keap name, host or service, or an XML-RPC client: without one the
+    // parse is not worth its cost.
     if !facts.keap() && !super::text::mentions_xmlrpc(text) {
-        return true;
+        // The patterns still look for Keap's own service names.
+        return false;
     }
     let Some(view) = lang::view(syntax, text) else {
         return false;
@@ -187,7 +188,7 @@ impl<'a> Detector<'a> {
     /// A Keap service call, by attribute (`server.ContactService.add(key, …)`), by name
     /// (`call("ContactService.add", key, …)`, `methodCall('X.y', [key, …])`), through `getattr`,
     /// or with the method computed (a wrapper).
-    fn call(&mut self, call: &Call) {
+    fn call(&mut self, call: &'a Call) {
         if let Some((method, key)) = self.service_call(call) {
             let service = method.split('.').next().unwrap_or("");
             let keap = KEAP_SERVICE.is_match(service) || self.facts.keap();
@@ -211,7 +212,7 @@ impl<'a> Detector<'a> {
     }
 
     /// The method a call names and the expression in its key position.
-    fn service_call<'c>(&self, call: &'c Call) -> Option<(String, Option<&'c Expr>)> {
+    fn service_call(&self, call: &'a Call) -> Option<(String, Option<&'a Expr>)> {
         let first = call.positional().next().map(|a| &a.value);
         // server.ContactService.add(key, …)
         if let Some(Kind::Name(receiver)) = call.receiver.as_deref().map(|r| &r.kind) {
@@ -246,6 +247,11 @@ impl<'a> Detector<'a> {
         let key = args.next().and_then(|a| match &a.value.kind {
             Kind::List(items) => items.first(),
             Kind::Splat(_) => None,
+            // `var ca = [this.apiKey, cMap]; this.methodCaller('ContactService.add', ca, cb)`
+            Kind::Name(n) => match self.view.bindings.iter().rev().find(|b| b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start).map(|b| &b.value.kind) {
+                Some(Kind::List(items)) => items.first(),
+                _ => Some(&a.value),
+            },
             _ => Some(&a.value),
         });
         Some((method.to_string(), key))

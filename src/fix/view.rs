@@ -225,19 +225,28 @@ impl<'a> Recipe<'a, '_> {
             return leave(self, "calls through this client send different keys: migrate it by hand");
         }
         let site = &self.findings[client.sites[0]];
-        let key = match self.key_at_client(first, site, client.call) {
+        let key = match self.key_at_client(first, site, client.call, client.target.as_deref()) {
             Ok(k) => k,
             Err(why) => return leave(self, &why),
         };
-        let (name, value) = header(self.view.syntax, self.opts.auth, &key.expr);
-        let edits = match libraries::migrate(self.view, self.text, client.call, &self.opts.endpoint, name, &value) {
+        let edits = match libraries::migrate(self.view, self.text, client.call, &self.opts.endpoint, self.opts.auth, &key.expr) {
             Ok(e) => e,
             Err(why) => return leave(self, &why),
         };
-        let tag = all[0];
-        for e in edits {
-            self.out.edits.push(Edit::new(e.range, e.text, tag));
-        }
+        // Each edit serves the finding it rewrites; the header, the client's first endpoint.
+        let tag = |range: &Range<usize>| {
+            endpoints
+                .iter()
+                .copied()
+                .find(|&i| {
+                    let f = &self.findings[i].span;
+                    f.start < range.end.max(range.start + 1) && range.start < f.end
+                })
+                .unwrap_or(endpoints[0])
+        };
+        let tagged: Vec<Edit> = edits.into_iter().map(|e| Edit::new(e.range.clone(), e.text, tag(&e.range))).collect();
+        self.out.edits.extend(tagged);
+        let tag = endpoints[0];
         for e in key.edits {
             self.out.edits.push(Edit::new(e.0, e.1, tag));
         }
@@ -273,7 +282,7 @@ impl<'a> Recipe<'a, '_> {
 
     /// How the header reads the key where the client is made, and the edits that takes (a
     /// hardcoded key moved to the environment).
-    fn key_at_client(&mut self, key: &str, site: &Finding, client: &Call) -> Result<Key, String> {
+    fn key_at_client(&mut self, key: &str, site: &Finding, client: &Call, target: Option<&str>) -> Result<Key, String> {
         let syntax = self.view.syntax;
         // A literal key: read from the environment instead, everywhere.
         if site.secret.is_some() {
@@ -297,11 +306,15 @@ impl<'a> Recipe<'a, '_> {
         if member {
             // The same object: both in one class, the key set before the client in the method
             // that makes it, or set from what that method can read.
-            let (Some(class), Some(site_class)) = (self.view.class_of(client.scope), self.view.class_of(site_call_scope)) else {
-                return Err(format!("`{key}` is read where the client is not made: add the header by hand"));
-            };
-            if class != site_class {
-                return Err(format!("`{key}` belongs to another class than the client"));
+            match (self.view.class_of(client.scope), self.view.class_of(site_call_scope)) {
+                (Some(class), Some(site_class)) if class != site_class => {
+                    return Err(format!("`{key}` belongs to another class than the client"));
+                }
+                (Some(_), Some(_)) => {}
+                // Prototype methods (`Sdk.prototype.init = function () { this.client = … }`):
+                // the same object when the client is kept on it too.
+                (None, None) if target.is_some_and(|t| ["self.", "@", "this."].iter().any(|p| t.starts_with(p))) => {}
+                _ => return Err(format!("`{key}` is read where the client is not made: add the header by hand")),
             }
             let in_method = |b: &&lang::Binding| b.target == key && b.scope == client.scope;
             if self.view.bindings.iter().filter(in_method).any(|b| b.stmt.end <= client.span.start) {
@@ -327,7 +340,9 @@ impl<'a> Recipe<'a, '_> {
             .iter()
             .any(|b| b.target == root && self.view.within(client.scope, b.scope) && (b.scope != client.scope || b.stmt.end <= client.span.start));
         let module = self.view.bindings.iter().any(|b| b.target == root && b.scope == 0);
-        let env = matches!(root, "os" | "ENV" | "process" | "settings" | "config" | "Rails" | "django");
+        let env = matches!(root, "os" | "ENV" | "process" | "settings" | "config" | "Rails" | "django")
+            || key.starts_with('$')
+            || key.starts_with("@@");
         let constant = root.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && syntax == Syntax::Ruby;
         let local_at_site = site_call_scope != client.scope
             && (self.view.scopes[site_call_scope].params.iter().any(|p| p == root)

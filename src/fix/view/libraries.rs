@@ -7,8 +7,12 @@
 //! - npm `xmlrpc`: the `headers` option is completed with the client's defaults.
 use std::ops::Range;
 
-use super::quote_of;
-use crate::lang::{Call, Entry, Expr, Kind, Syntax, View};
+use super::{header, quote_of};
+use crate::{
+    detect::view::is_client,
+    fix::Auth,
+    lang::{Call, Entry, Expr, Kind, Syntax, View},
+};
 
 pub struct Change {
     pub range: Range<usize>,
@@ -23,14 +27,20 @@ fn change(range: Range<usize>, text: impl Into<String>) -> Change {
 }
 
 /// Points a client at `endpoint` and adds the header `name: value` (value as code).
-pub fn migrate(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
+pub fn migrate(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key: &str) -> Result<Vec<Change>, String> {
     if call.args.iter().any(|a| matches!(a.value.kind, Kind::Splat(_))) {
         return Err("the client's options are passed on from elsewhere: add the header where they are made".into());
     }
     match view.syntax {
-        Syntax::Python => python(view, text, call, endpoint, name, value),
-        Syntax::Ruby => ruby(view, text, call, endpoint, name, value),
-        _ => npm(view, text, call, endpoint, name, value),
+        Syntax::Python => python(view, text, call, endpoint, auth, key),
+        Syntax::Ruby => {
+            let (name, value) = header(Syntax::Ruby, auth, key);
+            ruby(view, text, call, endpoint, name, &value)
+        }
+        _ => {
+            let (name, value) = header(view.syntax, auth, key);
+            npm(view, text, call, endpoint, name, &value)
+        }
     }
 }
 
@@ -60,14 +70,11 @@ fn host_and_path(endpoint: &str) -> (&str, String) {
     (host, format!("/{path}"))
 }
 
-fn python(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
-    let python2 = (text.contains("import xmlrpclib") || text.contains("from xmlrpclib"))
-        && !text.contains("xmlrpc.client");
-    if python2 {
-        return Err(format!(
-            "Python 2's xmlrpclib has no headers option: on Python 3.8+ use xmlrpc.client.ServerProxy(url, headers=[(\"{name}\", key)]); on Python 2 give ServerProxy a SafeTransport subclass whose send_content() calls connection.putheader(\"{name}\", key) first"
-        ));
-    }
+/// Python 2's `ServerProxy` takes no headers: a transport sends them. Written to import on
+/// Python 2 and 3 alike, so code that runs on both keeps doing so.
+const TRANSPORT: &str = "KeapKeyTransport";
+
+fn python(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key: &str) -> Result<Vec<Change>, String> {
     if call.keyword("headers").is_some() || call.keyword("transport").is_some() || call.positional().count() > 1 {
         return Err("this ServerProxy has its own transport or headers: add the key header to them".into());
     }
@@ -77,10 +84,62 @@ fn python(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, valu
         .or_else(|| call.keyword("uri"))
         .ok_or("the ServerProxy has no URL argument")?;
     let last = call.args.last().expect("the URL is an argument");
-    Ok(vec![
-        url(view, text, &uri.value, endpoint)?,
-        change(last.span.end..last.span.end, format!(", headers=[(\"{name}\", {value})]")),
-    ])
+    let mut out = vec![url(view, text, &uri.value, endpoint)?];
+    let python2 = text.contains("xmlrpclib");
+    if !python2 {
+        let (name, value) = header(Syntax::Python, auth, key);
+        out.push(change(last.span.end..last.span.end, format!(", headers=[(\"{name}\", {value})]")));
+        return Ok(out);
+    }
+    out.push(change(last.span.end..last.span.end, format!(", transport={TRANSPORT}({key})")));
+    let at = top_level_start(view, text, view.calls.iter().find(|c| is_client(c)).unwrap_or(call));
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let (name, value) = header(Syntax::Python, auth, "self.keap_key");
+    let class = [
+        "try:",
+        "    from xmlrpclib import SafeTransport as _SafeTransport",
+        "except ImportError:",
+        "    from xmlrpc.client import SafeTransport as _SafeTransport",
+        "",
+        "",
+        &format!("class {TRANSPORT}(_SafeTransport):"),
+        &format!("    \"\"\"Sends the Keap API key as the {name} header of every request.\"\"\""),
+        "",
+        "    def __init__(self, key):",
+        "        _SafeTransport.__init__(self)",
+        "        self.keap_key = key",
+        "",
+        "    def send_content(self, connection, request_body):",
+        &format!("        connection.putheader(\"{name}\", {value})"),
+        "        _SafeTransport.send_content(self, connection, request_body)",
+        "",
+        "",
+        "",
+    ]
+    .join(eol);
+    out.push(change(at..at, class));
+    Ok(out)
+}
+
+/// Where the module-level statement holding a call starts (its decorators included): a
+/// definition inserted there exists before the call runs.
+fn top_level_start(view: &View, text: &str, call: &Call) -> usize {
+    let mut scope = call.scope;
+    let mut start = call.stmt.start;
+    while let Some(parent) = view.scopes[scope].parent {
+        start = view.scopes[scope].span.start;
+        scope = parent;
+    }
+    let mut line = text[..start].rfind('\n').map_or(0, |n| n + 1);
+    // Decorators above a definition belong to it.
+    while line > 0 {
+        let prev = text[..line - 1].rfind('\n').map_or(0, |n| n + 1);
+        if !text[prev..line].trim_start().starts_with('@') {
+            break;
+        }
+        line = prev;
+    }
+    line
 }
 
 fn entry<'e>(entries: &'e [Entry], key: &str) -> Option<&'e Entry> {
