@@ -32,9 +32,13 @@ fn tool(program: &str, args: &[&str], dir: &Path, stdin: Option<&Path>) {
     );
 }
 
-fn php_cases() -> Vec<PathBuf> {
-    let mut cases: Vec<PathBuf> = fs::read_dir("fixtures/php")
-        .unwrap()
+/// The languages `apply` migrates.
+const MIGRATED: [&str; 4] = ["php", "python", "ruby", "js"];
+
+fn cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = MIGRATED
+        .iter()
+        .flat_map(|lang| fs::read_dir(Path::new("fixtures").join(lang)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("ng."))
         .collect();
@@ -75,7 +79,7 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn each_case_gives_its_expected_patch_for_both_auth_modes() {
     let bless = support::bless();
     let mut failures = Vec::new();
-    for case in php_cases() {
+    for case in cases() {
         for auth in ["header", "bearer"] {
             let expected_file = case.join(format!("expected.{auth}.patch"));
             let out = bin(&["diff", "--show-secrets", "--auth", auth, "."], &case);
@@ -107,7 +111,7 @@ fn each_case_gives_its_expected_patch_for_both_auth_modes() {
 
 #[test]
 fn apply_git_apply_and_patch_agree_and_a_second_run_has_nothing_to_do() {
-    for case in php_cases() {
+    for case in cases() {
         for auth in ["header", "bearer"] {
             let applied = copy_inputs(&case);
             let via_git = copy_inputs(&case);
@@ -176,7 +180,7 @@ fn apply_git_apply_and_patch_agree_and_a_second_run_has_nothing_to_do() {
 /// too, so the list may be longer than what remains).
 #[test]
 fn nothing_is_left_out_silently() {
-    for case in php_cases() {
+    for case in cases() {
         let dir = copy_inputs(&case);
         let plan = bin(&["diff", "--format", "json", "."], dir.path());
         let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
@@ -223,12 +227,13 @@ fn nothing_is_left_out_silently() {
 /// fixtures hold, in both auth modes, by the `missing-auth` rule and by reading each file.
 #[test]
 fn no_case_is_left_half_migrated() {
-    let e2e: Vec<PathBuf> = fs::read_dir("fixtures/e2e/php")
-        .unwrap()
+    let e2e: Vec<PathBuf> = MIGRATED
+        .iter()
+        .flat_map(|lang| fs::read_dir(Path::new("fixtures/e2e").join(lang)).unwrap())
         .map(|e| e.unwrap().path())
         .collect();
     let mut failures = Vec::new();
-    for case in php_cases().into_iter().chain(e2e) {
+    for case in cases().into_iter().chain(e2e) {
         for auth in ["header", "bearer"] {
             let dir = copy_inputs(&case);
             let before = snapshot(dir.path());
@@ -476,7 +481,7 @@ fn every_rewritten_file_passes_php_lint() {
         return;
     }
     let lint = |path: &Path| Command::new("php").arg("-l").arg(path).output().unwrap();
-    for case in php_cases() {
+    for case in cases() {
         for auth in ["header", "bearer"] {
             let dir = copy_inputs(&case);
             let before = snapshot(dir.path());

@@ -55,8 +55,9 @@ pub(super) fn header(syntax: Syntax, auth: Auth, key: &str) -> (&'static str, St
 /// One client and what goes through it.
 struct Client<'v> {
     call: &'v Call,
-    /// The name it is kept in (`server`, `self.server`, `@server`, `this.client`).
-    target: Option<String>,
+    /// The names it is kept in (`server`, `self.server`, `@server`, `this.client`), and the
+    /// getter that returns it (`def connection; @connection ||= …; end`).
+    targets: Vec<String>,
     /// Key-in-body findings of calls through it.
     sites: Vec<usize>,
 }
@@ -92,7 +93,7 @@ impl<'a> Recipe<'a, '_> {
             .filter(|c| is_client(c))
             .map(|c| Client {
                 call: c,
-                target: self.target_of(c),
+                targets: self.targets_of(c),
                 sites: Vec::new(),
             })
             .collect();
@@ -105,7 +106,7 @@ impl<'a> Recipe<'a, '_> {
             let span = f.span.clone();
             let receiver = self.receiver_of(&span);
             let at = match receiver.as_deref() {
-                Some(r) => clients.iter().position(|c| c.target.as_deref() == Some(r)),
+                Some(r) => clients.iter().position(|c| c.targets.iter().any(|t| t == r)),
                 // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one client.
                 None if clients.len() == 1 => Some(0),
                 None => None,
@@ -116,10 +117,10 @@ impl<'a> Recipe<'a, '_> {
             }
         }
         for client in &clients {
-            if let Some(target) = &client.target {
+            if let Some(target) = client.targets.first() {
                 let others = clients
                     .iter()
-                    .filter(|c| c.target.as_deref() == Some(target.as_str()))
+                    .filter(|c| c.targets.first() == Some(target))
                     .count();
                 if others > 1 {
                     for &i in &client.sites {
@@ -149,20 +150,26 @@ impl<'a> Recipe<'a, '_> {
         }
     }
 
-    /// The name a client is kept in: the binding of the call, or the method that returns it.
-    fn target_of(&self, call: &Call) -> Option<String> {
-        let index = self.view.calls.iter().position(|c| std::ptr::eq(c, call))?;
-        let bound = self.view.bindings.iter().find(|b| match &b.value.kind {
-            Kind::Call(i) => *i == index,
-            _ => false,
-        });
-        if let Some(b) = bound {
-            return Some(b.target.clone());
-        }
-        // `def client; XMLRPC::Client.new2(url); end`: the method's name stands for the client.
+    /// The names a client is kept in: the binding of the call, and the method that returns it.
+    fn targets_of(&self, call: &Call) -> Vec<String> {
+        let Some(index) = self.view.calls.iter().position(|c| std::ptr::eq(c, call)) else {
+            return Vec::new();
+        };
+        let mut targets: Vec<String> = self
+            .view
+            .bindings
+            .iter()
+            .filter(|b| matches!(b.value.kind, Kind::Call(i) if i == index))
+            .map(|b| b.target.clone())
+            .collect();
+        // `def client; @client ||= XMLRPC::Client.new2(url); end`: the method that ends with
+        // the client stands for it (Ruby calls it without parentheses).
         let scope = &self.view.scopes[call.scope];
-        (self.view.syntax == Syntax::Ruby && scope.kind == ScopeKind::Function && call.stmt.end + 8 >= scope.span.end)
-            .then(|| scope.name.clone())
+        let last = self.text[call.stmt.end..scope.span.end].trim() == "end";
+        if self.view.syntax == Syntax::Ruby && scope.kind == ScopeKind::Function && last {
+            targets.push(scope.name.clone());
+        }
+        targets
     }
 
     /// The client name a key-in-body site's call goes through.
@@ -225,7 +232,7 @@ impl<'a> Recipe<'a, '_> {
             return leave(self, "calls through this client send different keys: migrate it by hand");
         }
         let site = &self.findings[client.sites[0]];
-        let key = match self.key_at_client(first, site, client.call, client.target.as_deref()) {
+        let key = match self.key_at_client(first, site, client.call, client.targets.first().map(String::as_str)) {
             Ok(k) => k,
             Err(why) => return leave(self, &why),
         };
@@ -318,6 +325,19 @@ impl<'a> Recipe<'a, '_> {
             }
             let in_method = |b: &&lang::Binding| b.target == key && b.scope == client.scope;
             if self.view.bindings.iter().filter(in_method).any(|b| b.stmt.end <= client.span.start) {
+                return Ok(Key::plain(key));
+            }
+            // Set in the constructor, which runs before any other method of the object.
+            let in_constructor = |b: &lang::Binding| {
+                let scope = &self.view.scopes[b.scope];
+                b.target == key
+                    && matches!(scope.name.as_str(), "initialize" | "__init__" | "constructor")
+                    && scope.kind == ScopeKind::Function
+                    && b.scope != client.scope
+                    && self.view.class_of(b.scope).is_some()
+                    && self.view.class_of(b.scope) == self.view.class_of(client.scope)
+            };
+            if self.view.bindings.iter().any(in_constructor) {
                 return Ok(Key::plain(key));
             }
             // Set after the client in the same method: the value it is set from, when that is

@@ -53,7 +53,9 @@ impl Syntax {
         match self {
             Syntax::Python => format!("os.environ[\"{name}\"]"),
             Syntax::Ruby => format!("ENV.fetch(\"{name}\")"),
-            _ => format!("process.env.{name}"),
+            // Typed `string | undefined`: where a string was declared, it stays one.
+            Syntax::TypeScript | Syntax::Tsx => format!("process.env.{name} as string"),
+            Syntax::JavaScript => format!("process.env.{name}"),
         }
     }
 
