@@ -155,6 +155,19 @@ pub struct ApplyArgs {
     /// longer matches it.
     #[arg(long, value_name = "FILE")]
     pub patch: Option<PathBuf>,
+    #[command(flatten)]
+    pub undo: UndoArgs,
+}
+
+/// What `apply` may write over: by default only files git can give back (committed, unchanged).
+#[derive(Clone, Copy, Debug, Args)]
+pub struct UndoArgs {
+    /// Write files that have uncommitted changes or are not tracked by git.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Write files outside any git work tree.
+    #[arg(long)]
+    pub allow_no_vcs: bool,
 }
 
 #[derive(Debug, Args)]

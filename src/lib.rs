@@ -260,7 +260,7 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
 
 fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
     if let Some(patch) = &args.patch {
-        return apply_patch(patch, &args.walk.paths[0], io);
+        return apply_patch(patch, &args.walk.paths[0], args.undo, io);
     }
     let (options, scanner, scan) = scan_for_fix(&args.walk, &args.migrate, io)?;
     let mut plan = fix::plan(&scan.findings, &scanner, &options);
@@ -272,6 +272,7 @@ fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
     // The summary counts the files really written.
     let kept: std::collections::HashSet<&Path> = writes.iter().map(|w| w.path.as_path()).collect();
     plan.changes.retain(|c| kept.contains(c.path.as_path()));
+    check_undo(&writes, args.undo)?;
     let written = fix::apply::write_all(&writes)?;
     say_written(io, "migrated", &writes, written)?;
     plan.write_summary(io.err, true)?;
@@ -285,6 +286,7 @@ fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
 fn apply_patch(
     patch: &std::path::Path,
     root: &std::path::Path,
+    undo: cli::UndoArgs,
     io: &mut Io,
 ) -> anyhow::Result<Exit> {
     let text = std::fs::read_to_string(patch).map_err(|e| error::Error::io(patch, e))?;
@@ -316,9 +318,44 @@ fn apply_patch(
             contents: new.into_bytes(),
         });
     }
+    check_undo(&writes, undo)?;
     let written = fix::apply::write_all(&writes)?;
     say_written(io, "patched", &writes, written)?;
     Ok(Exit::Clean)
+}
+
+/// As `cargo fix` does: `apply` writes only what `git` can give back, unless told otherwise.
+fn check_undo(writes: &[fix::apply::FileWrite], allow: cli::UndoArgs) -> anyhow::Result<()> {
+    if allow.allow_dirty && allow.allow_no_vcs {
+        return Ok(());
+    }
+    let targets: Vec<_> = writes.iter().map(|w| w.target.clone()).collect();
+    let undo = git::Undo::of(&targets)?;
+    let shown = |paths: &[std::path::PathBuf]| {
+        let shown: Vec<String> = writes
+            .iter()
+            .filter(|w| paths.contains(&w.target))
+            .map(|w| format!("  {}", w.path.display()))
+            .collect();
+        shown.join("\n")
+    };
+    if !allow.allow_no_vcs && !undo.no_vcs.is_empty() {
+        anyhow::bail!(
+            "not inside a git work tree, so nothing could undo the change; nothing written:\n{}\n\
+             commit the files to git first, review the change with `keap-migrate diff -o FILE`, \
+             or pass --allow-no-vcs",
+            shown(&undo.no_vcs)
+        );
+    }
+    if !allow.allow_dirty && !undo.uncommitted.is_empty() {
+        anyhow::bail!(
+            "these files have changes git has not committed (modified, staged, untracked or \
+             ignored), which the migration would mix with its own; nothing written:\n{}\n\
+             commit or stash them first, or pass --allow-dirty",
+            shown(&undo.uncommitted)
+        );
+    }
+    Ok(())
 }
 
 fn say_written(

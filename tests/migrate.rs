@@ -112,7 +112,7 @@ fn apply_git_apply_and_patch_agree_and_a_second_run_has_nothing_to_do() {
             let applied = copy_inputs(&case);
             let via_git = copy_inputs(&case);
             let via_patch = copy_inputs(&case);
-            let out = bin(&["apply", "--auth", auth, "."], applied.path());
+            let out = bin(&["apply", "--allow-no-vcs", "--auth", auth, "."], applied.path());
             assert!(
                 out.status.success(),
                 "{}: {}",
@@ -180,7 +180,7 @@ fn nothing_is_left_out_silently() {
         let dir = copy_inputs(&case);
         let plan = bin(&["diff", "--format", "json", "."], dir.path());
         let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
-        bin(&["apply", "."], dir.path());
+        bin(&["apply", "--allow-no-vcs", "."], dir.path());
         let rescan = bin(&["scan", "--format", "json", "."], dir.path());
         let doc: serde_json::Value = serde_json::from_slice(&rescan.stdout).unwrap();
         let listed = |rule: &str| {
@@ -240,7 +240,7 @@ fn no_case_is_left_half_migrated() {
             };
             // A case may hold a half migration made by hand: apply must not add one.
             let by_hand = missing_auth();
-            bin(&["apply", "--auth", auth, "."], dir.path());
+            bin(&["apply", "--allow-no-vcs", "--auth", auth, "."], dir.path());
             let after = missing_auth();
             if after > by_hand {
                 failures.push(format!(
@@ -285,7 +285,7 @@ fn the_preview_redacts_and_cannot_be_applied() {
     let preview = dir.path().join("preview.patch");
     fs::write(&preview, &out.stdout).unwrap();
     let before = snapshot(dir.path());
-    let out = bin(&["apply", "--patch", "preview.patch", "."], dir.path());
+    let out = bin(&["apply", "--allow-no-vcs", "--patch", "preview.patch", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(snapshot(dir.path()), before);
 }
@@ -305,7 +305,7 @@ fn apply_patch_refuses_a_file_that_changed_and_writes_nothing() {
         .replace("1000,", "500,");
     fs::write(&gateway, &edited).unwrap();
     let before = snapshot(dir.path());
-    let out = bin(&["apply", "--patch", "m.patch", "."], dir.path());
+    let out = bin(&["apply", "--allow-no-vcs", "--patch", "m.patch", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("KeapGateway.php"),
@@ -319,8 +319,8 @@ fn apply_patch_refuses_a_file_that_changed_and_writes_nothing() {
     let out = bin(&["diff", "-o", "m.patch", "."], fresh.path());
     assert_eq!(out.status.code(), Some(3));
     let direct = copy_inputs(Path::new("fixtures/php/ng.zend-client"));
-    assert!(bin(&["apply", "."], direct.path()).status.success());
-    let out = bin(&["apply", "--patch", "m.patch", "."], fresh.path());
+    assert!(bin(&["apply", "--allow-no-vcs", "."], direct.path()).status.success());
+    let out = bin(&["apply", "--allow-no-vcs", "--patch", "m.patch", "."], fresh.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(snapshot(fresh.path()), snapshot(direct.path()));
 }
@@ -330,7 +330,7 @@ fn apply_keeps_permissions_and_says_what_to_set() {
     let dir = copy_inputs(Path::new("fixtures/php/ng.encode-request-stream"));
     let file = dir.path().join("newsletter.php");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
-    let out = bin(&["apply", "--key-env", "IS_KEY", "."], dir.path());
+    let out = bin(&["apply", "--allow-no-vcs", "--key-env", "IS_KEY", "."], dir.path());
     assert!(out.status.success());
     assert_eq!(
         fs::metadata(&file).unwrap().permissions().mode() & 0o777,
@@ -463,7 +463,7 @@ fn sarif_fixes_are_the_migration() {
             fs::write(&path, bytes).unwrap();
         }
         let applied = copy_inputs(&case);
-        assert!(bin(&["apply", "."], applied.path()).status.success());
+        assert!(bin(&["apply", "--allow-no-vcs", "."], applied.path()).status.success());
         assert_eq!(snapshot(dir.path()), snapshot(applied.path()), "{name}");
     }
 }
@@ -480,7 +480,7 @@ fn every_rewritten_file_passes_php_lint() {
         for auth in ["header", "bearer"] {
             let dir = copy_inputs(&case);
             let before = snapshot(dir.path());
-            assert!(bin(&["apply", "--auth", auth, "."], dir.path())
+            assert!(bin(&["apply", "--allow-no-vcs", "--auth", auth, "."], dir.path())
                 .status
                 .success());
             for (name, bytes) in snapshot(dir.path()) {
@@ -511,7 +511,7 @@ fn every_rewritten_file_passes_php_lint() {
 fn the_mortgage_pro_choice_is_migrated_for_any_endpoint() {
     let dir = copy_inputs(Path::new("fixtures/php/ng.isdk-connect-after"));
     let endpoint = ["--endpoint", "https://keap-proxy.example.net/crm/xmlrpc"];
-    bin(&[&["apply"][..], &endpoint, &["."]].concat(), dir.path());
+    bin(&[&["apply", "--allow-no-vcs"][..], &endpoint, &["."]].concat(), dir.path());
     let migrated = fs::read_to_string(dir.path().join("isdk.php")).unwrap();
     assert!(
         migrated.contains("->server == 'keap-proxy.example.net'"),
