@@ -232,14 +232,17 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
             writeln!(io.out)?;
         }
         None => {
-            let redact = !args.show_secrets;
-            io.out.write_all(plan.patch(redact).as_bytes())?;
-            if redact && plan.has_secrets() {
+            let patch = plan.patch(!args.show_secrets);
+            // Said on the patch's first line, where `diff | less` and `git apply`'s user looks
+            // (git and patch skip text before the first `diff`), and on stderr.
+            if patch != plan.patch(false) {
+                writeln!(io.out, "{PREVIEW_BANNER}")?;
                 writeln!(
                     io.err,
-                    "secrets redacted: this patch is a preview; write it with -o FILE (or pass --show-secrets) to apply it"
+                    "secrets redacted: this patch is a preview that git apply, patch and apply --patch refuse; write it with -o FILE (or pass --show-secrets) to apply it"
                 )?;
             }
+            io.out.write_all(patch.as_bytes())?;
         }
     }
     plan.write_summary(io.err, false)?;
@@ -257,6 +260,9 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
         Exit::Pending
     })
 }
+
+/// The first line of a `diff` preview whose secrets are redacted.
+const PREVIEW_BANNER: &str = "# keap-migrate PREVIEW, NOT APPLICABLE: the keys on its - lines are redacted, so git apply, patch and apply --patch refuse it; write an applicable patch with `keap-migrate diff -o FILE`";
 
 fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
     if let Some(patch) = &args.patch {
@@ -290,7 +296,7 @@ fn apply_patch(
     io: &mut Io,
 ) -> anyhow::Result<Exit> {
     let text = std::fs::read_to_string(patch).map_err(|e| error::Error::io(patch, e))?;
-    if text.contains("…(") && text.contains(" chars)") {
+    if text.starts_with(PREVIEW_BANNER) || (text.contains("…(") && text.contains(" chars)")) {
         anyhow::bail!(
             "{} is a redacted preview, not an applicable patch: write one with `diff -o`",
             patch.display()

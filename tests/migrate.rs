@@ -290,6 +290,50 @@ fn the_preview_redacts_and_cannot_be_applied() {
     assert_eq!(snapshot(dir.path()), before);
 }
 
+/// The preview on standard output says on its first line that it cannot be applied when it
+/// redacts a key, and git refuses it; where it holds no secret it is the patch `-o` writes, and
+/// `git apply` takes it.
+#[test]
+fn a_preview_is_applicable_exactly_when_it_redacts_nothing() {
+    let (mut redacted, mut plain) = (0, 0);
+    for case in php_cases() {
+        let dir = copy_inputs(&case);
+        let preview = bin(&["diff", "."], dir.path());
+        let patch = dir.path().join("m.patch");
+        bin(&["diff", "-o", patch.to_str().unwrap(), "."], dir.path());
+        let full = fs::read_to_string(&patch).unwrap();
+        fs::remove_file(&patch).unwrap();
+        let shown = text(&preview.stdout);
+        if full.is_empty() {
+            assert!(shown.is_empty(), "{}", case.display());
+            continue;
+        }
+        let first = shown.lines().next().unwrap();
+        if shown == full {
+            plain += 1;
+            assert!(first.starts_with("diff --git "), "{}: {first}", case.display());
+            fs::write(&patch, &shown).unwrap();
+            tool("git", &["apply", "m.patch"], dir.path(), None);
+            continue;
+        }
+        redacted += 1;
+        assert!(
+            first.contains("PREVIEW, NOT APPLICABLE") && first.contains("diff -o FILE"),
+            "{}: {first}",
+            case.display()
+        );
+        assert!(text(&preview.stderr).contains("refuse"), "{}", case.display());
+        fs::write(&patch, &shown).unwrap();
+        let out = Command::new("git")
+            .args(["apply", "--check", "m.patch"])
+            .current_dir(dir.path())
+            .output()
+            .expect("git is needed (scripts/test installs it)");
+        assert!(!out.status.success(), "{}: git applied a redacted preview", case.display());
+    }
+    assert!(redacted > 0 && plain > 0, "{redacted} redacted, {plain} plain");
+}
+
 #[test]
 fn apply_patch_refuses_a_file_that_changed_and_writes_nothing() {
     let dir = copy_inputs(Path::new("fixtures/php/ng.zend-client"));
