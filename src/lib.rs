@@ -111,12 +111,19 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
         Some(options) => fix::plan(&scan.findings, &job.scanner, options).suggestions(),
         None => Default::default(),
     };
+    let paths = report::RepoPaths::new(
+        scan.findings
+            .iter()
+            .map(|f| f.path.as_path())
+            .chain(scan.summary.unused_ignores.iter().map(|(p, _)| p.as_path())),
+    );
     let report = Report {
         findings: &scan.findings,
         summary: &scan.summary,
         rules: &job.scanner.rules,
         show_secrets: job.show_secrets,
         fixes: &fixes,
+        paths: &paths,
     };
     match &job.output {
         None => job.printer.print(&report, io.out)?,

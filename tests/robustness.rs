@@ -517,6 +517,7 @@ mod mutated_fixtures {
                 rules: &SCANNER.rules,
                 show_secrets: false,
                 fixes: &fixes,
+                paths: &Default::default(),
             };
             for format in [Format::Text, Format::Json, Format::Sarif, Format::Github, Format::Junit] {
                 let mut out = Vec::new();

@@ -18,7 +18,7 @@ impl Printer for Github {
                 out,
                 "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
                 command(f.severity),
-                property(&path(&f.path)),
+                property(&report.location(f)),
                 f.start.line,
                 f.start.column,
                 f.end.line,
@@ -32,7 +32,7 @@ impl Printer for Github {
             writeln!(
                 out,
                 "::notice file={},line={line},title=keap-migrate::unused keap-migrate: ignore",
-                property(&path(file)),
+                property(&report.paths.of(file, &path(file))),
             )?;
         }
         for e in &s.stale {
