@@ -331,6 +331,9 @@ pub struct ScanJob {
     /// The migration settings, when the report carries fixes (SARIF over a tree on disk: a
     /// staged or partial scan is not what `apply` would change).
     pub fixes: Option<FixOptions>,
+    /// `--format github` in a workflow: the file `$GITHUB_STEP_SUMMARY` names, which receives a
+    /// Markdown summary.
+    pub step_summary: Option<PathBuf>,
 }
 
 /// What makes a run fail.
@@ -450,6 +453,9 @@ impl ScanArgs {
             show_secrets: self.output.show_secrets,
             output: self.output.output.clone(),
             fixes,
+            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty() && self.output.format == Format::Github)
+                .map(PathBuf::from),
         })
     }
 

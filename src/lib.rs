@@ -144,6 +144,18 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
             )?;
         }
     }
+    if let Some(path) = &job.step_summary {
+        let appended = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(report::github::step_summary(&report).as_bytes()));
+        // The annotations are out already: a summary that cannot be written does not change
+        // what the scan found.
+        if let Err(e) = appended {
+            writeln!(io.err, "keap-migrate: warning: step summary {}: {e}", path.display())?;
+        }
+    }
     Ok(gate(&job.gate, &scan))
 }
 

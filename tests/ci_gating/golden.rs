@@ -203,3 +203,53 @@ fn sarif_stops_at_githubs_result_limit() {
     let notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"].to_string();
     assert!(notes.contains("2 more findings are not in this report"), "{notes}");
 }
+
+/// Annotations: the most severe first, at most GitHub's cap of each level; the rest as log lines
+/// after a line that says how many.
+#[test]
+fn github_annotations_stop_at_the_cap_and_say_how_many_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = keap_migrate::report::github::ANNOTATIONS_PER_LEVEL;
+    let line = "$u = 'https://ab123.infusionsoft.com/api/xmlrpc';\n";
+    crate::write(dir.path(), "a.js", &line.repeat(cap + 3));
+    let key = "KeapAK-5475a9ffd8aa5855ee5d02dd27231ac2b81165241ff04ab293";
+    crate::write(dir.path(), "z.env", &format!("KEY={key}\n"));
+    let run = run(&["scan", dir.path().to_str().unwrap(), "--format", "github"]);
+    let lines: Vec<&str> = run.out.lines().collect();
+    assert!(lines[0].starts_with("::error "), "{}", run.out);
+    assert_eq!(run.out.matches("::warning ").count(), cap, "{}", run.out);
+    assert!(run.out.contains("\nkeap-migrate: 3 findings not annotated"), "{}", run.out);
+    assert_eq!(run.out.matches(" warning legacy-endpoint ").count(), 3, "{}", run.out);
+    assert!(!run.out.contains(key));
+}
+
+/// With GITHUB_STEP_SUMMARY set, `--format github` appends a Markdown summary to that file.
+#[test]
+fn github_format_writes_the_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
+        .args(["scan", ROOT, "--format", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let md = fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("earlier step\n## keap-migrate\n"), "{md}");
+    assert!(md.contains("| `hardcoded-key` | error | 3 |"), "{md}");
+    assert!(md.contains("| `legacy-endpoint` | warning | 2 |"), "{md}");
+    assert!(md.contains("| `tests/data/gate/.env:2` | error | `hardcoded-key` |"), "{md}");
+    assert!(md.contains("**Next:** `keap-migrate diff`"), "{md}");
+    let env = fs::read_to_string(format!("{ROOT}/.env")).unwrap();
+    let key = env.lines().find_map(|l| l.strip_prefix("KEAP_API_KEY=")).unwrap();
+    assert!(md.contains("KeapAK-46a1…(57 chars)") && !md.contains(key), "{md}");
+    // Other formats leave it alone.
+    let before = fs::read(&summary).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
+        .args(["scan", ROOT, "--format", "json"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(fs::read(&summary).unwrap(), before);
+}
