@@ -182,7 +182,9 @@ impl Repo {
         if rev.starts_with('-') {
             return Err(Error::Usage(format!("`{}` is not a revision", redact(rev))));
         }
-        let base = self.run(&["merge-base", rev, "HEAD"])?;
+        let base = self
+            .run(&["merge-base", rev, "HEAD"])
+            .map_err(|e| self.why_no_base(rev).unwrap_or(e))?;
         let base = String::from_utf8_lossy(&base).trim().to_string();
         let diff = self.run(&[
             "diff",
@@ -200,6 +202,29 @@ impl Repo {
             &base,
         ])?;
         Ok(parse_added(&diff))
+    }
+}
+
+impl Repo {
+    /// Why `merge-base` found nothing, which git leaves unsaid (exit 1, no message): the revision
+    /// is not in the clone, or the history that joins it to HEAD is not (a shallow clone, which
+    /// is what `actions/checkout` makes by default).
+    fn why_no_base(&self, rev: &str) -> Option<Error> {
+        let shown = redact(rev);
+        let fetch = "in GitHub Actions check out with `fetch-depth: 0` (actions/checkout); elsewhere `git fetch --unshallow`";
+        if self.run(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).is_err() {
+            return Some(Error::Git(format!(
+                "--since {shown}: no such revision in this clone; fetch it (`git fetch origin main`), or {fetch}"
+            )));
+        }
+        let shallow = self.run(&["rev-parse", "--is-shallow-repository"]).ok()?;
+        Some(Error::Git(if shallow.starts_with(b"true") {
+            format!(
+                "--since {shown}: the merge base of {shown} and HEAD is missing, because this clone is shallow; {fetch}"
+            )
+        } else {
+            format!("--since {shown}: {shown} and HEAD have no common history")
+        }))
     }
 }
 
