@@ -26,7 +26,10 @@ pub mod walk;
 
 use anyhow::Context as _;
 use baseline::Baseline;
-use cli::{ApplyArgs, BaselineArgs, Command, DiffArgs, Gate, ListFormat, RulesArgs, ScanArgs};
+use cli::{
+    ApplyArgs, BaselineArgs, Command, DiffArgs, ExplainArgs, Gate, ListFormat, RulesArgs,
+    ScanArgs, Verbosity,
+};
 use report::Report;
 use scan::Scan;
 
@@ -92,6 +95,7 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
         Command::Rules(args) => rules(&args, io),
         Command::Diff(args) => diff(&args, io),
         Command::Apply(args) => apply(&args, io),
+        Command::Explain(args) => explain(&args, io),
     };
     result.unwrap_or_else(|e| {
         // The last line of defence: whatever a message quotes, no key reaches the log.
@@ -106,6 +110,12 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
 
 fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
     let job = args.job(io.is_terminal)?;
+    if job.verbosity == Verbosity::Verbose {
+        match &job.config_file {
+            Some(path) => writeln!(io.err, "keap-migrate: config {}", path.display())?,
+            None => writeln!(io.err, "keap-migrate: no keap-migrate.toml found; defaults apply")?,
+        }
+    }
     let scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
     let fixes = match &job.fixes {
         Some(options) => fix::plan(&scan.findings, &job.scanner, options).suggestions(),
@@ -136,13 +146,20 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
                 writeln!(io.err, "keap-migrate: error: {e}")?;
             }
             // The log still says what happened; counts only, so nothing secret.
-            writeln!(
-                io.err,
-                "keap-migrate: {}, report written to {}",
-                report::count(scan.findings.len(), "finding"),
-                path.display()
-            )?;
+            if job.verbosity != Verbosity::Quiet {
+                writeln!(
+                    io.err,
+                    "keap-migrate: {}, report written to {}",
+                    report::count(scan.findings.len(), "finding"),
+                    path.display()
+                )?;
+            }
         }
+    }
+    if let Some(path) = &job.sarif_output {
+        let mut bytes = Vec::new();
+        report::printer(report::Format::Sarif, false, job.verbosity).print(&report, &mut bytes)?;
+        write_report(path, &bytes, job.show_secrets)?;
     }
     if let Some(path) = &job.step_summary {
         let appended = fs::OpenOptions::new()
@@ -400,6 +417,27 @@ fn say_written(
         }
     }
     Ok(())
+}
+
+fn explain(args: &ExplainArgs, io: &mut Io) -> anyhow::Result<Exit> {
+    let rules = rules::RuleSet::load(&args.rules_dirs, &[])?;
+    let Some(r) = rules.get(&args.rule) else {
+        anyhow::bail!(
+            "no rule `{}`; `keap-migrate rules` lists them",
+            finding::redact(&args.rule)
+        );
+    };
+    writeln!(io.out, "{}: {} ({})\n", r.id, r.title, r.severity)?;
+    writeln!(io.out, "{}\n", r.help.trim())?;
+    writeln!(
+        io.out,
+        "tags: {}; precision: {}; security-severity: {}",
+        r.sarif_tags().join(", "),
+        r.precision.as_str(),
+        r.security_severity()
+    )?;
+    writeln!(io.out, "more: {}", report::rule_url(&r.id))?;
+    Ok(Exit::Clean)
 }
 
 fn rules(args: &RulesArgs, io: &mut Io) -> anyhow::Result<Exit> {

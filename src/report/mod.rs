@@ -6,6 +6,7 @@ use std::{
 };
 
 use crate::{
+    cli::Verbosity,
     finding::{Finding, Severity},
     fix::Suggestion,
     rules::RuleSet,
@@ -155,9 +156,9 @@ pub trait Printer {
     fn print(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()>;
 }
 
-pub fn printer(format: Format, color: bool) -> Box<dyn Printer> {
+pub fn printer(format: Format, color: bool, verbosity: Verbosity) -> Box<dyn Printer> {
     match format {
-        Format::Text => Box::new(text::Text { color }),
+        Format::Text => Box::new(text::Text { color, verbosity }),
         Format::Json => Box::new(json::Json),
         Format::Sarif => Box::new(sarif::Sarif),
         Format::Github => Box::new(github::Github),
