@@ -569,3 +569,26 @@ fn the_mortgage_pro_choice_is_migrated_for_any_endpoint() {
     let left: Vec<_> = found.filter(|f| f["rule"] == "key-in-body").collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// The plan ends with what to do next: the variables to set, rotating the key, the quota; also
+/// when everything is left to a person.
+#[test]
+fn the_plan_ends_with_the_next_steps() {
+    for (case, set) in [
+        ("fixtures/php/ng.phpxmlrpc-procedural", Some("  set KEAP_API_KEY for sync_contact.php: it replaces the hardcoded key a49b…(32 chars)")),
+        ("fixtures/php/ng.vendor-login", None),
+    ] {
+        let dir = copy_inputs(Path::new(case));
+        let out = bin(&["diff", "."], dir.path());
+        assert_eq!(out.status.code(), Some(3));
+        let err = text(&out.stderr);
+        let tail: Vec<&str> = err.lines().skip_while(|l| *l != "next:").collect();
+        let rest = &tail[1 + set.is_some() as usize..];
+        assert!(tail.len() >= 3, "{case}: {err}");
+        if let Some(set) = set {
+            assert_eq!(tail[1], set, "{case}");
+        }
+        assert!(rest[0].starts_with("  rotate: create a Service Account Key"), "{case}: {err}");
+        assert!(rest[1].starts_with("  quota: ") && rest[1].contains("30,000/day"), "{case}: {err}");
+    }
+}
