@@ -3,9 +3,9 @@
 use std::{
     collections::BTreeMap,
     ffi::{OsStr, OsString},
-    os::unix::ffi::OsStrExt,
     io::{BufRead, BufReader, Read, Write},
     ops::RangeInclusive,
+    os::unix::ffi::OsStrExt,
     path::{Path, PathBuf},
     process::{Command, Stdio},
 };
@@ -212,7 +212,15 @@ impl Repo {
     fn why_no_base(&self, rev: &str) -> Option<Error> {
         let shown = redact(rev);
         let fetch = "in GitHub Actions check out with `fetch-depth: 0` (actions/checkout); elsewhere `git fetch --unshallow`";
-        if self.run(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).is_err() {
+        if self
+            .run(&[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{rev}^{{commit}}"),
+            ])
+            .is_err()
+        {
             return Some(Error::Git(format!(
                 "--since {shown}: no such revision in this clone; fetch it (`git fetch origin main`), or {fetch}"
             )));
@@ -276,7 +284,7 @@ impl Undo {
                     .into_iter()
                     .filter(|f| {
                         let name = f.file_name().unwrap_or_default().as_bytes();
-                        dirty.iter().any(|d| *d == name)
+                        dirty.contains(&name)
                     })
                     .cloned(),
             );

@@ -27,8 +27,8 @@ pub mod walk;
 use anyhow::Context as _;
 use baseline::Baseline;
 use cli::{
-    ApplyArgs, BaselineArgs, Command, DiffArgs, ExplainArgs, Gate, ListFormat, RulesArgs,
-    ScanArgs, Verbosity,
+    ApplyArgs, BaselineArgs, Command, DiffArgs, ExplainArgs, Gate, ListFormat, RulesArgs, ScanArgs,
+    Verbosity,
 };
 use report::Report;
 use scan::Scan;
@@ -113,7 +113,10 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
     if job.verbosity == Verbosity::Verbose {
         match &job.config_file {
             Some(path) => writeln!(io.err, "keap-migrate: config {}", path.display())?,
-            None => writeln!(io.err, "keap-migrate: no keap-migrate.toml found; defaults apply")?,
+            None => writeln!(
+                io.err,
+                "keap-migrate: no keap-migrate.toml found; defaults apply"
+            )?,
         }
     }
     let scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
@@ -170,7 +173,11 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
         // The annotations are out already: a summary that cannot be written does not change
         // what the scan found.
         if let Err(e) = appended {
-            writeln!(io.err, "keap-migrate: warning: step summary {}: {e}", path.display())?;
+            writeln!(
+                io.err,
+                "keap-migrate: warning: step summary {}: {e}",
+                path.display()
+            )?;
         }
     }
     Ok(gate(&job.gate, &scan))

@@ -87,7 +87,12 @@ impl Rule {
     /// The rule's tags for SARIF: its own, after `security`.
     pub fn sarif_tags(&self) -> Vec<&str> {
         let mut tags = vec!["security"];
-        tags.extend(self.tags.iter().map(String::as_str).filter(|t| *t != "security"));
+        tags.extend(
+            self.tags
+                .iter()
+                .map(String::as_str)
+                .filter(|t| *t != "security"),
+        );
         tags
     }
 

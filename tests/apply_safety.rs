@@ -47,7 +47,10 @@ fn outside_git_apply_needs_allow_no_vcs() {
     let (code, err, untouched) = apply_in(dir.path(), &[], "src/sync.php");
     assert_eq!(code, Some(2), "{err}");
     assert!(untouched);
-    assert!(err.contains("not inside a git work tree") && err.contains("--allow-no-vcs"), "{err}");
+    assert!(
+        err.contains("not inside a git work tree") && err.contains("--allow-no-vcs"),
+        "{err}"
+    );
     assert!(err.contains("src/sync.php"), "{err}");
     // A patch written earlier is held to the same rule.
     let patch = dir.path().join("m.patch");
@@ -76,7 +79,11 @@ fn in_git_apply_writes_only_committed_unchanged_files_unless_allow_dirty() {
         assert_eq!((code, untouched), (Some(2), true), "{err}");
         assert!(err.contains("--allow-dirty"), "{err}");
         for name in ["a.php", "b.php"] {
-            assert_eq!(err.contains(&format!("./{name}")), listed.contains(&name), "{name}: {err}");
+            assert_eq!(
+                err.contains(&format!("./{name}")),
+                listed.contains(&name),
+                "{name}: {err}"
+            );
         }
         assert_eq!(fs::read(root.join("b.php")).unwrap(), legacy());
     };
@@ -87,24 +94,41 @@ fn in_git_apply_writes_only_committed_unchanged_files_unless_allow_dirty() {
     fs::write(root.join("b.php"), [legacy(), b"\n".to_vec()].concat()).unwrap();
     let (code, err, _) = apply_in(root, &[], "a.php");
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("./b.php") && !err.contains("./a.php"), "modified: {err}");
-    assert_eq!(fs::read(root.join("a.php")).unwrap(), legacy(), "nothing written");
+    assert!(
+        err.contains("./b.php") && !err.contains("./a.php"),
+        "modified: {err}"
+    );
+    assert_eq!(
+        fs::read(root.join("a.php")).unwrap(),
+        legacy(),
+        "nothing written"
+    );
     git(root, &["checkout", "--", "b.php"]);
     // A file git ignores (scanned with --no-ignore) has no committed version either.
     put(&root.join("local/c.php"), &legacy());
     fs::write(root.join(".gitignore"), "local/\n").unwrap();
     let (code, err, _) = apply_in(root, &["--no-ignore"], "a.php");
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("local/c.php") && !err.contains("./a.php"), "ignored: {err}");
+    assert!(
+        err.contains("local/c.php") && !err.contains("./a.php"),
+        "ignored: {err}"
+    );
     fs::remove_dir_all(root.join("local")).unwrap();
     let (code, err, untouched) = apply_in(root, &[], "a.php");
-    assert_eq!((code, untouched), (Some(0), false), "committed and clean: {err}");
+    assert_eq!(
+        (code, untouched),
+        (Some(0), false),
+        "committed and clean: {err}"
+    );
     // --allow-dirty writes over the uncommitted change.
     git(root, &["checkout", "--", "a.php", "b.php"]);
     fs::write(root.join("b.php"), [legacy(), b"\n".to_vec()].concat()).unwrap();
     let (code, err, untouched) = apply_in(root, &["--allow-dirty"], "a.php");
     assert_eq!((code, untouched), (Some(0), false), "{err}");
-    assert_ne!(fs::read(root.join("b.php")).unwrap(), [legacy(), b"\n".to_vec()].concat());
+    assert_ne!(
+        fs::read(root.join("b.php")).unwrap(),
+        [legacy(), b"\n".to_vec()].concat()
+    );
 }
 
 /// git names these files in its own way; each committed one is still known to be clean.
@@ -113,7 +137,12 @@ fn committed_files_with_names_git_quotes_are_clean() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     git(root, &["init", "-q"]);
-    let names: [&[u8]; 4] = [b"new\nline.php", b"quo\"te.php", b"caf\xe9.php", b"[ab]*.php"];
+    let names: [&[u8]; 4] = [
+        b"new\nline.php",
+        b"quo\"te.php",
+        b"caf\xe9.php",
+        b"[ab]*.php",
+    ];
     for name in names {
         put(&root.join(OsStr::from_bytes(name)), &legacy());
     }
@@ -129,7 +158,10 @@ fn committed_files_with_names_git_quotes_are_clean() {
     let out = bin(&["apply", "."], root);
     assert!(out.status.success(), "{}", text(&out.stderr));
     for name in names {
-        assert_ne!(fs::read(root.join(OsStr::from_bytes(name))).unwrap(), legacy());
+        assert_ne!(
+            fs::read(root.join(OsStr::from_bytes(name))).unwrap(),
+            legacy()
+        );
     }
 }
 
@@ -184,12 +216,20 @@ fn names_git_must_quote_make_a_patch_git_and_apply_accept() {
     git(&["apply"]);
     let by_patch = make();
     let out = bin(
-        &["apply", "--allow-no-vcs", "--patch", patch.to_str().unwrap(), "."],
+        &[
+            "apply",
+            "--allow-no-vcs",
+            "--patch",
+            patch.to_str().unwrap(),
+            ".",
+        ],
         by_patch.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let direct = make();
-    assert!(bin(&["apply", "--allow-no-vcs", "."], direct.path()).status.success());
+    assert!(bin(&["apply", "--allow-no-vcs", "."], direct.path())
+        .status
+        .success());
     for name in names {
         let name = OsStr::from_bytes(name);
         let want = fs::read(direct.path().join(name)).unwrap();
@@ -238,7 +278,10 @@ fn a_patch_cannot_write_outside_its_root() {
     ] {
         // The good file comes first: it must not be written either.
         fs::write(dir.path().join("p.patch"), hunk("in.php") + &hunk(bad)).unwrap();
-        let out = bin(&["apply", "--allow-no-vcs", "--patch", "../p.patch", "."], &root);
+        let out = bin(
+            &["apply", "--allow-no-vcs", "--patch", "../p.patch", "."],
+            &root,
+        );
         assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains("nothing written"), "{bad}");
         for file in ["root/in.php", "outside.php", "elsewhere/x.php"] {
@@ -247,7 +290,10 @@ fn a_patch_cannot_write_outside_its_root() {
     }
     // `.` and `..` that stay inside are fine.
     fs::write(dir.path().join("p.patch"), hunk("sub/.././in.php")).unwrap();
-    let out = bin(&["apply", "--allow-no-vcs", "--patch", "../p.patch", "."], &root);
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--patch", "../p.patch", "."],
+        &root,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(root.join("in.php")).unwrap(), b"new\n");
 }
@@ -258,7 +304,10 @@ fn an_empty_patch_is_an_error() {
     put(&dir.path().join("a.php"), b"<?php\n");
     for patch in ["", "\n", "not a patch\n"] {
         fs::write(dir.path().join("p.patch"), patch).unwrap();
-        let out = bin(&["apply", "--allow-no-vcs", "--patch", "p.patch", "."], dir.path());
+        let out = bin(
+            &["apply", "--allow-no-vcs", "--patch", "p.patch", "."],
+            dir.path(),
+        );
         assert_eq!(out.status.code(), Some(2), "{patch:?}");
         assert!(
             text(&out.stderr).contains("holds no change"),
@@ -525,7 +574,9 @@ fn a_killed_apply_leaves_every_file_old_or_new_and_no_readable_copy() {
     };
     let reference = tempfile::tempdir().unwrap();
     reset(reference.path());
-    assert!(bin(&["apply", "--allow-no-vcs", "."], reference.path()).status.success());
+    assert!(bin(&["apply", "--allow-no-vcs", "."], reference.path())
+        .status
+        .success());
     let new: Vec<Vec<u8>> = files
         .iter()
         .map(|(rel, _)| fs::read(reference.path().join(rel)).unwrap())
@@ -571,7 +622,9 @@ fn a_killed_apply_leaves_every_file_old_or_new_and_no_readable_copy() {
     }
     eprintln!("{partial} of {KILLS} kills stopped a run between its first and last rename");
     reset(dir.path());
-    assert!(bin(&["apply", "--allow-no-vcs", "."], dir.path()).status.success());
+    assert!(bin(&["apply", "--allow-no-vcs", "."], dir.path())
+        .status
+        .success());
     for ((rel, _), new) in files.iter().zip(&new) {
         assert_eq!(fs::read(dir.path().join(rel)).unwrap(), *new, "{rel}");
     }

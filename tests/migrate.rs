@@ -112,7 +112,10 @@ fn apply_git_apply_and_patch_agree_and_a_second_run_has_nothing_to_do() {
             let applied = copy_inputs(&case);
             let via_git = copy_inputs(&case);
             let via_patch = copy_inputs(&case);
-            let out = bin(&["apply", "--allow-no-vcs", "--auth", auth, "."], applied.path());
+            let out = bin(
+                &["apply", "--allow-no-vcs", "--auth", auth, "."],
+                applied.path(),
+            );
             assert!(
                 out.status.success(),
                 "{}: {}",
@@ -240,7 +243,10 @@ fn no_case_is_left_half_migrated() {
             };
             // A case may hold a half migration made by hand: apply must not add one.
             let by_hand = missing_auth();
-            bin(&["apply", "--allow-no-vcs", "--auth", auth, "."], dir.path());
+            bin(
+                &["apply", "--allow-no-vcs", "--auth", auth, "."],
+                dir.path(),
+            );
             let after = missing_auth();
             if after > by_hand {
                 failures.push(format!(
@@ -285,7 +291,10 @@ fn the_preview_redacts_and_cannot_be_applied() {
     let preview = dir.path().join("preview.patch");
     fs::write(&preview, &out.stdout).unwrap();
     let before = snapshot(dir.path());
-    let out = bin(&["apply", "--allow-no-vcs", "--patch", "preview.patch", "."], dir.path());
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--patch", "preview.patch", "."],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(snapshot(dir.path()), before);
 }
@@ -311,7 +320,11 @@ fn a_preview_is_applicable_exactly_when_it_redacts_nothing() {
         let first = shown.lines().next().unwrap();
         if shown == full {
             plain += 1;
-            assert!(first.starts_with("diff --git "), "{}: {first}", case.display());
+            assert!(
+                first.starts_with("diff --git "),
+                "{}: {first}",
+                case.display()
+            );
             fs::write(&patch, &shown).unwrap();
             tool("git", &["apply", "m.patch"], dir.path(), None);
             continue;
@@ -322,16 +335,27 @@ fn a_preview_is_applicable_exactly_when_it_redacts_nothing() {
             "{}: {first}",
             case.display()
         );
-        assert!(text(&preview.stderr).contains("refuse"), "{}", case.display());
+        assert!(
+            text(&preview.stderr).contains("refuse"),
+            "{}",
+            case.display()
+        );
         fs::write(&patch, &shown).unwrap();
         let out = Command::new("git")
             .args(["apply", "--check", "m.patch"])
             .current_dir(dir.path())
             .output()
             .expect("git is needed (scripts/test installs it)");
-        assert!(!out.status.success(), "{}: git applied a redacted preview", case.display());
+        assert!(
+            !out.status.success(),
+            "{}: git applied a redacted preview",
+            case.display()
+        );
     }
-    assert!(redacted > 0 && plain > 0, "{redacted} redacted, {plain} plain");
+    assert!(
+        redacted > 0 && plain > 0,
+        "{redacted} redacted, {plain} plain"
+    );
 }
 
 #[test]
@@ -349,7 +373,10 @@ fn apply_patch_refuses_a_file_that_changed_and_writes_nothing() {
         .replace("1000,", "500,");
     fs::write(&gateway, &edited).unwrap();
     let before = snapshot(dir.path());
-    let out = bin(&["apply", "--allow-no-vcs", "--patch", "m.patch", "."], dir.path());
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--patch", "m.patch", "."],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("KeapGateway.php"),
@@ -363,8 +390,13 @@ fn apply_patch_refuses_a_file_that_changed_and_writes_nothing() {
     let out = bin(&["diff", "-o", "m.patch", "."], fresh.path());
     assert_eq!(out.status.code(), Some(3));
     let direct = copy_inputs(Path::new("fixtures/php/ng.zend-client"));
-    assert!(bin(&["apply", "--allow-no-vcs", "."], direct.path()).status.success());
-    let out = bin(&["apply", "--allow-no-vcs", "--patch", "m.patch", "."], fresh.path());
+    assert!(bin(&["apply", "--allow-no-vcs", "."], direct.path())
+        .status
+        .success());
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--patch", "m.patch", "."],
+        fresh.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(snapshot(fresh.path()), snapshot(direct.path()));
 }
@@ -374,7 +406,10 @@ fn apply_keeps_permissions_and_says_what_to_set() {
     let dir = copy_inputs(Path::new("fixtures/php/ng.encode-request-stream"));
     let file = dir.path().join("newsletter.php");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
-    let out = bin(&["apply", "--allow-no-vcs", "--key-env", "IS_KEY", "."], dir.path());
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--key-env", "IS_KEY", "."],
+        dir.path(),
+    );
     assert!(out.status.success());
     assert_eq!(
         fs::metadata(&file).unwrap().permissions().mode() & 0o777,
@@ -507,7 +542,9 @@ fn sarif_fixes_are_the_migration() {
             fs::write(&path, bytes).unwrap();
         }
         let applied = copy_inputs(&case);
-        assert!(bin(&["apply", "--allow-no-vcs", "."], applied.path()).status.success());
+        assert!(bin(&["apply", "--allow-no-vcs", "."], applied.path())
+            .status
+            .success());
         assert_eq!(snapshot(dir.path()), snapshot(applied.path()), "{name}");
     }
 }
@@ -524,9 +561,12 @@ fn every_rewritten_file_passes_php_lint() {
         for auth in ["header", "bearer"] {
             let dir = copy_inputs(&case);
             let before = snapshot(dir.path());
-            assert!(bin(&["apply", "--allow-no-vcs", "--auth", auth, "."], dir.path())
-                .status
-                .success());
+            assert!(bin(
+                &["apply", "--allow-no-vcs", "--auth", auth, "."],
+                dir.path()
+            )
+            .status
+            .success());
             for (name, bytes) in snapshot(dir.path()) {
                 let unchanged = before.iter().any(|(n, b)| *n == name && *b == bytes);
                 if unchanged || !name.ends_with(".php") {
@@ -555,7 +595,10 @@ fn every_rewritten_file_passes_php_lint() {
 fn the_mortgage_pro_choice_is_migrated_for_any_endpoint() {
     let dir = copy_inputs(Path::new("fixtures/php/ng.isdk-connect-after"));
     let endpoint = ["--endpoint", "https://keap-proxy.example.net/crm/xmlrpc"];
-    bin(&[&["apply", "--allow-no-vcs"][..], &endpoint, &["."]].concat(), dir.path());
+    bin(
+        &[&["apply", "--allow-no-vcs"][..], &endpoint, &["."]].concat(),
+        dir.path(),
+    );
     let migrated = fs::read_to_string(dir.path().join("isdk.php")).unwrap();
     assert!(
         migrated.contains("->server == 'keap-proxy.example.net'"),

@@ -189,17 +189,40 @@ fn since_in_a_shallow_clone_says_how_to_fetch_the_base() {
     }
     let parent = tempfile::tempdir().unwrap();
     let url = format!("file://{}", o.display());
-    git(parent.path(), &["clone", "-q", "--depth", "1", "--branch", "feature", &url, "c"]);
+    git(
+        parent.path(),
+        &[
+            "clone", "-q", "--depth", "1", "--branch", "feature", &url, "c",
+        ],
+    );
     let clone = parent.path().join("c");
     let since = |rev: &str| run(&["scan", clone.to_str().unwrap(), "--since", rev]);
 
     let r = since("origin/main");
     assert_eq!(r.exit, Exit::Error);
-    assert!(r.err.contains("no such revision") && r.err.contains("fetch-depth: 0"), "{}", r.err);
-    git(&clone, &["fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main"]);
+    assert!(
+        r.err.contains("no such revision") && r.err.contains("fetch-depth: 0"),
+        "{}",
+        r.err
+    );
+    git(
+        &clone,
+        &[
+            "fetch",
+            "-q",
+            "--depth",
+            "1",
+            "origin",
+            "main:refs/remotes/origin/main",
+        ],
+    );
     let r = since("origin/main");
     assert_eq!(r.exit, Exit::Error);
-    assert!(r.err.contains("merge base") && r.err.contains("shallow"), "{}", r.err);
+    assert!(
+        r.err.contains("merge base") && r.err.contains("shallow"),
+        "{}",
+        r.err
+    );
     assert!(r.err.contains("fetch-depth: 0"), "{}", r.err);
     git(&clone, &["fetch", "-q", "--unshallow", "origin"]);
     assert_eq!(since("origin/main").exit, Exit::Clean);

@@ -138,14 +138,21 @@ pub fn validate_sarif(text: &str) {
             rule["helpUri"],
             format!("https://github.com/keap-migrate/keap-migrate#{id}")
         );
-        assert!(readme.contains(&format!("\n### `{id}`\n")), "README has no section for {id}");
+        assert!(
+            readme.contains(&format!("\n### `{id}`\n")),
+            "README has no section for {id}"
+        );
         let props = &rule["properties"];
         assert_eq!(props["tags"][0], "security", "{id}");
         assert!(
             ["very-high", "high", "medium", "low"].contains(&props["precision"].as_str().unwrap()),
             "{id}"
         );
-        let score: f64 = props["security-severity"].as_str().unwrap().parse().unwrap();
+        let score: f64 = props["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((0.0..=10.0).contains(&score), "{id}");
         if id == "hardcoded-key" {
             assert!(score >= 9.0, "a hardcoded key is a critical alert");
@@ -170,19 +177,30 @@ pub fn validate_sarif(text: &str) {
 #[test]
 fn locations_are_from_the_repository_top_whatever_was_scanned() {
     let want = "tests/data/gate/src/keap.php";
-    for root in [ROOT, "tests/data/gate/src", "./tests/data/gate/src/keap.php"] {
+    for root in [
+        ROOT,
+        "tests/data/gate/src",
+        "./tests/data/gate/src/keap.php",
+    ] {
         let sarif = crate::json(&run(&["scan", root, "--format", "sarif"]));
         let uris: Vec<&str> = sarif["runs"][0]["results"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap())
+            .map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+            })
             .collect();
         assert!(uris.contains(&want), "{root}: {uris:?}");
     }
     let out = crate::support::bin(&["scan", "src", "--format", "github"], Path::new(ROOT));
     let annotations = crate::support::text(&out.stdout);
-    assert!(annotations.contains(&format!("file={want},")), "{annotations}");
+    assert!(
+        annotations.contains(&format!("file={want},")),
+        "{annotations}"
+    );
     let out = crate::support::bin(&["scan", ".", "--format", "junit"], Path::new(ROOT));
     assert!(crate::support::text(&out.stdout).contains(&format!("file=\"{want}\"")));
 }
@@ -194,14 +212,24 @@ fn sarif_stops_at_githubs_result_limit() {
     let line = "see https://ab123.infusionsoft.com/api/xmlrpc\n";
     let notes = line.repeat(keap_migrate::report::sarif::MAX_RESULTS + 1);
     crate::write(dir.path(), "a.md", &notes);
-    crate::write(dir.path(), "b.env", "KEAP_KEY=KeapAK-5475a9ffd8aa5855ee5d02dd27231ac2b81165241ff04ab293\n");
+    crate::write(
+        dir.path(),
+        "b.env",
+        "KEAP_KEY=KeapAK-5475a9ffd8aa5855ee5d02dd27231ac2b81165241ff04ab293\n",
+    );
     let run = run(&["scan", dir.path().to_str().unwrap(), "--format", "sarif"]);
     let doc = crate::json(&run);
     let results = doc["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), keap_migrate::report::sarif::MAX_RESULTS);
-    assert!(results.iter().any(|r| r["ruleId"] == "hardcoded-key"), "the error is kept");
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "hardcoded-key"),
+        "the error is kept"
+    );
     let notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"].to_string();
-    assert!(notes.contains("2 more findings are not in this report"), "{notes}");
+    assert!(
+        notes.contains("2 more findings are not in this report"),
+        "{notes}"
+    );
 }
 
 /// Annotations: the most severe first, at most GitHub's cap of each level; the rest as log lines
@@ -218,8 +246,17 @@ fn github_annotations_stop_at_the_cap_and_say_how_many_more() {
     let lines: Vec<&str> = run.out.lines().collect();
     assert!(lines[0].starts_with("::error "), "{}", run.out);
     assert_eq!(run.out.matches("::warning ").count(), cap, "{}", run.out);
-    assert!(run.out.contains("\nkeap-migrate: 3 findings not annotated"), "{}", run.out);
-    assert_eq!(run.out.matches(" warning legacy-endpoint ").count(), 3, "{}", run.out);
+    assert!(
+        run.out.contains("\nkeap-migrate: 3 findings not annotated"),
+        "{}",
+        run.out
+    );
+    assert_eq!(
+        run.out.matches(" warning legacy-endpoint ").count(),
+        3,
+        "{}",
+        run.out
+    );
     assert!(!run.out.contains(key));
 }
 
@@ -239,11 +276,20 @@ fn github_format_writes_the_step_summary() {
     assert!(md.starts_with("earlier step\n## keap-migrate\n"), "{md}");
     assert!(md.contains("| `hardcoded-key` | error | 3 |"), "{md}");
     assert!(md.contains("| `legacy-endpoint` | warning | 2 |"), "{md}");
-    assert!(md.contains("| `tests/data/gate/.env:2` | error | `hardcoded-key` |"), "{md}");
+    assert!(
+        md.contains("| `tests/data/gate/.env:2` | error | `hardcoded-key` |"),
+        "{md}"
+    );
     assert!(md.contains("**Next:** `keap-migrate diff`"), "{md}");
     let env = fs::read_to_string(format!("{ROOT}/.env")).unwrap();
-    let key = env.lines().find_map(|l| l.strip_prefix("KEAP_API_KEY=")).unwrap();
-    assert!(md.contains("KeapAK-46a1…(57 chars)") && !md.contains(key), "{md}");
+    let key = env
+        .lines()
+        .find_map(|l| l.strip_prefix("KEAP_API_KEY="))
+        .unwrap();
+    assert!(
+        md.contains("KeapAK-46a1…(57 chars)") && !md.contains(key),
+        "{md}"
+    );
     // Other formats leave it alone.
     let before = fs::read(&summary).unwrap();
     std::process::Command::new(env!("CARGO_BIN_EXE_keap-migrate"))

@@ -23,7 +23,10 @@ fn available() -> bool {
         return true;
     }
     let message = "pre-commit is not installed (scripts/test installs it with pip)";
-    assert!(!support::php::in_ci(), "{message}; CI=true makes this a failure");
+    assert!(
+        !support::php::in_ci(),
+        "{message}; CI=true makes this a failure"
+    );
     static NOTE: Once = Once::new();
     NOTE.call_once(|| {
         let _ = writeln!(std::io::stderr(), "\n!!! SKIPPED: {message}. !!!\n");
@@ -77,9 +80,15 @@ impl Setup {
         write(&repo, ".pre-commit-config.yaml", &config);
         let cargo_log = dirs[3].path().join("cargo.log");
         fake_cargo(dirs[3].path(), &cargo_log);
-        let bin_dir = Path::new(env!("CARGO_BIN_EXE_keap-migrate")).parent().unwrap();
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_keap-migrate"))
+            .parent()
+            .unwrap();
         // The system hook finds the binary under test; the build hook, only the fake cargo.
-        let first = if hook == "keap-migrate-system" { bin_dir } else { dirs[3].path() };
+        let first = if hook == "keap-migrate-system" {
+            bin_dir
+        } else {
+            dirs[3].path()
+        };
         let path = format!("{}:{}", first.display(), std::env::var("PATH").unwrap());
         Setup {
             home: dirs[2].path().to_path_buf(),
@@ -105,7 +114,11 @@ impl Setup {
 }
 
 fn said(out: &Output) -> String {
-    format!("{}{}", support::text(&out.stdout), support::text(&out.stderr))
+    format!(
+        "{}{}",
+        support::text(&out.stdout),
+        support::text(&out.stderr)
+    )
 }
 
 /// A key committed before the hook was installed fails `pre-commit run --all-files` (how CI
@@ -117,20 +130,34 @@ fn all_files_runs_find_a_key_already_committed() {
     }
     let s = Setup::new("keap-migrate-system");
     write(&s.repo, "src/clean.php", "<?php echo 'hello';\n");
-    write(&s.repo, "vendor/lib/keap.php", &format!("<?php $k = '{KEY}';\n"));
+    write(
+        &s.repo,
+        "vendor/lib/keap.php",
+        &format!("<?php $k = '{KEY}';\n"),
+    );
     write(&s.repo, "keap-migrate.toml", "exclude = [\"vendor/**\"]\n");
     git(&s.repo, &["add", "."]);
     git(&s.repo, &["commit", "-qm", "clean, and an excluded key"]);
     let out = s.pre_commit(&["run", "--all-files"]);
     assert!(out.status.success(), "{}", said(&out));
 
-    write(&s.repo, "config/settings.php", &format!("<?php $k = '{KEY}';\n"));
+    write(
+        &s.repo,
+        "config/settings.php",
+        &format!("<?php $k = '{KEY}';\n"),
+    );
     git(&s.repo, &["add", "."]);
-    git(&s.repo, &["commit", "-qm", "a key, committed without the hook"]);
+    git(
+        &s.repo,
+        &["commit", "-qm", "a key, committed without the hook"],
+    );
     let out = s.pre_commit(&["run", "--all-files"]);
     assert!(!out.status.success(), "{}", said(&out));
     let said = said(&out);
-    assert!(said.contains("config/settings.php") && said.contains("hardcoded-key"), "{said}");
+    assert!(
+        said.contains("config/settings.php") && said.contains("hardcoded-key"),
+        "{said}"
+    );
     assert!(!said.contains(KEY), "the key is redacted: {said}");
     assert!(!said.contains("vendor/lib/keap.php"), "{said}");
 }
@@ -149,10 +176,19 @@ fn commit_time_runs_judge_the_staged_content() {
 
     write(&s.repo, "src/a.php", "<?php echo 'hello again';\n");
     git(&s.repo, &["add", "src/a.php"]);
-    write(&s.repo, "src/a.php", &format!("<?php echo 'hello again';\n$k = '{KEY}';\n"));
+    write(
+        &s.repo,
+        "src/a.php",
+        &format!("<?php echo 'hello again';\n$k = '{KEY}';\n"),
+    );
     let out = s.pre_commit(&["run"]);
     assert!(out.status.success(), "unstaged key: {}", said(&out));
-    assert!(fs::read_to_string(s.repo.join("src/a.php")).unwrap().contains(KEY), "restored");
+    assert!(
+        fs::read_to_string(s.repo.join("src/a.php"))
+            .unwrap()
+            .contains(KEY),
+        "restored"
+    );
 
     git(&s.repo, &["add", "src/a.php"]);
     let out = s.pre_commit(&["run"]);
