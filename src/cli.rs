@@ -41,6 +41,17 @@ pub enum Command {
     Diff(DiffArgs),
     /// Make the migration in place, or apply a patch written by `diff -o`.
     Apply(ApplyArgs),
+    /// Print a rule's help: what it finds, why it matters, what to do.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule's id, as reports show it (`hardcoded-key`).
+    pub rule: String,
+    /// Add the rules in this directory.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -98,6 +109,22 @@ pub struct ScanArgs {
 pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with_all = ["format", "sarif"])]
+    pub json: bool,
+    /// Same as `--format sarif`.
+    #[arg(long, conflicts_with = "format")]
+    pub sarif: bool,
+    /// Also write a SARIF report to FILE, beside the main report: one scan for the log (or
+    /// annotations) and for code scanning.
+    #[arg(long, value_name = "FILE")]
+    pub sarif_output: Option<PathBuf>,
+    /// Print the findings only: no summary, no hint, no note on stderr.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more on stderr: the config file read, and every skipped file.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Write the report to FILE instead of standard output (the exit code is the same).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -155,6 +182,19 @@ pub struct ApplyArgs {
     /// longer matches it.
     #[arg(long, value_name = "FILE")]
     pub patch: Option<PathBuf>,
+    #[command(flatten)]
+    pub undo: UndoArgs,
+}
+
+/// What `apply` may write over: by default only files git can give back (committed, unchanged).
+#[derive(Clone, Copy, Debug, Args)]
+pub struct UndoArgs {
+    /// Write files that have uncommitted changes or are not tracked by git.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Write files outside any git work tree.
+    #[arg(long)]
+    pub allow_no_vcs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -227,7 +267,7 @@ impl Command {
             Command::Baseline(a) => Some(&a.walk),
             Command::Diff(a) => Some(&a.walk),
             Command::Apply(a) => Some(&a.walk),
-            Command::Rules(_) => None,
+            Command::Rules(_) | Command::Explain(_) => None,
         }
     }
 }
@@ -315,9 +355,45 @@ pub struct ScanJob {
     pub show_secrets: bool,
     /// Where the report goes; `None`: standard output.
     pub output: Option<PathBuf>,
+    /// `--sarif-output`: a second report, in SARIF.
+    pub sarif_output: Option<PathBuf>,
+    pub verbosity: Verbosity,
+    /// The config file read, if any (said with `-v`).
+    pub config_file: Option<PathBuf>,
     /// The migration settings, when the report carries fixes (SARIF over a tree on disk: a
     /// staged or partial scan is not what `apply` would change).
     pub fixes: Option<FixOptions>,
+    /// `--format github` in a workflow: the file `$GITHUB_STEP_SUMMARY` names, which receives a
+    /// Markdown summary.
+    pub step_summary: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+impl OutputArgs {
+    /// `--format`, or the alias given.
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else if self.sarif {
+            Format::Sarif
+        } else {
+            self.format
+        }
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
 }
 
 /// What makes a run fail.
@@ -335,14 +411,18 @@ pub struct BaselineJob {
 impl WalkArgs {
     /// The `--config` file, else the keap-migrate.toml found from the first path, else defaults.
     pub fn config(&self) -> Result<Config> {
-        let found = match &self.config {
+        self.config_file()?
+            .map_or_else(|| Ok(Config::default()), |path| Config::load(&path))
+    }
+
+    fn config_file(&self) -> Result<Option<PathBuf>> {
+        Ok(match &self.config {
             Some(path) => Some(path.clone()),
             None => match self.paths.first() {
                 Some(first) => Config::discover(first)?,
                 None => None,
             },
-        };
-        found.map_or_else(|| Ok(Config::default()), |path| Config::load(&path))
+        })
     }
 
     /// Flags add to the config's rule directories and disabled rules.
@@ -413,7 +493,11 @@ impl ScanArgs {
             exclude.extend(self.own_report());
             Scope::Tree(self.walk.walker(exclude)?)
         };
-        let fixes = (self.output.format == Format::Sarif && matches!(scope, Scope::Tree(_)))
+        let format = self.output.format();
+        let sarif = format == Format::Sarif || self.output.sarif_output.is_some();
+        // Text gets the plan too, for the hint that ends its summary.
+        let planned = sarif || (format == Format::Text && !self.output.quiet);
+        let fixes = (planned && matches!(scope, Scope::Tree(_)))
             .then(|| {
                 let m = &config.migrate;
                 FixOptions::resolve(m.endpoint.clone(), m.auth, m.key_env.clone())
@@ -433,28 +517,34 @@ impl ScanArgs {
                 fail_on: self.fail_on.or(config.fail_on).unwrap_or(FailOn::Note),
                 fail_on_stale: self.fail_on_stale_baseline,
             },
-            printer: report::printer(self.output.format, color),
+            printer: report::printer(format, color, self.output.verbosity()),
             show_secrets: self.output.show_secrets,
             output: self.output.output.clone(),
+            sarif_output: self.output.sarif_output.clone(),
+            verbosity: self.output.verbosity(),
+            config_file: self.walk.config_file()?,
             fixes,
+            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty() && format == Format::Github)
+                .map(PathBuf::from),
         })
     }
 
     /// An anchored glob for each root that holds this run's `--output` file: the file this run
     /// is about to replace is no input to it.
     fn own_report(&self) -> Vec<String> {
-        let Some(report) = self
-            .output
-            .output
-            .as_deref()
-            .and_then(|p| p.canonicalize().ok())
-        else {
-            return Vec::new();
-        };
-        self.walk
-            .paths
+        let reports: Vec<PathBuf> = [&self.output.output, &self.output.sarif_output]
+            .into_iter()
+            .filter_map(|p| p.as_deref()?.canonicalize().ok())
+            .collect();
+        reports
             .iter()
-            .filter_map(|root| report.strip_prefix(root.canonicalize().ok()?).ok())
+            .flat_map(|report| {
+                self.walk
+                    .paths
+                    .iter()
+                    .filter_map(|root| report.strip_prefix(root.canonicalize().ok()?).ok())
+            })
             .filter(|rel| !rel.as_os_str().is_empty())
             .map(|rel| {
                 let rel = rel.to_string_lossy();

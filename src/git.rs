@@ -2,8 +2,10 @@
 //! hook environment (`GIT_INDEX_FILE` during `git commit -a`) reaches it unchanged.
 use std::{
     collections::BTreeMap,
+    ffi::{OsStr, OsString},
     io::{BufRead, BufReader, Read, Write},
     ops::RangeInclusive,
+    os::unix::ffi::OsStrExt,
     path::{Path, PathBuf},
     process::{Command, Stdio},
 };
@@ -56,7 +58,7 @@ impl Repo {
         cmd
     }
 
-    fn run(&self, args: &[&str]) -> Result<Vec<u8>> {
+    fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<Vec<u8>> {
         let out = self
             .command()
             .args(args)
@@ -64,10 +66,11 @@ impl Repo {
             .output()
             .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
         if !out.status.success() {
+            let shown: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
             // A revision is a flag's value, and git repeats it: it may be a pasted key.
             return Err(Error::Git(redact(&format!(
                 "`git {}` in {}: {}",
-                args.join(" "),
+                shown.join(" "),
                 self.dir.display(),
                 String::from_utf8_lossy(&out.stderr).trim()
             ))));
@@ -179,7 +182,9 @@ impl Repo {
         if rev.starts_with('-') {
             return Err(Error::Usage(format!("`{}` is not a revision", redact(rev))));
         }
-        let base = self.run(&["merge-base", rev, "HEAD"])?;
+        let base = self
+            .run(&["merge-base", rev, "HEAD"])
+            .map_err(|e| self.why_no_base(rev).unwrap_or(e))?;
         let base = String::from_utf8_lossy(&base).trim().to_string();
         let diff = self.run(&[
             "diff",
@@ -198,6 +203,109 @@ impl Repo {
         ])?;
         Ok(parse_added(&diff))
     }
+}
+
+impl Repo {
+    /// Why `merge-base` found nothing, which git leaves unsaid (exit 1, no message): the revision
+    /// is not in the clone, or the history that joins it to HEAD is not (a shallow clone, which
+    /// is what `actions/checkout` makes by default).
+    fn why_no_base(&self, rev: &str) -> Option<Error> {
+        let shown = redact(rev);
+        let fetch = "in GitHub Actions check out with `fetch-depth: 0` (actions/checkout); elsewhere `git fetch --unshallow`";
+        if self
+            .run(&[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{rev}^{{commit}}"),
+            ])
+            .is_err()
+        {
+            return Some(Error::Git(format!(
+                "--since {shown}: no such revision in this clone; fetch it (`git fetch origin main`), or {fetch}"
+            )));
+        }
+        let shallow = self.run(&["rev-parse", "--is-shallow-repository"]).ok()?;
+        Some(Error::Git(if shallow.starts_with(b"true") {
+            format!(
+                "--since {shown}: the merge base of {shown} and HEAD is missing, because this clone is shallow; {fetch}"
+            )
+        } else {
+            format!("--since {shown}: {shown} and HEAD have no common history")
+        }))
+    }
+}
+
+/// What git could give back of the files `apply` would write: those outside any work tree,
+/// and those whose content is not committed (modified, staged, untracked or ignored).
+#[derive(Debug, Default)]
+pub struct Undo {
+    pub no_vcs: Vec<PathBuf>,
+    pub uncommitted: Vec<PathBuf>,
+}
+
+impl Undo {
+    /// Asks git once per directory. A git that cannot be run counts as no work tree: nothing
+    /// could undo the change then either.
+    pub fn of(files: &[PathBuf]) -> Result<Undo> {
+        let mut by_dir: BTreeMap<&Path, Vec<&PathBuf>> = BTreeMap::new();
+        for f in files {
+            by_dir
+                .entry(f.parent().unwrap_or(Path::new(".")))
+                .or_default()
+                .push(f);
+        }
+        let mut undo = Undo::default();
+        for (dir, files) in by_dir {
+            let Ok(repo) = Repo::open(dir) else {
+                undo.no_vcs.extend(files.into_iter().cloned());
+                continue;
+            };
+            let mut args: Vec<OsString> = [
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--ignored=traditional",
+                "--untracked-files=all",
+                "--",
+            ]
+            .map(OsString::from)
+            .into();
+            // Literal: a file named `*.php` is that file, not a glob.
+            args.extend(files.iter().map(|f| {
+                let mut spec = OsString::from(":(literal)");
+                spec.push(f.file_name().unwrap_or_default());
+                spec
+            }));
+            let out = repo.run(&args)?;
+            let dirty = status_names(&out);
+            undo.uncommitted.extend(
+                files
+                    .into_iter()
+                    .filter(|f| {
+                        let name = f.file_name().unwrap_or_default().as_bytes();
+                        dirty.contains(&name)
+                    })
+                    .cloned(),
+            );
+        }
+        Ok(undo)
+    }
+}
+
+/// The file names in `git status --porcelain -z` output ("XY path\0", a rename's source after
+/// it).
+fn status_names(out: &[u8]) -> Vec<&[u8]> {
+    let mut names = Vec::new();
+    let mut fields = out.split(|&b| b == 0).filter(|f| !f.is_empty());
+    while let Some(entry) = fields.next() {
+        let Some(path) = entry.get(3..) else { continue };
+        names.push(path.rsplit(|&b| b == b'/').next().unwrap_or(path));
+        if matches!(entry[0], b'R' | b'C') {
+            fields.next();
+        }
+    }
+    names
 }
 
 /// Reads `git diff -U0` output: for each file, the `+c,d` ranges of its hunk headers. Hunk

@@ -27,7 +27,10 @@ pub mod walk;
 
 use anyhow::Context as _;
 use baseline::Baseline;
-use cli::{ApplyArgs, BaselineArgs, Command, DiffArgs, Gate, ListFormat, RulesArgs, ScanArgs};
+use cli::{
+    ApplyArgs, BaselineArgs, Command, DiffArgs, ExplainArgs, Gate, ListFormat, RulesArgs, ScanArgs,
+    Verbosity,
+};
 use report::Report;
 use scan::Scan;
 
@@ -93,6 +96,7 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
         Command::Rules(args) => rules(&args, io),
         Command::Diff(args) => diff(&args, io),
         Command::Apply(args) => apply(&args, io),
+        Command::Explain(args) => explain(&args, io),
     };
     result.unwrap_or_else(|e| {
         // The last line of defence: whatever a message quotes, no key reaches the log.
@@ -107,17 +111,33 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
 
 fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
     let job = args.job(io.is_terminal)?;
+    if job.verbosity == Verbosity::Verbose {
+        match &job.config_file {
+            Some(path) => writeln!(io.err, "keap-migrate: config {}", path.display())?,
+            None => writeln!(
+                io.err,
+                "keap-migrate: no keap-migrate.toml found; defaults apply"
+            )?,
+        }
+    }
     let scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
     let fixes = match &job.fixes {
         Some(options) => fix::plan(&scan.findings, &job.scanner, options).suggestions(),
         None => Default::default(),
     };
+    let paths = report::RepoPaths::new(
+        scan.findings
+            .iter()
+            .map(|f| f.path.as_path())
+            .chain(scan.summary.unused_ignores.iter().map(|(p, _)| p.as_path())),
+    );
     let report = Report {
         findings: &scan.findings,
         summary: &scan.summary,
         rules: &job.scanner.rules,
         show_secrets: job.show_secrets,
         fixes: &fixes,
+        paths: &paths,
     };
     match &job.output {
         None => job.printer.print(&report, io.out)?,
@@ -130,10 +150,33 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
                 writeln!(io.err, "keap-migrate: error: {e}")?;
             }
             // The log still says what happened; counts only, so nothing secret.
+            if job.verbosity != Verbosity::Quiet {
+                writeln!(
+                    io.err,
+                    "keap-migrate: {}, report written to {}",
+                    report::count(scan.findings.len(), "finding"),
+                    path.display()
+                )?;
+            }
+        }
+    }
+    if let Some(path) = &job.sarif_output {
+        let mut bytes = Vec::new();
+        report::printer(report::Format::Sarif, false, job.verbosity).print(&report, &mut bytes)?;
+        write_report(path, &bytes, job.show_secrets)?;
+    }
+    if let Some(path) = &job.step_summary {
+        let appended = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(report::github::step_summary(&report).as_bytes()));
+        // The annotations are out already: a summary that cannot be written does not change
+        // what the scan found.
+        if let Err(e) = appended {
             writeln!(
                 io.err,
-                "keap-migrate: {}, report written to {}",
-                report::count(scan.findings.len(), "finding"),
+                "keap-migrate: warning: step summary {}: {e}",
                 path.display()
             )?;
         }
@@ -233,14 +276,17 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
             writeln!(io.out)?;
         }
         None => {
-            let redact = !args.show_secrets;
-            io.out.write_all(plan.patch(redact).as_bytes())?;
-            if redact && plan.has_secrets() {
+            let patch = plan.patch(!args.show_secrets);
+            // Said on the patch's first line, where `diff | less` and `git apply`'s user looks
+            // (git and patch skip text before the first `diff`), and on stderr.
+            if patch != plan.patch(false) {
+                writeln!(io.out, "{PREVIEW_BANNER}")?;
                 writeln!(
                     io.err,
-                    "secrets redacted: this patch is a preview; write it with -o FILE (or pass --show-secrets) to apply it"
+                    "secrets redacted: this patch is a preview that git apply, patch and apply --patch refuse; write it with -o FILE (or pass --show-secrets) to apply it"
                 )?;
             }
+            io.out.write_all(patch.as_bytes())?;
         }
     }
     plan.write_summary(io.err, false)?;
@@ -259,9 +305,12 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
     })
 }
 
+/// The first line of a `diff` preview whose secrets are redacted.
+const PREVIEW_BANNER: &str = "# keap-migrate PREVIEW, NOT APPLICABLE: the keys on its - lines are redacted, so git apply, patch and apply --patch refuse it; write an applicable patch with `keap-migrate diff -o FILE`";
+
 fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
     if let Some(patch) = &args.patch {
-        return apply_patch(patch, &args.walk.paths[0], io);
+        return apply_patch(patch, &args.walk.paths[0], args.undo, io);
     }
     let (options, scanner, scan) = scan_for_fix(&args.walk, &args.migrate, io)?;
     let mut plan = fix::plan(&scan.findings, &scanner, &options);
@@ -273,6 +322,7 @@ fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
     // The summary counts the files really written.
     let kept: std::collections::HashSet<&Path> = writes.iter().map(|w| w.path.as_path()).collect();
     plan.changes.retain(|c| kept.contains(c.path.as_path()));
+    check_undo(&writes, args.undo)?;
     let written = fix::apply::write_all(&writes)?;
     say_written(io, "migrated", &writes, written)?;
     plan.write_summary(io.err, true)?;
@@ -286,10 +336,11 @@ fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
 fn apply_patch(
     patch: &std::path::Path,
     root: &std::path::Path,
+    undo: cli::UndoArgs,
     io: &mut Io,
 ) -> anyhow::Result<Exit> {
     let text = std::fs::read_to_string(patch).map_err(|e| error::Error::io(patch, e))?;
-    if text.contains("…(") && text.contains(" chars)") {
+    if text.starts_with(PREVIEW_BANNER) || (text.contains("…(") && text.contains(" chars)")) {
         anyhow::bail!(
             "{} is a redacted preview, not an applicable patch: write one with `diff -o`",
             patch.display()
@@ -317,9 +368,44 @@ fn apply_patch(
             contents: new.into_bytes(),
         });
     }
+    check_undo(&writes, undo)?;
     let written = fix::apply::write_all(&writes)?;
     say_written(io, "patched", &writes, written)?;
     Ok(Exit::Clean)
+}
+
+/// As `cargo fix` does: `apply` writes only what `git` can give back, unless told otherwise.
+fn check_undo(writes: &[fix::apply::FileWrite], allow: cli::UndoArgs) -> anyhow::Result<()> {
+    if allow.allow_dirty && allow.allow_no_vcs {
+        return Ok(());
+    }
+    let targets: Vec<_> = writes.iter().map(|w| w.target.clone()).collect();
+    let undo = git::Undo::of(&targets)?;
+    let shown = |paths: &[std::path::PathBuf]| {
+        let shown: Vec<String> = writes
+            .iter()
+            .filter(|w| paths.contains(&w.target))
+            .map(|w| format!("  {}", w.path.display()))
+            .collect();
+        shown.join("\n")
+    };
+    if !allow.allow_no_vcs && !undo.no_vcs.is_empty() {
+        anyhow::bail!(
+            "not inside a git work tree, so nothing could undo the change; nothing written:\n{}\n\
+             commit the files to git first, review the change with `keap-migrate diff -o FILE`, \
+             or pass --allow-no-vcs",
+            shown(&undo.no_vcs)
+        );
+    }
+    if !allow.allow_dirty && !undo.uncommitted.is_empty() {
+        anyhow::bail!(
+            "these files have changes git has not committed (modified, staged, untracked or \
+             ignored), which the migration would mix with its own; nothing written:\n{}\n\
+             commit or stash them first, or pass --allow-dirty",
+            shown(&undo.uncommitted)
+        );
+    }
+    Ok(())
 }
 
 fn say_written(
@@ -339,6 +425,27 @@ fn say_written(
         }
     }
     Ok(())
+}
+
+fn explain(args: &ExplainArgs, io: &mut Io) -> anyhow::Result<Exit> {
+    let rules = rules::RuleSet::load(&args.rules_dirs, &[])?;
+    let Some(r) = rules.get(&args.rule) else {
+        anyhow::bail!(
+            "no rule `{}`; `keap-migrate rules` lists them",
+            finding::redact(&args.rule)
+        );
+    };
+    writeln!(io.out, "{}: {} ({})\n", r.id, r.title, r.severity)?;
+    writeln!(io.out, "{}\n", r.help.trim())?;
+    writeln!(
+        io.out,
+        "tags: {}; precision: {}; security-severity: {}",
+        r.sarif_tags().join(", "),
+        r.precision.as_str(),
+        r.security_severity()
+    )?;
+    writeln!(io.out, "more: {}", report::rule_url(&r.id))?;
+    Ok(Exit::Clean)
 }
 
 fn rules(args: &RulesArgs, io: &mut Io) -> anyhow::Result<Exit> {

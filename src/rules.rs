@@ -44,12 +44,67 @@ pub struct Rule {
     pub title: String,
     pub message: String,
     pub help: String,
+    /// SARIF `properties.tags`, which code scanning filters by (`security` always among them).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// How often a finding is right: SARIF `precision`, which code scanning sorts by.
+    #[serde(default)]
+    pub precision: Precision,
+    /// GitHub's score for security alerts, 0.0 to 10.0 (9.0 and over is critical); by default
+    /// one that matches the severity.
+    #[serde(default, rename = "security-severity")]
+    pub security_severity: Option<f32>,
     #[serde(default)]
     pub keywords: Vec<String>,
     #[serde(default, rename = "pattern")]
     pub patterns: Vec<PatternDef>,
     #[serde(default, rename = "sample")]
     pub samples: Vec<Sample>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Precision {
+    VeryHigh,
+    High,
+    #[default]
+    Medium,
+    Low,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::VeryHigh => "very-high",
+            Precision::High => "high",
+            Precision::Medium => "medium",
+            Precision::Low => "low",
+        }
+    }
+}
+
+impl Rule {
+    /// The rule's tags for SARIF: its own, after `security`.
+    pub fn sarif_tags(&self) -> Vec<&str> {
+        let mut tags = vec!["security"];
+        tags.extend(
+            self.tags
+                .iter()
+                .map(String::as_str)
+                .filter(|t| *t != "security"),
+        );
+        tags
+    }
+
+    /// `security-severity` as GitHub reads it: a number in a string.
+    pub fn security_severity(&self) -> String {
+        let score = self.security_severity.unwrap_or(match self.severity {
+            Severity::Error => 7.5,
+            Severity::Warning => 5.0,
+            Severity::Note => 2.0,
+        });
+        format!("{score:.1}")
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,6 +282,15 @@ fn parse(file: &str, text: &str) -> Result<Rule> {
         file: file.to_string(),
         message: e.to_string(),
     })?;
+    if rule
+        .security_severity
+        .is_some_and(|s| !(0.0..=10.0).contains(&s))
+    {
+        return Err(Error::Rule {
+            file: file.to_string(),
+            message: "security-severity is a score from 0.0 to 10.0".into(),
+        });
+    }
     if rule.keywords.is_empty() {
         return Err(Error::Rule {
             file: file.to_string(),

@@ -287,11 +287,15 @@ fn decode_utf16(bytes: &[u8]) -> Option<(String, bool)> {
     Some((text, whole))
 }
 
-/// The path relative to the root it was found under, with `/` separators.
+/// The path relative to the root it was found under, with `/` separators. A file that is a
+/// root itself is taken as under the current directory when its path is plainly below it (what
+/// pre-commit passes: `src/keap.php`), so baselines and excludes see the same path as in a scan
+/// of `.`; otherwise it is its name.
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = match path.strip_prefix(root) {
-        Ok(r) if !r.as_os_str().is_empty() => r,
-        _ => Path::new(path.file_name().unwrap_or(path.as_os_str())),
+        Ok(r) if !r.as_os_str().is_empty() => r.to_path_buf(),
+        _ => crate::walk::below_cwd(path)
+            .unwrap_or_else(|| PathBuf::from(path.file_name().unwrap_or(path.as_os_str()))),
     };
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())

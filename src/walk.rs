@@ -2,7 +2,7 @@
 //! dotenv files found even where ignored (that is where keys live).
 use std::{
     fs,
-    path::{Path, PathBuf},
+    path::{Component, Path, PathBuf},
     sync::Arc,
 };
 
@@ -56,6 +56,13 @@ impl Walker {
     /// Runs one visitor per thread; each sees part of the files.
     pub fn run<V: Visit>(&self, mut make_visitor: impl FnMut() -> V) -> Result<()> {
         for root in &self.roots {
+            // A file named as a root (pre-commit passes each file) is excluded as it would be in
+            // a scan of the current directory.
+            if let Some(rel) = below_cwd(root).filter(|_| root.is_file()) {
+                if Excludes::new(Path::new("."), &self.options.exclude)?.excludes_file(&rel) {
+                    continue;
+                }
+            }
             let root_arc = Arc::new(root.clone());
             let excludes = Arc::new(Excludes::new(root, &self.options.exclude)?);
             let mut builder = WalkBuilder::new(root);
@@ -115,6 +122,19 @@ impl Walker {
         }
         Ok(())
     }
+}
+
+/// `path` without `./` parts, if it names a place below the current directory.
+pub fn below_cwd(path: &Path) -> Option<PathBuf> {
+    let mut rel = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(name) => rel.push(name),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    (!rel.as_os_str().is_empty()).then_some(rel)
 }
 
 /// `.env`, `.env.local`, `.env.production`…

@@ -1,6 +1,7 @@
 //! Where and how `apply` writes: never outside the scanned roots or a patch's root, temporary
 //! files that nobody else can read and that a later run removes, owners and hard links kept,
-//! late failures that say what was written, and patches that name any file as git does.
+//! late failures that say what was written, and patches that name any file as git does; and
+//! only over what git can give back, unless told otherwise.
 mod support;
 
 use std::{
@@ -20,7 +21,7 @@ use proptest::{prelude::*, test_runner::RngSeed};
 
 const KEY: &str = "a49b9a7acc8714daf89d30c1c87c3dec";
 
-use support::{bin, text};
+use support::{bin, git, text};
 
 /// A file `apply` rewrites on its own (no helper shared with other files).
 fn legacy() -> Vec<u8> {
@@ -30,6 +31,138 @@ fn legacy() -> Vec<u8> {
 fn put(path: &Path, bytes: &[u8]) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, bytes).unwrap();
+}
+
+/// Exit code, stderr, and whether `name` under `dir` still holds the legacy code.
+fn apply_in(dir: &Path, args: &[&str], name: &str) -> (Option<i32>, String, bool) {
+    let out = bin(&[&["apply"][..], args, &["."]].concat(), dir);
+    let untouched = fs::read(dir.join(name)).unwrap() == legacy();
+    (out.status.code(), text(&out.stderr), untouched)
+}
+
+#[test]
+fn outside_git_apply_needs_allow_no_vcs() {
+    let dir = tempfile::tempdir().unwrap();
+    put(&dir.path().join("src/sync.php"), &legacy());
+    let (code, err, untouched) = apply_in(dir.path(), &[], "src/sync.php");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(untouched);
+    assert!(
+        err.contains("not inside a git work tree") && err.contains("--allow-no-vcs"),
+        "{err}"
+    );
+    assert!(err.contains("src/sync.php"), "{err}");
+    // A patch written earlier is held to the same rule.
+    let patch = dir.path().join("m.patch");
+    let out = bin(&["diff", "-o", patch.to_str().unwrap(), "."], dir.path());
+    assert_eq!(out.status.code(), Some(3));
+    let out = bin(&["apply", "--patch", "m.patch", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--allow-no-vcs"));
+    assert_eq!(fs::read(dir.path().join("src/sync.php")).unwrap(), legacy());
+    // --allow-dirty is not enough where there is no git at all.
+    let (code, _, untouched) = apply_in(dir.path(), &["--allow-dirty"], "src/sync.php");
+    assert_eq!((code, untouched), (Some(2), true));
+    let (code, err, untouched) = apply_in(dir.path(), &["--allow-no-vcs"], "src/sync.php");
+    assert_eq!((code, untouched), (Some(0), false), "{err}");
+}
+
+#[test]
+fn in_git_apply_writes_only_committed_unchanged_files_unless_allow_dirty() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    put(&root.join("a.php"), &legacy());
+    put(&root.join("b.php"), &legacy());
+    let refused = |args: &[&str], listed: &[&str]| {
+        let (code, err, untouched) = apply_in(root, args, "a.php");
+        assert_eq!((code, untouched), (Some(2), true), "{err}");
+        assert!(err.contains("--allow-dirty"), "{err}");
+        for name in ["a.php", "b.php"] {
+            assert_eq!(
+                err.contains(&format!("./{name}")),
+                listed.contains(&name),
+                "{name}: {err}"
+            );
+        }
+        assert_eq!(fs::read(root.join("b.php")).unwrap(), legacy());
+    };
+    refused(&[], &["a.php", "b.php"]); // untracked
+    git(root, &["add", "a.php", "b.php"]);
+    refused(&[], &["a.php", "b.php"]); // staged, never committed
+    git(root, &["commit", "-qm", "legacy"]);
+    fs::write(root.join("b.php"), [legacy(), b"\n".to_vec()].concat()).unwrap();
+    let (code, err, _) = apply_in(root, &[], "a.php");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("./b.php") && !err.contains("./a.php"),
+        "modified: {err}"
+    );
+    assert_eq!(
+        fs::read(root.join("a.php")).unwrap(),
+        legacy(),
+        "nothing written"
+    );
+    git(root, &["checkout", "--", "b.php"]);
+    // A file git ignores (scanned with --no-ignore) has no committed version either.
+    put(&root.join("local/c.php"), &legacy());
+    fs::write(root.join(".gitignore"), "local/\n").unwrap();
+    let (code, err, _) = apply_in(root, &["--no-ignore"], "a.php");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("local/c.php") && !err.contains("./a.php"),
+        "ignored: {err}"
+    );
+    fs::remove_dir_all(root.join("local")).unwrap();
+    let (code, err, untouched) = apply_in(root, &[], "a.php");
+    assert_eq!(
+        (code, untouched),
+        (Some(0), false),
+        "committed and clean: {err}"
+    );
+    // --allow-dirty writes over the uncommitted change.
+    git(root, &["checkout", "--", "a.php", "b.php"]);
+    fs::write(root.join("b.php"), [legacy(), b"\n".to_vec()].concat()).unwrap();
+    let (code, err, untouched) = apply_in(root, &["--allow-dirty"], "a.php");
+    assert_eq!((code, untouched), (Some(0), false), "{err}");
+    assert_ne!(
+        fs::read(root.join("b.php")).unwrap(),
+        [legacy(), b"\n".to_vec()].concat()
+    );
+}
+
+/// git names these files in its own way; each committed one is still known to be clean.
+#[test]
+fn committed_files_with_names_git_quotes_are_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    let names: [&[u8]; 4] = [
+        b"new\nline.php",
+        b"quo\"te.php",
+        b"caf\xe9.php",
+        b"[ab]*.php",
+    ];
+    for name in names {
+        put(&root.join(OsStr::from_bytes(name)), &legacy());
+    }
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "legacy"]);
+    // A file the glob `[ab]*.php` would match, with changes: only it is refused.
+    put(&root.join("a.php"), &legacy());
+    let out = bin(&["apply", "."], root);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.matches(".php").count(), 1, "{err}");
+    fs::remove_file(root.join("a.php")).unwrap();
+    let out = bin(&["apply", "."], root);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for name in names {
+        assert_ne!(
+            fs::read(root.join(OsStr::from_bytes(name))).unwrap(),
+            legacy()
+        );
+    }
 }
 
 #[test]
@@ -83,12 +216,20 @@ fn names_git_must_quote_make_a_patch_git_and_apply_accept() {
     git(&["apply"]);
     let by_patch = make();
     let out = bin(
-        &["apply", "--patch", patch.to_str().unwrap(), "."],
+        &[
+            "apply",
+            "--allow-no-vcs",
+            "--patch",
+            patch.to_str().unwrap(),
+            ".",
+        ],
         by_patch.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let direct = make();
-    assert!(bin(&["apply", "."], direct.path()).status.success());
+    assert!(bin(&["apply", "--allow-no-vcs", "."], direct.path())
+        .status
+        .success());
     for name in names {
         let name = OsStr::from_bytes(name);
         let want = fs::read(direct.path().join(name)).unwrap();
@@ -137,7 +278,10 @@ fn a_patch_cannot_write_outside_its_root() {
     ] {
         // The good file comes first: it must not be written either.
         fs::write(dir.path().join("p.patch"), hunk("in.php") + &hunk(bad)).unwrap();
-        let out = bin(&["apply", "--patch", "../p.patch", "."], &root);
+        let out = bin(
+            &["apply", "--allow-no-vcs", "--patch", "../p.patch", "."],
+            &root,
+        );
         assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains("nothing written"), "{bad}");
         for file in ["root/in.php", "outside.php", "elsewhere/x.php"] {
@@ -146,7 +290,10 @@ fn a_patch_cannot_write_outside_its_root() {
     }
     // `.` and `..` that stay inside are fine.
     fs::write(dir.path().join("p.patch"), hunk("sub/.././in.php")).unwrap();
-    let out = bin(&["apply", "--patch", "../p.patch", "."], &root);
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--patch", "../p.patch", "."],
+        &root,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read(root.join("in.php")).unwrap(), b"new\n");
 }
@@ -157,7 +304,10 @@ fn an_empty_patch_is_an_error() {
     put(&dir.path().join("a.php"), b"<?php\n");
     for patch in ["", "\n", "not a patch\n"] {
         fs::write(dir.path().join("p.patch"), patch).unwrap();
-        let out = bin(&["apply", "--patch", "p.patch", "."], dir.path());
+        let out = bin(
+            &["apply", "--allow-no-vcs", "--patch", "p.patch", "."],
+            dir.path(),
+        );
         assert_eq!(out.status.code(), Some(2), "{patch:?}");
         assert!(
             text(&out.stderr).contains("holds no change"),
@@ -184,7 +334,7 @@ fn stale_temporary_files_of_dead_runs_are_removed() {
     for f in [&dead, &live, &unrelated] {
         fs::write(f, KEY).unwrap();
     }
-    let out = bin(&["apply", "."], dir.path());
+    let out = bin(&["apply", "--allow-no-vcs", "."], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!dead.exists());
     assert!(live.exists() && unrelated.exists());
@@ -200,7 +350,7 @@ fn apply_keeps_the_owner_group_and_mode() {
         eprintln!("!!! SKIPPED: giving a file away needs root");
         return;
     }
-    let out = bin(&["apply", "."], dir.path());
+    let out = bin(&["apply", "--allow-no-vcs", "."], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     let meta = fs::metadata(&file).unwrap();
     assert_ne!(fs::read(&file).unwrap(), legacy());
@@ -246,7 +396,7 @@ fn a_hard_linked_file_is_written_in_place_so_no_link_keeps_the_key() {
     fs::create_dir_all(outside.parent().unwrap()).unwrap();
     fs::hard_link(&inside, &outside).unwrap();
     fs::hard_link(&inside, &twin).unwrap();
-    let out = bin(&["apply", "src"], dir.path());
+    let out = bin(&["apply", "--allow-no-vcs", "src"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("in place: it has 3 hard links"),
@@ -270,7 +420,7 @@ fn follow_never_writes_outside_the_roots() {
     put(&dir.path().join("other.php"), &legacy());
     symlink(dir.path().join("shared"), root.join("shared")).unwrap();
     symlink(dir.path().join("other.php"), root.join("other.php")).unwrap();
-    let out = bin(&["apply", "--follow", "root"], dir.path());
+    let out = bin(&["apply", "--allow-no-vcs", "--follow", "root"], dir.path());
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -299,7 +449,7 @@ fn a_link_to_a_file_inside_is_edited_at_its_target() {
     let dir = tempfile::tempdir().unwrap();
     put(&dir.path().join("real/a.php"), &legacy());
     symlink("real/a.php", dir.path().join("link.php")).unwrap();
-    let out = bin(&["apply", "--follow", "."], dir.path());
+    let out = bin(&["apply", "--allow-no-vcs", "--follow", "."], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(fs::symlink_metadata(dir.path().join("link.php"))
         .unwrap()
@@ -360,7 +510,7 @@ impl Rng {
 /// the time from that first file to the end, for a run that was not killed.
 fn apply_and_kill(root: &Path, first: &Path, delay: Option<Duration>) -> Duration {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
-        .args(["apply", "."])
+        .args(["apply", "--allow-no-vcs", "."])
         .current_dir(root)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -424,7 +574,9 @@ fn a_killed_apply_leaves_every_file_old_or_new_and_no_readable_copy() {
     };
     let reference = tempfile::tempdir().unwrap();
     reset(reference.path());
-    assert!(bin(&["apply", "."], reference.path()).status.success());
+    assert!(bin(&["apply", "--allow-no-vcs", "."], reference.path())
+        .status
+        .success());
     let new: Vec<Vec<u8>> = files
         .iter()
         .map(|(rel, _)| fs::read(reference.path().join(rel)).unwrap())
@@ -470,7 +622,9 @@ fn a_killed_apply_leaves_every_file_old_or_new_and_no_readable_copy() {
     }
     eprintln!("{partial} of {KILLS} kills stopped a run between its first and last rename");
     reset(dir.path());
-    assert!(bin(&["apply", "."], dir.path()).status.success());
+    assert!(bin(&["apply", "--allow-no-vcs", "."], dir.path())
+        .status
+        .success());
     for ((rel, _), new) in files.iter().zip(&new) {
         assert_eq!(fs::read(dir.path().join(rel)).unwrap(), *new, "{rel}");
     }
@@ -562,7 +716,7 @@ proptest! {
         let lint_before = php_lint(&file);
         let root = dir.path().to_str().unwrap();
 
-        let (exit, _) = run(&["apply", root]);
+        let (exit, _) = run(&["apply", "--allow-no-vcs", root]);
         prop_assert_ne!(exit, keap_migrate::Exit::Error);
         let output = fs::read(&file).unwrap();
         if let (Ok(before), Ok(after)) = (std::str::from_utf8(&input), std::str::from_utf8(&output)) {

@@ -334,3 +334,113 @@ fn the_same_rules_directory_twice_is_read_once_and_clashes_name_their_files() {
         "{err}"
     );
 }
+
+/// The habits of other scanners: `--json`/`--sarif`, `--sarif-output` beside the text report,
+/// `-q`, `-v`, `explain`, and the hint that ends the summary.
+#[test]
+fn aliases_second_reports_quiet_verbose_and_the_hint() {
+    let dir = tree(&[
+        ("a.php", keap_php().as_bytes()),
+        ("b.env", format!("K={SAK}\n").as_bytes()),
+    ]);
+    let (code, long, _) = bin(&["scan", "--format", "json", "."], dir.path());
+    assert_eq!(
+        (code, bin(&["scan", "--json", "."], dir.path()).1),
+        (1, long.clone())
+    );
+    let (_, sarif, _) = bin(&["scan", "--format", "sarif", "."], dir.path());
+    assert_eq!(bin(&["scan", "--sarif", "."], dir.path()).1, sarif);
+
+    // One scan, two reports: the text on stdout, SARIF in a file (not scanned itself).
+    let (code, text, _) = bin(&["scan", "--sarif-output", "k.sarif", "."], dir.path());
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("a.php")
+            && text.contains("hint: `keap-migrate diff` previews the migration for 1 file"),
+        "{text}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("k.sarif")).unwrap(),
+        sarif
+    );
+    assert!(!text.contains(SAK) && !sarif.contains(SAK));
+
+    let (code, quiet, err) = bin(&["scan", "-q", "."], dir.path());
+    assert_eq!(code, 1);
+    assert!(
+        quiet.contains("hardcoded-key") && !quiet.contains("scanned") && !quiet.contains("hint"),
+        "{quiet}"
+    );
+    assert!(err.is_empty(), "{err}");
+    let (_, _, err) = bin(&["scan", "-v", "."], dir.path());
+    assert!(err.contains("no keap-migrate.toml found"), "{err}");
+    fs::write(dir.path().join("keap-migrate.toml"), "").unwrap();
+    let (_, _, err) = bin(&["scan", "-v", "."], dir.path());
+    assert!(
+        err.contains("keap-migrate: config ") && err.contains("keap-migrate.toml"),
+        "{err}"
+    );
+
+    // Nothing to migrate automatically: no hint.
+    let env_only = tree(&[("b.env", format!("K={SAK}\n").as_bytes())]);
+    assert!(!bin(&["scan", "."], env_only.path()).1.contains("hint"));
+}
+
+#[test]
+fn explain_prints_a_rules_help() {
+    let dir = tree(&[]);
+    let (code, rules, _) = bin(&["rules", "--format", "json"], dir.path());
+    assert_eq!(code, 0);
+    let rules: serde_json::Value = serde_json::from_str(&rules).unwrap();
+    for rule in rules.as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        let (code, out, _) = bin(&["explain", id], dir.path());
+        assert_eq!(code, 0);
+        assert!(out.starts_with(&format!("{id}: ")), "{out}");
+        assert!(out.contains(rule["help"].as_str().unwrap().trim()), "{out}");
+        assert!(out.contains(&format!("#{id}")), "{out}");
+    }
+    let (code, _, err) = bin(&["explain", LEGACY], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("keap-migrate rules") && !err.contains(LEGACY),
+        "{err}"
+    );
+}
+
+/// What the README's first lines promise of its first command, and the Rust it names.
+#[test]
+fn the_readme_first_command_prints_what_it_says() {
+    let readme = fs::read_to_string("README.md").unwrap();
+    let manifest = fs::read_to_string("Cargo.toml").unwrap();
+    let msrv = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .unwrap()
+        .trim_matches('"');
+    assert!(
+        readme.contains(&format!("Prerequisites: Rust {msrv} or newer")),
+        "README names rust-version {msrv}"
+    );
+    let (code, out, _) = bin(
+        &["scan", "fixtures/"],
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    );
+    assert_eq!(code, 1);
+    let summary = out.lines().find(|l| l.contains(" findings in ")).unwrap();
+    assert!(
+        summary.contains(" files (") && summary.contains("hardcoded-key "),
+        "{summary}"
+    );
+    assert!(out
+        .lines()
+        .any(|l| l.starts_with("  ") && l.contains("  hardcoded-key  ")));
+    assert!(
+        out.trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("hint: `keap-migrate diff` previews the migration for "),
+        "{out}"
+    );
+}

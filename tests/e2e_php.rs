@@ -235,7 +235,7 @@ fn check_migration(style: &'static str, auth: Auth, endpoint: Option<&str>) {
     let copy = fixture.copy();
     let mut apply = Command::new(env!("CARGO_BIN_EXE_keap-migrate"));
     apply
-        .arg("apply")
+        .args(["apply", "--allow-no-vcs"])
         .arg(copy.path())
         .args(["--auth", auth.flag(), "--key-env", KEY_ENV]);
     if let Some(endpoint) = endpoint {

@@ -116,7 +116,10 @@ fn apply_git_apply_and_patch_agree_and_a_second_run_has_nothing_to_do() {
             let applied = copy_inputs(&case);
             let via_git = copy_inputs(&case);
             let via_patch = copy_inputs(&case);
-            let out = bin(&["apply", "--auth", auth, "."], applied.path());
+            let out = bin(
+                &["apply", "--allow-no-vcs", "--auth", auth, "."],
+                applied.path(),
+            );
             assert!(
                 out.status.success(),
                 "{}: {}",
@@ -184,7 +187,7 @@ fn nothing_is_left_out_silently() {
         let dir = copy_inputs(&case);
         let plan = bin(&["diff", "--format", "json", "."], dir.path());
         let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
-        bin(&["apply", "."], dir.path());
+        bin(&["apply", "--allow-no-vcs", "."], dir.path());
         let rescan = bin(&["scan", "--format", "json", "."], dir.path());
         let doc: serde_json::Value = serde_json::from_slice(&rescan.stdout).unwrap();
         let listed = |rule: &str| {
@@ -245,7 +248,10 @@ fn no_case_is_left_half_migrated() {
             };
             // A case may hold a half migration made by hand: apply must not add one.
             let by_hand = missing_auth();
-            bin(&["apply", "--auth", auth, "."], dir.path());
+            bin(
+                &["apply", "--allow-no-vcs", "--auth", auth, "."],
+                dir.path(),
+            );
             let after = missing_auth();
             if after > by_hand {
                 failures.push(format!(
@@ -290,9 +296,71 @@ fn the_preview_redacts_and_cannot_be_applied() {
     let preview = dir.path().join("preview.patch");
     fs::write(&preview, &out.stdout).unwrap();
     let before = snapshot(dir.path());
-    let out = bin(&["apply", "--patch", "preview.patch", "."], dir.path());
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--patch", "preview.patch", "."],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(snapshot(dir.path()), before);
+}
+
+/// The preview on standard output says on its first line that it cannot be applied when it
+/// redacts a key, and git refuses it; where it holds no secret it is the patch `-o` writes, and
+/// `git apply` takes it.
+#[test]
+fn a_preview_is_applicable_exactly_when_it_redacts_nothing() {
+    let (mut redacted, mut plain) = (0, 0);
+    for case in php_cases() {
+        let dir = copy_inputs(&case);
+        let preview = bin(&["diff", "."], dir.path());
+        let patch = dir.path().join("m.patch");
+        bin(&["diff", "-o", patch.to_str().unwrap(), "."], dir.path());
+        let full = fs::read_to_string(&patch).unwrap();
+        fs::remove_file(&patch).unwrap();
+        let shown = text(&preview.stdout);
+        if full.is_empty() {
+            assert!(shown.is_empty(), "{}", case.display());
+            continue;
+        }
+        let first = shown.lines().next().unwrap();
+        if shown == full {
+            plain += 1;
+            assert!(
+                first.starts_with("diff --git "),
+                "{}: {first}",
+                case.display()
+            );
+            fs::write(&patch, &shown).unwrap();
+            tool("git", &["apply", "m.patch"], dir.path(), None);
+            continue;
+        }
+        redacted += 1;
+        assert!(
+            first.contains("PREVIEW, NOT APPLICABLE") && first.contains("diff -o FILE"),
+            "{}: {first}",
+            case.display()
+        );
+        assert!(
+            text(&preview.stderr).contains("refuse"),
+            "{}",
+            case.display()
+        );
+        fs::write(&patch, &shown).unwrap();
+        let out = Command::new("git")
+            .args(["apply", "--check", "m.patch"])
+            .current_dir(dir.path())
+            .output()
+            .expect("git is needed (scripts/test installs it)");
+        assert!(
+            !out.status.success(),
+            "{}: git applied a redacted preview",
+            case.display()
+        );
+    }
+    assert!(
+        redacted > 0 && plain > 0,
+        "{redacted} redacted, {plain} plain"
+    );
 }
 
 #[test]
@@ -310,7 +378,10 @@ fn apply_patch_refuses_a_file_that_changed_and_writes_nothing() {
         .replace("1000,", "500,");
     fs::write(&gateway, &edited).unwrap();
     let before = snapshot(dir.path());
-    let out = bin(&["apply", "--patch", "m.patch", "."], dir.path());
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--patch", "m.patch", "."],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("KeapGateway.php"),
@@ -324,8 +395,13 @@ fn apply_patch_refuses_a_file_that_changed_and_writes_nothing() {
     let out = bin(&["diff", "-o", "m.patch", "."], fresh.path());
     assert_eq!(out.status.code(), Some(3));
     let direct = copy_inputs(Path::new("fixtures/php/ng.zend-client"));
-    assert!(bin(&["apply", "."], direct.path()).status.success());
-    let out = bin(&["apply", "--patch", "m.patch", "."], fresh.path());
+    assert!(bin(&["apply", "--allow-no-vcs", "."], direct.path())
+        .status
+        .success());
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--patch", "m.patch", "."],
+        fresh.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(snapshot(fresh.path()), snapshot(direct.path()));
 }
@@ -335,7 +411,10 @@ fn apply_keeps_permissions_and_says_what_to_set() {
     let dir = copy_inputs(Path::new("fixtures/php/ng.encode-request-stream"));
     let file = dir.path().join("newsletter.php");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
-    let out = bin(&["apply", "--key-env", "IS_KEY", "."], dir.path());
+    let out = bin(
+        &["apply", "--allow-no-vcs", "--key-env", "IS_KEY", "."],
+        dir.path(),
+    );
     assert!(out.status.success());
     assert_eq!(
         fs::metadata(&file).unwrap().permissions().mode() & 0o777,
@@ -468,7 +547,9 @@ fn sarif_fixes_are_the_migration() {
             fs::write(&path, bytes).unwrap();
         }
         let applied = copy_inputs(&case);
-        assert!(bin(&["apply", "."], applied.path()).status.success());
+        assert!(bin(&["apply", "--allow-no-vcs", "."], applied.path())
+            .status
+            .success());
         assert_eq!(snapshot(dir.path()), snapshot(applied.path()), "{name}");
     }
 }
@@ -485,9 +566,12 @@ fn every_rewritten_file_passes_php_lint() {
         for auth in ["header", "bearer"] {
             let dir = copy_inputs(&case);
             let before = snapshot(dir.path());
-            assert!(bin(&["apply", "--auth", auth, "."], dir.path())
-                .status
-                .success());
+            assert!(bin(
+                &["apply", "--allow-no-vcs", "--auth", auth, "."],
+                dir.path()
+            )
+            .status
+            .success());
             for (name, bytes) in snapshot(dir.path()) {
                 let unchanged = before.iter().any(|(n, b)| *n == name && *b == bytes);
                 if unchanged || !name.ends_with(".php") {
@@ -516,7 +600,10 @@ fn every_rewritten_file_passes_php_lint() {
 fn the_mortgage_pro_choice_is_migrated_for_any_endpoint() {
     let dir = copy_inputs(Path::new("fixtures/php/ng.isdk-connect-after"));
     let endpoint = ["--endpoint", "https://keap-proxy.example.net/crm/xmlrpc"];
-    bin(&[&["apply"][..], &endpoint, &["."]].concat(), dir.path());
+    bin(
+        &[&["apply", "--allow-no-vcs"][..], &endpoint, &["."]].concat(),
+        dir.path(),
+    );
     let migrated = fs::read_to_string(dir.path().join("isdk.php")).unwrap();
     assert!(
         migrated.contains("->server == 'keap-proxy.example.net'"),
@@ -529,4 +616,27 @@ fn the_mortgage_pro_choice_is_migrated_for_any_endpoint() {
     let found = doc["findings"].as_array().unwrap().iter();
     let left: Vec<_> = found.filter(|f| f["rule"] == "key-in-body").collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// The plan ends with what to do next: the variables to set, rotating the key, the quota; also
+/// when everything is left to a person.
+#[test]
+fn the_plan_ends_with_the_next_steps() {
+    for (case, set) in [
+        ("fixtures/php/ng.phpxmlrpc-procedural", Some("  set KEAP_API_KEY for sync_contact.php: it replaces the hardcoded key a49b…(32 chars)")),
+        ("fixtures/php/ng.vendor-login", None),
+    ] {
+        let dir = copy_inputs(Path::new(case));
+        let out = bin(&["diff", "."], dir.path());
+        assert_eq!(out.status.code(), Some(3));
+        let err = text(&out.stderr);
+        let tail: Vec<&str> = err.lines().skip_while(|l| *l != "next:").collect();
+        let rest = &tail[1 + set.is_some() as usize..];
+        assert!(tail.len() >= 3, "{case}: {err}");
+        if let Some(set) = set {
+            assert_eq!(tail[1], set, "{case}");
+        }
+        assert!(rest[0].starts_with("  rotate: create a Service Account Key"), "{case}: {err}");
+        assert!(rest[1].starts_with("  quota: ") && rest[1].contains("30,000/day"), "{case}: {err}");
+    }
 }

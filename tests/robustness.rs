@@ -517,10 +517,11 @@ mod mutated_fixtures {
                 rules: &SCANNER.rules,
                 show_secrets: false,
                 fixes: &fixes,
+                paths: &Default::default(),
             };
             for format in [Format::Text, Format::Json, Format::Sarif, Format::Github, Format::Junit] {
                 let mut out = Vec::new();
-                report::printer(format, false).print(&report, &mut out).unwrap();
+                report::printer(format, false, keap_migrate::cli::Verbosity::Normal).print(&report, &mut out).unwrap();
                 let out = String::from_utf8(out).unwrap();
                 for secret in findings.iter().filter_map(|f| f.secret.as_ref()) {
                     prop_assert!(!out.contains(secret.expose()), "{format:?} shows {secret:?}");

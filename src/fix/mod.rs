@@ -493,18 +493,26 @@ impl Plan {
                 )?;
             }
         }
+        if self.changes.is_empty() && self.manual.is_empty() {
+            return Ok(());
+        }
+        // The list ends with what to do once the code is changed: the code now reads a
+        // variable nobody set, the old key is still valid, and the new keys have a quota.
+        writeln!(out, "next:")?;
         for e in &self.env {
             writeln!(
                 out,
-                "set {} for {}: it replaces the hardcoded key {}; better, a new Service Account Key, then revoke the old key",
+                "  set {} for {}: it replaces the hardcoded key {}",
                 e.name,
                 e.files.join(", "),
                 e.secret.redacted(),
             )?;
         }
-        if !self.changes.is_empty() {
-            writeln!(out, "{RATE_LIMIT_NOTE}")?;
-        }
+        writeln!(
+            out,
+            "  rotate: create a Service Account Key in Keap, use it as the new key, then revoke every legacy key the code held: git history still has them"
+        )?;
+        writeln!(out, "  quota: {RATE_LIMIT_NOTE}")?;
         Ok(())
     }
 

@@ -30,7 +30,7 @@ impl Printer for Junit {
                 r#"    <testcase classname="keap-migrate.{}" name="{}" file="{}" line="{}">"#,
                 escape(&f.rule),
                 escape(&location),
-                escape(&f.path.display().to_string()),
+                escape(&report.location(f)),
                 f.start.line,
             )?;
             let message = report.message(f);

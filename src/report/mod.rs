@@ -1,10 +1,12 @@
 //! One printer per output format; all read the same `Finding`s and `Summary`.
 use std::{
     collections::{BTreeMap, HashMap},
-    io,
+    fs, io,
+    path::{Path, PathBuf},
 };
 
 use crate::{
+    cli::Verbosity,
     finding::{Finding, Severity},
     fix::Suggestion,
     rules::RuleSet,
@@ -20,6 +22,16 @@ pub mod text;
 pub const REPO_URL: &str = "https://github.com/keap-migrate/keap-migrate";
 /// Where the README documents the rules: the link every machine-read report points to.
 pub const RULES_URL: &str = "https://github.com/keap-migrate/keap-migrate#rules";
+
+/// A rule's own section of the README (a heading per built-in rule); the rules table for a rule
+/// from `--rules DIR`.
+pub fn rule_url(id: &str) -> String {
+    if crate::rules::BUILTIN_IDS.contains(&id) {
+        format!("{REPO_URL}#{id}")
+    } else {
+        RULES_URL.to_string()
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -41,6 +53,52 @@ pub struct Report<'a> {
     pub show_secrets: bool,
     /// The fix of each finding that has one, by fingerprint (empty where the format shows none).
     pub fixes: &'a HashMap<String, Suggestion>,
+    pub paths: &'a RepoPaths,
+}
+
+/// Where files sit in their git repository, so that SARIF, annotations and JUnit name them from
+/// the repository's top whatever path was scanned and wherever the tool ran: that is where code
+/// scanning and the pull request's annotations look for them. Outside a repository a file keeps
+/// its path relative to the scanned root.
+#[derive(Default)]
+pub struct RepoPaths(HashMap<PathBuf, Option<String>>);
+
+impl RepoPaths {
+    /// Finds the repository of each file's directory once (the directory holding `.git`, as the
+    /// config search does).
+    pub fn new<'p>(paths: impl IntoIterator<Item = &'p Path>) -> RepoPaths {
+        let mut dirs = HashMap::new();
+        for path in paths {
+            let dir = parent(path);
+            dirs.entry(dir.to_path_buf()).or_insert_with(|| {
+                let dir = fs::canonicalize(dir).ok()?;
+                let top = dir.ancestors().find(|d| d.join(".git").exists())?;
+                let inside = dir.strip_prefix(top).ok()?;
+                Some(
+                    inside
+                        .components()
+                        .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
+                        .collect(),
+                )
+            });
+        }
+        RepoPaths(dirs)
+    }
+
+    /// `path` from its repository's top, with `/` separators; else `rel`.
+    pub fn of(&self, path: &Path, rel: &str) -> String {
+        match (self.0.get(parent(path)), path.file_name()) {
+            (Some(Some(prefix)), Some(name)) => format!("{prefix}{}", name.to_string_lossy()),
+            _ => rel.to_string(),
+        }
+    }
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 impl Report<'_> {
@@ -53,6 +111,11 @@ impl Report<'_> {
                 s.redacted()
             }
         })
+    }
+
+    /// The finding's file from its repository's top (see `RepoPaths`).
+    pub fn location(&self, finding: &Finding) -> String {
+        self.paths.of(&finding.path, &finding.rel)
     }
 
     /// The finding's message with the secret as this run may show it.
@@ -93,9 +156,9 @@ pub trait Printer {
     fn print(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()>;
 }
 
-pub fn printer(format: Format, color: bool) -> Box<dyn Printer> {
+pub fn printer(format: Format, color: bool, verbosity: Verbosity) -> Box<dyn Printer> {
     match format {
-        Format::Text => Box::new(text::Text { color }),
+        Format::Text => Box::new(text::Text { color, verbosity }),
         Format::Json => Box::new(json::Json),
         Format::Sarif => Box::new(sarif::Sarif),
         Format::Github => Box::new(github::Github),

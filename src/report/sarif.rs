@@ -1,11 +1,13 @@
 //! `--format sarif`: SARIF 2.1.0 as GitHub code scanning reads it. Locations are relative to the
-//! scanned root (`%SRCROOT%`); results carry the finding's fingerprint so an alert follows its
-//! code across edits; secrets appear only as `Report::secret` gives them.
+//! repository's top (`%SRCROOT%`) whatever path was scanned; results carry the finding's
+//! fingerprint so an alert follows its code across edits; rules carry the tags, precision and
+//! security-severity code scanning ranks by; at most `MAX_RESULTS` results, the most severe first;
+//! secrets appear only as `Report::secret` gives them.
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::{Printer, Report, REPO_URL, RULES_URL};
+use super::{rule_url, Printer, Report, REPO_URL};
 use crate::finding::Finding;
 
 pub struct Sarif;
@@ -14,6 +16,8 @@ const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 /// The `partialFingerprints` key; its version changes only if fingerprints stop matching.
 const FINGERPRINT: &str = "keapMigrateFingerprint/v1";
+/// GitHub code scanning refuses a run with more results than this.
+pub const MAX_RESULTS: usize = 25_000;
 
 /// The finding's fix as SARIF replacements (byte ranges of the file as scanned). The inserted
 /// text of a migration never holds the key it removes; any secret in it is redacted all the same.
@@ -36,7 +40,7 @@ fn fixes(report: &Report, f: &Finding) -> Option<Value> {
     Some(json!([{
         "description": {"text": "keap-migrate apply"},
         "artifactChanges": [{
-            "artifactLocation": {"uri": uri(&suggestion.rel), "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {"uri": uri(&report.location(f)), "uriBaseId": "%SRCROOT%"},
             "replacements": replacements,
         }],
     }]))
@@ -49,6 +53,7 @@ impl Printer for Sarif {
             .rules
             .iter()
             .map(|r| {
+                let url = rule_url(&r.id);
                 json!({
                     "id": r.id,
                     "name": pascal_case(&r.id),
@@ -56,16 +61,27 @@ impl Printer for Sarif {
                     "fullDescription": {"text": r.help},
                     "help": {
                         "text": r.help,
-                        "markdown": format!("{}\n\n[keap-migrate rules]({RULES_URL})", r.help),
+                        "markdown": format!("{}\n\n[keap-migrate: {}]({url})", r.help, r.id),
                     },
-                    "helpUri": RULES_URL,
+                    "helpUri": url,
                     "defaultConfiguration": {"level": r.severity.as_str()},
+                    "properties": {
+                        "tags": r.sarif_tags(),
+                        "precision": r.precision.as_str(),
+                        "security-severity": r.security_severity(),
+                    },
                 })
             })
             .collect();
-        let results: Vec<Value> = report
-            .findings
-            .iter()
+        // Over GitHub's limit, the most severe findings are the ones kept.
+        let mut shown: Vec<&Finding> = report.findings.iter().collect();
+        if shown.len() > MAX_RESULTS {
+            shown.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            shown.truncate(MAX_RESULTS);
+        }
+        let left_out = report.findings.len() - shown.len();
+        let results: Vec<Value> = shown
+            .into_iter()
             .map(|f| {
                 let index = report.rules.rules.iter().position(|r| r.id == f.rule);
                 let mut result = json!({
@@ -75,7 +91,7 @@ impl Printer for Sarif {
                     "message": {"text": report.message(f)},
                     "locations": [{
                         "physicalLocation": {
-                            "artifactLocation": {"uri": uri(&f.rel), "uriBaseId": "%SRCROOT%"},
+                            "artifactLocation": {"uri": uri(&report.location(f)), "uriBaseId": "%SRCROOT%"},
                             "region": {
                                 "startLine": f.start.line,
                                 "startColumn": f.start.column,
@@ -97,6 +113,14 @@ impl Printer for Sarif {
             .errors
             .iter()
             .map(|e| notification("error", e.clone()))
+            .chain((left_out > 0).then(|| {
+                notification(
+                    "warning",
+                    format!(
+                        "{left_out} more findings are not in this report: GitHub code scanning takes at most {MAX_RESULTS} results a run (`--format json` lists all)"
+                    ),
+                )
+            }))
             .chain(s.stale.iter().map(|e| {
                 notification(
                     "warning",
@@ -128,6 +152,9 @@ impl Printer for Sarif {
                         "informationUri": REPO_URL,
                         "rules": rules,
                     },
+                },
+                "originalUriBaseIds": {
+                    "%SRCROOT%": {"description": {"text": "The top of the git repository scanned (the scanned root outside one)."}},
                 },
                 "columnKind": "unicodeCodePoints",
                 "invocations": [invocation],

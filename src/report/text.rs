@@ -2,10 +2,11 @@
 use std::io::{self, Write};
 
 use super::{count, Printer, Report};
-use crate::finding::Severity;
+use crate::{cli::Verbosity, finding::Severity};
 
 pub struct Text {
     pub color: bool,
+    pub verbosity: Verbosity,
 }
 
 impl Text {
@@ -52,14 +53,28 @@ impl Printer for Text {
             }
             writeln!(out)?;
         }
+        if self.verbosity == Verbosity::Quiet {
+            return Ok(());
+        }
         if current.is_some() {
             writeln!(out)?;
         }
-        summary(report, out)
+        summary(report, out, self.verbosity)?;
+        let mut files: Vec<&str> = report.fixes.values().map(|s| s.rel.as_str()).collect();
+        files.sort();
+        files.dedup();
+        if !files.is_empty() {
+            writeln!(
+                out,
+                "hint: `keap-migrate diff` previews the migration for {}; `keap-migrate apply` makes it",
+                count(files.len(), "file")
+            )?;
+        }
+        Ok(())
     }
 }
 
-fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn summary(report: &Report, out: &mut dyn Write, verbosity: Verbosity) -> io::Result<()> {
     let s = report.summary;
     let files_with = {
         let mut paths: Vec<_> = report.findings.iter().map(|f| &f.path).collect();
@@ -97,16 +112,21 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         write!(out, " ({})", why.join(", "))?;
     }
     writeln!(out, " in {:.2}s", s.elapsed.as_secs_f64())?;
+    let listed = if verbosity == Verbosity::Verbose {
+        usize::MAX
+    } else {
+        10
+    };
     for (reason, paths) in &s.skipped {
-        for path in paths.iter().take(10) {
+        for path in paths.iter().take(listed) {
             writeln!(out, "skipped ({}): {}", reason.as_str(), path.display())?;
         }
-        if paths.len() > 10 {
+        if paths.len() > listed {
             writeln!(
                 out,
-                "skipped ({}): … and {} more",
+                "skipped ({}): … and {} more (-v lists them all)",
                 reason.as_str(),
-                paths.len() - 10
+                paths.len() - listed
             )?;
         }
     }

@@ -172,3 +172,58 @@ fn git_errors_exit_2() {
     let both = run(&["scan", root, "--since", "HEAD", "--staged"]);
     assert_eq!(both.exit, Exit::Error);
 }
+
+/// A pull request's checkout in GitHub Actions is shallow: `--since` says the base is missing
+/// and how to fetch it, where git itself says nothing.
+#[test]
+fn since_in_a_shallow_clone_says_how_to_fetch_the_base() {
+    let origin = repo();
+    let o = origin.path();
+    write(o, "a.php", "<?php echo 1;\n");
+    git(o, &["add", "."]);
+    git(o, &["commit", "-qm", "base"]);
+    git(o, &["checkout", "-qb", "feature"]);
+    for n in 2..4 {
+        write(o, "a.php", &format!("<?php echo {n};\n"));
+        git(o, &["commit", "-qam", "more"]);
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", o.display());
+    git(
+        parent.path(),
+        &[
+            "clone", "-q", "--depth", "1", "--branch", "feature", &url, "c",
+        ],
+    );
+    let clone = parent.path().join("c");
+    let since = |rev: &str| run(&["scan", clone.to_str().unwrap(), "--since", rev]);
+
+    let r = since("origin/main");
+    assert_eq!(r.exit, Exit::Error);
+    assert!(
+        r.err.contains("no such revision") && r.err.contains("fetch-depth: 0"),
+        "{}",
+        r.err
+    );
+    git(
+        &clone,
+        &[
+            "fetch",
+            "-q",
+            "--depth",
+            "1",
+            "origin",
+            "main:refs/remotes/origin/main",
+        ],
+    );
+    let r = since("origin/main");
+    assert_eq!(r.exit, Exit::Error);
+    assert!(
+        r.err.contains("merge base") && r.err.contains("shallow"),
+        "{}",
+        r.err
+    );
+    assert!(r.err.contains("fetch-depth: 0"), "{}", r.err);
+    git(&clone, &["fetch", "-q", "--unshallow", "origin"]);
+    assert_eq!(since("origin/main").exit, Exit::Clean);
+}

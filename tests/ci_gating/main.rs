@@ -10,6 +10,7 @@ mod config;
 mod git_scopes;
 mod golden;
 mod ignores;
+mod precommit;
 mod secrets;
 
 use std::{fs, path::Path};
