@@ -193,7 +193,7 @@ fn check_migration(lang: &'static str, style: &'static str, auth: Auth) {
     let copy = fixture.copy();
     let mut apply = Command::new(env!("CARGO_BIN_EXE_keap-migrate"));
     apply
-        .arg("apply")
+        .args(["apply", "--allow-no-vcs"])
         .arg(copy.path())
         .args(["--auth", auth.flag(), "--key-env", KEY_ENV]);
     let applied = process::run(&mut apply);
