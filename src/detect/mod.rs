@@ -9,6 +9,7 @@ use crate::{
     rules::RuleSet,
 };
 
+pub mod manifest;
 pub mod php;
 pub mod text;
 
@@ -80,7 +81,12 @@ impl Lang {
 /// All hits in one file, deduplicated (a structural detector and a pattern may see the same
 /// secret) and in file order.
 pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
-    let lang = Lang::of(path);
+    let manifest = manifest::Kind::of(path);
+    // `requirements.txt` is a manifest, not prose.
+    let lang = match Lang::of(path) {
+        Lang::Doc if manifest.is_some() => Lang::Other,
+        lang => lang,
+    };
     let mut hits = Vec::new();
     let facts = text::Facts::new(text);
     let mut comments = Vec::new();
@@ -88,6 +94,12 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
         Lang::Php => php::detect(&facts, &mut hits, &mut comments),
         Lang::Doc | Lang::Other => false,
     };
+    if let Some(kind) = manifest {
+        manifest::detect(kind, path, text, &mut hits);
+    }
+    if lang == Lang::Php {
+        manifest::detect_php(text, &mut hits);
+    }
     text::detect(&facts, rules, structural, &mut hits);
     if structural {
         text::detect_in_comments(&facts, rules, &comments, &mut hits);
