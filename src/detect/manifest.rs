@@ -179,7 +179,7 @@ pub fn dependencies(kind: Kind, text: &str) -> Vec<Dependency> {
 /// The lockfiles that record what a manifest resolved to.
 fn locks_of(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::ComposerJson => &["composer.lock"],
+        Kind::ComposerJson => &["composer.lock", "vendor/composer/installed.json"],
         Kind::Gemfile => &["Gemfile.lock", "gems.locked"],
         Kind::PackageJson => &["package-lock.json", "npm-shrinkwrap.json", "yarn.lock"],
         _ => &[],
@@ -377,7 +377,9 @@ pub fn detail(dep: &Dependency, locked: Option<(&Dependency, &str)>, verdict: &V
                 .unwrap_or_default();
             format!("first release that migrates it: {fixed}{on}")
         }
-        (Verdict::Upgrade, None, Some(note)) => format!("no release migrates it: {note}"),
+        (Verdict::Upgrade, None, Some(note)) => {
+            format!("no release migrates it; {note}: this lockfile is older, update it")
+        }
         _ => match &sdk.branch_note {
             Some(note) => format!("no release migrates it: patch the calls; {note}"),
             None => "no release migrates it: patch the calls".to_string(),

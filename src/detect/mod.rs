@@ -108,7 +108,9 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     // them is a leak all the same and keeps its severity.
     comments.sort_unstable_by_key(|c| c.start);
     let lines = OnceCell::new();
-    for hit in hits.iter_mut().filter(|h| h.secret.is_none()) {
+    // What a manifest or an SDK's header says is installed is not commented-out code.
+    let lowered = |h: &&mut Hit| h.secret.is_none() && h.rule != crate::rules::LEGACY_SDK;
+    for hit in hits.iter_mut().filter(lowered) {
         let why = match lang {
             Lang::Doc => Some("in documentation"),
             Lang::Php => in_comment(&comments, &hit.span).then_some("in a comment"),
