@@ -856,10 +856,11 @@ static GIT_REPO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)github\.com[/:](?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?(?:[@#/]|$)").unwrap()
 });
 
+/// A constraint as written and its bytes.
+type Constraint = Option<(String, Range<usize>)>;
+
 /// One requirement string (PEP 508, or a URL): its SDK, the name's range, the constraint.
-fn py_requirement(
-    req: &str,
-) -> Option<(&'static Sdk, Range<usize>, Option<(String, Range<usize>)>)> {
+fn py_requirement(req: &str) -> Option<(&'static Sdk, Range<usize>, Constraint)> {
     if let Some(caps) = GIT_REPO.captures(req) {
         let repo = caps["repo"].to_ascii_lowercase();
         let sdk = SDKS

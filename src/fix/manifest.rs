@@ -184,10 +184,9 @@ impl Sdks {
             };
             match ready.and_then(|()| rewrite(text, root, site, &key)) {
                 Ok(rewrite) => {
-                    for j in 0..found.len() {
-                        let legacy_url =
-                            matches!(found[j].rule.as_str(), LEGACY_ENDPOINT | TOKEN_IN_URL);
-                        if legacy_url && rewrite.removed.iter().any(|r| inside(&found[j], r)) {
+                    for (j, f) in found.iter().enumerate() {
+                        let legacy_url = matches!(f.rule.as_str(), LEGACY_ENDPOINT | TOKEN_IN_URL);
+                        if legacy_url && rewrite.removed.iter().any(|r| inside(f, r)) {
                             mine.push(j);
                         }
                     }
