@@ -22,6 +22,7 @@ pub const HARDCODED_KEY: &str = "hardcoded-key";
 pub const TOKEN_IN_URL: &str = "token-in-url";
 pub const VENDOR_LOGIN: &str = "legacy-vendor-login";
 pub const MISSING_AUTH: &str = "missing-auth";
+pub const LEGACY_SDK: &str = "legacy-sdk";
 
 /// The rule ids the structural detectors emit; the built-in rule set must define each.
 pub const BUILTIN_IDS: &[&str] = &[
@@ -32,6 +33,7 @@ pub const BUILTIN_IDS: &[&str] = &[
     TOKEN_IN_URL,
     VENDOR_LOGIN,
     MISSING_AUTH,
+    LEGACY_SDK,
 ];
 
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/rules.rs"));

@@ -10,6 +10,7 @@ use crate::{
     rules::RuleSet,
 };
 
+pub mod manifest;
 pub mod php;
 pub mod text;
 pub mod view;
@@ -84,7 +85,12 @@ impl Lang {
 /// All hits in one file, deduplicated (a structural detector and a pattern may see the same
 /// secret) and in file order.
 pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
-    let lang = Lang::of(path);
+    let manifest = manifest::Kind::of(path);
+    // `requirements.txt` is a manifest, not prose.
+    let lang = match Lang::of(path) {
+        Lang::Doc if manifest.is_some() => Lang::Other,
+        lang => lang,
+    };
     let mut hits = Vec::new();
     let facts = text::Facts::new(text);
     let mut comments = Vec::new();
@@ -93,6 +99,12 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
         Lang::Parsed(syntax) => view::detect(syntax, &facts, &mut hits, &mut comments),
         Lang::Doc | Lang::Other => false,
     };
+    if let Some(kind) = manifest {
+        manifest::detect(kind, path, text, &mut hits);
+    }
+    if lang == Lang::Php {
+        manifest::detect_php(text, &mut hits);
+    }
     text::detect(&facts, rules, structural, &mut hits);
     if structural {
         text::detect_in_comments(&facts, rules, &comments, &mut hits);
@@ -101,7 +113,9 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     // them is a leak all the same and keeps its severity.
     comments.sort_unstable_by_key(|c| c.start);
     let lines = OnceCell::new();
-    for hit in hits.iter_mut().filter(|h| h.secret.is_none()) {
+    // What a manifest or an SDK's header says is installed is not commented-out code.
+    let lowered = |h: &&mut Hit| h.secret.is_none() && h.rule != crate::rules::LEGACY_SDK;
+    for hit in hits.iter_mut().filter(lowered) {
         let why = match lang {
             Lang::Doc => Some("in documentation"),
             Lang::Php | Lang::Parsed(_) => in_comment(&comments, &hit.span).then_some("in a comment"),

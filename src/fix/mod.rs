@@ -21,6 +21,7 @@ use crate::{
 pub mod apply;
 pub mod diff;
 pub mod edit;
+pub mod manifest;
 pub mod php;
 pub mod view;
 
@@ -150,6 +151,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
     let mut plan = Plan::default();
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut callers: HashMap<PathBuf, Callers> = HashMap::new();
+    let sdks = manifest::Sdks::default();
     for (path, (rel, walked)) in by_file {
         let manual_all = |plan: &mut Plan, hint: &str| {
             plan.manual.extend(walked.iter().map(|f| Manual {
@@ -158,6 +160,12 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             }))
         };
         let lang = Lang::of(path);
+        let sdk_manifest = detect::manifest::Kind::of(path).is_some()
+            && walked.iter().any(|f| f.rule == rules::LEGACY_SDK);
+        if lang != Lang::Php && sdk_manifest {
+            plan_manifest(&mut plan, &sdks, scanner, path, rel);
+            continue;
+        }
         if !matches!(lang, Lang::Php | Lang::Parsed(_)) {
             plan.manual.extend(walked.iter().map(|f| Manual {
                 finding: (*f).clone(),
@@ -202,7 +210,25 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         let read_beside = |rel: &str| fs::read_to_string(dir.join(rel)).ok();
         let outcome = match lang {
             Lang::Parsed(syntax) => view::fix(syntax, text, &found, opts, &mut env_for),
-            _ => php::fix(text, &found, opts, &mut env_for, &elsewhere, &read_beside),
+            _ => {
+                // The SDK's clients first: the findings it answers for are not the recipe's.
+                let sdk = sdks.php(path, text, &found, &mut env_for);
+                let index: Vec<usize> = (0..found.len())
+                    .filter(|i| !sdk.claimed.contains(i))
+                    .collect();
+                let rest: Vec<Finding> = index.iter().map(|&i| found[i].clone()).collect();
+                let mut outcome =
+                    php::fix(text, &rest, opts, &mut env_for, &elsewhere, &read_beside);
+                for e in &mut outcome.edits {
+                    e.finding = index[e.finding];
+                }
+                for m in &mut outcome.manual {
+                    m.0 = index[m.0];
+                }
+                outcome.edits.extend(sdk.edits);
+                outcome.manual.extend(sdk.manual);
+                outcome
+            }
         };
         let mut manual: Vec<(usize, String)> = outcome.manual;
         let edits: Vec<(String, edit::Edit)> = outcome
@@ -273,6 +299,58 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         }
     }
     plan
+}
+
+/// A manifest's SDK findings: the constraint raised where a release migrates and the tree is
+/// ready for it, each finding with what a person still does (refresh the lockfile, patch calls).
+fn plan_manifest(
+    plan: &mut Plan,
+    sdks: &manifest::Sdks,
+    scanner: &Scanner,
+    path: &Path,
+    rel: &str,
+) {
+    let Ok(before) = fs::read(path) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&before).into_owned();
+    let found = scanner.scan_text(path, rel, &text);
+    let mut edits = Vec::new();
+    for (i, f) in found.iter().enumerate() {
+        let hint = match f.rule.as_str() {
+            rules::LEGACY_SDK => match sdks.manifest(path, &text, f) {
+                manifest::ManifestFix::Bump(mut e, then) => {
+                    e.finding = i;
+                    edits.push(e);
+                    then
+                }
+                manifest::ManifestFix::Manual(hint) => hint,
+            },
+            rule => other_language_hint(rule).to_string(),
+        };
+        plan.manual.push(Manual {
+            finding: f.clone(),
+            hint,
+        });
+    }
+    if edits.is_empty() || std::str::from_utf8(&before).is_err() {
+        return;
+    }
+    let fixed: Vec<(String, edit::Edit)> = edits
+        .iter()
+        .map(|e| (found[e.finding].fingerprint.clone(), e.clone()))
+        .collect();
+    let Ok(after) = edit::apply(&text, edits) else {
+        return;
+    };
+    plan.changes.push(FileChange {
+        path: path.to_path_buf(),
+        rel: rel.to_string(),
+        secrets: found.iter().filter_map(|f| f.secret.clone()).collect(),
+        before,
+        after,
+        edits: fixed,
+    });
 }
 
 /// The PHP files of a tree, listed and read only when a recipe asks whether a helper is called
