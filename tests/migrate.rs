@@ -310,7 +310,7 @@ fn the_preview_redacts_and_cannot_be_applied() {
 #[test]
 fn a_preview_is_applicable_exactly_when_it_redacts_nothing() {
     let (mut redacted, mut plain) = (0, 0);
-    for case in php_cases() {
+    for case in cases() {
         let dir = copy_inputs(&case);
         let preview = bin(&["diff", "."], dir.path());
         let patch = dir.path().join("m.patch");
