@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::{edit::Edit, php::Outcome, Auth, FixOptions, PLACEHOLDER};
 use crate::{
-    detect::view::is_client,
+    detect::{is_secret_literal, view::is_client},
     finding::Finding,
     lang::{self, Call, Expr, Kind, ScopeKind, Syntax, View},
     rules::{HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MISSING_AUTH, MORTGAGEPRO_ENDPOINT, TOKEN_IN_URL, VENDOR_LOGIN},
@@ -381,7 +381,8 @@ impl<'a> Recipe<'a, '_> {
         let mut import = false;
         for b in &self.view.bindings {
             let Kind::Str(t) = &b.value.kind else { continue };
-            if !t.is_plain() {
+            // The API key only: an OAuth client secret is not what the key variable holds.
+            if !t.is_plain() || !is_secret_literal(&t.text) {
                 continue;
             }
             let inside = self.secret_findings(b.value.span.clone());
