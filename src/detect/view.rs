@@ -120,7 +120,7 @@ impl<'a> Detector<'a> {
                 });
                 // Where the path is written too, that is the endpoint's finding.
                 let path_too = self.view.strings.iter().any(|s| matches!(&s.kind, Kind::Str(t) if API_PATH.is_match(&t.text)));
-                if host.is_some() && !path_too && (super::text::mentions_xmlrpc(self.text) || self.facts.keap()) {
+                if host.is_some() && !path_too && self.host_for_a_client(s) {
                     (LEGACY_ENDPOINT, None)
                 } else if API_PATH.is_match(&t.text)
                     && t.is_plain()
@@ -141,6 +141,23 @@ impl<'a> Detector<'a> {
             .filter(|_| t.is_plain())
             .unwrap_or_else(|| s.span.clone());
         self.hits.push(Hit::new(rule, span));
+    }
+
+    /// A host alone is an endpoint where an XML-RPC client or an SDK setting takes it: in a
+    /// client's arguments, or kept in a name that says host or URL (`config.api_url = …`, which
+    /// the infusionsoft gem completes with `/api/xmlrpc`). A browser opening
+    /// `https://app.infusionsoft.com` is not.
+    fn host_for_a_client(&self, s: &Expr) -> bool {
+        let in_client = self.view.calls.iter().filter(|c| is_client(c)).any(|c| {
+            c.args.iter().any(|a| a.span.start <= s.span.start && s.span.end <= a.span.end)
+        });
+        let named = self.view.bindings.iter().any(|b| {
+            b.value.span == s.span && {
+                let t = b.target.to_ascii_lowercase();
+                ["host", "url", "server", "domain", "endpoint"].iter().any(|w| t.contains(w))
+            }
+        });
+        in_client || (named && (super::text::mentions_xmlrpc(self.text) || self.facts.keap()))
     }
 
     /// The first `<param>` of each service call in a hand-written XML body.

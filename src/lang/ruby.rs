@@ -54,7 +54,8 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
                 if matches!(
                     left.kind(),
                     "identifier" | "instance_variable" | "constant" | "class_variable" | "global_variable" | "scope_resolution"
-                ) {
+                ) || (left.kind() == "call" && matches!(b.name(left), Kind::Name(ref n) if is_name(n)))
+                {
                     b.bind(left, value);
                 }
             }
