@@ -63,6 +63,7 @@ styles!(
     ruby / client_new3,
     js / secure_client_url,
     js / secure_client_options,
+    js / fetch_xml,
 );
 
 #[test]

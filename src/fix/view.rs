@@ -90,7 +90,7 @@ impl<'a> Recipe<'a, '_> {
             .view
             .calls
             .iter()
-            .filter(|c| is_client(c))
+            .filter(|c| is_client(c) || libraries::is_request(c))
             .map(|c| Client {
                 call: c,
                 targets: self.targets_of(c),
@@ -104,6 +104,14 @@ impl<'a> Recipe<'a, '_> {
                 continue;
             }
             let span = f.span.clone();
+            // A hand-written body goes through the request that sends it.
+            let request = clients.iter().position(|c| {
+                libraries::body_of(c.call).is_some_and(|body| self.flows_into(&span, body, c.call))
+            });
+            if let Some(c) = request {
+                clients[c].sites.push(i);
+                continue;
+            }
             let receiver = self.receiver_of(&span);
             let at = match receiver.as_deref() {
                 Some(r) => clients.iter().position(|c| c.targets.iter().any(|t| t == r)),
@@ -150,6 +158,20 @@ impl<'a> Recipe<'a, '_> {
         }
     }
 
+    /// Whether the text at `span` is part of `body`, directly or through the name it was
+    /// built in, in the scope of the request that sends it.
+    fn flows_into(&self, span: &Range<usize>, body: &Expr, request: &Call) -> bool {
+        let inside = |e: &Expr| e.span.start <= span.start && span.end <= e.span.end;
+        match &body.kind {
+            Kind::Name(n) => self
+                .view
+                .bindings
+                .iter()
+                .any(|b| b.target == *n && b.scope == request.scope && inside(&b.value)),
+            _ => inside(body),
+        }
+    }
+
     /// The names a client is kept in: the binding of the call, and the method that returns it.
     fn targets_of(&self, call: &Call) -> Vec<String> {
         let Some(index) = self.view.calls.iter().position(|c| std::ptr::eq(c, call)) else {
@@ -178,7 +200,7 @@ impl<'a> Recipe<'a, '_> {
             .view
             .calls
             .iter()
-            .filter(|c| c.args.iter().any(|a| a.span.start <= key.start && key.end <= a.span.end))
+            .filter(|c| c.args.iter().any(|a| in_key_position(&a.value, key)))
             .min_by_key(|c| c.span.len())?;
         // getattr(self.client, service + "." + method)(self.key, …), directly or by name.
         let getattr = match &call.callee.kind {
@@ -221,7 +243,7 @@ impl<'a> Recipe<'a, '_> {
         let mut keys: Vec<&str> = client
             .sites
             .iter()
-            .map(|&i| self.src(&self.findings[i].span))
+            .map(|&i| interpolated(self.src(&self.findings[i].span)).unwrap_or_else(|| self.src(&self.findings[i].span)))
             .collect();
         keys.sort_unstable();
         keys.dedup();
@@ -260,9 +282,12 @@ impl<'a> Recipe<'a, '_> {
         for &i in &client.sites {
             let f = &self.findings[i];
             let quote = if self.view.syntax == Syntax::Ruby { '"' } else { '\'' };
-            self.out
-                .edits
-                .push(Edit::new(f.span.clone(), format!("{quote}{PLACEHOLDER}{quote}"), i));
+            // Inside a string (`${key}`, `#{key}`, `{key}`) the placeholder is text.
+            let text = match interpolated(self.src(&f.span)) {
+                Some(_) => PLACEHOLDER.to_string(),
+                None => format!("{quote}{PLACEHOLDER}{quote}"),
+            };
+            self.out.edits.push(Edit::new(f.span.clone(), text, i));
         }
         for i in all.into_iter().chain(key.fixed) {
             self.done[i] = true;
@@ -302,13 +327,25 @@ impl<'a> Recipe<'a, '_> {
                 fixed,
             });
         }
-        let site_call_scope = self
-            .view
-            .calls
-            .iter()
-            .filter(|c| c.span.start <= site.span.start && site.span.end <= c.span.end)
-            .min_by_key(|c| c.span.len())
-            .map_or(0, |c| c.scope);
+        // The innermost scope around the site.
+        let site_call_scope = (0..self.view.scopes.len())
+            .filter(|&i| {
+                let span = &self.view.scopes[i].span;
+                span.start <= site.span.start && site.span.end <= span.end
+            })
+            .max_by_key(|&i| self.view.scopes[i].span.start)
+            .unwrap_or(0);
+        // `var that = this; … that.apiKey`: the object's own attribute.
+        let aliased = key.split_once('.').and_then(|(root, rest)| {
+            let alias = self.view.bindings.iter().find(|b| {
+                b.target == root
+                    && self.view.within(site_call_scope, b.scope)
+                    && matches!(&b.value.kind, Kind::Name(n) if n == "this" || n == "self")
+            })?;
+            let Kind::Name(this) = &alias.value.kind else { return None };
+            Some(format!("{this}.{rest}"))
+        });
+        let key = aliased.as_deref().unwrap_or(key);
         let member = ["self.", "@", "this."].iter().any(|p| key.starts_with(p)) && !key.starts_with("@@");
         if member {
             // The same object: both in one class, the key set before the client in the method
@@ -365,6 +402,7 @@ impl<'a> Recipe<'a, '_> {
             || key.starts_with("@@");
         let constant = root.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && syntax == Syntax::Ruby;
         let local_at_site = site_call_scope != client.scope
+            && self.view.scopes[site_call_scope].kind == ScopeKind::Function
             && (self.view.scopes[site_call_scope].params.iter().any(|p| p == root)
                 || self.view.bindings.iter().any(|b| b.target == root && b.scope == site_call_scope));
         if local_at_site {
@@ -480,6 +518,28 @@ pub(super) fn url_name<'v>(view: &'v View, e: &'v Expr) -> Option<&'v str> {
         }
         _ => None,
     }
+}
+
+/// Whether `key` is an argument itself, or first in the list an argument is (`[key, …]`,
+/// `[key].concat(args)`), rather than somewhere inside it (a callback's body).
+fn in_key_position(arg: &Expr, key: &Range<usize>) -> bool {
+    match &arg.kind {
+        _ if arg.span == *key => true,
+        Kind::List(items) => items.first().is_some_and(|i| i.span == *key),
+        Kind::Join(parts) => parts.first().is_some_and(|p| in_key_position(p, key)),
+        Kind::Splat(inner) => in_key_position(inner, key),
+        _ => false,
+    }
+}
+
+/// The expression an interpolation holds: `${key}`, `#{key}`, `{key}` → `key`.
+fn interpolated(src: &str) -> Option<&str> {
+    let inner = src
+        .strip_prefix("${")
+        .or_else(|| src.strip_prefix("#{"))
+        .or_else(|| src.strip_prefix('{'))?
+        .strip_suffix('}')?;
+    Some(inner.trim())
 }
 
 /// `self.server.ContactService` → `self.server`: the client an attribute-style call goes through.

@@ -133,7 +133,6 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
                 return Kind::Other;
             };
             if b.src(op) != "+" {
-                children(b, node);
                 return Kind::Other;
             }
             let parts = vec![expr(b, left), expr(b, right)];
@@ -156,10 +155,7 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             let name = b.name(node);
             match &name {
                 Kind::Name(n) if n.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '$' | '#')) => name,
-                _ => {
-                    children(b, node);
-                    Kind::Other
-                }
+                _ => Kind::Other,
             }
         }
         "array" => {
@@ -223,10 +219,8 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         },
         "number" => Kind::Number,
         "null" | "undefined" | "true" | "false" => Kind::Nil,
-        _ => {
-            children(b, node);
-            Kind::Other
-        }
+        // The walk goes through what is inside, once.
+        _ => Kind::Other,
     }
 }
 

@@ -151,11 +151,7 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             let name = b.name(node);
             match &name {
                 Kind::Name(n) if n.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') => name,
-                _ => {
-                    // `ServerProxy(url).ContactService`: the call is still a call.
-                    children(b, node);
-                    Kind::Other
-                }
+                _ => Kind::Other,
             }
         }
         "list" | "tuple" | "expression_list" => Kind::List(items(b, node)),
@@ -195,10 +191,8 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         },
         "integer" | "float" => Kind::Number,
         "none" | "true" | "false" => Kind::Nil,
-        _ => {
-            children(b, node);
-            Kind::Other
-        }
+        // The walk goes through what is inside, once.
+        _ => Kind::Other,
     }
 }
 

@@ -166,10 +166,8 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         }
         "integer" | "float" => Kind::Number,
         "nil" | "true" | "false" => Kind::Nil,
-        _ => {
-            children(b, node);
-            Kind::Other
-        }
+        // The walk goes through what is inside, once.
+        _ => Kind::Other,
     }
 }
 

@@ -31,6 +31,10 @@ pub fn migrate(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth,
     if call.args.iter().any(|a| matches!(a.value.kind, Kind::Splat(_))) {
         return Err("the client's options are passed on from elsewhere: add the header where they are made".into());
     }
+    if is_request(call) {
+        let (name, value) = header(view.syntax, auth, key);
+        return request(view, text, call, endpoint, name, &value);
+    }
     match view.syntax {
         Syntax::Python => python(view, text, call, endpoint, auth, key),
         Syntax::Ruby => {
@@ -278,6 +282,76 @@ fn npm(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: 
             }
         }
         _ => return Err("the client's options are made elsewhere: add `headers` with the key there".into()),
+    }
+    Ok(out)
+}
+
+/// An HTTP request that posts a hand-written XML-RPC body: `fetch(url, { body })`,
+/// `axios.post(url, body, config)`, Python's `requests.post(url, data=body)`.
+pub fn is_request(call: &Call) -> bool {
+    match (call.name.as_str(), call.receiver.as_deref().map(|r| &r.kind)) {
+        ("fetch", None) => true,
+        ("fetch", Some(Kind::Name(r))) => matches!(r.as_str(), "window" | "globalThis" | "self"),
+        ("post", Some(Kind::Name(r))) => matches!(r.as_str(), "axios" | "requests" | "httpx"),
+        _ => false,
+    }
+}
+
+/// The body a request sends.
+pub fn body_of(call: &Call) -> Option<&Expr> {
+    if !is_request(call) {
+        return None;
+    }
+    if call.name == "fetch" {
+        let Kind::Map(entries) = &call.positional().nth(1)?.value.kind else {
+            return None;
+        };
+        return entry(entries, "body").map(|e| &e.value);
+    }
+    call.keyword("data")
+        .or_else(|| call.keyword("content"))
+        .or_else(|| call.positional().nth(1))
+        .map(|a| &a.value)
+}
+
+fn request(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
+    let target = call.positional().next().ok_or("the request has no URL")?;
+    let mut out = vec![url(view, text, &target.value, endpoint)?];
+    let python = view.syntax == Syntax::Python;
+    // The options that carry the headers: fetch's second argument, axios' third, requests'
+    // `headers=`.
+    let options = match (call.name.as_str(), python) {
+        ("fetch", _) => call.positional().nth(1),
+        (_, false) => call.positional().nth(2),
+        (_, true) => call.keyword("headers"),
+    };
+    let entry_text = if python {
+        format!("\"{name}\": {value}")
+    } else {
+        format!("'{name}': {value}")
+    };
+    match options.map(|o| &o.value) {
+        Some(Expr { kind: Kind::Map(_), span }) if python => {
+            out.push(change(span.start + 1..span.start + 1, format!("{entry_text}, ")));
+        }
+        Some(Expr { kind: Kind::Map(entries), span }) => match entry(entries, "headers") {
+            Some(Entry { value: Expr { kind: Kind::Map(_), span: h }, .. }) => {
+                out.push(change(h.start + 1..h.start + 1, format!(" {entry_text},")));
+            }
+            Some(_) => return Err("the request's headers are made elsewhere: add the key header to them".into()),
+            None => out.push(change(span.start + 1..span.start + 1, format!(" headers: {{ {entry_text} }},"))),
+        },
+        Some(_) => return Err("the request's options are made elsewhere: add the key header to them".into()),
+        None if call.name == "fetch" => return Err("the request sends no options: add the body and the key header by hand".into()),
+        None => {
+            let last = call.args.last().expect("the URL is an argument");
+            let added = if python {
+                format!(", headers={{{entry_text}}}")
+            } else {
+                format!(", {{ headers: {{ {entry_text} }} }}")
+            };
+            out.push(change(last.span.end..last.span.end, added));
+        }
     }
     Ok(out)
 }
