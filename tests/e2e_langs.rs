@@ -59,6 +59,7 @@ macro_rules! styles {
 styles!(
     python / serverproxy_module,
     python / dispatcher_class,
+    python / samples_key_after,
     ruby / client_new2,
     ruby / client_new3,
     js / secure_client_url,

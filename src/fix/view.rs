@@ -258,7 +258,7 @@ impl<'a> Recipe<'a, '_> {
             Ok(k) => k,
             Err(why) => return leave(self, &why),
         };
-        let edits = match libraries::migrate(self.view, self.text, client.call, &self.opts.endpoint, self.opts.auth, &key.expr) {
+        let edits = match libraries::migrate(self.view, self.text, client.call, &self.opts.endpoint, self.opts.auth, &key.expr, key.late) {
             Ok(e) => e,
             Err(why) => return leave(self, &why),
         };
@@ -323,6 +323,7 @@ impl<'a> Recipe<'a, '_> {
             let fixed = self.secret_findings(site.span.clone());
             return Ok(Key {
                 expr: syntax.env_read(&name),
+                late: false,
                 edits: self.env_import(),
                 fixed,
             });
@@ -408,6 +409,21 @@ impl<'a> Recipe<'a, '_> {
         if local_at_site {
             return Err(format!("`{key}` is local to the call: make the client where the key is known, with the header"));
         }
+        // Set after the client, in the scope that makes it (Keap's own samples: the client
+        // first, `key = …` after): read when a request is sent, not when the client is made.
+        let bound_here = |before: bool| {
+            self.view.bindings.iter().any(|b| {
+                b.target == root
+                    && b.scope == client.scope
+                    && if before { b.stmt.end <= client.span.start } else { b.stmt.start >= client.span.end }
+            })
+        };
+        if !params.iter().any(|p| p == root) && !bound_here(true) && bound_here(false) {
+            if syntax == Syntax::Python {
+                return Ok(Key { late: true, ..Key::plain(key) });
+            }
+            return Err(format!("`{key}` is set after the client is made: set it first, then run again"));
+        }
         if params.iter().any(|p| p == root) || local_before || module || env || constant {
             return Ok(Key::plain(key));
         }
@@ -491,6 +507,8 @@ impl<'a> Recipe<'a, '_> {
 /// The key the header reads, and the edits that make it readable.
 struct Key {
     expr: String,
+    /// Only set once the client exists: read at each request.
+    late: bool,
     edits: Vec<(Range<usize>, String)>,
     fixed: Vec<usize>,
 }
@@ -499,6 +517,7 @@ impl Key {
     fn plain(expr: &str) -> Self {
         Key {
             expr: expr.to_string(),
+            late: false,
             edits: Vec::new(),
             fixed: Vec::new(),
         }

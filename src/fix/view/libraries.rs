@@ -27,7 +27,10 @@ fn change(range: Range<usize>, text: impl Into<String>) -> Change {
 }
 
 /// Points a client at `endpoint` and adds the header `name: value` (value as code).
-pub fn migrate(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key: &str) -> Result<Vec<Change>, String> {
+pub fn migrate(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key: &str, late: bool) -> Result<Vec<Change>, String> {
+    if late && view.syntax != Syntax::Python {
+        return Err(format!("`{key}` is set after the client is made: set it first, then run again"));
+    }
     if call.args.iter().any(|a| matches!(a.value.kind, Kind::Splat(_))) {
         return Err("the client's options are passed on from elsewhere: add the header where they are made".into());
     }
@@ -36,7 +39,7 @@ pub fn migrate(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth,
         return request(view, text, call, endpoint, name, &value);
     }
     match view.syntax {
-        Syntax::Python => python(view, text, call, endpoint, auth, key),
+        Syntax::Python => python(view, text, call, endpoint, auth, key, late),
         Syntax::Ruby => {
             let (name, value) = header(Syntax::Ruby, auth, key);
             ruby(view, text, call, endpoint, name, &value)
@@ -78,7 +81,7 @@ fn host_and_path(endpoint: &str) -> (&str, String) {
 /// Python 2 and 3 alike, so code that runs on both keeps doing so.
 const TRANSPORT: &str = "KeapKeyTransport";
 
-fn python(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key: &str) -> Result<Vec<Change>, String> {
+fn python(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key: &str, late: bool) -> Result<Vec<Change>, String> {
     if call.keyword("headers").is_some() || call.keyword("transport").is_some() || call.positional().count() > 1 {
         return Err("this ServerProxy has its own transport or headers: add the key header to them".into());
     }
@@ -89,16 +92,17 @@ fn python(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key:
         .ok_or("the ServerProxy has no URL argument")?;
     let last = call.args.last().expect("the URL is an argument");
     let mut out = vec![url(view, text, &uri.value, endpoint)?];
+    // A key set after the client is read by the transport at each request.
     let python2 = text.contains("xmlrpclib");
-    if !python2 {
+    if !python2 && !late {
         let (name, value) = header(Syntax::Python, auth, key);
         out.push(change(last.span.end..last.span.end, format!(", headers=[(\"{name}\", {value})]")));
         return Ok(out);
     }
-    out.push(change(last.span.end..last.span.end, format!(", transport={TRANSPORT}({key})")));
+    out.push(change(last.span.end..last.span.end, format!(", transport={TRANSPORT}(lambda: {key})")));
     let at = top_level_start(view, text, view.calls.iter().find(|c| is_client(c)).unwrap_or(call));
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let (name, value) = header(Syntax::Python, auth, "self.keap_key");
+    let (name, value) = header(Syntax::Python, auth, "self.keap_key()");
     let class = [
         "try:",
         "    from xmlrpclib import SafeTransport as _SafeTransport",
@@ -111,6 +115,7 @@ fn python(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key:
         "",
         "    def __init__(self, key):",
         "        _SafeTransport.__init__(self)",
+        "        # Called at each request, so a key set after the client is made still counts.",
         "        self.keap_key = key",
         "",
         "    def send_content(self, connection, request_body):",
