@@ -29,7 +29,11 @@ use tempfile::TempDir;
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/e2e");
 const KEY_ENV: &str = "KEAP_API_KEY";
 /// The calls every program makes, in order.
-const CALLS: [&str; 3] = ["ContactService.add", "DataService.query", "ContactService.addToGroup"];
+const CALLS: [&str; 3] = [
+    "ContactService.add",
+    "DataService.query",
+    "ContactService.addToGroup",
+];
 
 /// One test module per style folder; `every_style_folder_has_tests` keeps the list complete.
 macro_rules! styles {
@@ -97,7 +101,8 @@ struct Fixture {
 
 impl Fixture {
     fn load(lang: &'static str, style: &'static str) -> Self {
-        static KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"['"]([0-9a-f]{32})['"]"#).unwrap());
+        static KEY: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r#"['"]([0-9a-f]{32})['"]"#).unwrap());
         let (runtime, program) = match lang {
             "python" => (Runtime::Python, "legacy.py"),
             "ruby" => (Runtime::Ruby, "legacy.rb"),
@@ -105,7 +110,10 @@ impl Fixture {
         };
         let dir = Path::new(FIXTURES).join(lang).join(style);
         let source = fs::read_to_string(dir.join(program)).expect("the fixture's program");
-        let mut keys: Vec<&str> = KEY.captures_iter(&source).map(|c| c.get(1).unwrap().as_str()).collect();
+        let mut keys: Vec<&str> = KEY
+            .captures_iter(&source)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
         keys.dedup();
         assert_eq!(keys.len(), 1, "{style}: one hardcoded 32-hex key expected");
         Fixture {
@@ -133,10 +141,19 @@ impl Fixture {
         let program = copy.path().join(self.program);
         fs::write(&program, point_at(&self.source, &mock, None)).unwrap();
         let run = self.runtime.run(&program, &[]);
-        assert!(run.status.success(), "{}: the legacy program failed: {}", self.style, run.describe());
+        assert!(
+            run.status.success(),
+            "{}: the legacy program failed: {}",
+            self.style,
+            run.describe()
+        );
         let requests = mock.requests();
         let methods: Vec<&str> = requests.iter().map(|r| r.call().name.as_str()).collect();
-        assert_eq!(methods, CALLS, "{}: calls of the legacy program", self.style);
+        assert_eq!(
+            methods, CALLS,
+            "{}: calls of the legacy program",
+            self.style
+        );
         for request in &requests {
             let context = format!("{}: legacy {}", self.style, request.call().name);
             assert_eq!(request.path, LEGACY_PATH, "path: {context}");
@@ -159,13 +176,20 @@ impl Fixture {
 /// machine. `host`: the only app host the source may name (`api` once migrated).
 fn point_at(source: &str, mock: &MockKeap, host: Option<&str>) -> String {
     // A URL, or a host alone where the program gives host and port apart.
-    static HOST: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?P<scheme>https://)?(?P<app>[A-Za-z0-9-]+|[#$]?\{\w*\})\.infusionsoft\.com(?P<port>:443)?").unwrap());
+    static HOST: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?P<scheme>https://)?(?P<app>[A-Za-z0-9-]+|[#$]?\{\w*\})\.infusionsoft\.com(?P<port>:443)?").unwrap()
+    });
     static PORT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b443\b").unwrap());
-    let apps: Vec<&str> = HOST.captures_iter(source).map(|c| c.name("app").unwrap().as_str()).collect();
+    let apps: Vec<&str> = HOST
+        .captures_iter(source)
+        .map(|c| c.name("app").unwrap().as_str())
+        .collect();
     assert!(!apps.is_empty(), "no Keap host in:\n{source}");
     if let Some(host) = host {
-        assert!(apps.iter().all(|h| *h == host), "expected only {host}.infusionsoft.com, found {apps:?} in:\n{source}");
+        assert!(
+            apps.iter().all(|h| *h == host),
+            "expected only {host}.infusionsoft.com, found {apps:?} in:\n{source}"
+        );
     }
     let addr = mock.addr();
     let pointed = HOST.replace_all(source, |c: &regex::Captures| match c.name("scheme") {
@@ -182,7 +206,10 @@ fn check_legacy(lang: &'static str, style: &'static str) {
         return;
     }
     let (run, _) = fixture.run_legacy();
-    assert!(!run.stdout.is_empty(), "{style}: the program printed nothing");
+    assert!(
+        !run.stdout.is_empty(),
+        "{style}: the program printed nothing"
+    );
 }
 
 fn check_migration(lang: &'static str, style: &'static str, auth: Auth) {
@@ -199,17 +226,31 @@ fn check_migration(lang: &'static str, style: &'static str, auth: Auth) {
         .arg(copy.path())
         .args(["--auth", auth.flag(), "--key-env", KEY_ENV]);
     let applied = process::run(&mut apply);
-    assert!(applied.status.success(), "{style}: keap-migrate apply failed: {}", applied.describe());
+    assert!(
+        applied.status.success(),
+        "{style}: keap-migrate apply failed: {}",
+        applied.describe()
+    );
     let program = copy.path().join(fixture.program);
     let migrated = fs::read_to_string(&program).unwrap();
     assert_ne!(migrated, fixture.source, "{style}: apply changed nothing");
-    assert!(!migrated.contains(&fixture.key), "{style}: the migrated program still hardcodes the key:\n{migrated}");
+    assert!(
+        !migrated.contains(&fixture.key),
+        "{style}: the migrated program still hardcodes the key:\n{migrated}"
+    );
 
     let mock = MockKeap::start();
     fs::write(&program, point_at(&migrated, &mock, Some("api"))).unwrap();
     let run = fixture.runtime.run(&program, &[(KEY_ENV, &fixture.key)]);
-    let shown = format!("--- migrated {lang}/{style}/{} ---\n{migrated}", fixture.program);
-    assert!(run.status.success(), "the migrated program failed: {}\n{shown}", run.describe());
+    let shown = format!(
+        "--- migrated {lang}/{style}/{} ---\n{migrated}",
+        fixture.program
+    );
+    assert!(
+        run.status.success(),
+        "the migrated program failed: {}\n{shown}",
+        run.describe()
+    );
     assert_eq!(run.stdout, legacy_run.stdout, "output changed\n{shown}");
 
     let requests = mock.requests();
@@ -222,10 +263,22 @@ fn check_migration(lang: &'static str, style: &'static str, auth: Auth) {
         assert!(after.tls, "sent without TLS: {context}");
         auth.assert_sent(after, &fixture.key, &context);
         assert_text_xml(after, &context);
-        assert!(!after.body_text().contains(&fixture.key), "the key is still in the body:\n{}\n{context}", after.body_text());
+        assert!(
+            !after.body_text().contains(&fixture.key),
+            "the key is still in the body:\n{}\n{context}",
+            after.body_text()
+        );
         let call = after.call();
         assert_eq!(&call.name, name, "method name: {context}");
-        assert_eq!(call.params.first(), Some(&Value::String(PLACEHOLDER.to_string())), "first parameter: {context}");
-        assert_eq!(call.params.get(1..), before.params.get(1..), "other parameters: {context}");
+        assert_eq!(
+            call.params.first(),
+            Some(&Value::String(PLACEHOLDER.to_string())),
+            "first parameter: {context}"
+        );
+        assert_eq!(
+            call.params.get(1..),
+            before.params.get(1..),
+            "other parameters: {context}"
+        );
     }
 }

@@ -14,7 +14,10 @@ use support::{
     text,
 };
 
-const CASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/php/ng.sdk-php-token-key");
+const CASE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/php/ng.sdk-php-token-key"
+);
 /// The key the fixture hardcodes, which the migrated program reads from the environment.
 const KEY: &str = "18a26f4b6e3a3c566314f646b8431f89";
 
@@ -49,7 +52,10 @@ fn the_migrated_program_sends_the_key_header_through_sdk_1_6() {
     .unwrap();
     let program = dir.path().join("sync.php");
     let migrated = fs::read_to_string(&program).unwrap();
-    assert!(migrated.contains("'apikey' => getenv('KEAP_API_KEY')"), "{migrated}");
+    assert!(
+        migrated.contains("'apikey' => getenv('KEAP_API_KEY')"),
+        "{migrated}"
+    );
     let redirected = migrated.replacen(
         "\n));\n",
         &format!(
@@ -75,5 +81,8 @@ fn the_migrated_program_sends_the_key_header_through_sdk_1_6() {
         // 1.6 keeps the positional first parameter with a fixed stand-in.
         assert!(matches!(&r.call().params[0], Value::String(s) if s != KEY));
     }
-    assert_eq!(run.stdout.trim(), support::mock_keap::NEW_CONTACT_ID.to_string());
+    assert_eq!(
+        run.stdout.trim(),
+        support::mock_keap::NEW_CONTACT_ID.to_string()
+    );
 }

@@ -118,7 +118,9 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     for hit in hits.iter_mut().filter(lowered) {
         let why = match lang {
             Lang::Doc => Some("in documentation"),
-            Lang::Php | Lang::Parsed(_) => in_comment(&comments, &hit.span).then_some("in a comment"),
+            Lang::Php | Lang::Parsed(_) => {
+                in_comment(&comments, &hit.span).then_some("in a comment")
+            }
             Lang::Other => {
                 let lines = lines.get_or_init(|| LineIndex::new(text));
                 in_line_comment(text, lines, hit.span.start).then_some("in a comment")

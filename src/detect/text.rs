@@ -91,7 +91,13 @@ pub fn detect(facts: &Facts, rules: &RuleSet, structural: bool, hits: &mut Vec<H
 }
 
 /// Runs the patterns of one scope (`user_only`: only those of rules the user added).
-fn detect_scoped(facts: &Facts, rules: &RuleSet, scope: Scope, user_only: bool, hits: &mut Vec<Hit>) {
+fn detect_scoped(
+    facts: &Facts,
+    rules: &RuleSet,
+    scope: Scope,
+    user_only: bool,
+    hits: &mut Vec<Hit>,
+) {
     let text = facts.text;
     let mut call_sites = Vec::new();
     let mut wrapper = false;

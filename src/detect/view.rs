@@ -28,7 +28,12 @@ static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$"
 
 /// Finds what the rules look for in a parsed file and lists its comments; `false` when it
 /// cannot be parsed (the regex fallback takes it then).
-pub fn detect(syntax: Syntax, facts: &Facts, hits: &mut Vec<Hit>, comments: &mut Vec<Range<usize>>) -> bool {
+pub fn detect(
+    syntax: Syntax,
+    facts: &Facts,
+    hits: &mut Vec<Hit>,
+    comments: &mut Vec<Range<usize>>,
+) -> bool {
     let text = facts.text();
     // A finding needs a Keap name, host or service, or an XML-RPC client: without one the
     // parse is not worth its cost.
@@ -116,20 +121,35 @@ impl<'a> Detector<'a> {
             (None, None) => {
                 let host = APP_HOST.captures(&t.text).filter(|c| {
                     let app = c["app"].to_ascii_lowercase();
-                    !matches!(app.as_str(), "api" | "signin" | "accounts" | "www" | "developer" | "help" | "marketplace" | "community" | "keys")
+                    !matches!(
+                        app.as_str(),
+                        "api"
+                            | "signin"
+                            | "accounts"
+                            | "www"
+                            | "developer"
+                            | "help"
+                            | "marketplace"
+                            | "community"
+                            | "keys"
+                    )
                 });
                 // Where the path is written too, that is the endpoint's finding.
-                let path_too = self.view.strings.iter().any(|s| matches!(&s.kind, Kind::Str(t) if API_PATH.is_match(&t.text)));
-                if host.is_some() && !path_too && self.host_for_a_client(s) {
-                    (LEGACY_ENDPOINT, None)
-                } else if API_PATH.is_match(&t.text)
+                let path_too = self
+                    .view
+                    .strings
+                    .iter()
+                    .any(|s| matches!(&s.kind, Kind::Str(t) if API_PATH.is_match(&t.text)));
+                let host_alone = host.is_some() && !path_too && self.host_for_a_client(s);
+                // A path beside a host written apart, or beside a client this file makes.
+                let path_alone = API_PATH.is_match(&t.text)
                     && t.is_plain()
-                    && (self.facts.endpoint_host() || (self.facts.keap() && self.view.calls.iter().any(is_client)))
-                {
-                    (LEGACY_ENDPOINT, None)
-                } else {
+                    && (self.facts.endpoint_host()
+                        || (self.facts.keap() && self.view.calls.iter().any(is_client)));
+                if !(host_alone || path_alone) {
                     return;
                 }
+                (LEGACY_ENDPOINT, None)
             }
         };
         if rule == LEGACY_ENDPOINT {
@@ -149,12 +169,16 @@ impl<'a> Detector<'a> {
     /// `https://app.infusionsoft.com` is not.
     fn host_for_a_client(&self, s: &Expr) -> bool {
         let in_client = self.view.calls.iter().filter(|c| is_client(c)).any(|c| {
-            c.args.iter().any(|a| a.span.start <= s.span.start && s.span.end <= a.span.end)
+            c.args
+                .iter()
+                .any(|a| a.span.start <= s.span.start && s.span.end <= a.span.end)
         });
         let named = self.view.bindings.iter().any(|b| {
             b.value.span == s.span && {
                 let t = b.target.to_ascii_lowercase();
-                ["host", "url", "server", "domain", "endpoint"].iter().any(|w| t.contains(w))
+                ["host", "url", "server", "domain", "endpoint"]
+                    .iter()
+                    .any(|w| t.contains(w))
             }
         });
         in_client || (named && (super::text::mentions_xmlrpc(self.text) || self.facts.keap()))
@@ -265,7 +289,14 @@ impl<'a> Detector<'a> {
             Kind::List(items) => items.first(),
             Kind::Splat(_) => None,
             // `var ca = [this.apiKey, cMap]; this.methodCaller('ContactService.add', ca, cb)`
-            Kind::Name(n) => match self.view.bindings.iter().rev().find(|b| b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start).map(|b| &b.value.kind) {
+            Kind::Name(n) => match self
+                .view
+                .bindings
+                .iter()
+                .rev()
+                .find(|b| b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start)
+                .map(|b| &b.value.kind)
+            {
                 Some(Kind::List(items)) => items.first(),
                 _ => Some(&a.value),
             },
@@ -279,10 +310,21 @@ impl<'a> Detector<'a> {
     fn getattr_of(&self, call: &Call) -> Option<&'a Call> {
         let index = match &call.callee.kind {
             Kind::Call(i) => *i,
-            Kind::Name(n) => self.view.bindings.iter().rev().find_map(|b| match b.value.kind {
-                Kind::Call(i) if b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start => Some(i),
-                _ => None,
-            })?,
+            Kind::Name(n) => self
+                .view
+                .bindings
+                .iter()
+                .rev()
+                .find_map(|b| match b.value.kind {
+                    Kind::Call(i)
+                        if b.target == *n
+                            && b.scope == call.scope
+                            && b.stmt.end <= call.span.start =>
+                    {
+                        Some(i)
+                    }
+                    _ => None,
+                })?,
             _ => return None,
         };
         let inner = &self.view.calls[index];
@@ -307,7 +349,19 @@ impl<'a> Detector<'a> {
         }
         // What XML-RPC clients and their wrappers call the method that sends: not a constructor
         // such as `Infusionsoft(app_name, api_key)`.
-        const SENDS: &[&str] = &["call", "call2", "call_async", "methodCall", "execute", "executeAsync", "request", "send", "invoke", "rpc", "xmlrpc"];
+        const SENDS: &[&str] = &[
+            "call",
+            "call2",
+            "call_async",
+            "methodCall",
+            "execute",
+            "executeAsync",
+            "request",
+            "send",
+            "invoke",
+            "rpc",
+            "xmlrpc",
+        ];
         if !SENDS.contains(&call.name.as_str()) {
             return;
         }
@@ -331,7 +385,9 @@ impl<'a> Detector<'a> {
             Kind::Name(_) => Some(&next.value),
             _ => None,
         };
-        if let Some(key) = key.filter(|k| matches!(k.kind, Kind::Name(_)) && key_like(self.src(&k.span))) {
+        if let Some(key) =
+            key.filter(|k| matches!(k.kind, Kind::Name(_)) && key_like(self.src(&k.span)))
+        {
             if classify_first_param(self.src(&key.span), false) == FirstParam::Key {
                 self.wrapper = true;
                 let span = key.span.clone();
@@ -351,7 +407,9 @@ impl<'a> Detector<'a> {
                 Some(Kind::List(items)) if items.len() == 1 => items.first(),
                 _ => None,
             },
-            Kind::List(items) if items.len() == 2 && matches!(items[1].kind, Kind::Splat(_)) => items.first(),
+            Kind::List(items) if items.len() == 2 && matches!(items[1].kind, Kind::Splat(_)) => {
+                items.first()
+            }
             _ => None,
         };
         let Some(key) = first.filter(|k| matches!(k.kind, Kind::Name(_))) else {
@@ -382,7 +440,11 @@ impl<'a> Detector<'a> {
         match classify_first_param(src, false) {
             FirstParam::Key => {
                 let key_like = key_like(src) || detail == WRAPPER_DETAIL;
-                self.sites.push(Site { span, detail, key_like });
+                self.sites.push(Site {
+                    span,
+                    detail,
+                    key_like,
+                });
             }
             FirstParam::LiteralKey => self.literal_key(span, detail),
             FirstParam::Placeholder | FirstParam::Token | FirstParam::Data => {}
@@ -390,7 +452,8 @@ impl<'a> Detector<'a> {
     }
 
     fn literal_key(&mut self, range: Range<usize>, detail: String) {
-        self.hits.push(Hit::new(HARDCODED_KEY, range.clone()).secret(range.clone()));
+        self.hits
+            .push(Hit::new(HARDCODED_KEY, range.clone()).secret(range.clone()));
         self.sites.push(Site {
             span: range,
             detail,
@@ -402,7 +465,8 @@ impl<'a> Detector<'a> {
         // A file that makes no client, names no endpoint and writes no XML sends its calls
         // through a wrapper defined elsewhere (an SDK's `request('DataService.add', [table,
         // values])`): only a first parameter that plainly is a key is one there.
-        let through_wrapper = self.wrapper || !(self.strong_endpoint || self.xml || self.view.calls.iter().any(is_client));
+        let through_wrapper = self.wrapper
+            || !(self.strong_endpoint || self.xml || self.view.calls.iter().any(is_client));
         for site in std::mem::take(&mut self.sites) {
             if site.key_like || !through_wrapper {
                 self.hits
@@ -416,7 +480,8 @@ impl<'a> Detector<'a> {
             if let Kind::Str(t) = &s.kind {
                 if t.is_plain() && HEX32.is_match(&t.text) {
                     if let Some(range) = t.source_range(0..t.text.len()) {
-                        self.hits.push(Hit::new(HARDCODED_KEY, range.clone()).secret(range));
+                        self.hits
+                            .push(Hit::new(HARDCODED_KEY, range.clone()).secret(range));
                     }
                 }
             }

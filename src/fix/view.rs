@@ -11,12 +11,21 @@ use crate::{
     detect::{is_secret_literal, view::is_client},
     finding::Finding,
     lang::{self, Call, Expr, Kind, ScopeKind, Syntax, View},
-    rules::{HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MISSING_AUTH, MORTGAGEPRO_ENDPOINT, TOKEN_IN_URL, VENDOR_LOGIN},
+    rules::{
+        HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MISSING_AUTH, MORTGAGEPRO_ENDPOINT,
+        TOKEN_IN_URL, VENDOR_LOGIN,
+    },
 };
 
 pub use super::php::EnvNamer;
 
-pub fn fix(syntax: Syntax, text: &str, findings: &[Finding], opts: &FixOptions, env_for: &mut EnvNamer) -> Outcome {
+pub fn fix(
+    syntax: Syntax,
+    text: &str,
+    findings: &[Finding],
+    opts: &FixOptions,
+    env_for: &mut EnvNamer,
+) -> Outcome {
     let Some(view) = lang::view(syntax, text) else {
         return Outcome {
             edits: Vec::new(),
@@ -114,7 +123,9 @@ impl<'a> Recipe<'a, '_> {
             }
             let receiver = self.receiver_of(&span);
             let at = match receiver.as_deref() {
-                Some(r) => clients.iter().position(|c| c.targets.iter().any(|t| t == r)),
+                Some(r) => clients
+                    .iter()
+                    .position(|c| c.targets.iter().any(|t| t == r)),
                 // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one client.
                 None if clients.len() == 1 => Some(0),
                 None => None,
@@ -132,7 +143,10 @@ impl<'a> Recipe<'a, '_> {
                     .count();
                 if others > 1 {
                     for &i in &client.sites {
-                        self.manual(i, format!("`{target}` holds more than one client: migrate them by hand"));
+                        self.manual(
+                            i,
+                            format!("`{target}` holds more than one client: migrate them by hand"),
+                        );
                     }
                     continue;
                 }
@@ -205,10 +219,17 @@ impl<'a> Recipe<'a, '_> {
         // getattr(self.client, service + "." + method)(self.key, …), directly or by name.
         let getattr = match &call.callee.kind {
             Kind::Call(i) => Some(&self.view.calls[*i]),
-            Kind::Name(n) => self.view.bindings.iter().rev().find_map(|b| match b.value.kind {
-                Kind::Call(i) if b.target == *n && b.scope == call.scope => Some(&self.view.calls[i]),
-                _ => None,
-            }),
+            Kind::Name(n) => self
+                .view
+                .bindings
+                .iter()
+                .rev()
+                .find_map(|b| match b.value.kind {
+                    Kind::Call(i) if b.target == *n && b.scope == call.scope => {
+                        Some(&self.view.calls[i])
+                    }
+                    _ => None,
+                }),
             _ => None,
         }
         .filter(|g| g.name == "getattr");
@@ -230,7 +251,12 @@ impl<'a> Recipe<'a, '_> {
         if client.sites.is_empty() && endpoints.is_empty() {
             return;
         }
-        let all: Vec<usize> = client.sites.iter().chain(endpoints.iter()).copied().collect();
+        let all: Vec<usize> = client
+            .sites
+            .iter()
+            .chain(endpoints.iter())
+            .copied()
+            .collect();
         let leave = |r: &mut Self, why: &str| {
             for &i in &all {
                 r.manual(i, why.to_string());
@@ -243,7 +269,10 @@ impl<'a> Recipe<'a, '_> {
         let mut keys: Vec<&str> = client
             .sites
             .iter()
-            .map(|&i| interpolated(self.src(&self.findings[i].span)).unwrap_or_else(|| self.src(&self.findings[i].span)))
+            .map(|&i| {
+                interpolated(self.src(&self.findings[i].span))
+                    .unwrap_or_else(|| self.src(&self.findings[i].span))
+            })
             .collect();
         keys.sort_unstable();
         keys.dedup();
@@ -251,14 +280,30 @@ impl<'a> Recipe<'a, '_> {
             return leave(self, "no call through this client sends a key in its body here: add the key header where the client is made");
         };
         if keys.len() > 1 {
-            return leave(self, "calls through this client send different keys: migrate it by hand");
+            return leave(
+                self,
+                "calls through this client send different keys: migrate it by hand",
+            );
         }
         let site = &self.findings[client.sites[0]];
-        let key = match self.key_at_client(first, site, client.call, client.targets.first().map(String::as_str)) {
+        let key = match self.key_at_client(
+            first,
+            site,
+            client.call,
+            client.targets.first().map(String::as_str),
+        ) {
             Ok(k) => k,
             Err(why) => return leave(self, &why),
         };
-        let edits = match libraries::migrate(self.view, self.text, client.call, &self.opts.endpoint, self.opts.auth, &key.expr, key.late) {
+        let edits = match libraries::migrate(
+            self.view,
+            self.text,
+            client.call,
+            &self.opts.endpoint,
+            self.opts.auth,
+            &key.expr,
+            key.late,
+        ) {
             Ok(e) => e,
             Err(why) => return leave(self, &why),
         };
@@ -273,7 +318,10 @@ impl<'a> Recipe<'a, '_> {
                 })
                 .unwrap_or(endpoints[0])
         };
-        let tagged: Vec<Edit> = edits.into_iter().map(|e| Edit::new(e.range.clone(), e.text, tag(&e.range))).collect();
+        let tagged: Vec<Edit> = edits
+            .into_iter()
+            .map(|e| Edit::new(e.range.clone(), e.text, tag(&e.range)))
+            .collect();
         self.out.edits.extend(tagged);
         let tag = endpoints[0];
         for e in key.edits {
@@ -281,7 +329,11 @@ impl<'a> Recipe<'a, '_> {
         }
         for &i in &client.sites {
             let f = &self.findings[i];
-            let quote = if self.view.syntax == Syntax::Ruby { '"' } else { '\'' };
+            let quote = if self.view.syntax == Syntax::Ruby {
+                '"'
+            } else {
+                '\''
+            };
             // Inside a string (`${key}`, `#{key}`, `{key}`) the placeholder is text.
             let text = match interpolated(self.src(&f.span)) {
                 Some(_) => PLACEHOLDER.to_string(),
@@ -307,14 +359,24 @@ impl<'a> Recipe<'a, '_> {
             .iter()
             .enumerate()
             .filter(|(_, f)| f.rule == LEGACY_ENDPOINT)
-            .filter(|(_, f)| spans.iter().any(|s| s.start <= f.span.start && f.span.end <= s.end))
+            .filter(|(_, f)| {
+                spans
+                    .iter()
+                    .any(|s| s.start <= f.span.start && f.span.end <= s.end)
+            })
             .map(|(i, _)| i)
             .collect()
     }
 
     /// How the header reads the key where the client is made, and the edits that takes (a
     /// hardcoded key moved to the environment).
-    fn key_at_client(&mut self, key: &str, site: &Finding, client: &Call, target: Option<&str>) -> Result<Key, String> {
+    fn key_at_client(
+        &mut self,
+        key: &str,
+        site: &Finding,
+        client: &Call,
+        target: Option<&str>,
+    ) -> Result<Key, String> {
         let syntax = self.view.syntax;
         // A literal key: read from the environment instead, everywhere.
         if site.secret.is_some() {
@@ -343,33 +405,55 @@ impl<'a> Recipe<'a, '_> {
                     && self.view.within(site_call_scope, b.scope)
                     && matches!(&b.value.kind, Kind::Name(n) if n == "this" || n == "self")
             })?;
-            let Kind::Name(this) = &alias.value.kind else { return None };
+            let Kind::Name(this) = &alias.value.kind else {
+                return None;
+            };
             Some(format!("{this}.{rest}"))
         });
         let key = aliased.as_deref().unwrap_or(key);
-        let member = ["self.", "@", "this."].iter().any(|p| key.starts_with(p)) && !key.starts_with("@@");
+        let member =
+            ["self.", "@", "this."].iter().any(|p| key.starts_with(p)) && !key.starts_with("@@");
         if member {
             // The same object: both in one class, the key set before the client in the method
             // that makes it, or set from what that method can read.
-            match (self.view.class_of(client.scope), self.view.class_of(site_call_scope)) {
+            match (
+                self.view.class_of(client.scope),
+                self.view.class_of(site_call_scope),
+            ) {
                 (Some(class), Some(site_class)) if class != site_class => {
                     return Err(format!("`{key}` belongs to another class than the client"));
                 }
                 (Some(_), Some(_)) => {}
                 // Prototype methods (`Sdk.prototype.init = function () { this.client = … }`):
                 // the same object when the client is kept on it too.
-                (None, None) if target.is_some_and(|t| ["self.", "@", "this."].iter().any(|p| t.starts_with(p))) => {}
-                _ => return Err(format!("`{key}` is read where the client is not made: add the header by hand")),
+                (None, None)
+                    if target.is_some_and(|t| {
+                        ["self.", "@", "this."].iter().any(|p| t.starts_with(p))
+                    }) => {}
+                _ => {
+                    return Err(format!(
+                        "`{key}` is read where the client is not made: add the header by hand"
+                    ))
+                }
             }
             let in_method = |b: &&lang::Binding| b.target == key && b.scope == client.scope;
-            if self.view.bindings.iter().filter(in_method).any(|b| b.stmt.end <= client.span.start) {
+            if self
+                .view
+                .bindings
+                .iter()
+                .filter(in_method)
+                .any(|b| b.stmt.end <= client.span.start)
+            {
                 return Ok(Key::plain(key));
             }
             // Set in the constructor, which runs before any other method of the object.
             let in_constructor = |b: &lang::Binding| {
                 let scope = &self.view.scopes[b.scope];
                 b.target == key
-                    && matches!(scope.name.as_str(), "initialize" | "__init__" | "constructor")
+                    && matches!(
+                        scope.name.as_str(),
+                        "initialize" | "__init__" | "constructor"
+                    )
                     && scope.kind == ScopeKind::Function
                     && b.scope != client.scope
                     && self.view.class_of(b.scope).is_some()
@@ -380,32 +464,54 @@ impl<'a> Recipe<'a, '_> {
             }
             // Set after the client in the same method: the value it is set from, when that is
             // a parameter of the method.
-            if let Some(b) = self.view.bindings.iter().filter(in_method).find(|b| b.stmt.start >= client.span.end) {
+            if let Some(b) = self
+                .view
+                .bindings
+                .iter()
+                .filter(in_method)
+                .find(|b| b.stmt.start >= client.span.end)
+            {
                 if let Kind::Name(n) = &b.value.kind {
                     if self.view.scopes[client.scope].params.contains(n) {
                         return Ok(Key::plain(n));
                     }
                 }
             }
-            return Err(format!("`{key}` is not set before the client is made: set it first, then add the header"));
+            return Err(format!(
+                "`{key}` is not set before the client is made: set it first, then add the header"
+            ));
         }
         let root = key.split(['.', '[', '(', ':']).next().unwrap_or(key);
         // A name of the function that makes the client, or of the module.
         let params = &self.view.scopes[client.scope].params;
-        let local_before = self
+        let local_before = self.view.bindings.iter().any(|b| {
+            b.target == root
+                && self.view.within(client.scope, b.scope)
+                && (b.scope != client.scope || b.stmt.end <= client.span.start)
+        });
+        let module = self
             .view
             .bindings
             .iter()
-            .any(|b| b.target == root && self.view.within(client.scope, b.scope) && (b.scope != client.scope || b.stmt.end <= client.span.start));
-        let module = self.view.bindings.iter().any(|b| b.target == root && b.scope == 0);
-        let env = matches!(root, "os" | "ENV" | "process" | "settings" | "config" | "Rails" | "django")
-            || key.starts_with('$')
+            .any(|b| b.target == root && b.scope == 0);
+        let env = matches!(
+            root,
+            "os" | "ENV" | "process" | "settings" | "config" | "Rails" | "django"
+        ) || key.starts_with('$')
             || key.starts_with("@@");
-        let constant = root.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && syntax == Syntax::Ruby;
+        let constant =
+            root.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && syntax == Syntax::Ruby;
         let local_at_site = site_call_scope != client.scope
             && self.view.scopes[site_call_scope].kind == ScopeKind::Function
-            && (self.view.scopes[site_call_scope].params.iter().any(|p| p == root)
-                || self.view.bindings.iter().any(|b| b.target == root && b.scope == site_call_scope));
+            && (self.view.scopes[site_call_scope]
+                .params
+                .iter()
+                .any(|p| p == root)
+                || self
+                    .view
+                    .bindings
+                    .iter()
+                    .any(|b| b.target == root && b.scope == site_call_scope));
         if local_at_site {
             return Err(format!("`{key}` is local to the call: make the client where the key is known, with the header"));
         }
@@ -415,26 +521,39 @@ impl<'a> Recipe<'a, '_> {
             self.view.bindings.iter().any(|b| {
                 b.target == root
                     && b.scope == client.scope
-                    && if before { b.stmt.end <= client.span.start } else { b.stmt.start >= client.span.end }
+                    && if before {
+                        b.stmt.end <= client.span.start
+                    } else {
+                        b.stmt.start >= client.span.end
+                    }
             })
         };
         if !params.iter().any(|p| p == root) && !bound_here(true) && bound_here(false) {
             if syntax == Syntax::Python {
-                return Ok(Key { late: true, ..Key::plain(key) });
+                return Ok(Key {
+                    late: true,
+                    ..Key::plain(key)
+                });
             }
-            return Err(format!("`{key}` is set after the client is made: set it first, then run again"));
+            return Err(format!(
+                "`{key}` is set after the client is made: set it first, then run again"
+            ));
         }
         if params.iter().any(|p| p == root) || local_before || module || env || constant {
             return Ok(Key::plain(key));
         }
-        Err(format!("`{key}` cannot be read where the client is made: add the header by hand"))
+        Err(format!(
+            "`{key}` cannot be read where the client is made: add the header by hand"
+        ))
     }
 
     /// `API_KEY = "…"`: the literal a name is bound to becomes a read of the environment.
     fn move_bound_keys(&mut self) {
         let mut import = false;
         for b in &self.view.bindings {
-            let Kind::Str(t) = &b.value.kind else { continue };
+            let Kind::Str(t) = &b.value.kind else {
+                continue;
+            };
             // The API key only: an OAuth client secret is not what the key variable holds.
             if !t.is_plain() || !is_secret_literal(&t.text) {
                 continue;
@@ -444,11 +563,15 @@ impl<'a> Recipe<'a, '_> {
             if self.done[i] {
                 continue;
             }
-            let Some(secret) = self.findings[i].secret.clone() else { continue };
+            let Some(secret) = self.findings[i].secret.clone() else {
+                continue;
+            };
             let name = (self.env_for)(&secret);
-            self.out
-                .edits
-                .push(Edit::new(b.value.span.clone(), self.view.syntax.env_read(&name), i));
+            self.out.edits.push(Edit::new(
+                b.value.span.clone(),
+                self.view.syntax.env_read(&name),
+                i,
+            ));
             self.done[i] = true;
             import = true;
         }
@@ -465,7 +588,9 @@ impl<'a> Recipe<'a, '_> {
         self.findings
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.rule == HARDCODED_KEY && span.start <= f.span.start && f.span.end <= span.end)
+            .filter(|(_, f)| {
+                f.rule == HARDCODED_KEY && span.start <= f.span.start && f.span.end <= span.end
+            })
             .map(|(i, _)| i)
             .collect()
     }
@@ -487,19 +612,27 @@ impl<'a> Recipe<'a, '_> {
         let text = self.text;
         let mut offset = 0;
         while offset < text.len() {
-            let end = text[offset..].find('\n').map_or(text.len(), |n| offset + n + 1);
+            let end = text[offset..]
+                .find('\n')
+                .map_or(text.len(), |n| offset + n + 1);
             let line = &text[offset..end];
             let t = line.trim_start();
             let start = offset + line.len() - t.len();
             if t.trim().is_empty() || t.starts_with('#') || t.starts_with("from __future__") {
                 offset = end;
             } else if let Some(doc) = self.view.strings.iter().find(|s| s.span.start == start) {
-                offset = text[doc.span.end..].find('\n').map_or(text.len(), |n| doc.span.end + n + 1);
+                offset = text[doc.span.end..]
+                    .find('\n')
+                    .map_or(text.len(), |n| doc.span.end + n + 1);
             } else {
                 break;
             }
         }
-        let eol = if self.text.contains("\r\n") { "\r\n" } else { "\n" };
+        let eol = if self.text.contains("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
         vec![(offset..offset, format!("import os{eol}"))]
     }
 }
@@ -571,7 +704,10 @@ fn strip_service(receiver: &str) -> String {
 
 /// A template's quote, to write a new literal the way the file writes its own.
 pub(super) fn quote_of(text: &str, e: &Expr) -> char {
-    match text[e.span.clone()].chars().find(|c| matches!(c, '\'' | '"' | '`')) {
+    match text[e.span.clone()]
+        .chars()
+        .find(|c| matches!(c, '\'' | '"' | '`'))
+    {
         Some('`') | None => '\'',
         Some(q) => q,
     }

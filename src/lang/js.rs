@@ -4,7 +4,13 @@ use tree_sitter::Node;
 use super::{join, literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind};
 
 /// Nodes whose children are statements.
-const BODIES: &[&str] = &["program", "statement_block", "class_body", "switch_case", "switch_default"];
+const BODIES: &[&str] = &[
+    "program",
+    "statement_block",
+    "class_body",
+    "switch_case",
+    "switch_default",
+];
 
 const FUNCTIONS: &[&str] = &[
     "function_declaration",
@@ -43,11 +49,23 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
             }
             return;
         }
-        "variable_declarator" | "assignment_expression" | "public_field_definition" | "field_definition" => {
+        "variable_declarator"
+        | "assignment_expression"
+        | "public_field_definition"
+        | "field_definition" => {
             let (left, right) = match node.kind() {
-                "variable_declarator" => (node.child_by_field_name("name"), node.child_by_field_name("value")),
-                "assignment_expression" => (node.child_by_field_name("left"), node.child_by_field_name("right")),
-                _ => (node.child_by_field_name("property"), node.child_by_field_name("value")),
+                "variable_declarator" => (
+                    node.child_by_field_name("name"),
+                    node.child_by_field_name("value"),
+                ),
+                "assignment_expression" => (
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("right"),
+                ),
+                _ => (
+                    node.child_by_field_name("property"),
+                    node.child_by_field_name("value"),
+                ),
             };
             if let (Some(left), Some(right)) = (left, right) {
                 let value = expr(b, right);
@@ -72,7 +90,8 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
             }
             return;
         }
-        "string" | "template_string" | "binary_expression" | "call_expression" | "new_expression" => {
+        "string" | "template_string" | "binary_expression" | "call_expression"
+        | "new_expression" => {
             let e = expr(b, node);
             b.string(&e);
             if matches!(e.kind, Kind::Str(_)) {
@@ -106,7 +125,10 @@ fn params(b: &Builder, node: Node) -> Vec<String> {
             "required_parameter" | "optional_parameter" => p.child_by_field_name("pattern"),
             _ => None,
         };
-        out.extend(name.filter(|n| n.kind() == "identifier").map(|n| b.src(n).to_string()));
+        out.extend(
+            name.filter(|n| n.kind() == "identifier")
+                .map(|n| b.src(n).to_string()),
+        );
     }
     out
 }
@@ -143,7 +165,11 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             let c = &b.view.calls[i];
             // `[key].concat(args)` joins lists.
             if c.name == "concat" {
-                if let Some(r) = c.receiver.as_deref().filter(|r| matches!(r.kind, Kind::List(_))) {
+                if let Some(r) = c
+                    .receiver
+                    .as_deref()
+                    .filter(|r| matches!(r.kind, Kind::List(_)))
+                {
                     let mut parts = vec![r.clone()];
                     parts.extend(c.args.iter().map(|a| a.value.clone()));
                     return Kind::Join(parts);
@@ -154,7 +180,12 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         "identifier" | "member_expression" | "this" | "property_identifier" => {
             let name = b.name(node);
             match &name {
-                Kind::Name(n) if n.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '$' | '#')) => name,
+                Kind::Name(n)
+                    if n.chars()
+                        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '$' | '#')) =>
+                {
+                    name
+                }
                 _ => Kind::Other,
             }
         }
@@ -173,7 +204,9 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             for p in nodes {
                 match p.kind() {
                     "pair" => {
-                        let (Some(k), Some(v)) = (p.child_by_field_name("key"), p.child_by_field_name("value")) else {
+                        let (Some(k), Some(v)) =
+                            (p.child_by_field_name("key"), p.child_by_field_name("value"))
+                        else {
                             continue;
                         };
                         let key = match k.kind() {
@@ -212,7 +245,10 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             Some(inner) => Kind::Splat(Box::new(expr(b, inner))),
             None => Kind::Other,
         },
-        "parenthesized_expression" | "await_expression" | "as_expression" | "non_null_expression"
+        "parenthesized_expression"
+        | "await_expression"
+        | "as_expression"
+        | "non_null_expression"
         | "satisfies_expression" => match node.named_child(0) {
             Some(inner) => kind(b, inner),
             None => Kind::Other,

@@ -279,7 +279,8 @@ impl View {
         let class_attr = name.strip_prefix("self.").filter(|n| !n.contains('.'));
         let mut found = self.bindings.iter().filter(|b| {
             b.target == name
-                || class_attr.is_some_and(|n| b.target == n && self.scopes[b.scope].kind == ScopeKind::Class)
+                || class_attr
+                    .is_some_and(|n| b.target == n && self.scopes[b.scope].kind == ScopeKind::Class)
         });
         let first = found.next()?;
         found.next().is_none().then_some(first)
@@ -387,7 +388,14 @@ impl<'t> Builder<'t> {
     }
 
     /// Runs `f` inside a new scope.
-    fn scoped(&mut self, kind: ScopeKind, node: Node, name: &str, params: Vec<String>, f: impl FnOnce(&mut Self)) {
+    fn scoped(
+        &mut self,
+        kind: ScopeKind,
+        node: Node,
+        name: &str,
+        params: Vec<String>,
+        f: impl FnOnce(&mut Self),
+    ) {
         let parent = self.scope;
         self.view.scopes.push(Scope {
             kind,
@@ -438,9 +446,10 @@ impl<'t> Builder<'t> {
     fn string(&mut self, expr: &Expr) {
         if matches!(expr.kind, Kind::Str(_)) {
             let strings = &mut self.view.strings;
-            while strings.last().is_some_and(|s| {
-                expr.span.start <= s.span.start && s.span.end <= expr.span.end
-            }) {
+            while strings
+                .last()
+                .is_some_and(|s| expr.span.start <= s.span.start && s.span.end <= expr.span.end)
+            {
                 strings.pop();
             }
             self.view.strings.push(expr.clone());
@@ -458,7 +467,15 @@ impl<'t> Builder<'t> {
         Some(out)
     }
 
-    fn new_call(&self, node: Node, name: String, receiver: Option<Expr>, callee: Expr, args: Vec<Arg>, parens: Option<Range<usize>>) -> Call {
+    fn new_call(
+        &self,
+        node: Node,
+        name: String,
+        receiver: Option<Expr>,
+        callee: Expr,
+        args: Vec<Arg>,
+        parens: Option<Range<usize>>,
+    ) -> Call {
         Call {
             span: node.byte_range(),
             name,
@@ -506,7 +523,12 @@ fn join(parts: Vec<Expr>) -> Option<Template> {
 
 /// `format % args`, `format.format(args)`, `sprintf`: each placeholder becomes a hole for its
 /// argument (or for the call when the arguments cannot be told apart).
-fn expand_format(format: Template, args: &[Expr], whole: Range<usize>, placeholders: &regex::Regex) -> Template {
+fn expand_format(
+    format: Template,
+    args: &[Expr],
+    whole: Range<usize>,
+    placeholders: &regex::Regex,
+) -> Template {
     let mut out = Template::default();
     let mut next = args.iter();
     let mut last = 0;
@@ -586,18 +608,35 @@ mod tests {
         .unwrap();
         let call = &v.calls[0];
         assert_eq!(call.name, "add");
-        assert!(matches!(&call.receiver.as_ref().unwrap().kind, Kind::Name(n) if n == "self.server.ContactService"));
+        assert!(
+            matches!(&call.receiver.as_ref().unwrap().kind, Kind::Name(n) if n == "self.server.ContactService")
+        );
         assert!(matches!(&call.args[0].value.kind, Kind::Name(n) if n == "self.key"));
-        assert!(matches!(&call.args[1].value.kind, Kind::Map(e) if e[0].key.as_deref() == Some("Email")));
+        assert!(
+            matches!(&call.args[1].value.kind, Kind::Map(e) if e[0].key.as_deref() == Some("Email"))
+        );
         assert!(matches!(&call.args[2].value.kind, Kind::Splat(_)));
         assert_eq!(v.scopes[call.scope].kind, ScopeKind::Function);
-        assert_eq!(v.class_of(call.scope).map(|c| v.scopes[c].name.as_str()), Some("C"));
+        assert_eq!(
+            v.class_of(call.scope).map(|c| v.scopes[c].name.as_str()),
+            Some("C")
+        );
 
-        let v = view(Syntax::Ruby, "@server.call(\"ContactService.add\", @key, { 'A' => 1 })\n").unwrap();
+        let v = view(
+            Syntax::Ruby,
+            "@server.call(\"ContactService.add\", @key, { 'A' => 1 })\n",
+        )
+        .unwrap();
         assert_eq!(v.calls[0].name, "call");
         assert!(matches!(&v.calls[0].args[1].value.kind, Kind::Name(n) if n == "@key"));
 
-        let v = view(Syntax::JavaScript, "client.methodCall('DataService.query', [apiKey, 'Contact'], cb);\n").unwrap();
-        assert!(matches!(&v.calls[0].args[1].value.kind, Kind::List(l) if matches!(&l[0].kind, Kind::Name(n) if n == "apiKey")));
+        let v = view(
+            Syntax::JavaScript,
+            "client.methodCall('DataService.query', [apiKey, 'Contact'], cb);\n",
+        )
+        .unwrap();
+        assert!(
+            matches!(&v.calls[0].args[1].value.kind, Kind::List(l) if matches!(&l[0].kind, Kind::Name(n) if n == "apiKey"))
+        );
     }
 }

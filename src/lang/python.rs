@@ -99,7 +99,11 @@ fn expr(b: &mut Builder, node: Node) -> Expr {
 
 fn kind(b: &mut Builder, node: Node) -> Kind {
     match node.kind() {
-        "string" => Kind::Str(literal_parts(node, b.text, &["string_content", "escape_sequence"])),
+        "string" => Kind::Str(literal_parts(
+            node,
+            b.text,
+            &["string_content", "escape_sequence"],
+        )),
         "concatenated_string" => {
             let mut cursor = node.walk();
             let parts = node
@@ -118,7 +122,11 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             };
             let (l, r) = (expr(b, left), expr(b, right));
             match b.src(op) {
-                "+" if matches!((&l.kind, &r.kind), (Kind::List(_) | Kind::Join(_), _) | (_, Kind::List(_))) => {
+                "+" if matches!(
+                    (&l.kind, &r.kind),
+                    (Kind::List(_) | Kind::Join(_), _) | (_, Kind::List(_))
+                ) =>
+                {
                     Kind::Join(vec![l, r])
                 }
                 "+" => join(vec![l, r]).map_or(Kind::Other, Kind::Str),
@@ -150,7 +158,12 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         "identifier" | "attribute" => {
             let name = b.name(node);
             match &name {
-                Kind::Name(n) if n.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') => name,
+                Kind::Name(n)
+                    if n.chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '.') =>
+                {
+                    name
+                }
                 _ => Kind::Other,
             }
         }
@@ -234,7 +247,10 @@ fn call(b: &mut Builder, node: Node) -> super::Call {
             .collect();
         for a in nodes {
             if a.kind() == "keyword_argument" {
-                let (Some(k), Some(v)) = (a.child_by_field_name("name"), a.child_by_field_name("value")) else {
+                let (Some(k), Some(v)) = (
+                    a.child_by_field_name("name"),
+                    a.child_by_field_name("value"),
+                ) else {
                     continue;
                 };
                 let value = expr(b, v);

@@ -11,7 +11,15 @@ static PERCENT: LazyLock<Regex> =
 
 /// Nodes whose children are statements.
 const BODIES: &[&str] = &[
-    "program", "body_statement", "block_body", "then", "else", "do", "begin", "ensure", "rescue",
+    "program",
+    "body_statement",
+    "block_body",
+    "then",
+    "else",
+    "do",
+    "begin",
+    "ensure",
+    "rescue",
 ];
 
 pub(super) fn walk(b: &mut Builder, node: Node) {
@@ -53,8 +61,14 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
                 }
                 if matches!(
                     left.kind(),
-                    "identifier" | "instance_variable" | "constant" | "class_variable" | "global_variable" | "scope_resolution"
-                ) || (left.kind() == "call" && matches!(b.name(left), Kind::Name(ref n) if is_name(n)))
+                    "identifier"
+                        | "instance_variable"
+                        | "constant"
+                        | "class_variable"
+                        | "global_variable"
+                        | "scope_resolution"
+                ) || (left.kind() == "call"
+                    && matches!(b.name(left), Kind::Name(ref n) if is_name(n)))
                 {
                     b.bind(left, value);
                 }
@@ -109,7 +123,11 @@ fn is_name(s: &str) -> bool {
 
 fn kind(b: &mut Builder, node: Node) -> Kind {
     match node.kind() {
-        "string" => Kind::Str(literal_parts(node, b.text, &["string_content", "escape_sequence"])),
+        "string" => Kind::Str(literal_parts(
+            node,
+            b.text,
+            &["string_content", "escape_sequence"],
+        )),
         "binary" => {
             let (Some(left), Some(right), Some(op)) = (
                 node.child_by_field_name("left"),
@@ -120,7 +138,11 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             };
             let (l, r) = (expr(b, left), expr(b, right));
             match b.src(op) {
-                "+" if matches!((&l.kind, &r.kind), (Kind::List(_) | Kind::Join(_), _) | (_, Kind::List(_))) => {
+                "+" if matches!(
+                    (&l.kind, &r.kind),
+                    (Kind::List(_) | Kind::Join(_), _) | (_, Kind::List(_))
+                ) =>
+                {
                     Kind::Join(vec![l, r])
                 }
                 "+" | "<<" => join(vec![l, r]).map_or(Kind::Other, Kind::Str),
@@ -176,9 +198,7 @@ fn callee_text(b: &Builder, node: Node) -> String {
     let end = node
         .child_by_field_name("method")
         .map_or(node.end_byte(), |m| m.end_byte());
-    b.text[node.start_byte()..end]
-        .split_whitespace()
-        .collect()
+    b.text[node.start_byte()..end].split_whitespace().collect()
 }
 
 fn items(b: &mut Builder, node: Node) -> Vec<Expr> {
@@ -226,7 +246,10 @@ fn call(b: &mut Builder, node: Node) -> super::Call {
     let receiver = node.child_by_field_name("receiver").map(|r| expr(b, r));
     let text = callee_text(b, node);
     let callee = Expr {
-        span: node.start_byte()..node.child_by_field_name("method").map_or(node.end_byte(), |m| m.end_byte()),
+        span: node.start_byte()
+            ..node
+                .child_by_field_name("method")
+                .map_or(node.end_byte(), |m| m.end_byte()),
         kind: if is_name(&text) {
             Kind::Name(text)
         } else {

@@ -21,7 +21,11 @@ impl Auth {
             Auth::Header => ("X-Keap-API-Key", key.to_string(), "Authorization"),
             Auth::Bearer => ("Authorization", format!("Bearer {key}"), "X-Keap-API-Key"),
         };
-        assert_eq!(request.headers_named(name), vec![value], "{name}: {context}");
+        assert_eq!(
+            request.headers_named(name),
+            vec![value],
+            "{name}: {context}"
+        );
         assert!(
             request.header(other).is_none(),
             "--auth {} also sent {other}: {context}",
@@ -33,7 +37,11 @@ impl Auth {
 /// One `Content-Type`, and it is XML-RPC's: Keap rejects a form-encoded body.
 pub fn assert_text_xml(request: &Request, context: &str) {
     let types = request.headers_named("Content-Type");
-    assert_eq!(types.len(), 1, "one Content-Type expected, got {types:?}: {context}");
+    assert_eq!(
+        types.len(),
+        1,
+        "one Content-Type expected, got {types:?}: {context}"
+    );
     let media_type = types[0].split(';').next().unwrap_or("").trim();
     assert!(
         media_type.eq_ignore_ascii_case("text/xml"),

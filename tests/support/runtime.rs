@@ -4,7 +4,7 @@ use std::{
     io::{self, Write},
     path::Path,
     process::{Command, Stdio},
-    sync::{Mutex, Once, OnceLock},
+    sync::{Once, OnceLock},
 };
 
 use super::{
@@ -48,26 +48,18 @@ impl Runtime {
         match self {
             Runtime::Python => "python3 (Debian)",
             Runtime::Ruby => "ruby ruby-xmlrpc (Debian)",
-            Runtime::Node => "nodejs (Debian) and the npm package xmlrpc@1.3.2 under target/e2e-node",
+            Runtime::Node => {
+                "nodejs (Debian) and the npm package xmlrpc@1.3.2 under target/e2e-node"
+            }
         }
     }
 
     /// Whether the tests can run this runtime: with `CI=true` a missing one fails the test;
     /// elsewhere a loud note, once, and the caller returns.
     pub fn available(self) -> bool {
-        static CHECKS: OnceLock<Mutex<Vec<(Runtime, Result<(), String>)>>> = OnceLock::new();
-        let checks = CHECKS.get_or_init(|| Mutex::new(Vec::new()));
-        let result = {
-            let mut checks = checks.lock().unwrap();
-            match checks.iter().find(|(r, _)| *r == self) {
-                Some((_, result)) => result.clone(),
-                None => {
-                    let result = self.check();
-                    checks.push((self, result.clone()));
-                    result
-                }
-            }
-        };
+        static CHECKS: [OnceLock<Result<(), String>>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let result = CHECKS[self as usize].get_or_init(|| self.check());
         let Err(missing) = result else { return true };
         let message = format!(
             "{missing}: the {self:?} end-to-end tests need {} (scripts/test installs them)",
@@ -76,7 +68,10 @@ impl Runtime {
         assert!(!in_ci(), "{message}; CI=true makes this a failure");
         static NOTE: Once = Once::new();
         NOTE.call_once(|| {
-            let _ = writeln!(io::stderr(), "\n!!! SKIPPED: {message}. Set CI=true to make this a failure. !!!\n");
+            let _ = writeln!(
+                io::stderr(),
+                "\n!!! SKIPPED: {message}. Set CI=true to make this a failure. !!!\n"
+            );
         });
         false
     }
@@ -111,7 +106,14 @@ impl Runtime {
             .env_remove("KEAP_API_KEY")
             .env("NO_PROXY", "127.0.0.1")
             .env("no_proxy", "127.0.0.1");
-        for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+        for name in [
+            "http_proxy",
+            "HTTP_PROXY",
+            "https_proxy",
+            "HTTPS_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+        ] {
             command.env_remove(name);
         }
         command

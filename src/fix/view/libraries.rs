@@ -27,12 +27,29 @@ fn change(range: Range<usize>, text: impl Into<String>) -> Change {
 }
 
 /// Points a client at `endpoint` and adds the header `name: value` (value as code).
-pub fn migrate(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key: &str, late: bool) -> Result<Vec<Change>, String> {
+pub fn migrate(
+    view: &View,
+    text: &str,
+    call: &Call,
+    endpoint: &str,
+    auth: Auth,
+    key: &str,
+    late: bool,
+) -> Result<Vec<Change>, String> {
     if late && view.syntax != Syntax::Python {
-        return Err(format!("`{key}` is set after the client is made: set it first, then run again"));
+        return Err(format!(
+            "`{key}` is set after the client is made: set it first, then run again"
+        ));
     }
-    if call.args.iter().any(|a| matches!(a.value.kind, Kind::Splat(_))) {
-        return Err("the client's options are passed on from elsewhere: add the header where they are made".into());
+    if call
+        .args
+        .iter()
+        .any(|a| matches!(a.value.kind, Kind::Splat(_)))
+    {
+        return Err(
+            "the client's options are passed on from elsewhere: add the header where they are made"
+                .into(),
+        );
     }
     if is_request(call) {
         let (name, value) = header(view.syntax, auth, key);
@@ -81,9 +98,22 @@ fn host_and_path(endpoint: &str) -> (&str, String) {
 /// Python 2 and 3 alike, so code that runs on both keeps doing so.
 const TRANSPORT: &str = "KeapKeyTransport";
 
-fn python(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key: &str, late: bool) -> Result<Vec<Change>, String> {
-    if call.keyword("headers").is_some() || call.keyword("transport").is_some() || call.positional().count() > 1 {
-        return Err("this ServerProxy has its own transport or headers: add the key header to them".into());
+fn python(
+    view: &View,
+    text: &str,
+    call: &Call,
+    endpoint: &str,
+    auth: Auth,
+    key: &str,
+    late: bool,
+) -> Result<Vec<Change>, String> {
+    if call.keyword("headers").is_some()
+        || call.keyword("transport").is_some()
+        || call.positional().count() > 1
+    {
+        return Err(
+            "this ServerProxy has its own transport or headers: add the key header to them".into(),
+        );
     }
     let uri = call
         .positional()
@@ -96,11 +126,21 @@ fn python(view: &View, text: &str, call: &Call, endpoint: &str, auth: Auth, key:
     let python2 = text.contains("xmlrpclib");
     if !python2 && !late {
         let (name, value) = header(Syntax::Python, auth, key);
-        out.push(change(last.span.end..last.span.end, format!(", headers=[(\"{name}\", {value})]")));
+        out.push(change(
+            last.span.end..last.span.end,
+            format!(", headers=[(\"{name}\", {value})]"),
+        ));
         return Ok(out);
     }
-    out.push(change(last.span.end..last.span.end, format!(", transport={TRANSPORT}(lambda: {key})")));
-    let at = top_level_start(view, text, view.calls.iter().find(|c| is_client(c)).unwrap_or(call));
+    out.push(change(
+        last.span.end..last.span.end,
+        format!(", transport={TRANSPORT}(lambda: {key})"),
+    ));
+    let at = top_level_start(
+        view,
+        text,
+        view.calls.iter().find(|c| is_client(c)).unwrap_or(call),
+    );
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let (name, value) = header(Syntax::Python, auth, "self.keap_key()");
     let class = [
@@ -155,26 +195,43 @@ fn entry<'e>(entries: &'e [Entry], key: &str) -> Option<&'e Entry> {
     entries.iter().find(|e| e.key.as_deref() == Some(key))
 }
 
-fn ruby(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
+fn ruby(
+    view: &View,
+    text: &str,
+    call: &Call,
+    endpoint: &str,
+    name: &str,
+    value: &str,
+) -> Result<Vec<Change>, String> {
     let parens = call
         .parens
         .clone()
         .ok_or("the client is made without parentheses: add them, then run again")?;
     if text.contains("http_header_extra") {
-        return Err("the client already sets http_header_extra: add the key header to that hash".into());
+        return Err(
+            "the client already sets http_header_extra: add the key header to that hash".into(),
+        );
     }
     let (host, path) = host_and_path(endpoint);
     let mut out = Vec::new();
     let args: Vec<&Expr> = call.positional().map(|a| &a.value).collect();
     match call.name.as_str() {
-        "new2" | "new_from_uri" => out.push(url(view, text, args.first().ok_or("no URL argument")?, endpoint)?),
+        "new2" | "new_from_uri" => out.push(url(
+            view,
+            text,
+            args.first().ok_or("no URL argument")?,
+            endpoint,
+        )?),
         "new3" | "new_from_hash" => {
             let Some(Kind::Map(entries)) = args.first().map(|a| &a.kind) else {
                 return Err("the client's settings are not a hash written here".into());
             };
             let host_entry = entry(entries, "host").ok_or("no host in the client's settings")?;
             if !matches!(host_entry.value.kind, Kind::Str(_)) {
-                return Err("the client's host is set elsewhere: point it at api.infusionsoft.com by hand".into());
+                return Err(
+                    "the client's host is set elsewhere: point it at api.infusionsoft.com by hand"
+                        .into(),
+                );
             }
             let path_entry = entry(entries, "path").ok_or("no path in the client's settings")?;
             if !matches!(path_entry.value.kind, Kind::Str(_)) {
@@ -182,12 +239,20 @@ fn ruby(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value:
             }
             let ssl = entry(entries, "use_ssl").ok_or("the client does not use TLS (no use_ssl): set use_ssl and the new endpoint by hand")?;
             if text[ssl.value.span.clone()].trim() != "true" {
-                return Err("the client does not use TLS: set use_ssl and the new endpoint by hand".into());
+                return Err(
+                    "the client does not use TLS: set use_ssl and the new endpoint by hand".into(),
+                );
             }
             let q = quote_of(text, &host_entry.value);
-            out.push(change(host_entry.value.span.clone(), format!("{q}{host}{q}")));
+            out.push(change(
+                host_entry.value.span.clone(),
+                format!("{q}{host}{q}"),
+            ));
             let q = quote_of(text, &path_entry.value);
-            out.push(change(path_entry.value.span.clone(), format!("{q}{path}{q}")));
+            out.push(change(
+                path_entry.value.span.clone(),
+                format!("{q}{path}{q}"),
+            ));
             if let Some(port) = entry(entries, "port") {
                 out.push(change(port.value.span.clone(), "443"));
             }
@@ -197,9 +262,15 @@ fn ruby(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value:
                 return Err("the client's host and path are not arguments here".into());
             };
             if !matches!((&h.kind, &p.kind), (Kind::Str(_), Kind::Str(_))) {
-                return Err("the client's host or path is computed: point it at the new endpoint by hand".into());
+                return Err(
+                    "the client's host or path is computed: point it at the new endpoint by hand"
+                        .into(),
+                );
             }
-            if args.get(7).is_none_or(|s| text[s.span.clone()].trim() != "true") {
+            if args
+                .get(7)
+                .is_none_or(|s| text[s.span.clone()].trim() != "true")
+            {
                 return Err("the client does not use TLS (use_ssl, the 8th argument): set it and the new endpoint by hand".into());
             }
             let q = quote_of(text, h);
@@ -210,7 +281,11 @@ fn ruby(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value:
                 out.push(change(port.span.clone(), "443"));
             }
         }
-        other => return Err(format!("XMLRPC::Client.{other} is not a constructor this tool knows")),
+        other => {
+            return Err(format!(
+                "XMLRPC::Client.{other} is not a constructor this tool knows"
+            ))
+        }
     }
     // On the client itself, so it holds wherever the client is kept or returned.
     out.push(change(
@@ -220,8 +295,18 @@ fn ruby(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value:
     Ok(out)
 }
 
-fn npm(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
-    let options = call.positional().next().ok_or("the client has no options")?;
+fn npm(
+    view: &View,
+    text: &str,
+    call: &Call,
+    endpoint: &str,
+    name: &str,
+    value: &str,
+) -> Result<Vec<Change>, String> {
+    let options = call
+        .positional()
+        .next()
+        .ok_or("the client has no options")?;
     let mut out = Vec::new();
     // `createClient` speaks plain HTTP; the new endpoint is https only.
     if call.name == "createClient" {
@@ -230,7 +315,10 @@ fn npm(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: 
             .rfind("createClient")
             .ok_or("the client's maker is not named here")?;
         let start = callee.start + at;
-        out.push(change(start..start + "createClient".len(), "createSecureClient"));
+        out.push(change(
+            start..start + "createClient".len(),
+            "createSecureClient",
+        ));
     }
     let header = format!("headers: {{ '{name}': {value} }}");
     match &options.value.kind {
@@ -260,7 +348,9 @@ fn npm(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: 
                 out.push(change(h.value.span.clone(), format!("{q}{host}{q}")));
                 let p = entry(entries, "path").ok_or("no path in the client's options")?;
                 if !matches!(p.value.kind, Kind::Str(_)) {
-                    return Err("the client's path is computed: set it to /crm/xmlrpc by hand".into());
+                    return Err(
+                        "the client's path is computed: set it to /crm/xmlrpc by hand".into(),
+                    );
                 }
                 let q = quote_of(text, &p.value);
                 out.push(change(p.value.span.clone(), format!("{q}{path}{q}")));
@@ -273,20 +363,29 @@ fn npm(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: 
                 return Err("the client's options name no url or host: point it at the new endpoint by hand".into());
             }
             match entry(entries, "headers") {
-                Some(h) => match &h.value.kind {
-                    Kind::Map(_) => {
-                        let open = h.value.span.start + 1;
-                        out.push(change(open..open, format!(" '{name}': {value},")));
+                Some(h) => {
+                    match &h.value.kind {
+                        Kind::Map(_) => {
+                            let open = h.value.span.start + 1;
+                            out.push(change(open..open, format!(" '{name}': {value},")));
+                        }
+                        _ => return Err(
+                            "the client's headers are made elsewhere: add the key header to them"
+                                .into(),
+                        ),
                     }
-                    _ => return Err("the client's headers are made elsewhere: add the key header to them".into()),
-                },
+                }
                 None => {
                     let open = options.value.span.start + 1;
                     out.push(change(open..open, format!(" {header},")));
                 }
             }
         }
-        _ => return Err("the client's options are made elsewhere: add `headers` with the key there".into()),
+        _ => {
+            return Err(
+                "the client's options are made elsewhere: add `headers` with the key there".into(),
+            )
+        }
     }
     Ok(out)
 }
@@ -294,7 +393,10 @@ fn npm(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: 
 /// An HTTP request that posts a hand-written XML-RPC body: `fetch(url, { body })`,
 /// `axios.post(url, body, config)`, Python's `requests.post(url, data=body)`.
 pub fn is_request(call: &Call) -> bool {
-    match (call.name.as_str(), call.receiver.as_deref().map(|r| &r.kind)) {
+    match (
+        call.name.as_str(),
+        call.receiver.as_deref().map(|r| &r.kind),
+    ) {
         ("fetch", None) => true,
         ("fetch", Some(Kind::Name(r))) => matches!(r.as_str(), "window" | "globalThis" | "self"),
         ("post", Some(Kind::Name(r))) => matches!(r.as_str(), "axios" | "requests" | "httpx"),
@@ -319,7 +421,14 @@ pub fn body_of(call: &Call) -> Option<&Expr> {
         .map(|a| &a.value)
 }
 
-fn request(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, value: &str) -> Result<Vec<Change>, String> {
+fn request(
+    view: &View,
+    text: &str,
+    call: &Call,
+    endpoint: &str,
+    name: &str,
+    value: &str,
+) -> Result<Vec<Change>, String> {
     let target = call.positional().next().ok_or("the request has no URL")?;
     let mut out = vec![url(view, text, &target.value, endpoint)?];
     let python = view.syntax == Syntax::Python;
@@ -336,18 +445,49 @@ fn request(view: &View, text: &str, call: &Call, endpoint: &str, name: &str, val
         format!("'{name}': {value}")
     };
     match options.map(|o| &o.value) {
-        Some(Expr { kind: Kind::Map(_), span }) if python => {
-            out.push(change(span.start + 1..span.start + 1, format!("{entry_text}, ")));
+        Some(Expr {
+            kind: Kind::Map(_),
+            span,
+        }) if python => {
+            out.push(change(
+                span.start + 1..span.start + 1,
+                format!("{entry_text}, "),
+            ));
         }
-        Some(Expr { kind: Kind::Map(entries), span }) => match entry(entries, "headers") {
-            Some(Entry { value: Expr { kind: Kind::Map(_), span: h }, .. }) => {
+        Some(Expr {
+            kind: Kind::Map(entries),
+            span,
+        }) => match entry(entries, "headers") {
+            Some(Entry {
+                value:
+                    Expr {
+                        kind: Kind::Map(_),
+                        span: h,
+                    },
+                ..
+            }) => {
                 out.push(change(h.start + 1..h.start + 1, format!(" {entry_text},")));
             }
-            Some(_) => return Err("the request's headers are made elsewhere: add the key header to them".into()),
-            None => out.push(change(span.start + 1..span.start + 1, format!(" headers: {{ {entry_text} }},"))),
+            Some(_) => {
+                return Err(
+                    "the request's headers are made elsewhere: add the key header to them".into(),
+                )
+            }
+            None => out.push(change(
+                span.start + 1..span.start + 1,
+                format!(" headers: {{ {entry_text} }},"),
+            )),
         },
-        Some(_) => return Err("the request's options are made elsewhere: add the key header to them".into()),
-        None if call.name == "fetch" => return Err("the request sends no options: add the body and the key header by hand".into()),
+        Some(_) => {
+            return Err(
+                "the request's options are made elsewhere: add the key header to them".into(),
+            )
+        }
+        None if call.name == "fetch" => {
+            return Err(
+                "the request sends no options: add the body and the key header by hand".into(),
+            )
+        }
         None => {
             let last = call.args.last().expect("the URL is an argument");
             let added = if python {
