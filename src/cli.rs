@@ -375,6 +375,15 @@ pub enum Verbosity {
     Verbose,
 }
 
+impl Verbosity {
+    /// Whether a scan shows a progress spinner on stderr: for a person at a terminal only; not
+    /// with `-q`, nor under CI (`CI` set), whose log would keep every frame.
+    pub fn progress(self, stderr_is_terminal: bool) -> bool {
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+        self != Verbosity::Quiet && stderr_is_terminal && !ci
+    }
+}
+
 impl OutputArgs {
     /// `--format`, or the alias given.
     pub fn format(&self) -> Format {

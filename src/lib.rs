@@ -19,6 +19,7 @@ pub mod fix;
 pub mod git;
 pub mod ignore_comments;
 pub mod lang;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -61,20 +62,31 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     let is_terminal = stdout.is_terminal();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
-    let code = run_with(
+    let stderr_is_terminal = err.is_terminal();
+    let code = dispatch(
         args,
         &mut Io {
             out: &mut out,
             err: &mut err,
             is_terminal,
         },
+        stderr_is_terminal,
     );
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = out.flush();
     ExitCode::from(code as u8)
 }
 
+/// The CLI in-process. It draws no progress spinner: the caller owns the process's stderr.
 pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io: &mut Io) -> Exit {
+    dispatch(args, io, false)
+}
+
+fn dispatch(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    io: &mut Io,
+    stderr_is_terminal: bool,
+) -> Exit {
     let cli = match cli::parse(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -91,7 +103,7 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
         let _ = writeln!(io.err, "keap-migrate: note: {note}");
     }
     let result = match cli.command {
-        Command::Scan(args) => scan(&args, io),
+        Command::Scan(args) => scan(&args, io, stderr_is_terminal),
         Command::Baseline(args) => baseline(&args, io),
         Command::Rules(args) => rules(&args, io),
         Command::Diff(args) => diff(&args, io),
@@ -109,8 +121,8 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
     })
 }
 
-fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
-    let job = args.job(io.is_terminal)?;
+fn scan(args: &ScanArgs, io: &mut Io, stderr_is_terminal: bool) -> anyhow::Result<Exit> {
+    let mut job = args.job(io.is_terminal)?;
     if job.verbosity == Verbosity::Verbose {
         match &job.config_file {
             Some(path) => writeln!(io.err, "keap-migrate: config {}", path.display())?,
@@ -120,7 +132,12 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
             )?,
         }
     }
+    let spinner = progress::Spinner::start(job.verbosity.progress(stderr_is_terminal));
+    if let (Some(counter), scope::Scope::Tree(walker)) = (spinner.counter(), &mut job.scope) {
+        walker.count_files(counter);
+    }
     let scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
+    drop(spinner);
     let fixes = match &job.fixes {
         Some(options) => fix::plan(&scan.findings, &job.scanner, options).suggestions(),
         None => Default::default(),

@@ -444,3 +444,56 @@ fn the_readme_first_command_prints_what_it_says() {
         "{out}"
     );
 }
+
+/// The scan under `script`, whose pseudo-terminal is its stdout and stderr: what a person at a
+/// terminal sees, control sequences and all.
+fn on_a_terminal(args: &str, ci: Option<&str>) -> String {
+    let mut cmd = Command::new("script");
+    cmd.args([
+        "-qec",
+        &format!("{} {args}", env!("CARGO_BIN_EXE_keap-migrate")),
+        "/dev/null",
+    ])
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .stdin(std::process::Stdio::null())
+    .env_remove("CI");
+    if let Some(ci) = ci {
+        cmd.env("CI", ci);
+    }
+    let out = cmd.output().expect("script (util-linux) is installed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A terminal shows the spinner (erased once the scan is done); pipes, CI logs and `-q` never do.
+#[test]
+fn the_progress_spinner_is_for_a_person_at_a_terminal() {
+    let shown = on_a_terminal("scan fixtures/ > /dev/null", None);
+    assert!(
+        shown.contains("scanning: ") && shown.contains(" files, "),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\r\x1b[2K"), "erased: {shown:?}");
+    for (args, ci) in [
+        ("scan fixtures/ > /dev/null", Some("true")),
+        ("scan -q fixtures/ > /dev/null", None),
+        // Standard error into a pipe, standard output still on the terminal.
+        ("scan fixtures/ 2>&1 | cat", None),
+    ] {
+        let said = on_a_terminal(args, ci);
+        assert!(!said.contains("scanning: "), "{args} CI={ci:?}: {said:?}");
+        assert!(!said.contains("\x1b[2K"), "{args} CI={ci:?}: {said:?}");
+    }
+
+    // What the tests see of it: pipes, so nothing, whatever CI says.
+    let out = Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
+        .args(["scan", "fixtures/"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("scanning") && !err.contains('\x1b'),
+        "{err:?}"
+    );
+}
