@@ -29,8 +29,8 @@ pub mod walk;
 use anyhow::Context as _;
 use baseline::Baseline;
 use cli::{
-    ApplyArgs, BaselineArgs, Command, DiffArgs, ExplainArgs, Gate, ListFormat, RulesArgs, ScanArgs,
-    Verbosity,
+    ApplyArgs, BaselineArgs, Command, CompletionsArgs, DiffArgs, ExplainArgs, Gate, ListFormat,
+    ManArgs, RulesArgs, ScanArgs, Verbosity,
 };
 use report::Report;
 use scan::Scan;
@@ -109,6 +109,8 @@ fn dispatch(
         Command::Diff(args) => diff(&args, io),
         Command::Apply(args) => apply(&args, io),
         Command::Explain(args) => explain(&args, io),
+        Command::Completions(args) => completions(&args, io),
+        Command::Man(args) => man(&args, io),
     };
     result.unwrap_or_else(|e| {
         // The last line of defence: whatever a message quotes, no key reaches the log.
@@ -462,6 +464,44 @@ fn explain(args: &ExplainArgs, io: &mut Io) -> anyhow::Result<Exit> {
         r.security_severity()
     )?;
     writeln!(io.out, "more: {}", report::rule_url(&r.id))?;
+    Ok(Exit::Clean)
+}
+
+fn completions(args: &CompletionsArgs, io: &mut Io) -> anyhow::Result<Exit> {
+    use clap::CommandFactory as _;
+    let mut script = Vec::new();
+    clap_complete::generate(
+        args.shell,
+        &mut cli::Cli::command(),
+        "keap-migrate",
+        &mut script,
+    );
+    let mut script = String::from_utf8(script)?;
+    if args.shell == clap_complete::Shell::Bash {
+        // clap_complete spells the state of a hyphenated binary's subcommands two ways, so bash
+        // never completed past `keap-migrate scan` (clap-rs/clap#6421): one spelling.
+        script = script.replace("keap__subcmd__migrate__subcmd__", "keap__migrate__subcmd__");
+    }
+    io.out.write_all(script.as_bytes())?;
+    Ok(Exit::Clean)
+}
+
+fn man(args: &ManArgs, io: &mut Io) -> anyhow::Result<Exit> {
+    use clap::CommandFactory as _;
+    let mut top = cli::Cli::command();
+    // Built, the subcommands know their page names (keap-migrate-scan).
+    top.build();
+    let page = match &args.command {
+        None => top,
+        Some(name) => match top.find_subcommand(name) {
+            Some(sub) => sub.clone(),
+            None => anyhow::bail!(
+                "no command `{}`; `keap-migrate --help` lists them",
+                finding::redact(name)
+            ),
+        },
+    };
+    clap_mangen::Man::new(page).render(io.out)?;
     Ok(Exit::Clean)
 }
 

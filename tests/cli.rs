@@ -497,3 +497,81 @@ fn the_progress_spinner_is_for_a_person_at_a_terminal() {
         "{err:?}"
     );
 }
+
+#[test]
+fn completions_know_the_commands_and_their_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, script, _) = bin(&["completions", "bash"], dir.path());
+    assert_eq!(code, 0);
+    let commands = [
+        "scan",
+        "baseline",
+        "rules",
+        "diff",
+        "apply",
+        "explain",
+        "completions",
+        "man",
+    ];
+    for command in commands {
+        assert!(script.contains(command), "{command}");
+    }
+    // Bash itself completes with it: `keap-migrate ` offers every command, `scan --fail` the flag.
+    let path = dir.path().join("keap-migrate.bash");
+    fs::write(&path, &script).unwrap();
+    let complete = |words: &str| {
+        let probe = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _keap__migrate keap-migrate \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            path.display()
+        );
+        let out = Command::new("bash").args(["-c", &probe]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let offered = complete("keap-migrate ''");
+    for command in commands {
+        assert!(
+            offered.lines().any(|l| l == command),
+            "{command} in {offered}"
+        );
+    }
+    assert!(complete("keap-migrate scan --fail")
+        .lines()
+        .any(|l| l == "--fail-on"));
+
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (code, script, _) = bin(&["completions", shell], dir.path());
+        assert_eq!(code, 0, "{shell}");
+        assert!(script.contains("fail-on"), "{shell}");
+    }
+    assert_eq!(bin(&["completions", "tcsh"], dir.path()).0, 2);
+}
+
+#[test]
+fn the_man_pages_name_the_tool_and_each_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, page, _) = bin(&["man"], dir.path());
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH keap-migrate 1"), "{page}");
+    assert!(
+        page.contains(".SH NAME\nkeap\\-migrate \\- Find and migrate"),
+        "{page}"
+    );
+    assert!(
+        page.contains("keap\\-migrate\\-scan(1)"),
+        "points at the commands' pages"
+    );
+    let (code, page, _) = bin(&["man", "scan"], dir.path());
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH keap-migrate-scan 1"), "{page}");
+    assert!(page.contains("\\-\\-fail\\-on"), "{page}");
+    let (code, _, err) = bin(&["man", "scna"], dir.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("no command `scna`"), "{err}");
+}
