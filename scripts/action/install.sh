@@ -116,7 +116,9 @@ download() {
   local dir="$RUNNER_TEMP/keap-migrate-$version-$target"
   rm -rf "$dir"
   mkdir -p "$dir"
-  tar -xzf "$tmp/$asset" -C "$dir"
+  # The archive by a relative name: GNU tar (Git Bash's) takes the `D:` of a Windows path for
+  # a remote host.
+  (cd "$tmp" && tar -xzf "$asset" -C "$dir")
   echo "installed=true" >>"$GITHUB_OUTPUT"
   installed "$dir"
 }
