@@ -43,6 +43,21 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print a rule's help: what it finds, why it matters, what to do.
     Explain(ExplainArgs),
+    /// Print a shell completion script (`keap-migrate completions bash`).
+    Completions(CompletionsArgs),
+    /// Print the man page, roff for `man -l` (`keap-migrate man > keap-migrate.1`).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command's own page (`scan`: keap-migrate-scan.1) instead of keap-migrate.1.
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -267,7 +282,9 @@ impl Command {
             Command::Baseline(a) => Some(&a.walk),
             Command::Diff(a) => Some(&a.walk),
             Command::Apply(a) => Some(&a.walk),
-            Command::Rules(_) | Command::Explain(_) => None,
+            Command::Rules(_) | Command::Explain(_) | Command::Completions(_) | Command::Man(_) => {
+                None
+            }
         }
     }
 }
@@ -373,6 +390,15 @@ pub enum Verbosity {
     Quiet,
     Normal,
     Verbose,
+}
+
+impl Verbosity {
+    /// Whether a scan shows a progress spinner on stderr: for a person at a terminal only; not
+    /// with `-q`, nor under CI (`CI` set), whose log would keep every frame.
+    pub fn progress(self, stderr_is_terminal: bool) -> bool {
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+        self != Verbosity::Quiet && stderr_is_terminal && !ci
+    }
 }
 
 impl OutputArgs {

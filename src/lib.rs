@@ -19,6 +19,7 @@ pub mod fix;
 pub mod git;
 pub mod ignore_comments;
 pub mod lang;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -28,8 +29,8 @@ pub mod walk;
 use anyhow::Context as _;
 use baseline::Baseline;
 use cli::{
-    ApplyArgs, BaselineArgs, Command, DiffArgs, ExplainArgs, Gate, ListFormat, RulesArgs, ScanArgs,
-    Verbosity,
+    ApplyArgs, BaselineArgs, Command, CompletionsArgs, DiffArgs, ExplainArgs, Gate, ListFormat,
+    ManArgs, RulesArgs, ScanArgs, Verbosity,
 };
 use report::Report;
 use scan::Scan;
@@ -61,20 +62,31 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     let is_terminal = stdout.is_terminal();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
-    let code = run_with(
+    let stderr_is_terminal = err.is_terminal();
+    let code = dispatch(
         args,
         &mut Io {
             out: &mut out,
             err: &mut err,
             is_terminal,
         },
+        stderr_is_terminal,
     );
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = out.flush();
     ExitCode::from(code as u8)
 }
 
+/// The CLI in-process. It draws no progress spinner: the caller owns the process's stderr.
 pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io: &mut Io) -> Exit {
+    dispatch(args, io, false)
+}
+
+fn dispatch(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    io: &mut Io,
+    stderr_is_terminal: bool,
+) -> Exit {
     let cli = match cli::parse(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -91,12 +103,14 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
         let _ = writeln!(io.err, "keap-migrate: note: {note}");
     }
     let result = match cli.command {
-        Command::Scan(args) => scan(&args, io),
+        Command::Scan(args) => scan(&args, io, stderr_is_terminal),
         Command::Baseline(args) => baseline(&args, io),
         Command::Rules(args) => rules(&args, io),
         Command::Diff(args) => diff(&args, io),
         Command::Apply(args) => apply(&args, io),
         Command::Explain(args) => explain(&args, io),
+        Command::Completions(args) => completions(&args, io),
+        Command::Man(args) => man(&args, io),
     };
     result.unwrap_or_else(|e| {
         // The last line of defence: whatever a message quotes, no key reaches the log.
@@ -109,8 +123,8 @@ pub fn run_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>, io:
     })
 }
 
-fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
-    let job = args.job(io.is_terminal)?;
+fn scan(args: &ScanArgs, io: &mut Io, stderr_is_terminal: bool) -> anyhow::Result<Exit> {
+    let mut job = args.job(io.is_terminal)?;
     if job.verbosity == Verbosity::Verbose {
         match &job.config_file {
             Some(path) => writeln!(io.err, "keap-migrate: config {}", path.display())?,
@@ -120,7 +134,12 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
             )?,
         }
     }
+    let spinner = progress::Spinner::start(job.verbosity.progress(stderr_is_terminal));
+    if let (Some(counter), scope::Scope::Tree(walker)) = (spinner.counter(), &mut job.scope) {
+        walker.count_files(counter);
+    }
     let scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
+    drop(spinner);
     let fixes = match &job.fixes {
         Some(options) => fix::plan(&scan.findings, &job.scanner, options).suggestions(),
         None => Default::default(),
@@ -445,6 +464,44 @@ fn explain(args: &ExplainArgs, io: &mut Io) -> anyhow::Result<Exit> {
         r.security_severity()
     )?;
     writeln!(io.out, "more: {}", report::rule_url(&r.id))?;
+    Ok(Exit::Clean)
+}
+
+fn completions(args: &CompletionsArgs, io: &mut Io) -> anyhow::Result<Exit> {
+    use clap::CommandFactory as _;
+    let mut script = Vec::new();
+    clap_complete::generate(
+        args.shell,
+        &mut cli::Cli::command(),
+        "keap-migrate",
+        &mut script,
+    );
+    let mut script = String::from_utf8(script)?;
+    if args.shell == clap_complete::Shell::Bash {
+        // clap_complete spells the state of a hyphenated binary's subcommands two ways, so bash
+        // never completed past `keap-migrate scan` (clap-rs/clap#6421): one spelling.
+        script = script.replace("keap__subcmd__migrate__subcmd__", "keap__migrate__subcmd__");
+    }
+    io.out.write_all(script.as_bytes())?;
+    Ok(Exit::Clean)
+}
+
+fn man(args: &ManArgs, io: &mut Io) -> anyhow::Result<Exit> {
+    use clap::CommandFactory as _;
+    let mut top = cli::Cli::command();
+    // Built, the subcommands know their page names (keap-migrate-scan).
+    top.build();
+    let page = match &args.command {
+        None => top,
+        Some(name) => match top.find_subcommand(name) {
+            Some(sub) => sub.clone(),
+            None => anyhow::bail!(
+                "no command `{}`; `keap-migrate --help` lists them",
+                finding::redact(name)
+            ),
+        },
+    };
+    clap_mangen::Man::new(page).render(io.out)?;
     Ok(Exit::Clean)
 }
 

@@ -10,6 +10,7 @@ use ignore::{
     gitignore::{Gitignore, GitignoreBuilder},
     WalkBuilder, WalkState,
 };
+use indicatif::ProgressBar;
 
 use crate::error::{Error, Result};
 
@@ -43,6 +44,8 @@ pub trait Visit: Send {
 pub struct Walker {
     roots: Vec<PathBuf>,
     options: WalkOptions,
+    /// Counts the files handed to visitors, for a progress spinner.
+    counter: Option<ProgressBar>,
 }
 
 impl Walker {
@@ -50,7 +53,16 @@ impl Walker {
         for root in &roots {
             fs::metadata(root).map_err(|e| Error::io(root, e))?;
         }
-        Ok(Walker { roots, options })
+        Ok(Walker {
+            roots,
+            options,
+            counter: None,
+        })
+    }
+
+    /// Counts each file handed to a visitor on `counter`.
+    pub fn count_files(&mut self, counter: ProgressBar) {
+        self.counter = Some(counter);
     }
 
     /// Runs one visitor per thread; each sees part of the files.
@@ -90,8 +102,14 @@ impl Walker {
                 let mut visitor = make_visitor();
                 let root = root_arc.clone();
                 let excludes = excludes.clone();
+                let counter = self.counter.clone();
                 Box::new(move |entry| {
-                    let mut visit = |item| visitor.visit(item);
+                    let mut visit = |item| {
+                        if let (Some(counter), Item::File { .. }) = (&counter, &item) {
+                            counter.inc(1);
+                        }
+                        visitor.visit(item)
+                    };
                     let entry = match entry {
                         Ok(e) => e,
                         Err(e) => {

@@ -444,3 +444,134 @@ fn the_readme_first_command_prints_what_it_says() {
         "{out}"
     );
 }
+
+/// The scan under `script`, whose pseudo-terminal is its stdout and stderr: what a person at a
+/// terminal sees, control sequences and all.
+fn on_a_terminal(args: &str, ci: Option<&str>) -> String {
+    let mut cmd = Command::new("script");
+    cmd.args([
+        "-qec",
+        &format!("{} {args}", env!("CARGO_BIN_EXE_keap-migrate")),
+        "/dev/null",
+    ])
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .stdin(std::process::Stdio::null())
+    .env_remove("CI");
+    if let Some(ci) = ci {
+        cmd.env("CI", ci);
+    }
+    let out = cmd.output().expect("script (util-linux) is installed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A terminal shows the spinner (erased once the scan is done); pipes, CI logs and `-q` never do.
+#[test]
+fn the_progress_spinner_is_for_a_person_at_a_terminal() {
+    let shown = on_a_terminal("scan fixtures/ > /dev/null", None);
+    assert!(
+        shown.contains("scanning: ") && shown.contains(" files, "),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\r\x1b[2K"), "erased: {shown:?}");
+    for (args, ci) in [
+        ("scan fixtures/ > /dev/null", Some("true")),
+        ("scan -q fixtures/ > /dev/null", None),
+        // Standard error into a pipe, standard output still on the terminal.
+        ("scan fixtures/ 2>&1 | cat", None),
+    ] {
+        let said = on_a_terminal(args, ci);
+        assert!(!said.contains("scanning: "), "{args} CI={ci:?}: {said:?}");
+        assert!(!said.contains("\x1b[2K"), "{args} CI={ci:?}: {said:?}");
+    }
+
+    // What the tests see of it: pipes, so nothing, whatever CI says.
+    let out = Command::new(env!("CARGO_BIN_EXE_keap-migrate"))
+        .args(["scan", "fixtures/"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("scanning") && !err.contains('\x1b'),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn completions_know_the_commands_and_their_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, script, _) = bin(&["completions", "bash"], dir.path());
+    assert_eq!(code, 0);
+    let commands = [
+        "scan",
+        "baseline",
+        "rules",
+        "diff",
+        "apply",
+        "explain",
+        "completions",
+        "man",
+    ];
+    for command in commands {
+        assert!(script.contains(command), "{command}");
+    }
+    // Bash itself completes with it: `keap-migrate ` offers every command, `scan --fail` the flag.
+    let path = dir.path().join("keap-migrate.bash");
+    fs::write(&path, &script).unwrap();
+    let complete = |words: &str| {
+        let probe = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _keap__migrate keap-migrate \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            path.display()
+        );
+        let out = Command::new("bash").args(["-c", &probe]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let offered = complete("keap-migrate ''");
+    for command in commands {
+        assert!(
+            offered.lines().any(|l| l == command),
+            "{command} in {offered}"
+        );
+    }
+    assert!(complete("keap-migrate scan --fail")
+        .lines()
+        .any(|l| l == "--fail-on"));
+
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (code, script, _) = bin(&["completions", shell], dir.path());
+        assert_eq!(code, 0, "{shell}");
+        assert!(script.contains("fail-on"), "{shell}");
+    }
+    assert_eq!(bin(&["completions", "tcsh"], dir.path()).0, 2);
+}
+
+#[test]
+fn the_man_pages_name_the_tool_and_each_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, page, _) = bin(&["man"], dir.path());
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH keap-migrate 1"), "{page}");
+    assert!(
+        page.contains(".SH NAME\nkeap\\-migrate \\- Find and migrate"),
+        "{page}"
+    );
+    assert!(
+        page.contains("keap\\-migrate\\-scan(1)"),
+        "points at the commands' pages"
+    );
+    let (code, page, _) = bin(&["man", "scan"], dir.path());
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH keap-migrate-scan 1"), "{page}");
+    assert!(page.contains("\\-\\-fail\\-on"), "{page}");
+    let (code, _, err) = bin(&["man", "scna"], dir.path());
+    assert_eq!(code, 2);
+    assert!(err.contains("no command `scna`"), "{err}");
+}

@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod action;
 mod baseline;
 mod config;
 mod git_scopes;
