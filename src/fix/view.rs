@@ -249,7 +249,7 @@ impl<'a> Recipe<'a, '_> {
     fn client(&mut self, client: &Client) {
         let endpoints = self.endpoints_of(client.call);
         if client.sites.is_empty() && endpoints.is_empty() {
-            return;
+            return self.token_client(client.call);
         }
         let all: Vec<usize> = client
             .sites
@@ -343,6 +343,61 @@ impl<'a> Recipe<'a, '_> {
         }
         for i in all.into_iter().chain(key.fixed) {
             self.done[i] = true;
+        }
+    }
+
+    /// `…/crm/xmlrpc/v1?access_token=${token}`: the token moves to `Authorization: Bearer`
+    /// and out of the URL, whatever `--auth` says (an OAuth token is not an API key).
+    fn token_client(&mut self, call: &Call) {
+        let findings: Vec<usize> = self
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.rule == TOKEN_IN_URL)
+            .filter(|(_, f)| {
+                call.args
+                    .iter()
+                    .any(|a| a.span.start <= f.span.start && f.span.end <= a.span.end)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let Some(&first) = findings.first() else {
+            return;
+        };
+        let token = call.positional().next().and_then(|a| match &a.value.kind {
+            Kind::Str(t) => {
+                let at = t.text.find("access_token=")? + "access_token=".len();
+                let rest = &t.text[at..];
+                (rest == lang::HOLE)
+                    .then(|| t.holes_in(at..t.text.len()).next())
+                    .flatten()
+            }
+            _ => None,
+        });
+        let Some(token) = token else {
+            return self.manual(first, "the token is not the URL's last part: send it as an Authorization: Bearer header by hand");
+        };
+        let token = self.src(&token);
+        let token = interpolated(token).unwrap_or(token).to_string();
+        let endpoint = self.opts.endpoint.clone();
+        match libraries::migrate(
+            self.view,
+            self.text,
+            call,
+            &endpoint,
+            Auth::Bearer,
+            &token,
+            false,
+        ) {
+            Ok(edits) => {
+                for e in edits {
+                    self.out.edits.push(Edit::new(e.range, e.text, first));
+                }
+                for i in findings {
+                    self.done[i] = true;
+                }
+            }
+            Err(why) => self.manual(first, why),
         }
     }
 
