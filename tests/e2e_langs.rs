@@ -66,6 +66,7 @@ styles!(
     python / samples_key_after,
     ruby / client_new2,
     ruby / client_new3,
+    ruby / connection_getter,
     js / secure_client_url,
     js / secure_client_options,
     js / fetch_xml,
@@ -177,7 +178,7 @@ impl Fixture {
 fn point_at(source: &str, mock: &MockKeap, host: Option<&str>) -> String {
     // A URL, or a host alone where the program gives host and port apart.
     static HOST: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?P<scheme>https://)?(?P<app>[A-Za-z0-9-]+|[#$]?\{\w*\})\.infusionsoft\.com(?P<port>:443)?").unwrap()
+        Regex::new(r"(?P<scheme>https://)?(?P<app>[A-Za-z0-9-]+|[#$]?\{@?\w*\})\.infusionsoft\.com(?P<port>:443)?").unwrap()
     });
     static PORT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b443\b").unwrap());
     let apps: Vec<&str> = HOST

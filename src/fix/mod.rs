@@ -152,6 +152,10 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut callers: HashMap<PathBuf, Callers> = HashMap::new();
     let sdks = manifest::Sdks::default();
+    let remote = remote_clients(&by_file);
+    // Files whose clients other files call go first: their callers follow their outcome.
+    let mut by_file: Vec<_> = by_file.into_iter().collect();
+    by_file.sort_by_key(|(path, _)| !remote.serves(path));
     for (path, (rel, walked)) in by_file {
         let manual_all = |plan: &mut Plan, hint: &str| {
             plan.manual.extend(walked.iter().map(|f| Manual {
@@ -209,7 +213,9 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         let dir = path.parent().unwrap_or(Path::new("."));
         let read_beside = |rel: &str| fs::read_to_string(dir.join(rel)).ok();
         let outcome = match lang {
-            Lang::Parsed(syntax) => view::fix(syntax, text, &found, opts, &mut env_for),
+            Lang::Parsed(syntax) => {
+                view::fix(syntax, text, &found, opts, &mut env_for, &remote, path)
+            }
             _ => {
                 // The SDK's clients first: the findings it answers for are not the recipe's.
                 let sdk = sdks.php(path, text, &found, &mut env_for);
@@ -296,9 +302,39 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                 after,
                 edits,
             });
+            remote.commit(path);
         }
     }
     plan
+}
+
+/// The clients of Python, Ruby and JS files that other files of the plan call.
+fn remote_clients(by_file: &BTreeMap<&PathBuf, (&str, Vec<&Finding>)>) -> view::Remote {
+    let mut texts = Vec::new();
+    for (path, (_, found)) in by_file {
+        let Lang::Parsed(syntax) = Lang::of(path) else {
+            continue;
+        };
+        let relevant =
+            |f: &&Finding| matches!(f.rule.as_str(), rules::KEY_IN_BODY | rules::LEGACY_ENDPOINT);
+        if !found.iter().any(relevant) {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(path) else {
+            continue;
+        };
+        let sites: Vec<std::ops::Range<usize>> = found
+            .iter()
+            .filter(|f| f.rule == rules::KEY_IN_BODY)
+            .map(|f| f.span.clone())
+            .collect();
+        texts.push(((*path).clone(), syntax, text, sites));
+    }
+    let files: Vec<_> = texts
+        .iter()
+        .map(|(p, s, t, sites)| (p.clone(), *s, t.as_str(), sites.clone()))
+        .collect();
+    view::Remote::build(&files)
 }
 
 /// A manifest's SDK findings: the constraint raised where a release migrates and the tree is

@@ -4,11 +4,16 @@
 //! made, where its header goes) is a small recipe in `libraries`.
 mod libraries;
 
-use std::ops::Range;
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    ops::Range,
+    path::{Path, PathBuf},
+};
 
 use super::{edit::Edit, php::Outcome, Auth, FixOptions, PLACEHOLDER};
 use crate::{
-    detect::{is_secret_literal, view::is_client},
+    detect::{is_secret_literal, key_like, view::is_client},
     finding::Finding,
     lang::{self, Call, Expr, Kind, ScopeKind, Syntax, View},
     rules::{
@@ -25,6 +30,8 @@ pub fn fix(
     findings: &[Finding],
     opts: &FixOptions,
     env_for: &mut EnvNamer,
+    remote: &Remote,
+    path: &Path,
 ) -> Outcome {
     let Some(view) = lang::view(syntax, text) else {
         return Outcome {
@@ -42,9 +49,106 @@ pub fn fix(
         env_for,
         out: Outcome::default(),
         done: vec![false; findings.len()],
+        remote,
+        path,
     };
     r.run();
     r.out
+}
+
+/// Clients made in one file and called from others: an SDK's `connection` getter, whose models
+/// call `@client.connection.call("X.y", @client.api_key, …)`. The client's file is migrated
+/// first, with the header reading the attribute its callers send; the callers' placeholders
+/// follow once that file's change stands.
+#[derive(Default)]
+pub struct Remote {
+    /// By client file: (getter, attribute) pairs its callers elsewhere send.
+    wanted: HashMap<PathBuf, Vec<(String, String)>>,
+    /// Pairs whose client a recipe migrated, by file, until that file's change stands.
+    offered: RefCell<Vec<(PathBuf, String, String)>>,
+    migrated: RefCell<HashSet<(String, String)>>,
+}
+
+impl Remote {
+    /// Reads the views of the files that have key-in-body or endpoint findings.
+    pub fn build(files: &[(PathBuf, Syntax, &str, Vec<Range<usize>>)]) -> Remote {
+        let mut demands: HashSet<(String, String)> = HashSet::new();
+        let mut views = Vec::new();
+        for (path, syntax, text, sites) in files {
+            let Some(view) = lang::view(*syntax, text) else {
+                continue;
+            };
+            if !view
+                .calls
+                .iter()
+                .any(|c| is_client(c) || libraries::is_request(c))
+            {
+                for site in sites {
+                    demands.extend(remote_pair(&view, text, site));
+                }
+            }
+            views.push((path, view));
+        }
+        let mut wanted: HashMap<PathBuf, Vec<(String, String)>> = HashMap::new();
+        for (path, view) in &views {
+            for call in view.calls.iter().filter(|c| is_client(c)) {
+                let scope = &view.scopes[call.scope];
+                if scope.kind != ScopeKind::Function {
+                    continue;
+                }
+                let attrs: Vec<&String> = demands
+                    .iter()
+                    .filter(|(g, _)| *g == scope.name)
+                    .map(|(_, a)| a)
+                    .collect();
+                if let [attr] = attrs[..] {
+                    wanted
+                        .entry((*path).clone())
+                        .or_default()
+                        .push((scope.name.clone(), attr.clone()));
+                }
+            }
+        }
+        Remote {
+            wanted,
+            ..Remote::default()
+        }
+    }
+
+    /// Whether a file makes a client that other files call: it is planned first.
+    pub fn serves(&self, path: &Path) -> bool {
+        self.wanted.contains_key(path)
+    }
+
+    /// A file's change stands: its clients' callers may now send placeholders.
+    pub fn commit(&self, path: &Path) {
+        let mut offered = self.offered.borrow_mut();
+        let mut migrated = self.migrated.borrow_mut();
+        offered.retain(|(p, g, a)| {
+            if p == path {
+                migrated.insert((g.clone(), a.clone()));
+            }
+            p != path
+        });
+    }
+}
+
+/// `@client.connection.call("X.y", @client.api_key, …)` → (`connection`, `api_key`): the getter
+/// a call goes through and the attribute of the same object it sends as the key.
+fn remote_pair(view: &View, text: &str, site: &Range<usize>) -> Option<(String, String)> {
+    let call = view
+        .calls
+        .iter()
+        .filter(|c| c.args.iter().any(|a| in_key_position(&a.value, site)))
+        .min_by_key(|c| c.span.len())?;
+    let Kind::Name(receiver) = &call.receiver.as_deref()?.kind else {
+        return None;
+    };
+    let receiver = strip_service(receiver);
+    let (object, getter) = receiver.rsplit_once('.')?;
+    let (key_object, attr) = text[site.clone()].rsplit_once('.')?;
+    (key_object == object && !getter.is_empty() && !attr.is_empty())
+        .then(|| (getter.to_string(), attr.to_string()))
 }
 
 /// The header's value as the target language writes it, from the key expression.
@@ -80,6 +184,8 @@ struct Recipe<'a, 'e> {
     out: Outcome,
     /// Findings an edit already answers.
     done: Vec<bool>,
+    remote: &'a Remote,
+    path: &'a Path,
 }
 
 impl<'a> Recipe<'a, '_> {
@@ -155,6 +261,14 @@ impl<'a> Recipe<'a, '_> {
         }
         self.move_bound_keys();
         for i in orphans {
+            let span = self.findings[i].span.clone();
+            let pair = remote_pair(self.view, self.text, &span);
+            if pair.is_some_and(|p| self.remote.migrated.borrow().contains(&p)) {
+                let text = self.placeholder(&span);
+                self.out.edits.push(Edit::new(span, text, i));
+                self.done[i] = true;
+                continue;
+            }
             self.manual(i, "no XML-RPC client this file makes receives this call: send the key as a header where the client is made, and a placeholder here");
         }
         for (i, f) in self.findings.iter().enumerate() {
@@ -276,6 +390,40 @@ impl<'a> Recipe<'a, '_> {
             .collect();
         keys.sort_unstable();
         keys.dedup();
+        let wanted = self.remote.wanted.get(self.path).and_then(|w| {
+            w.iter()
+                .find(|(getter, _)| client.targets.iter().any(|t| t == getter))
+        });
+        let member = wanted.map(|(_, attr)| match self.view.syntax {
+            Syntax::Ruby => format!("@{attr}"),
+            Syntax::Python => format!("self.{attr}"),
+            _ => format!("this.{attr}"),
+        });
+        if let (None, Some(member), Some((getter, attr))) = (keys.first(), &member, wanted) {
+            // Called from other files only: the attribute they send, set in the constructor.
+            let site = Finding {
+                span: client.call.span.clone(),
+                secret: None,
+                ..self.findings[endpoints[0]].clone()
+            };
+            if self
+                .key_at_client(
+                    member,
+                    &site,
+                    client.call,
+                    client.targets.first().map(String::as_str),
+                )
+                .is_err()
+            {
+                return leave(self, &format!("other files call this client with `{attr}` as the key, which is not set in the constructor: add the key header by hand"));
+            }
+            self.remote.offered.borrow_mut().push((
+                self.path.to_path_buf(),
+                getter.clone(),
+                attr.clone(),
+            ));
+            keys.push(member.as_str());
+        }
         let Some(first) = keys.first() else {
             return leave(self, "no call through this client sends a key in its body here: add the key header where the client is made");
         };
@@ -285,7 +433,16 @@ impl<'a> Recipe<'a, '_> {
                 "calls through this client send different keys: migrate it by hand",
             );
         }
-        let site = &self.findings[client.sites[0]];
+        // The first call through the client, or the client itself when its calls are elsewhere.
+        let site = match client.sites.first() {
+            Some(&i) => self.findings[i].clone(),
+            None => Finding {
+                span: client.call.span.clone(),
+                secret: None,
+                ..self.findings[endpoints[0]].clone()
+            },
+        };
+        let site = &site;
         let key = match self.key_at_client(
             first,
             site,
@@ -328,18 +485,9 @@ impl<'a> Recipe<'a, '_> {
             self.out.edits.push(Edit::new(e.0, e.1, tag));
         }
         for &i in &client.sites {
-            let f = &self.findings[i];
-            let quote = if self.view.syntax == Syntax::Ruby {
-                '"'
-            } else {
-                '\''
-            };
-            // Inside a string (`${key}`, `#{key}`, `{key}`) the placeholder is text.
-            let text = match interpolated(self.src(&f.span)) {
-                Some(_) => PLACEHOLDER.to_string(),
-                None => format!("{quote}{PLACEHOLDER}{quote}"),
-            };
-            self.out.edits.push(Edit::new(f.span.clone(), text, i));
+            let span = self.findings[i].span.clone();
+            let text = self.placeholder(&span);
+            self.out.edits.push(Edit::new(span, text, i));
         }
         for i in all.into_iter().chain(key.fixed) {
             self.done[i] = true;
@@ -398,6 +546,20 @@ impl<'a> Recipe<'a, '_> {
                 }
             }
             Err(why) => self.manual(first, why),
+        }
+    }
+
+    /// What replaces the key at `span`: a string literal, or text inside a string (`${key}`,
+    /// `#{key}`, `{key}`).
+    fn placeholder(&self, span: &Range<usize>) -> String {
+        let quote = if self.view.syntax == Syntax::Ruby {
+            '"'
+        } else {
+            '\''
+        };
+        match interpolated(self.src(span)) {
+            Some(_) => PLACEHOLDER.to_string(),
+            None => format!("{quote}{PLACEHOLDER}{quote}"),
         }
     }
 
@@ -605,15 +767,38 @@ impl<'a> Recipe<'a, '_> {
     /// `API_KEY = "…"`: the literal a name is bound to becomes a read of the environment.
     fn move_bound_keys(&mut self) {
         let mut import = false;
-        for b in &self.view.bindings {
-            let Kind::Str(t) = &b.value.kind else {
+        // Bound to a name (`API_KEY = "…"`), or a key-named entry of a call's options
+        // (`Client.new(api_key: "…")`).
+        let entries = self
+            .view
+            .calls
+            .iter()
+            .flat_map(|c| &c.args)
+            .filter_map(|a| match &a.value.kind {
+                Kind::Map(entries) => Some(entries),
+                _ => None,
+            });
+        let values: Vec<&Expr> = self
+            .view
+            .bindings
+            .iter()
+            .map(|b| &b.value)
+            .chain(
+                entries
+                    .flatten()
+                    .filter(|e| e.key.as_deref().is_some_and(key_like))
+                    .map(|e| &e.value),
+            )
+            .collect();
+        for value in values {
+            let Kind::Str(t) = &value.kind else {
                 continue;
             };
             // The API key only: an OAuth client secret is not what the key variable holds.
             if !t.is_plain() || !is_secret_literal(&t.text) {
                 continue;
             }
-            let inside = self.secret_findings(b.value.span.clone());
+            let inside = self.secret_findings(value.span.clone());
             let [i] = inside[..] else { continue };
             if self.done[i] {
                 continue;
@@ -623,7 +808,7 @@ impl<'a> Recipe<'a, '_> {
             };
             let name = (self.env_for)(&secret);
             self.out.edits.push(Edit::new(
-                b.value.span.clone(),
+                value.span.clone(),
                 self.view.syntax.env_read(&name),
                 i,
             ));
