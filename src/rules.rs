@@ -169,6 +169,8 @@ pub struct Sample {
 pub struct Pattern {
     pub rule: usize,
     pub regex: Regex,
+    /// `regex` without its Unicode word boundaries, when it has any (`Gate`).
+    pub gate: Gate,
     pub scope: Scope,
     pub context: Context,
     pub filter: Option<Filter>,
@@ -236,6 +238,7 @@ impl RuleSet {
                 })?;
                 patterns.push(Pattern {
                     rule: i,
+                    gate: Gate::new(&def.regex),
                     regex,
                     scope: def.scope,
                     context: def.context,
@@ -300,4 +303,70 @@ fn parse(file: &str, text: &str) -> Result<Rule> {
         });
     }
     Ok(rule)
+}
+
+/// A cheap first question for a regex with Unicode word boundaries (`\\b`): on any non-ASCII
+/// text the regex crate's fast engines give up on those and the slow one reads the whole file.
+/// The same regex without them matches wherever the regex does, so where it finds nothing the
+/// regex has nothing to find; it runs on the fast engines.
+pub struct Gate(Option<Regex>);
+
+impl Gate {
+    pub fn new(pattern: &str) -> Gate {
+        let hir = match regex_syntax::parse(pattern) {
+            Ok(hir) if hir.properties().look_set().contains_word_unicode() => hir,
+            _ => return Gate(None),
+        };
+        Gate(Regex::new(&without_unicode_word_looks(&hir).to_string()).ok())
+    }
+
+    /// `false` only when the regex cannot match `text`.
+    pub fn may_match(&self, text: &str) -> bool {
+        self.0.as_ref().is_none_or(|g| g.is_match(text))
+    }
+}
+
+fn without_unicode_word_looks(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
+    use regex_syntax::hir::{Capture, Hir, HirKind, Repetition};
+    let each = |hs: &[Hir]| {
+        hs.iter()
+            .map(without_unicode_word_looks)
+            .collect::<Vec<_>>()
+    };
+    match hir.kind() {
+        HirKind::Look(look)
+            if regex_syntax::hir::LookSet::singleton(*look).contains_word_unicode() =>
+        {
+            Hir::empty()
+        }
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            sub: Box::new(without_unicode_word_looks(&r.sub)),
+            ..r.clone()
+        }),
+        HirKind::Capture(c) => Hir::capture(Capture {
+            sub: Box::new(without_unicode_word_looks(&c.sub)),
+            ..c.clone()
+        }),
+        HirKind::Concat(hs) => Hir::concat(each(hs)),
+        HirKind::Alternation(hs) => Hir::alternation(each(hs)),
+        _ => hir.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Gate;
+
+    #[test]
+    fn a_gate_lets_through_whatever_its_regex_matches() {
+        // Only regexes with a Unicode word boundary get one.
+        assert!(Gate::new(r"(?i)xml_?rpc").0.is_none());
+        let gate = Gate::new(r"(?i)\bisdk\b|\bkey=(?P<k>\w+)");
+        for text in ["new iSDK()", "é key=1", "ß", "", "mykey=x", "isdkx"] {
+            let exact = regex::Regex::new(r"(?i)\bisdk\b|\bkey=(?P<k>\w+)").unwrap();
+            assert!(!exact.is_match(text) || gate.may_match(text), "{text}");
+        }
+        assert!(gate.may_match("mykey=x"), "a superset: boundaries dropped");
+        assert!(!gate.may_match("nothing here"));
+    }
 }

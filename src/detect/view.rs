@@ -1,7 +1,7 @@
 //! The detectors written once against the neutral view (`lang`): endpoints however a string is
 //! built, the key at each call site, wrappers that prepend it to every call, and 32-hex literals
 //! in files that talk to Keap. Python, Ruby, JavaScript and TypeScript come through here.
-use std::{ops::Range, sync::LazyLock};
+use std::{cell::OnceCell, collections::HashMap, ops::Range, sync::LazyLock};
 
 use regex::Regex;
 
@@ -10,7 +10,7 @@ use super::{
     FirstParam, Hit, WRAPPER_DETAIL,
 };
 use crate::{
-    lang::{self, Call, Expr, Kind, Syntax, Template, View, HOLE},
+    lang::{self, Binding, Call, Expr, Kind, Syntax, Template, View, HOLE},
     rules::{HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN},
 };
 
@@ -70,6 +70,11 @@ struct Detector<'a> {
     strong_endpoint: bool,
     /// The file writes XML-RPC bodies by hand.
     xml: bool,
+    /// Some string is the legacy path alone: asked per host string, answered once per file.
+    path_too: OnceCell<bool>,
+    /// The bindings of each name, in file order: a call looks up what its names were last
+    /// bound to, and a scan of every binding per call is quadratic in big files.
+    bound: HashMap<&'a str, Vec<&'a Binding>>,
 }
 
 impl<'a> Detector<'a> {
@@ -84,7 +89,32 @@ impl<'a> Detector<'a> {
             strong: false,
             strong_endpoint: false,
             xml: false,
+            path_too: OnceCell::new(),
+            bound: view.bindings.iter().fold(HashMap::new(), |mut bound, b| {
+                bound
+                    .entry(b.target.as_str())
+                    .or_insert_with(Vec::new)
+                    .push(b);
+                bound
+            }),
         }
+    }
+
+    /// The bindings of `name` in the call's scope made before the call, the last first.
+    fn bound_before(&self, name: &str, call: &Call) -> impl Iterator<Item = &'a Binding> + '_ {
+        let (scope, start) = (call.scope, call.span.start);
+        self.bound
+            .get(name)
+            .into_iter()
+            .flat_map(|bs| bs.iter().rev().copied())
+            .filter(move |b| b.scope == scope && b.stmt.end <= start)
+    }
+
+    fn path_too(&self) -> bool {
+        *self.path_too.get_or_init(|| {
+            let path = |s: &Expr| matches!(&s.kind, Kind::Str(t) if API_PATH.is_match(&t.text));
+            self.view.strings.iter().any(path)
+        })
     }
 
     fn src(&self, span: &Range<usize>) -> &'a str {
@@ -135,12 +165,7 @@ impl<'a> Detector<'a> {
                     )
                 });
                 // Where the path is written too, that is the endpoint's finding.
-                let path_too = self
-                    .view
-                    .strings
-                    .iter()
-                    .any(|s| matches!(&s.kind, Kind::Str(t) if API_PATH.is_match(&t.text)));
-                let host_alone = host.is_some() && !path_too && self.host_for_a_client(s);
+                let host_alone = host.is_some() && !self.path_too() && self.host_for_a_client(s);
                 // A path beside a host written apart, or beside a client this file makes.
                 let path_alone = API_PATH.is_match(&t.text)
                     && t.is_plain()
@@ -289,14 +314,7 @@ impl<'a> Detector<'a> {
             Kind::List(items) => items.first(),
             Kind::Splat(_) => None,
             // `var ca = [this.apiKey, cMap]; this.methodCaller('ContactService.add', ca, cb)`
-            Kind::Name(n) => match self
-                .view
-                .bindings
-                .iter()
-                .rev()
-                .find(|b| b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start)
-                .map(|b| &b.value.kind)
-            {
+            Kind::Name(n) => match self.bound_before(n, call).next().map(|b| &b.value.kind) {
                 Some(Kind::List(items)) => items.first(),
                 _ => Some(&a.value),
             },
@@ -311,18 +329,9 @@ impl<'a> Detector<'a> {
         let index = match &call.callee.kind {
             Kind::Call(i) => *i,
             Kind::Name(n) => self
-                .view
-                .bindings
-                .iter()
-                .rev()
+                .bound_before(n, call)
                 .find_map(|b| match b.value.kind {
-                    Kind::Call(i)
-                        if b.target == *n
-                            && b.scope == call.scope
-                            && b.stmt.end <= call.span.start =>
-                    {
-                        Some(i)
-                    }
+                    Kind::Call(i) => Some(i),
                     _ => None,
                 })?,
             _ => return None,

@@ -2,13 +2,17 @@
 //! `\r`, a missing final newline gets its marker), with file names written as git writes them.
 use std::fmt::Write as _;
 
-use similar::TextDiff;
+use similar::{Algorithm, TextDiff};
 
 /// The diff of one file, with `a/` and `b/` paths relative to the scanned root (its bytes: a
 /// name need not be UTF-8).
 pub fn unified(rel: &[u8], old: &str, new: &str) -> String {
     let (a, b) = (quote("a/", rel), quote("b/", rel));
-    let diff = TextDiff::from_lines(old, new);
+    // Patience: Myers alone costs lines x changes, quadratic in a file with a change on every
+    // few lines; patience anchors on the lines found once in each text, Myers fills between.
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .diff_lines(old, new);
     let mut out = format!("diff --git {a} {b}\n");
     // git ends a `---`/`+++` name that holds a space with a tab, so that `patch` reads it whole.
     let tab = if a.starts_with('"') || !rel.contains(&b' ') {

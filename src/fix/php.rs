@@ -3,7 +3,11 @@
 //! environment. Every change is a minimal byte range over the original text.
 mod clients;
 
-use std::{cell::RefCell, collections::HashSet, ops::Range};
+use std::{
+    cell::RefCell,
+    collections::{HashMap, HashSet},
+    ops::Range,
+};
 
 use tree_sitter::Node;
 
@@ -103,6 +107,9 @@ struct KeySource<'t> {
 struct Index<'t> {
     /// (left-hand side text, right-hand side, statement)
     assignments: Vec<(String, Node<'t>, Node<'t>)>,
+    /// Where each name's assignments are in `assignments`: a lookup per call site must not
+    /// read every assignment of the file.
+    by_name: HashMap<String, Vec<usize>>,
     calls: Vec<Node<'t>>,
     /// Functions and methods defined in the file, by lower-cased name.
     functions: Vec<(String, Node<'t>)>,
@@ -116,6 +123,7 @@ impl<'t> Index<'t> {
     fn build(text: &'t str, root: Node<'t>) -> Self {
         let mut index = Index {
             assignments: Vec::new(),
+            by_name: HashMap::new(),
             calls: Vec::new(),
             functions: Vec::new(),
             globals: Vec::new(),
@@ -190,7 +198,16 @@ impl<'t> Index<'t> {
         }
         index.calls.sort_by_key(|n| n.start_byte());
         index.assignments.sort_by_key(|a| a.1.start_byte());
+        for (i, a) in index.assignments.iter().enumerate() {
+            index.by_name.entry(a.0.clone()).or_default().push(i);
+        }
         index
+    }
+
+    /// The assignments to `name`, in the order of `assignments`.
+    fn assigned(&self, name: &str) -> impl Iterator<Item = &(String, Node<'t>, Node<'t>)> {
+        let at = self.by_name.get(name).map_or(&[][..], Vec::as_slice);
+        at.iter().map(|&i| &self.assignments[i])
     }
 }
 
@@ -857,9 +874,8 @@ impl<'a, 't> Recipe<'a, 't> {
         let scope = self.scope_of(name, node);
         let assigned: Vec<&(String, Node<'t>, Node<'t>)> = self
             .index
-            .assignments
-            .iter()
-            .filter(|a| a.0 == name && self.in_scope(scope, a.2))
+            .assigned(name)
+            .filter(|a| self.in_scope(scope, a.2))
             .collect();
         assigned
             .iter()
@@ -874,9 +890,8 @@ impl<'a, 't> Recipe<'a, 't> {
     fn live_range(&self, name: &str, scope: Scope<'t>, at: usize) -> Range<usize> {
         let assigned = self
             .index
-            .assignments
-            .iter()
-            .filter(|a| a.0 == name && self.in_scope(scope, a.2));
+            .assigned(name)
+            .filter(|a| self.in_scope(scope, a.2));
         let mut range = 0..usize::MAX;
         for a in assigned {
             if a.2.start_byte() <= at {
@@ -918,9 +933,8 @@ impl<'a, 't> Recipe<'a, 't> {
             let home = enclosing(at, FUNCTIONS).map(|f| f.id());
             let elsewhere = self
                 .index
-                .assignments
-                .iter()
-                .any(|a| a.0 == name && enclosing(a.2, FUNCTIONS).map(|f| f.id()) != home);
+                .assigned(name)
+                .any(|a| enclosing(a.2, FUNCTIONS).map(|f| f.id()) != home);
             if elsewhere {
                 return fallback();
             }
@@ -934,9 +948,8 @@ impl<'a, 't> Recipe<'a, 't> {
         let client = statement(at);
         let later: Vec<Node<'t>> = self
             .index
-            .assignments
-            .iter()
-            .filter(|a| a.0 == root && a.2.start_byte() > at.start_byte())
+            .assigned(&root)
+            .filter(|a| a.2.start_byte() > at.start_byte())
             .filter(|a| enclosing(a.2, FUNCTIONS).map(|e| e.id()) == home)
             .map(|a| a.2)
             .collect();
@@ -963,9 +976,8 @@ impl<'a, 't> Recipe<'a, 't> {
         let class = Scope::Class(enclosing(at, CLASSES));
         let home = enclosing(at, FUNCTIONS).map(|f| f.id());
         self.index
-            .assignments
-            .iter()
-            .filter(|a| a.0 == root && self.in_scope(class, a.2))
+            .assigned(&root)
+            .filter(|a| self.in_scope(class, a.2))
             .filter(|a| a.2.kind() != "property_declaration")
             .any(|a| {
                 let method = enclosing(a.2, FUNCTIONS);
