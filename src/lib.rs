@@ -17,12 +17,14 @@ pub mod error;
 pub mod finding;
 pub mod fix;
 pub mod git;
+pub mod history;
 pub mod ignore_comments;
 pub mod lang;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod scope;
+pub mod verify;
 pub mod walk;
 
 use anyhow::Context as _;
@@ -120,7 +122,17 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
             )?,
         }
     }
-    let scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
+    let mut scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
+    let verified = match &job.verifier {
+        Some(verifier) => {
+            let verified = verifier.verify(&mut scan.findings);
+            if job.verbosity != Verbosity::Quiet {
+                writeln!(io.err, "keap-migrate: {}", verified.summary())?;
+            }
+            verified
+        }
+        None => Default::default(),
+    };
     let fixes = match &job.fixes {
         Some(options) => fix::plan(&scan.findings, &job.scanner, options).suggestions(),
         None => Default::default(),
@@ -138,6 +150,8 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
         show_secrets: job.show_secrets,
         fixes: &fixes,
         paths: &paths,
+        origins: &scan.origins,
+        verified: &verified,
     };
     match &job.output {
         None => job.printer.print(&report, io.out)?,
@@ -181,14 +195,21 @@ fn scan(args: &ScanArgs, io: &mut Io) -> anyhow::Result<Exit> {
             )?;
         }
     }
-    Ok(gate(&job.gate, &scan))
+    Ok(gate(&job.gate, &scan, &verified))
 }
 
 /// The exit code: an error wins, then findings at or above `--fail-on`, then stale baseline
-/// entries when asked to fail on them. Where the report went plays no part.
-fn gate(gate: &Gate, scan: &Scan) -> Exit {
+/// entries when asked to fail on them; with `--fail-on-live` only keys Keap accepted. Where the
+/// report went plays no part.
+fn gate(gate: &Gate, scan: &Scan, verified: &verify::Verified) -> Exit {
     if !scan.summary.errors.is_empty() {
         Exit::Error
+    } else if gate.fail_on_live {
+        if verified.any_live(&scan.findings) {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        }
     } else if scan.findings.iter().any(|f| gate.fail_on.fails(f.severity))
         || (gate.fail_on_stale && !scan.summary.stale.is_empty())
     {

@@ -69,6 +69,8 @@ pub struct Scan {
     /// The relative paths read, when the scan covered only part of the tree (staged changes, a
     /// diff); `None` for a full scan.
     pub only: Option<BTreeSet<String>>,
+    /// The commits of each finding of a history scan.
+    pub origins: crate::history::Origins,
 }
 
 impl Scan {
@@ -88,6 +90,7 @@ impl Scan {
             findings,
             summary,
             only: None,
+            origins: Default::default(),
         }
     }
 }
