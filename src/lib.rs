@@ -12,6 +12,7 @@ use std::{
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod detect;
 pub mod error;
 pub mod finding;
