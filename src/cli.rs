@@ -122,12 +122,11 @@ pub struct ScanArgs {
     /// Fail (exit 1) only when Keap says a key found is live.
     #[arg(long, requires = "verify")]
     pub fail_on_live: bool,
-    /// Tests only: a loopback URL that stands in for Keap's endpoint.
+    /// Tests only: a loopback URL that stands in for Keap's endpoint (read only with --verify).
     #[arg(
         long,
         hide = true,
-        env = "KEAP_MIGRATE_VERIFY_URL",
-        requires = "verify"
+        env = "KEAP_MIGRATE_VERIFY_URL"
     )]
     pub verify_url: Option<String>,
     /// Report only findings on lines added since REV's merge base with HEAD (pull requests).

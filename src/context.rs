@@ -42,11 +42,28 @@ static KEY_HEADER: LazyLock<regex::Regex> =
 
 /// Names that say they hold a hash or an id, never a key.
 const HASHY: &[&str] = &[
-    "cache", "hash", "md5", "sha", "etag", "checksum", "digest", "nonce", "salt", "integrity",
-    "fingerprint", "uuid", "guid", "commit", "revision", "version", "color",
+    "cache",
+    "hash",
+    "md5",
+    "sha",
+    "etag",
+    "checksum",
+    "digest",
+    "nonce",
+    "salt",
+    "integrity",
+    "fingerprint",
+    "uuid",
+    "guid",
+    "commit",
+    "revision",
+    "version",
+    "color",
 ];
 /// Too common to tie a value to a Keap file by name alone.
-const GENERIC: &[&str] = &["key", "value", "secret", "token", "password", "data", "hash", "name"];
+const GENERIC: &[&str] = &[
+    "key", "value", "secret", "token", "password", "data", "hash", "name",
+];
 
 struct Binding {
     path: PathBuf,
@@ -101,7 +118,12 @@ impl Collector {
     }
 
     /// The findings of the bindings whose name a Keap file uses, less those already found.
-    pub fn resolve(self, rules: &RuleSet, found: &[Finding], summary: &mut Summary) -> Vec<Finding> {
+    pub fn resolve(
+        self,
+        rules: &RuleSet,
+        found: &[Finding],
+        summary: &mut Summary,
+    ) -> Vec<Finding> {
         let Some(rule) = rules.get(HARDCODED_KEY) else {
             return Vec::new();
         };
@@ -164,14 +186,19 @@ impl Collector {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let index = LineIndex::new(&text);
             let mut occurrences: HashMap<&str, usize> = HashMap::new();
-            for f in found.iter().filter(|f| f.path == *path && f.rule == rule.id) {
+            for f in found
+                .iter()
+                .filter(|f| f.path == *path && f.rule == rule.id)
+            {
                 if let Some(s) = &f.secret {
                     *occurrences.entry(s.expose()).or_default() += 1;
                 }
             }
             let mut findings = Vec::new();
             for (b, user) in bindings {
-                let Some(value) = text.get(b.value.clone()) else { continue };
+                let Some(value) = text.get(b.value.clone()) else {
+                    continue;
+                };
                 let secret = Secret::new(value);
                 let n = occurrences.entry(value).or_default();
                 findings.push(Finding {
@@ -183,7 +210,10 @@ impl Collector {
                     start: index.position(b.value.start),
                     end: index.position(b.value.end),
                     span: b.value.clone(),
-                    message: format!("{} (`{}`, which {user} uses with Keap)", rule.message, b.name),
+                    message: format!(
+                        "{} (`{}`, which {user} uses with Keap)",
+                        rule.message, b.name
+                    ),
                     secret: Some(secret),
                 });
                 *n += 1;

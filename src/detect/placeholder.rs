@@ -5,8 +5,17 @@ use std::ops::Range;
 
 /// Words no random key spells out, that a placeholder does.
 const WORDS: &[&str] = &[
-    "xxxx", "your", "here", "example", "sample", "placeholder", "changeme", "dummy", "insert",
-    "replace", "redacted",
+    "xxxx",
+    "your",
+    "here",
+    "example",
+    "sample",
+    "placeholder",
+    "changeme",
+    "dummy",
+    "insert",
+    "replace",
+    "redacted",
 ];
 
 /// Whether a secret-shaped value is plainly a stand-in for one.
