@@ -236,7 +236,7 @@ fn worth(name: &str, value: &str) -> bool {
 }
 
 /// Whether the bytes hold 32 hex digits in a row: most files do not, and skip the regexes.
-fn has_hex_run(bytes: &[u8]) -> bool {
+pub(crate) fn has_hex_run(bytes: &[u8]) -> bool {
     let mut run = 0;
     for &b in bytes {
         if b.is_ascii_hexdigit() {

@@ -10,9 +10,11 @@ use std::{
     io::{self, BufRead, BufReader, Read, Write},
     path::{Path, PathBuf},
     process::{Child, ChildStdout, Command, Stdio},
-    sync::{mpsc, Mutex},
+    sync::{mpsc, LazyLock, Mutex},
     time::Instant,
 };
+
+use aho_corasick::AhoCorasick;
 
 use crate::{
     error::{Error, Result},
@@ -226,6 +228,13 @@ impl History {
         let (blob_tx, blob_rx) = mpsc::sync_channel::<(Added, Vec<u8>)>(4 * self.threads.max(1));
         let blob_rx = Mutex::new(blob_rx);
         let found = Mutex::new(HashMap::new());
+        // The built-in rules find a secret only in one of a few shapes: a blob with none of
+        // them need not be parsed. A user's rule may capture any shape.
+        let secrets_only = scanner
+            .rules
+            .rules
+            .iter()
+            .all(|r| crate::rules::BUILTIN_IDS.contains(&r.id.as_str()));
         let total = Mutex::new(Summary::default());
         let (listed, read) = std::thread::scope(|s| {
             let listed = s.spawn(move || -> Result<()> {
@@ -252,6 +261,11 @@ impl History {
                     loop {
                         let next = blob_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         let Ok((added, bytes)) = next else { break };
+                        if secrets_only && !may_hold_secret(&bytes) {
+                            mine.files_scanned += 1;
+                            mine.bytes_scanned += bytes.len() as u64;
+                            continue;
+                        }
                         let path = PathBuf::from(&added.path);
                         let secrets: Vec<Finding> = scanner
                             .scan_loaded(&path, &added.path, bytes, &mut mine)
@@ -547,6 +561,18 @@ fn read_blobs(
         }
     }
     Ok((skipped, missing))
+}
+
+/// Whether the bytes hold what every built-in secret has: 32 hex digits in a row, a `KeapAK-`
+/// prefix, or (OAuth client secrets) `client_secret` / `clientSecret`.
+fn may_hold_secret(bytes: &[u8]) -> bool {
+    static SHAPES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["keapak-", "client_secret", "clientsecret"])
+            .expect("plain strings")
+    });
+    crate::context::has_hex_run(bytes) || SHAPES.is_match(bytes)
 }
 
 fn parse_oid(hex: &[u8]) -> Option<Oid> {
