@@ -253,7 +253,8 @@ impl History {
                 out.flush().map_err(git_io)?;
                 Ok(())
             });
-            let read = s.spawn(move || read_blobs(cat_out, asked_rx, blob_tx, scanner));
+            let read =
+                s.spawn(move || read_blobs(cat_out, asked_rx, blob_tx, scanner, secrets_only));
             for _ in 0..self.threads.max(1) {
                 s.spawn(|| {
                     let mut mine = Summary::default();
@@ -261,11 +262,6 @@ impl History {
                     loop {
                         let next = blob_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         let Ok((added, bytes)) = next else { break };
-                        if secrets_only && !may_hold_secret(&bytes) {
-                            mine.files_scanned += 1;
-                            mine.bytes_scanned += bytes.len() as u64;
-                            continue;
-                        }
                         let path = PathBuf::from(&added.path);
                         let secrets: Vec<Finding> = scanner
                             .scan_loaded(&path, &added.path, bytes, &mut mine)
@@ -288,9 +284,12 @@ impl History {
         let cat_status = finish(cat)?;
         log_status?;
         listed?;
-        let (skipped, missing) = read?;
+        let read = read?;
         cat_status?;
         summary.add(total.into_inner().unwrap_or_else(|e| e.into_inner()));
+        summary.files_scanned += read.unparsed.0;
+        summary.bytes_scanned += read.unparsed.1;
+        let (skipped, missing) = (read.skipped, read.missing);
         for (reason, path) in skipped {
             summary.skipped.entry(reason).or_default().push(path);
         }
@@ -300,7 +299,14 @@ impl History {
                 crate::report::count(missing, "blob")
             ));
         }
-        Ok(found.into_inner().unwrap_or_else(|e| e.into_inner()))
+        let mut found: HashMap<Oid, Vec<Finding>> =
+            found.into_inner().unwrap_or_else(|e| e.into_inner());
+        for (alias, rep) in read.aliases {
+            if let Some(findings) = found.get(&rep).cloned() {
+                found.insert(alias, findings);
+            }
+        }
+        Ok(found)
     }
 
     /// Which blobs holding secrets HEAD's tree has.
@@ -516,17 +522,39 @@ fn parse_log(
     }
 }
 
+/// What the reader thread did besides handing blobs to the workers.
+struct ReadOut {
+    skipped: Vec<(SkipReason, PathBuf)>,
+    missing: usize,
+    /// Blobs read but not parsed (nothing secret-shaped, or the same as a version scanned):
+    /// how many, and their bytes.
+    unparsed: (usize, u64),
+    /// Blobs whose secret-shaped lines are those of another version of the same path, scanned
+    /// in their stead: (this blob, the one scanned).
+    aliases: Vec<(Oid, Oid)>,
+}
+
 /// Reads `cat-file --batch` answers in the order asked and hands the text blobs to the workers.
-/// What was skipped (with its path), and how many objects were missing.
+/// With the built-in rules only (`secrets_only`), a blob with nothing secret-shaped is not
+/// parsed, and neither is one whose secret-shaped lines are those of a version of its path
+/// already sent: an edit elsewhere in a file does not change its keys, and most versions of a
+/// long-lived file are such edits.
 fn read_blobs(
     out: ChildStdout,
     asked: mpsc::Receiver<Added>,
     blobs: mpsc::SyncSender<(Added, Vec<u8>)>,
     scanner: &Scanner,
-) -> Result<(Vec<(SkipReason, PathBuf)>, usize)> {
+    secrets_only: bool,
+) -> Result<ReadOut> {
     let mut reader = BufReader::with_capacity(1 << 16, out);
-    let mut skipped = Vec::new();
-    let mut missing = 0;
+    let mut read = ReadOut {
+        skipped: Vec::new(),
+        missing: 0,
+        unparsed: (0, 0),
+        aliases: Vec::new(),
+    };
+    // Per path: the hash of the secret-shaped lines of the last version sent, and its blob.
+    let mut sent: HashMap<String, (u64, Oid)> = HashMap::new();
     let mut header = String::new();
     for added in asked {
         header.clear();
@@ -535,7 +563,7 @@ fn read_blobs(
         }
         let line = header.trim_end();
         if line.ends_with(" missing") {
-            missing += 1;
+            read.missing += 1;
             continue;
         }
         let size = line
@@ -546,21 +574,57 @@ fn read_blobs(
         if size > scanner.max_file_size {
             // Read past, not kept: a large blob costs no memory.
             io::copy(&mut (&mut reader).take(size + 1), &mut io::sink()).map_err(git_io)?;
-            skipped.push((SkipReason::TooLarge, PathBuf::from(&added.path)));
+            read.skipped
+                .push((SkipReason::TooLarge, PathBuf::from(&added.path)));
             continue;
         }
         let mut bytes = vec![0; size as usize + 1];
         reader.read_exact(&mut bytes).map_err(git_io)?;
         bytes.pop();
         if let Some(reason) = scanner.sniff(&bytes) {
-            skipped.push((reason, PathBuf::from(&added.path)));
+            read.skipped.push((reason, PathBuf::from(&added.path)));
             continue;
+        }
+        if secrets_only {
+            let shaped = secret_lines(&bytes);
+            let same = shaped.and_then(|h| match sent.get(&added.path) {
+                Some((seen, rep)) if *seen == h => Some(*rep),
+                _ => None,
+            });
+            if shaped.is_none() || same.is_some() {
+                read.unparsed.0 += 1;
+                read.unparsed.1 += bytes.len() as u64;
+                if let Some(rep) = same {
+                    read.aliases.push((added.oid, rep));
+                }
+                continue;
+            }
+            if let Some(h) = shaped {
+                sent.insert(added.path.clone(), (h, added.oid));
+            }
         }
         if blobs.send((added, bytes)).is_err() {
             break;
         }
     }
-    Ok((skipped, missing))
+    Ok(read)
+}
+
+/// A hash of the lines that hold something secret-shaped, in order; `None` when there are none.
+fn secret_lines(bytes: &[u8]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    if !may_hold_secret(bytes) {
+        return None;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut any = false;
+    for line in bytes.split(|&b| b == b'\n') {
+        if may_hold_secret(line) {
+            line.hash(&mut h);
+            any = true;
+        }
+    }
+    any.then(|| h.finish())
 }
 
 /// Whether the bytes hold what every built-in secret has: 32 hex digits in a row, a `KeapAK-`
