@@ -11,10 +11,12 @@ use crate::{
     error::{Error, Result},
     finding::{redact, Severity},
     fix::{Auth, FixOptions},
+    history::History,
     report::{self, Format, Printer},
     rules::RuleSet,
     scan::Scanner,
     scope::{GitRoots, Scope},
+    verify::Verifier,
     walk::{WalkOptions, Walker},
 };
 
@@ -115,6 +117,29 @@ pub struct ScanArgs {
     /// Scan the staged content of the files staged for commit (pre-commit).
     #[arg(long, conflicts_with = "since")]
     pub staged: bool,
+    /// Scan every blob that a commit reachable from any ref added (the repository at PATH, bare
+    /// or not): each secret once, with its first and last commit.
+    #[arg(long, conflicts_with_all = ["staged", "since"])]
+    pub history: bool,
+    /// With --history: revisions and `git log` options instead of `--all` (`"main --since=2023"`,
+    /// `"v1.0..HEAD"`), split at spaces.
+    #[arg(
+        long,
+        value_name = "OPTS",
+        requires = "history",
+        allow_hyphen_values = true
+    )]
+    pub log_opts: Option<String>,
+    /// Ask Keap whether each distinct key found is live (one request per key, within its
+    /// quota): the only network call keap-migrate makes, and only to Keap's API host.
+    #[arg(long)]
+    pub verify: bool,
+    /// Fail (exit 1) only when Keap says a key found is live.
+    #[arg(long, requires = "verify")]
+    pub fail_on_live: bool,
+    /// Tests only: a loopback URL that stands in for Keap's endpoint (read only with --verify).
+    #[arg(long, hide = true, env = "KEAP_MIGRATE_VERIFY_URL")]
+    pub verify_url: Option<String>,
     /// Report only findings on lines added since REV's merge base with HEAD (pull requests).
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
@@ -380,6 +405,8 @@ pub struct ScanJob {
     /// The migration settings, when the report carries fixes (SARIF over a tree on disk: a
     /// staged or partial scan is not what `apply` would change).
     pub fixes: Option<FixOptions>,
+    /// `--verify`: what asks Keap about each key.
+    pub verifier: Option<Verifier>,
     /// `--format github` in a workflow: the file `$GITHUB_STEP_SUMMARY` names, which receives a
     /// Markdown summary.
     pub step_summary: Option<PathBuf>,
@@ -426,6 +453,8 @@ impl OutputArgs {
 pub struct Gate {
     pub fail_on: FailOn,
     pub fail_on_stale: bool,
+    /// `--fail-on-live`: only keys Keap accepted fail the run.
+    pub fail_on_live: bool,
 }
 
 pub struct BaselineJob {
@@ -510,7 +539,9 @@ impl ScanArgs {
             roots: self.walk.paths.clone(),
             exclude: config.exclude.clone(),
         };
-        let scope = if self.staged {
+        let scope = if self.history {
+            Scope::History(self.history(&config)?)
+        } else if self.staged {
             Scope::Staged(git())
         } else if let Some(rev) = &self.since {
             Scope::Since(git(), rev.clone())
@@ -542,6 +573,7 @@ impl ScanArgs {
             gate: Gate {
                 fail_on: self.fail_on.or(config.fail_on).unwrap_or(FailOn::Note),
                 fail_on_stale: self.fail_on_stale_baseline,
+                fail_on_live: self.fail_on_live,
             },
             printer: report::printer(format, color, self.output.verbosity()),
             show_secrets: self.output.show_secrets,
@@ -550,9 +582,31 @@ impl ScanArgs {
             verbosity: self.output.verbosity(),
             config_file: self.walk.config_file()?,
             fixes,
+            verifier: self
+                .verify
+                .then(|| Verifier::new(self.verify_url.as_deref()))
+                .transpose()?,
             step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
                 .filter(|v| !v.is_empty() && format == Format::Github)
                 .map(PathBuf::from),
+        })
+    }
+
+    fn history(&self, config: &Config) -> Result<History> {
+        let [repo] = self.walk.paths.as_slice() else {
+            return Err(Error::Usage(
+                "--history reads one repository: give one PATH".into(),
+            ));
+        };
+        Ok(History {
+            repo: repo.clone(),
+            log_opts: self
+                .log_opts
+                .iter()
+                .flat_map(|o| o.split_whitespace().map(String::from))
+                .collect(),
+            exclude: config.exclude.clone(),
+            threads: self.walk.threads.count,
         })
     }
 

@@ -12,11 +12,13 @@ use std::{
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod detect;
 pub mod error;
 pub mod finding;
 pub mod fix;
 pub mod git;
+pub mod history;
 pub mod ignore_comments;
 pub mod lang;
 pub mod progress;
@@ -24,6 +26,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod scope;
+pub mod verify;
 pub mod walk;
 
 use anyhow::Context as _;
@@ -138,8 +141,18 @@ fn scan(args: &ScanArgs, io: &mut Io, stderr_is_terminal: bool) -> anyhow::Resul
     if let (Some(counter), scope::Scope::Tree(walker)) = (spinner.counter(), &mut job.scope) {
         walker.count_files(counter);
     }
-    let scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
+    let mut scan = job.scope.scan(&job.scanner, job.baseline.as_ref())?;
     drop(spinner);
+    let verified = match &job.verifier {
+        Some(verifier) => {
+            let verified = verifier.verify(&mut scan.findings);
+            if job.verbosity != Verbosity::Quiet {
+                writeln!(io.err, "keap-migrate: {}", verified.summary())?;
+            }
+            verified
+        }
+        None => Default::default(),
+    };
     let fixes = match &job.fixes {
         Some(options) => fix::plan(&scan.findings, &job.scanner, options).suggestions(),
         None => Default::default(),
@@ -157,6 +170,8 @@ fn scan(args: &ScanArgs, io: &mut Io, stderr_is_terminal: bool) -> anyhow::Resul
         show_secrets: job.show_secrets,
         fixes: &fixes,
         paths: &paths,
+        origins: &scan.origins,
+        verified: &verified,
     };
     match &job.output {
         None => job.printer.print(&report, io.out)?,
@@ -200,14 +215,21 @@ fn scan(args: &ScanArgs, io: &mut Io, stderr_is_terminal: bool) -> anyhow::Resul
             )?;
         }
     }
-    Ok(gate(&job.gate, &scan))
+    Ok(gate(&job.gate, &scan, &verified))
 }
 
 /// The exit code: an error wins, then findings at or above `--fail-on`, then stale baseline
-/// entries when asked to fail on them. Where the report went plays no part.
-fn gate(gate: &Gate, scan: &Scan) -> Exit {
+/// entries when asked to fail on them; with `--fail-on-live` only keys Keap accepted. Where the
+/// report went plays no part.
+fn gate(gate: &Gate, scan: &Scan, verified: &verify::Verified) -> Exit {
     if !scan.summary.errors.is_empty() {
         Exit::Error
+    } else if gate.fail_on_live {
+        if verified.any_live(&scan.findings) {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        }
     } else if scan.findings.iter().any(|f| gate.fail_on.fails(f.severity))
         || (gate.fail_on_stale && !scan.summary.stale.is_empty())
     {

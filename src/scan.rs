@@ -12,7 +12,7 @@ use std::{
 use serde::Serialize;
 
 use crate::{
-    baseline, detect,
+    baseline, context, detect,
     error::Result,
     finding::{fingerprint, Finding, LineIndex, Matched, Secret},
     ignore_comments,
@@ -69,6 +69,8 @@ pub struct Scan {
     /// The relative paths read, when the scan covered only part of the tree (staged changes, a
     /// diff); `None` for a full scan.
     pub only: Option<BTreeSet<String>>,
+    /// The commits of each finding of a history scan.
+    pub origins: crate::history::Origins,
 }
 
 impl Scan {
@@ -88,6 +90,7 @@ impl Scan {
             findings,
             summary,
             only: None,
+            origins: Default::default(),
         }
     }
 }
@@ -101,13 +104,20 @@ impl Scanner {
     pub fn scan(&self, walker: &Walker) -> Result<Scan> {
         let started = Instant::now();
         let shared = Mutex::new((Vec::new(), Summary::default()));
+        let context = Mutex::new(context::Collector::default());
         walker.run(|| Visitor {
             scanner: self,
             findings: Vec::new(),
             summary: Summary::default(),
             shared: &shared,
+            context: Default::default(),
+            shared_context: &context,
         })?;
-        let (findings, mut summary) = shared.into_inner().unwrap();
+        let (mut findings, mut summary) = shared.into_inner().unwrap();
+        // Keys whose Keap context is in another file: known only once every file was seen.
+        let context = context.into_inner().unwrap_or_else(|e| e.into_inner());
+        let more = context.resolve(&self.rules, &findings, &mut summary);
+        findings.extend(more);
         summary.elapsed = started.elapsed();
         Ok(Scan::new(findings, summary))
     }
@@ -308,6 +318,8 @@ struct Visitor<'a> {
     findings: Vec<Finding>,
     summary: Summary,
     shared: &'a Mutex<(Vec<Finding>, Summary)>,
+    context: context::Collector,
+    shared_context: &'a Mutex<context::Collector>,
 }
 
 impl Visitor<'_> {
@@ -334,6 +346,7 @@ impl Visitor<'_> {
             }
         };
         let rel = relative(&root, &path);
+        self.context.see(&path, &rel, &bytes, &self.scanner.rules);
         let found = self
             .scanner
             .scan_loaded(&path, &rel, bytes, &mut self.summary);
@@ -353,6 +366,11 @@ impl Drop for Visitor<'_> {
         shared.0.append(&mut self.findings);
         let mine = std::mem::take(&mut self.summary);
         shared.1.add(mine);
+        let context = std::mem::take(&mut self.context);
+        self.shared_context
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .merge(context);
     }
 }
 

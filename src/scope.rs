@@ -22,6 +22,8 @@ pub enum Scope {
     Staged(GitRoots),
     /// The lines added under each root since the revision.
     Since(GitRoots, String),
+    /// Every blob the repository's commits added (`--history`).
+    History(crate::history::History),
 }
 
 /// The roots of a git scope, each a directory inside a work tree, with the config's excludes.
@@ -36,6 +38,7 @@ impl Scope {
     pub fn scan(&self, scanner: &Scanner, baseline: Option<&Baseline>) -> Result<Scan> {
         let (mut scan, added) = match self {
             Scope::Tree(walker) => (scanner.scan(walker)?, None),
+            Scope::History(history) => (history.scan(scanner)?, None),
             Scope::Staged(roots) => (roots.scan(scanner, staged)?, None),
             Scope::Since(roots, rev) => {
                 let mut added = AddedLines::new();

@@ -518,6 +518,8 @@ mod mutated_fixtures {
                 show_secrets: false,
                 fixes: &fixes,
                 paths: &Default::default(),
+                origins: &Default::default(),
+                verified: &Default::default(),
             };
             for format in [Format::Text, Format::Json, Format::Sarif, Format::Github, Format::Junit] {
                 let mut out = Vec::new();

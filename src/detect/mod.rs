@@ -12,6 +12,7 @@ use crate::{
 
 pub mod manifest;
 pub mod php;
+pub mod placeholder;
 pub mod text;
 pub mod view;
 
@@ -135,6 +136,12 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
         }
     }
     hits.retain(|h| rules.get(&h.rule).is_some());
+    hits.retain(|h| {
+        h.secret.as_ref().is_none_or(|s| {
+            !placeholder::placeholder(&text[s.clone()])
+                && !(lang == Lang::Doc && placeholder::example_in_code_block(text, s))
+        })
+    });
     hits.sort_by(|a, b| {
         (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule))
     });
@@ -220,6 +227,9 @@ pub enum FirstParam {
 /// text sits between XML tags, where a bare word is a literal rather than a variable.
 pub fn classify_first_param(src: &str, xml_text: bool) -> FirstParam {
     let s = src.trim();
+    if placeholder::hash_of_literal(s) {
+        return FirstParam::Placeholder;
+    }
     let quoted = s
         .strip_prefix('\'')
         .and_then(|r| r.strip_suffix('\''))
@@ -380,6 +390,7 @@ mod tests {
         assert_eq!(call("'09cfc97cce5d373104c9d805d193795f'"), LiteralKey);
         assert_eq!(call("$accessToken"), Token);
         assert_eq!(call("$data"), Data);
+        assert_eq!(call("md5('test')"), Placeholder);
         assert_eq!(call("(int)$affId"), Data);
         assert_eq!(call("$this->contactFields"), Data);
         assert_eq!(call("$tag_id"), Data);

@@ -191,6 +191,18 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             continue;
         };
         let found = scanner.scan_text(path, rel, text);
+        // What only the whole tree shows (a key whose Keap context is in another file) has no
+        // recipe here: a person reads it from the environment.
+        plan.manual.extend(
+            walked
+                .iter()
+                .filter(|f| !found.iter().any(|g| g.fingerprint == f.fingerprint))
+                .map(|f| Manual {
+                    finding: (*f).clone(),
+                    hint: "a Keap file elsewhere uses this value: read it from the environment"
+                        .into(),
+                }),
+        );
         let mut named: Vec<(String, Secret)> = Vec::new();
         let mut env_for = |secret: &Secret| {
             let n = names.len();

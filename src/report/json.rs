@@ -16,11 +16,28 @@ pub const VERSION: u32 = 1;
 /// findings does not become a million JSON trees first.
 #[derive(Serialize)]
 struct FindingJson<'a> {
+    /// The first commit's author, date and id (`--history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
     column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    /// How many commits added it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commits: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
     end_byte: usize,
     end_column: usize,
     end_line: usize,
     fingerprint: &'a str,
+    /// Whether HEAD still holds it (`--history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_head: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_date: Option<&'a str>,
     line: usize,
     message: &'a str,
     path: String,
@@ -29,6 +46,9 @@ struct FindingJson<'a> {
     secret: Option<String>,
     severity: Severity,
     start_byte: usize,
+    /// `live`, `revoked` or `unknown` (`--verify`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified: Option<&'static str>,
 }
 
 struct Findings<'a>(&'a Report<'a>);
@@ -36,20 +56,31 @@ struct Findings<'a>(&'a Report<'a>);
 impl Serialize for Findings<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let report = self.0;
-        serializer.collect_seq(report.findings.iter().map(|f| FindingJson {
-            column: f.start.column,
-            end_byte: f.span.end,
-            end_column: f.end.column,
-            end_line: f.end.line,
-            fingerprint: &f.fingerprint,
-            line: f.start.line,
-            message: &f.message,
-            path: f.path.display().to_string(),
-            relative_path: &f.rel,
-            rule: &f.rule,
-            secret: report.secret(f),
-            severity: f.severity,
-            start_byte: f.span.start,
+        serializer.collect_seq(report.findings.iter().map(|f| {
+            let origin = report.origins.of(f);
+            FindingJson {
+                author: origin.map(|o| o.first.author.as_str()),
+                column: f.start.column,
+                commit: origin.map(|o| o.first.id.as_str()),
+                commits: origin.map(|o| o.commits),
+                date: origin.map(|o| o.first.date.as_str()),
+                end_byte: f.span.end,
+                end_column: f.end.column,
+                end_line: f.end.line,
+                fingerprint: &f.fingerprint,
+                in_head: origin.map(|o| o.in_head),
+                last_commit: origin.map(|o| o.last.id.as_str()),
+                last_date: origin.map(|o| o.last.date.as_str()),
+                line: f.start.line,
+                message: &f.message,
+                path: f.path.display().to_string(),
+                relative_path: &f.rel,
+                rule: &f.rule,
+                secret: report.secret(f),
+                severity: f.severity,
+                start_byte: f.span.start,
+                verified: report.verified.of(f).map(|l| l.as_str()),
+            }
         }))
     }
 }

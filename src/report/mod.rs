@@ -9,8 +9,10 @@ use crate::{
     cli::Verbosity,
     finding::{Finding, Severity},
     fix::Suggestion,
+    history::Origins,
     rules::RuleSet,
     scan::Summary,
+    verify::Verified,
 };
 
 pub mod github;
@@ -54,6 +56,10 @@ pub struct Report<'a> {
     /// The fix of each finding that has one, by fingerprint (empty where the format shows none).
     pub fixes: &'a HashMap<String, Suggestion>,
     pub paths: &'a RepoPaths,
+    /// The commits of each finding of a history scan.
+    pub origins: &'a Origins,
+    /// What Keap said of each finding's secret (`--verify`).
+    pub verified: &'a Verified,
 }
 
 /// Where files sit in their git repository, so that SARIF, annotations and JUnit name them from

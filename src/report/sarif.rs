@@ -105,6 +105,23 @@ impl Printer for Sarif {
                 if let Some(fixes) = fixes(report, f) {
                     result["fixes"] = fixes;
                 }
+                // Code scanning shows a result's properties; the commit is where to look.
+                let mut properties = serde_json::Map::new();
+                if let Some(o) = report.origins.of(f) {
+                    properties.insert("commit".into(), json!(o.first.id));
+                    properties.insert("author".into(), json!(o.first.author));
+                    properties.insert("date".into(), json!(o.first.date));
+                    properties.insert("lastCommit".into(), json!(o.last.id));
+                    properties.insert("lastDate".into(), json!(o.last.date));
+                    properties.insert("commits".into(), json!(o.commits));
+                    properties.insert("inHead".into(), json!(o.in_head));
+                }
+                if let Some(l) = report.verified.of(f) {
+                    properties.insert("verified".into(), json!(l.as_str()));
+                }
+                if !properties.is_empty() {
+                    result["properties"] = Value::Object(properties);
+                }
                 result
             })
             .collect();

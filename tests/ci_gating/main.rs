@@ -10,6 +10,7 @@ mod baseline;
 mod config;
 mod git_scopes;
 mod golden;
+mod history;
 mod ignores;
 mod precommit;
 mod secrets;

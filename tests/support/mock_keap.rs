@@ -11,14 +11,14 @@
 //! The certificate is a throw-away self-signed one made once per test process (see [`ca_file`]).
 use std::{
     borrow::Cow,
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     fmt::Write as _,
     fs,
     io::{self, BufRead, BufReader, Read, Write},
     net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
     path::{Path, PathBuf},
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, LazyLock, Mutex,
     },
     thread::{self, JoinHandle},
@@ -185,6 +185,10 @@ struct State {
     requests: Mutex<Vec<Request>>,
     limit: usize,
     stop: AtomicBool,
+    /// Connections accepted, whether or not a request followed.
+    connections: AtomicUsize,
+    /// The keys Keap would accept, when the mock checks them (`with_live_keys`).
+    live_keys: Option<BTreeSet<String>>,
 }
 
 impl MockKeap {
@@ -193,6 +197,17 @@ impl MockKeap {
     }
 
     pub fn with_request_limit(limit: usize) -> Self {
+        Self::serve(limit, None)
+    }
+
+    /// A mock that accepts only these keys, as Keap does: a header key it does not know gets
+    /// HTTP 401, a body key (the legacy endpoint) an `InvalidKey` fault.
+    pub fn with_live_keys(keys: &[&str]) -> Self {
+        let keys = keys.iter().map(|k| k.to_string()).collect();
+        Self::serve(DEFAULT_REQUEST_LIMIT, Some(keys))
+    }
+
+    fn serve(limit: usize, live_keys: Option<BTreeSet<String>>) -> Self {
         // Made before the first connection arrives, outside any connection's time-outs.
         LazyLock::force(&TLS);
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
@@ -201,6 +216,8 @@ impl MockKeap {
             requests: Mutex::new(Vec::new()),
             limit,
             stop: AtomicBool::new(false),
+            connections: AtomicUsize::new(0),
+            live_keys,
         });
         let acceptor = {
             let state = Arc::clone(&state);
@@ -227,6 +244,11 @@ impl MockKeap {
         self.addr
     }
 
+    /// How many connections reached the mock so far: what a test that expects none reads.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+
     /// A snapshot of what was received so far, oldest first.
     pub fn requests(&self) -> Vec<Request> {
         self.state.requests.lock().unwrap().clone()
@@ -250,6 +272,7 @@ fn accept(listener: TcpListener, state: &Arc<State>) {
         if state.stop.load(Ordering::SeqCst) {
             break;
         }
+        state.connections.fetch_add(1, Ordering::SeqCst);
         // A connection per thread: a client may keep one connection idle while it opens another.
         // Each connection serves at least one request, so the request limit bounds them too.
         let Ok(stream) = stream else { continue };
@@ -347,7 +370,10 @@ fn serve<S: Read + Write>(reader: &mut BufReader<S>, tls: bool, state: &State) -
                 (503, "text/plain", "request limit reached\n".to_string())
             } else {
                 let request = record(head, body, tls);
-                let response = respond(&request);
+                let response = match refused(&request, state.live_keys.as_ref()) {
+                    Some(refusal) => refusal,
+                    None => respond(&request),
+                };
                 requests.push(Request {
                     status: response.0,
                     ..request
@@ -491,6 +517,7 @@ fn write_response(
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
         404 => "Not Found",
         _ => "Service Unavailable",
     };
@@ -502,6 +529,31 @@ fn write_response(
     );
     writer.write_all(response.as_bytes())?;
     writer.flush()
+}
+
+/// Keap's answer to a key it does not accept, when the mock checks keys.
+fn refused(
+    request: &Request,
+    live: Option<&BTreeSet<String>>,
+) -> Option<(u16, &'static str, String)> {
+    let live = live?;
+    let header = request.header("X-Keap-API-Key").or_else(|| {
+        request
+            .header("Authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+    });
+    match header {
+        Some(key) if live.contains(key) => None,
+        Some(_) => Some((
+            401,
+            "application/json",
+            "{\"message\":\"Unauthorized\"}\n".to_string(),
+        )),
+        None => match request.call.as_ref().ok()?.params.first() {
+            Some(Value::String(key)) if live.contains(key) => None,
+            _ => Some((200, "text/xml", fault(2, "[InvalidKey]Invalid Key"))),
+        },
+    }
 }
 
 /// Status, content type and body for a recorded request.

@@ -1,0 +1,279 @@
+//! Keys whose Keap context is in another file: `API_KEY = "…"` in a settings module, or
+//! `define('IS_KEY', '…')` in a config, used by the file that calls Keap. A second pass after the
+//! walk, and a cheap one: during the walk only files with a quoted (or `.env`-style) 32- or
+//! 64-hex value bound to a name keep that binding, and files with Keap context keep their path;
+//! afterwards only the binding names are looked up, and only in those files' text.
+use std::{
+    collections::{HashMap, HashSet},
+    fs,
+    ops::Range,
+    path::PathBuf,
+    sync::LazyLock,
+};
+
+use aho_corasick::AhoCorasick;
+use regex::bytes::Regex;
+
+use crate::{
+    detect::{key_like, placeholder::placeholder, text},
+    finding::{fingerprint, Finding, LineIndex, Matched, Secret},
+    ignore_comments,
+    rules::{RuleSet, HARDCODED_KEY},
+    scan::Summary,
+};
+
+/// A name bound to a quoted hex value: `NAME = '…'`, `'NAME' => "…"`, `"name": "…"`,
+/// `define('NAME', '…')`, `name: '…'`.
+static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?P<name>[A-Za-z_][A-Za-z0-9_]*)['"]?\s*(?:=>|:=|=|:|,)\s*['"](?P<value>[0-9a-fA-F]{64}|[0-9a-fA-F]{32})['"]"#,
+    )
+    .unwrap()
+});
+/// `.env`, INI and YAML values need no quotes: `NAME=…`, `name: …` alone on the line.
+static BARE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?m)^[ \t]*(?:export[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[:=][ \t]*(?P<value>[0-9a-fA-F]{64}|[0-9a-fA-F]{32})[ \t]*\r?$",
+    )
+    .unwrap()
+});
+static KEY_HEADER: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"(?i)x-keap-api-key").unwrap());
+
+/// Names that say they hold a hash or an id, never a key.
+const HASHY: &[&str] = &[
+    "cache",
+    "hash",
+    "md5",
+    "sha",
+    "etag",
+    "checksum",
+    "digest",
+    "nonce",
+    "salt",
+    "integrity",
+    "fingerprint",
+    "uuid",
+    "guid",
+    "commit",
+    "revision",
+    "version",
+    "color",
+];
+/// Too common to tie a value to a Keap file by name alone.
+const GENERIC: &[&str] = &[
+    "key", "value", "secret", "token", "password", "data", "hash", "name",
+];
+
+struct Binding {
+    path: PathBuf,
+    rel: String,
+    name: String,
+    /// Where the name is written in its definition: that use is not a use.
+    name_at: usize,
+    value: Range<usize>,
+}
+
+/// What one walker thread saw; merged after the walk.
+#[derive(Default)]
+pub struct Collector {
+    bindings: Vec<Binding>,
+    keap_files: Vec<PathBuf>,
+}
+
+impl Collector {
+    /// Looks at a file as read, before it is scanned.
+    pub fn see(&mut self, path: &std::path::Path, rel: &str, bytes: &[u8], rules: &RuleSet) {
+        if has_hex_run(bytes) {
+            for re in [&*QUOTED, &*BARE] {
+                for caps in re.captures_iter(bytes) {
+                    let (Some(name), Some(value)) = (caps.name("name"), caps.name("value")) else {
+                        continue;
+                    };
+                    let name = String::from_utf8_lossy(name.as_bytes()).into_owned();
+                    if worth(&name, &String::from_utf8_lossy(value.as_bytes())) {
+                        self.bindings.push(Binding {
+                            path: path.to_path_buf(),
+                            rel: rel.to_string(),
+                            name,
+                            name_at: caps.name("name").map_or(0, |m| m.start()),
+                            value: value.range(),
+                        });
+                    }
+                }
+            }
+        }
+        if rules.prefilter(bytes) {
+            let text = String::from_utf8_lossy(bytes);
+            // XML-RPC alone is not Keap: other services take an `api_key` first too.
+            if text::has_keap_context(&text) || KEY_HEADER.is_match(&text) {
+                self.keap_files.push(path.to_path_buf());
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: Collector) {
+        self.bindings.extend(other.bindings);
+        self.keap_files.extend(other.keap_files);
+    }
+
+    /// The findings of the bindings whose name a Keap file uses, less those already found.
+    pub fn resolve(
+        self,
+        rules: &RuleSet,
+        found: &[Finding],
+        summary: &mut Summary,
+    ) -> Vec<Finding> {
+        let Some(rule) = rules.get(HARDCODED_KEY) else {
+            return Vec::new();
+        };
+        if self.bindings.is_empty() || self.keap_files.is_empty() {
+            return Vec::new();
+        }
+        let names: Vec<&str> = {
+            let set: HashSet<&str> = self.bindings.iter().map(|b| b.name.as_str()).collect();
+            let mut names: Vec<&str> = set.into_iter().collect();
+            names.sort_unstable();
+            names
+        };
+        let matcher = AhoCorasick::new(&names).expect("names are plain strings");
+        // Where each name is used in a Keap file: (file, byte offset) of every whole-word use.
+        let mut reached: HashMap<&str, Vec<(PathBuf, usize, bool)>> = HashMap::new();
+        for file in &self.keap_files {
+            let Ok(bytes) = fs::read(file) else { continue };
+            let text = String::from_utf8_lossy(&bytes);
+            for m in matcher.find_overlapping_iter(text.as_bytes()) {
+                if !whole_word(text.as_bytes(), m.start(), m.end()) {
+                    continue;
+                }
+                let line = line_of(&text, m.start());
+                // In a Keap file, a service call or Keap's own name on the line.
+                let calls = line.contains("Service.") || text::has_keap_context(line);
+                reached
+                    .entry(names[m.pattern().as_usize()])
+                    .or_default()
+                    .push((file.clone(), m.start(), calls));
+            }
+        }
+        let known: HashSet<(&str, usize)> = found
+            .iter()
+            .filter(|f| f.secret.is_some())
+            .map(|f| (f.rel.as_str(), f.span.start))
+            .collect();
+        let mut by_file: HashMap<&PathBuf, Vec<(&Binding, String)>> = HashMap::new();
+        for b in &self.bindings {
+            if known.contains(&(b.rel.as_str(), b.value.start)) {
+                continue;
+            }
+            let uses = reached.get(b.name.as_str()).map_or(&[][..], Vec::as_slice);
+            // A use that is not the definition itself, by a name that says it is a key or on a
+            // line that calls Keap.
+            let user = uses.iter().find(|(file, at, calls)| {
+                let own = *file == b.path && *at == b.name_at;
+                !own && (*calls || key_like(&b.name))
+            });
+            if let Some((file, _, _)) = user {
+                let shown = file.file_name().map_or_else(
+                    || file.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                by_file.entry(&b.path).or_default().push((b, shown));
+            }
+        }
+        let mut out = Vec::new();
+        for (path, bindings) in by_file {
+            let Ok(bytes) = fs::read(path) else { continue };
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let index = LineIndex::new(&text);
+            let mut occurrences: HashMap<&str, usize> = HashMap::new();
+            for f in found
+                .iter()
+                .filter(|f| f.path == *path && f.rule == rule.id)
+            {
+                if let Some(s) = &f.secret {
+                    *occurrences.entry(s.expose()).or_default() += 1;
+                }
+            }
+            let mut findings = Vec::new();
+            for (b, user) in bindings {
+                let Some(value) = text.get(b.value.clone()) else {
+                    continue;
+                };
+                let secret = Secret::new(value);
+                let n = occurrences.entry(value).or_default();
+                findings.push(Finding {
+                    fingerprint: fingerprint(&rule.id, &b.rel, Matched::Secret(&secret), *n),
+                    rule: rule.id.clone(),
+                    severity: rule.severity,
+                    path: b.path.clone(),
+                    rel: b.rel.clone(),
+                    start: index.position(b.value.start),
+                    end: index.position(b.value.end),
+                    span: b.value.clone(),
+                    message: format!(
+                        "{} (`{}`, which {user} uses with Keap)",
+                        rule.message, b.name
+                    ),
+                    secret: Some(secret),
+                });
+                *n += 1;
+            }
+            let applied = ignore_comments::apply(&text, findings);
+            summary.ignored += applied.suppressed;
+            out.extend(applied.kept);
+        }
+        out
+    }
+}
+
+/// A binding worth remembering: not a hash by its name, not a placeholder by its value.
+fn worth(name: &str, value: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.len() > 3
+        && !GENERIC.contains(&lower.as_str())
+        && !HASHY.iter().any(|h| lower.contains(h))
+        && !placeholder(value)
+}
+
+/// Whether the bytes hold 32 hex digits in a row: most files do not, and skip the regexes.
+pub(crate) fn has_hex_run(bytes: &[u8]) -> bool {
+    let mut run = 0;
+    for &b in bytes {
+        if b.is_ascii_hexdigit() {
+            run += 1;
+            if run == 32 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+fn whole_word(text: &[u8], start: usize, end: usize) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    (start == 0 || !word(text[start - 1])) && text.get(end).is_none_or(|&b| !word(b))
+}
+
+fn line_of(text: &str, at: usize) -> &str {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    &text[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_runs_and_names() {
+        assert!(has_hex_run(b"x = 'c3f1a9e07b5d4e2a8f6b0d9c1e7a3b5f'"));
+        assert!(!has_hex_run(b"x = 'c3f1a9e07b5d4e2a8f6b0d9c1e7a3b5'"));
+        assert!(worth("IS_KEY", "c3f1a9e07b5d4e2a8f6b0d9c1e7a3b5f"));
+        assert!(!worth("cacheKey", "c3f1a9e07b5d4e2a8f6b0d9c1e7a3b5f"));
+        assert!(!worth("key", "c3f1a9e07b5d4e2a8f6b0d9c1e7a3b5f"));
+        assert!(whole_word(b"a IS_KEY)", 2, 8));
+        assert!(!whole_word(b"a THIS_KEY)", 4, 10));
+    }
+}
