@@ -317,7 +317,15 @@ impl<'t> Detector<'t, '_> {
                 }
             }
             "array_merge" => {
-                if let Some(first) = args.first().filter(|a| is_array(**a)) {
+                // Parameters are a list: `array('user_id' => …, 'api_key' => $key)` is a form.
+                let positional = |array: Node| {
+                    let mut cursor = array.walk();
+                    let mut elements = array.named_children(&mut cursor);
+                    elements.all(|e| {
+                        e.kind() != "array_element_initializer" || e.named_child_count() < 2
+                    })
+                };
+                if let Some(first) = args.first().filter(|a| is_array(**a) && positional(**a)) {
                     for element in array_values(*first).into_iter().take(2) {
                         self.wrapper(element, false);
                     }
