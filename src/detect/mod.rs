@@ -138,8 +138,8 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     hits.retain(|h| rules.get(&h.rule).is_some());
     hits.retain(|h| {
         h.secret.as_ref().is_none_or(|s| {
-            !placeholder::placeholder(&text[s.clone()])
-                && !(lang == Lang::Doc && placeholder::example_in_code_block(text, s))
+            let example = lang == Lang::Doc && placeholder::example_in_code_block(text, s);
+            !(placeholder::placeholder(&text[s.clone()]) || example)
         })
     });
     hits.sort_by(|a, b| {
