@@ -104,13 +104,13 @@ mod tests {
         ] {
             assert!(placeholder(p), "{p}");
         }
-        // Made-up random values of each shape.
+        // Obvious fakes of each shape, varied enough not to read as placeholders.
         for k in [
-            "f3c1ec21596fcc3a0c506a88163e0948",
-            "2be1cf440798557e9ff843d434796a551950c9815fcc0e2f7dd8b5bb0050fc53",
-            "KeapAK-86a4ef07f2cc55d19923f182b9c16f949c7ab03ed9afdf416a",
-            "1Kniy247NhaJgain",
-            "qWDmBTUyzEV3k430",
+            "decafbadc0ffee5ca1ab1efacade0dd0",
+            "decafbadc0ffee5ca1ab1efacade0dd0feedfacecafebabe0ddba11bad5eed00",
+            "KeapAK-decafbadc0ffee5ca1ab1efacade0dd0feedfacecafebabe0d",
+            "FakeClientSecr1t",
+            "NotARealSecret42",
         ] {
             assert!(!placeholder(k), "{k}");
         }

@@ -88,6 +88,33 @@ fn url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, Stri
     Ok(change(string.span.clone(), format!("{q}{endpoint}{q}")))
 }
 
+/// A host, path and port given apart (Ruby's `new3` hash and `new` arguments, npm options):
+/// the new endpoint's host and path in the file's own quotes, and port 443.
+fn host_path(
+    text: &str,
+    host: &Expr,
+    path: &Expr,
+    port: Option<&Expr>,
+    endpoint: &str,
+) -> Result<Vec<Change>, String> {
+    if !matches!(host.kind, Kind::Str(_)) {
+        return Err(
+            "the client's host is set elsewhere: point it at api.infusionsoft.com by hand".into(),
+        );
+    }
+    if !matches!(path.kind, Kind::Str(_)) {
+        return Err("the client's path is computed: set it to /crm/xmlrpc by hand".into());
+    }
+    let (new_host, new_path) = host_and_path(endpoint);
+    let quoted = |e: &Expr, value: &str| {
+        let q = quote_of(text, e);
+        change(e.span.clone(), format!("{q}{value}{q}"))
+    };
+    let mut out = vec![quoted(host, new_host), quoted(path, &new_path)];
+    out.extend(port.map(|p| change(p.span.clone(), "443")));
+    Ok(out)
+}
+
 fn host_and_path(endpoint: &str) -> (&str, String) {
     let rest = endpoint.strip_prefix("https://").unwrap_or(endpoint);
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -212,7 +239,6 @@ fn ruby(
             "the client already sets http_header_extra: add the key header to that hash".into(),
         );
     }
-    let (host, path) = host_and_path(endpoint);
     let mut out = Vec::new();
     let args: Vec<&Expr> = call.positional().map(|a| &a.value).collect();
     match call.name.as_str() {
@@ -227,59 +253,33 @@ fn ruby(
                 return Err("the client's settings are not a hash written here".into());
             };
             let host_entry = entry(entries, "host").ok_or("no host in the client's settings")?;
-            if !matches!(host_entry.value.kind, Kind::Str(_)) {
-                return Err(
-                    "the client's host is set elsewhere: point it at api.infusionsoft.com by hand"
-                        .into(),
-                );
-            }
             let path_entry = entry(entries, "path").ok_or("no path in the client's settings")?;
-            if !matches!(path_entry.value.kind, Kind::Str(_)) {
-                return Err("the client's path is computed: set it to /crm/xmlrpc by hand".into());
-            }
             let ssl = entry(entries, "use_ssl").ok_or("the client does not use TLS (no use_ssl): set use_ssl and the new endpoint by hand")?;
             if text[ssl.value.span.clone()].trim() != "true" {
                 return Err(
                     "the client does not use TLS: set use_ssl and the new endpoint by hand".into(),
                 );
             }
-            let q = quote_of(text, &host_entry.value);
-            out.push(change(
-                host_entry.value.span.clone(),
-                format!("{q}{host}{q}"),
-            ));
-            let q = quote_of(text, &path_entry.value);
-            out.push(change(
-                path_entry.value.span.clone(),
-                format!("{q}{path}{q}"),
-            ));
-            if let Some(port) = entry(entries, "port") {
-                out.push(change(port.value.span.clone(), "443"));
-            }
+            let port = entry(entries, "port").map(|e| &e.value);
+            out.extend(host_path(
+                text,
+                &host_entry.value,
+                &path_entry.value,
+                port,
+                endpoint,
+            )?);
         }
         "new" => {
             let (Some(h), Some(p)) = (args.first(), args.get(1)) else {
                 return Err("the client's host and path are not arguments here".into());
             };
-            if !matches!((&h.kind, &p.kind), (Kind::Str(_), Kind::Str(_))) {
-                return Err(
-                    "the client's host or path is computed: point it at the new endpoint by hand"
-                        .into(),
-                );
-            }
             if args
                 .get(7)
                 .is_none_or(|s| text[s.span.clone()].trim() != "true")
             {
                 return Err("the client does not use TLS (use_ssl, the 8th argument): set it and the new endpoint by hand".into());
             }
-            let q = quote_of(text, h);
-            out.push(change(h.span.clone(), format!("{q}{host}{q}")));
-            let q = quote_of(text, p);
-            out.push(change(p.span.clone(), format!("{q}{path}{q}")));
-            if let Some(port) = args.get(2) {
-                out.push(change(port.span.clone(), "443"));
-            }
+            out.extend(host_path(text, h, p, args.get(2).copied(), endpoint)?);
         }
         other => {
             return Err(format!(
@@ -334,29 +334,15 @@ fn npm(
             out.push(change(e.end..e.end, format!(", {header} }}")));
         }
         Kind::Map(entries) => {
-            let (host, path) = host_and_path(endpoint);
             let mut located = false;
             if let Some(u) = entry(entries, "url") {
                 out.push(url(view, text, &u.value, endpoint)?);
                 located = true;
             }
             if let Some(h) = entry(entries, "host") {
-                if !matches!(h.value.kind, Kind::Str(_)) {
-                    return Err("the client's host is set elsewhere: point it at api.infusionsoft.com by hand".into());
-                }
-                let q = quote_of(text, &h.value);
-                out.push(change(h.value.span.clone(), format!("{q}{host}{q}")));
                 let p = entry(entries, "path").ok_or("no path in the client's options")?;
-                if !matches!(p.value.kind, Kind::Str(_)) {
-                    return Err(
-                        "the client's path is computed: set it to /crm/xmlrpc by hand".into(),
-                    );
-                }
-                let q = quote_of(text, &p.value);
-                out.push(change(p.value.span.clone(), format!("{q}{path}{q}")));
-                if let Some(port) = entry(entries, "port") {
-                    out.push(change(port.value.span.clone(), "443"));
-                }
+                let port = entry(entries, "port").map(|e| &e.value);
+                out.extend(host_path(text, &h.value, &p.value, port, endpoint)?);
                 located = true;
             }
             if !located {
