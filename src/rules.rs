@@ -23,6 +23,7 @@ pub const TOKEN_IN_URL: &str = "token-in-url";
 pub const VENDOR_LOGIN: &str = "legacy-vendor-login";
 pub const MISSING_AUTH: &str = "missing-auth";
 pub const LEGACY_SDK: &str = "legacy-sdk";
+pub const LEGACY_LIBRARY: &str = "legacy-library";
 
 /// The rule ids the structural detectors emit; the built-in rule set must define each.
 pub const BUILTIN_IDS: &[&str] = &[
@@ -34,6 +35,7 @@ pub const BUILTIN_IDS: &[&str] = &[
     VENDOR_LOGIN,
     MISSING_AUTH,
     LEGACY_SDK,
+    LEGACY_LIBRARY,
 ];
 
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/rules.rs"));

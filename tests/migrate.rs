@@ -46,33 +46,49 @@ fn cases() -> Vec<PathBuf> {
     cases
 }
 
-/// A copy of a case's inputs (not its expectations).
+/// A copy of a case's inputs (not its expectations), folders included.
 fn copy_inputs(case: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(case).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if !name.starts_with("expected.") {
-            fs::copy(&path, dir.path().join(&name)).unwrap();
+    for rel in files_under(case) {
+        if !rel.starts_with("expected.") {
+            let to = dir.path().join(&rel);
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::copy(case.join(&rel), to).unwrap();
         }
     }
     dir
 }
 
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "patch"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
+/// The files under `dir`, as paths relative to it (a git repository's own files aside).
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with(".git") {
+                    folders.push(path);
+                }
+            } else {
+                let rel = path.strip_prefix(dir).unwrap();
+                files.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
     files.sort();
     files
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files_under(dir)
+        .into_iter()
+        .filter(|rel| !rel.ends_with(".patch"))
+        .map(|rel| {
+            let bytes = fs::read(dir.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect()
 }
 
 #[test]

@@ -96,7 +96,12 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
     let facts = text::Facts::new(text);
     let mut comments = Vec::new();
     let structural = match lang {
-        Lang::Php => php::detect(&facts, &mut hits, &mut comments),
+        Lang::Php => php::detect(
+            &facts,
+            path.parent().unwrap_or(Path::new(".")),
+            &mut hits,
+            &mut comments,
+        ),
         Lang::Parsed(syntax) => view::detect(syntax, &facts, &mut hits, &mut comments),
         Lang::Doc | Lang::Other => false,
     };

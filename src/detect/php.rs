@@ -1,7 +1,7 @@
 //! PHP through tree-sitter: endpoints however they are built (literal, concatenation,
 //! interpolation, heredoc, sprintf, host/path split), the key in each client's parameters,
 //! wrappers that prepend the key to every call, and 32-hex literals in files that talk to Keap.
-use std::{cell::RefCell, collections::HashMap, ops::Range, sync::LazyLock};
+use std::{cell::RefCell, collections::HashMap, fs, ops::Range, path::Path, sync::LazyLock};
 
 use regex::Regex;
 use tree_sitter::{Node, Parser, Tree};
@@ -11,7 +11,7 @@ use super::{
     WRAPPER_DETAIL,
 };
 use crate::rules::{
-    HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN,
+    HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, LEGACY_LIBRARY, MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN,
 };
 
 thread_local! {
@@ -52,9 +52,11 @@ static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$"
 pub const HOLE: &str = "{}";
 
 /// Finds what the PHP rules look for, and lists the comments (the regex rules read those);
-/// `false` if the file could not be parsed (the regex fallback then takes it).
+/// `false` if the file could not be parsed (the regex fallback then takes it). `dir` is the
+/// file's folder, where the libraries it includes are read.
 pub fn detect(
     facts: &super::text::Facts,
+    dir: &Path,
     hits: &mut Vec<Hit>,
     comments: &mut Vec<Range<usize>>,
 ) -> bool {
@@ -71,6 +73,7 @@ pub fn detect(
     };
     let mut d = Detector {
         text,
+        dir,
         hits,
         comments,
         keap_named,
@@ -81,6 +84,7 @@ pub fn detect(
         call_sites: Vec::new(),
         hex_literals: Vec::new(),
         assigned: HashMap::new(),
+        includes: Vec::new(),
     };
     d.walk(tree.root_node());
     d.finish();
@@ -97,6 +101,7 @@ struct CallSite {
 
 struct Detector<'t, 'h> {
     text: &'t str,
+    dir: &'h Path,
     hits: &'h mut Vec<Hit>,
     comments: &'h mut Vec<Range<usize>>,
     /// The file names Keap, Infusionsoft or one of Keap's services somewhere.
@@ -115,6 +120,8 @@ struct Detector<'t, 'h> {
     /// What variables and properties were last assigned, in file order: a built string's text,
     /// or the service a Zend proxy stands for.
     assigned: HashMap<&'t str, Assigned>,
+    /// The XML-RPC libraries the file includes: where, and the path it names.
+    includes: Vec<(Range<usize>, String)>,
 }
 
 enum Assigned {
@@ -148,6 +155,10 @@ impl<'t> Detector<'t, '_> {
                 }
                 "assignment_expression" => self.assignment(node),
                 "array_creation_expression" => self.spread_wrapper(node),
+                "include_expression"
+                | "include_once_expression"
+                | "require_expression"
+                | "require_once_expression" => self.include(node),
                 "function_call_expression"
                 | "member_call_expression"
                 | "nullsafe_member_call_expression"
@@ -557,6 +568,21 @@ impl<'t> Detector<'t, '_> {
         }
     }
 
+    /// Notes an included XML-RPC library (`xmlrpc.inc`, `lib/xmlrpc.php`): the path after the
+    /// last computed part (`dirname(__FILE__) . '/xmlrpc-2.0/lib/xmlrpc.inc'`).
+    fn include(&mut self, node: Node) {
+        let Some(path) = node.named_child(0).and_then(|p| template(self.text, p)) else {
+            return;
+        };
+        let lower = path.text.to_ascii_lowercase();
+        if !lower.contains("xmlrpc") || !lower.ends_with(".inc") && !lower.ends_with(".php") {
+            return;
+        }
+        let beside = path.text.rsplit(HOLE).next().unwrap_or(&path.text);
+        let library = beside.trim_start_matches('/').to_string();
+        self.includes.push((node.byte_range(), library));
+    }
+
     fn finish(&mut self) {
         // Where a wrapper puts the key first, a call's own first element is data, unless it
         // plainly is a key too. So it is in a file that never speaks XML-RPC itself: its calls
@@ -575,6 +601,31 @@ impl<'t> Detector<'t, '_> {
                     .push(Hit::new(HARDCODED_KEY, content.clone()).secret(content));
             }
         }
+        if self.keap_named {
+            for (span, library) in std::mem::take(&mut self.includes) {
+                if phpxmlrpc_2(self.dir, &library) {
+                    self.hits
+                        .push(Hit::new(LEGACY_LIBRARY, span).detail(library));
+                }
+            }
+        }
+    }
+}
+
+/// Whether the phpxmlrpc a file includes is a 2.x release: its code defines the client without
+/// `setCurlOptions` (the header mechanism of 3.0 and later), or, where it is not in the tree,
+/// its path says 2.x (`xmlrpc-2.0/lib/xmlrpc.inc`, as Keap's samples bundle it). The code
+/// decides where it can be read, since an upgraded copy often keeps the old path; phpxmlrpc 4's
+/// `xmlrpc.inc` only maps the old names onto `PhpXmlRpc\`.
+fn phpxmlrpc_2(dir: &Path, library: &str) -> bool {
+    match fs::read(dir.join(library)) {
+        Ok(code) => {
+            let code = String::from_utf8_lossy(&code).to_ascii_lowercase();
+            code.contains("class xmlrpc_client")
+                && !code.contains("function setcurloptions")
+                && !code.contains("phpxmlrpc\\")
+        }
+        Err(_) => library.to_ascii_lowercase().contains("xmlrpc-2."),
     }
 }
 

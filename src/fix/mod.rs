@@ -222,8 +222,6 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             .entry(root_of_file.clone())
             .or_insert_with(|| Callers::new(root_of_file));
         let elsewhere = |name: &str| callers.call_outside(name, path);
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let read_beside = |rel: &str| fs::read_to_string(dir.join(rel)).ok();
         let outcome = match lang {
             Lang::Parsed(syntax) => {
                 view::fix(syntax, text, &found, opts, &mut env_for, &remote, path)
@@ -235,8 +233,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                     .filter(|i| !sdk.claimed.contains(i))
                     .collect();
                 let rest: Vec<Finding> = index.iter().map(|&i| found[i].clone()).collect();
-                let mut outcome =
-                    php::fix(text, &rest, opts, &mut env_for, &elsewhere, &read_beside);
+                let mut outcome = php::fix(text, &rest, opts, &mut env_for, &elsewhere);
                 for e in &mut outcome.edits {
                     e.finding = index[e.finding];
                 }

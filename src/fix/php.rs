@@ -19,8 +19,8 @@ use crate::{
     },
     finding::{Finding, Secret},
     rules::{
-        HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MISSING_AUTH, MORTGAGEPRO_ENDPOINT,
-        TOKEN_IN_URL, VENDOR_LOGIN,
+        HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, LEGACY_LIBRARY, MISSING_AUTH,
+        MORTGAGEPRO_ENDPOINT, TOKEN_IN_URL, VENDOR_LOGIN,
     },
 };
 
@@ -39,16 +39,12 @@ pub type EnvNamer<'a> = dyn FnMut(&Secret) -> String + 'a;
 /// other code may call with other URLs must not be given the key.
 pub type CalledElsewhere<'a> = dyn Fn(&str) -> bool + 'a;
 
-/// Reads a file by a path relative to the PHP file's directory: the library it includes.
-pub type ReadBeside<'a> = dyn Fn(&str) -> Option<String> + 'a;
-
 pub fn fix(
     text: &str,
     findings: &[Finding],
     opts: &FixOptions,
     env_for: &mut EnvNamer,
     called_elsewhere: &CalledElsewhere,
-    read_beside: &ReadBeside,
 ) -> Outcome {
     let Some(tree) = parse(text) else {
         return Outcome {
@@ -78,7 +74,6 @@ pub fn fix(
         findings,
         env_for,
         called_elsewhere,
-        read_beside,
         index: Index::build(text, tree.root_node()),
         out: Outcome::default(),
         consumed: Vec::new(),
@@ -218,7 +213,6 @@ struct Recipe<'a, 't> {
     findings: &'a [Finding],
     env_for: &'a mut EnvNamer<'a>,
     called_elsewhere: &'a CalledElsewhere<'a>,
-    read_beside: &'a ReadBeside<'a>,
     index: Index<'t>,
     out: Outcome,
     /// Secret ranges already taken care of by a key-site edit.
@@ -270,6 +264,7 @@ impl<'a, 't> Recipe<'a, 't> {
                     mortgage_pro = true;
                     self.manual(i, "Mortgage Pro is a separate service: its endpoint is never rewritten to an infusionsoft.com host, and its calls keep the key in the body")
                 }
+                LEGACY_LIBRARY => self.manual(i, "upgrade this phpxmlrpc 2.x to 4.9.x (it runs the iSDK on PHP 8): the migrated clients send the key header through setCurlOptions, which 2.x lacks, and 2.x does not parse on PHP 7 or later"),
                 MISSING_AUTH => self.manual(i, "this client calls the new endpoint without a key header: add X-Keap-API-Key (or Authorization: Bearer) to it"),
                 _ => self.manual(i, "no automatic rewrite for this rule"),
             }

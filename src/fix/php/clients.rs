@@ -499,10 +499,6 @@ impl<'a, 't> Recipe<'a, 't> {
         };
         let statement = match consumer.client {
             Client::PhpXmlRpc => {
-                if let Some(library) = self.phpxmlrpc_2() {
-                    self.manual(i, format!("not migrated: the phpxmlrpc this file includes ({library}) is 2.x, which has no way to send a header: upgrade it to 3.0 or later (4.9.x runs the iSDK on PHP 8), then run keap-migrate again"));
-                    return None;
-                }
                 let headers = format!("array('Content-Type: text/xml', 'Accept-Charset: UTF-8,ISO-8859-1,US-ASCII', {line})");
                 // setCurlOptions replaces the options it was given before: join an existing call.
                 match self.existing_curl_options(consumer) {
@@ -568,50 +564,6 @@ impl<'a, 't> Recipe<'a, 't> {
             }
         };
         Some(statement)
-    }
-
-    /// The phpxmlrpc library the file includes, when it is a 2.x release: the file it names
-    /// defines a client without `setCurlOptions` (the only way 3.0 to 4.10 send a header), or,
-    /// where that file is not in the tree, its path says 2.x (`xmlrpc-2.0/lib/xmlrpc.inc`, as
-    /// Keap's samples bundle it).
-    fn phpxmlrpc_2(&self) -> Option<String> {
-        const INCLUDES: &[&str] = &[
-            "include_expression",
-            "include_once_expression",
-            "require_expression",
-            "require_once_expression",
-        ];
-        self.index.includes.iter().find_map(|node| {
-            if !INCLUDES.contains(&node.kind()) {
-                return None;
-            }
-            let path = node
-                .named_child(0)
-                .and_then(|p| template(self.text, p))?
-                .text;
-            let lower = path.to_ascii_lowercase();
-            if !lower.contains("xmlrpc") || !lower.ends_with(".inc") && !lower.ends_with(".php") {
-                return None;
-            }
-            let beside = path
-                .rsplit(crate::detect::php::HOLE)
-                .next()
-                .unwrap_or(&path);
-            let library = beside.trim_start_matches('/').to_string();
-            // The library's own code decides; its folder name only where it is not in the tree
-            // (an upgraded copy often keeps the old path). 2.x defines the client itself and
-            // has no setCurlOptions; 4.x's xmlrpc.inc only maps the old names onto PhpXmlRpc\.
-            let old = match (self.read_beside)(&library) {
-                Some(code) => {
-                    let code = code.to_ascii_lowercase();
-                    code.contains("class xmlrpc_client")
-                        && !code.contains("function setcurloptions")
-                        && !code.contains("phpxmlrpc\\")
-                }
-                None => lower.contains("xmlrpc-2."),
-            };
-            old.then_some(library)
-        })
     }
 
     /// IXR_Client writes plain HTTP to a socket: it cannot reach an https endpoint, and a key
