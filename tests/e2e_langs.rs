@@ -67,6 +67,7 @@ styles!(
     ruby / client_new2,
     ruby / client_new3,
     ruby / connection_getter,
+    ruby / gem_settings,
     js / secure_client_url,
     js / secure_client_options,
     js / fetch_xml,

@@ -567,8 +567,13 @@ impl<'a> Recipe<'a, '_> {
     /// holds (`self.url = "https://…"; ServerProxy(self.url)`).
     fn endpoints_of(&self, call: &Call) -> Vec<usize> {
         let mut spans: Vec<Range<usize>> = call.args.iter().map(|a| a.span.clone()).collect();
-        for a in &call.args {
-            if let Some(b) = url_name(self.view, &a.value).and_then(|n| self.view.only_binding(n)) {
+        // A URL or host kept in a name, given directly or as a settings entry (`host: HOST`).
+        let values = call.args.iter().flat_map(|a| match &a.value.kind {
+            Kind::Map(entries) => entries.iter().map(|e| &e.value).collect(),
+            _ => vec![&a.value],
+        });
+        for v in values {
+            if let Some(b) = url_name(self.view, v).and_then(|n| self.view.only_binding(n)) {
                 spans.push(b.value.span.clone());
             }
         }

@@ -89,25 +89,45 @@ fn url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, Stri
 }
 
 /// A host, path and port given apart (Ruby's `new3` hash and `new` arguments, npm options):
-/// the new endpoint's host and path in the file's own quotes, and port 443.
+/// the new endpoint's host and path in the file's own quotes, and port 443. A host kept in a
+/// name set once in the file to a string changes there. One from settings made elsewhere
+/// (`Infusionsoft.api_url`, the app's own host) beside the legacy path is replaced by the new
+/// host: every app now shares it.
 fn host_path(
+    view: &View,
     text: &str,
     host: &Expr,
     path: &Expr,
     port: Option<&Expr>,
     endpoint: &str,
 ) -> Result<Vec<Change>, String> {
-    if !matches!(host.kind, Kind::Str(_)) {
-        return Err(
-            "the client's host is set elsewhere: point it at api.infusionsoft.com by hand".into(),
-        );
-    }
-    if !matches!(path.kind, Kind::Str(_)) {
+    let Kind::Str(path_text) = &path.kind else {
         return Err("the client's path is computed: set it to /crm/xmlrpc by hand".into());
-    }
+    };
+    let legacy_path = matches!(
+        path_text.text.trim_end_matches('/'),
+        "/api/xmlrpc" | "/api/xmlrpc/v1"
+    );
+    let kept = super::url_name(view, host)
+        .and_then(|n| view.only_binding(n))
+        .map(|b| &b.value)
+        .filter(|v| matches!(v.kind, Kind::Str(_)));
+    let host = match (&host.kind, kept) {
+        (Kind::Str(_), _) => host,
+        (_, Some(value)) if text[value.span.clone()].contains(".infusionsoft.com") => value,
+        (_, Some(_)) => return Err("the client's host is kept in a name set to another host: point it at api.infusionsoft.com by hand".into()),
+        _ if legacy_path => host,
+        _ => {
+            return Err(
+                "the client's host is set elsewhere: point it at api.infusionsoft.com by hand"
+                    .into(),
+            )
+        }
+    };
     let (new_host, new_path) = host_and_path(endpoint);
     let quoted = |e: &Expr, value: &str| {
-        let q = quote_of(text, e);
+        let like = if matches!(e.kind, Kind::Str(_)) { e } else { path };
+        let q = quote_of(text, like);
         change(e.span.clone(), format!("{q}{value}{q}"))
     };
     let mut out = vec![quoted(host, new_host), quoted(path, &new_path)];
@@ -234,11 +254,7 @@ fn ruby(
         .parens
         .clone()
         .ok_or("the client is made without parentheses: add them, then run again")?;
-    if text.contains("http_header_extra") {
-        return Err(
-            "the client already sets http_header_extra: add the key header to that hash".into(),
-        );
-    }
+    let extra = existing_header_extra(view, text, call)?;
     let mut out = Vec::new();
     let args: Vec<&Expr> = call.positional().map(|a| &a.value).collect();
     match call.name.as_str() {
@@ -262,6 +278,7 @@ fn ruby(
             }
             let port = entry(entries, "port").map(|e| &e.value);
             out.extend(host_path(
+                view,
                 text,
                 &host_entry.value,
                 &path_entry.value,
@@ -279,7 +296,7 @@ fn ruby(
             {
                 return Err("the client does not use TLS (use_ssl, the 8th argument): set it and the new endpoint by hand".into());
             }
-            out.extend(host_path(text, h, p, args.get(2).copied(), endpoint)?);
+            out.extend(host_path(view, text, h, p, args.get(2).copied(), endpoint)?);
         }
         other => {
             return Err(format!(
@@ -287,12 +304,61 @@ fn ruby(
             ))
         }
     }
-    // On the client itself, so it holds wherever the client is kept or returned.
-    out.push(change(
-        parens.end..parens.end,
-        format!(".tap {{ |c| c.http_header_extra = {{ \"{name}\" => {value} }} }}"),
-    ));
+    match extra {
+        // The hash set after the client would replace one set on it: the key joins that hash.
+        Some(last) => {
+            let q = match text[last.span.clone()].chars().next() {
+                Some('\'') => '\'',
+                _ => '"',
+            };
+            out.push(change(
+                last.span.end..last.span.end,
+                format!(", {q}{name}{q} => {value}"),
+            ))
+        }
+        // On the client itself, so it holds wherever the client is kept or returned.
+        None => out.push(change(
+            parens.end..parens.end,
+            format!(".tap {{ |c| c.http_header_extra = {{ \"{name}\" => {value} }} }}"),
+        )),
+    }
     Ok(out)
+}
+
+/// The last entry of the `http_header_extra` hash the client is given just after it is made
+/// (`client.http_header_extra = {'User-Agent' => agent}`, as the infusionsoft gem does), or
+/// `None` where the file sets no such hash. Any other use of it (set on another name, in
+/// another scope, changed in place) is left to a person.
+fn existing_header_extra<'v>(
+    view: &'v View,
+    text: &str,
+    call: &Call,
+) -> Result<Option<&'v Entry>, String> {
+    let uses = text.matches("http_header_extra").count();
+    if uses == 0 {
+        return Ok(None);
+    }
+    let refuse = || "the client already sets http_header_extra: add the key header to that hash".to_string();
+    let kept = view
+        .bindings
+        .iter()
+        .find(|b| b.value.span == call.span && b.scope == call.scope)
+        .ok_or_else(refuse)?;
+    let target = format!("{}.http_header_extra", kept.target);
+    let set: Vec<_> = view
+        .bindings
+        .iter()
+        .filter(|b| b.target == target)
+        .collect();
+    match set[..] {
+        [b] if uses == 1 && b.scope == call.scope && b.stmt.start >= call.span.end => {
+            match &b.value.kind {
+                Kind::Map(entries) => entries.last().map(Some).ok_or_else(refuse),
+                _ => Err(refuse()),
+            }
+        }
+        _ => Err(refuse()),
+    }
 }
 
 fn npm(
@@ -342,7 +408,7 @@ fn npm(
             if let Some(h) = entry(entries, "host") {
                 let p = entry(entries, "path").ok_or("no path in the client's options")?;
                 let port = entry(entries, "port").map(|e| &e.value);
-                out.extend(host_path(text, &h.value, &p.value, port, endpoint)?);
+                out.extend(host_path(view, text, &h.value, &p.value, port, endpoint)?);
                 located = true;
             }
             if !located {
