@@ -82,8 +82,9 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Looks at a file as read, before it is scanned.
-    pub fn see(&mut self, path: &std::path::Path, rel: &str, bytes: &[u8], rules: &RuleSet) {
+    /// Looks at a file as read, before it is scanned; `keyword`: whether the rules' prefilter
+    /// matched its bytes.
+    pub fn see(&mut self, path: &std::path::Path, rel: &str, bytes: &[u8], keyword: bool) {
         if has_hex_run(bytes) {
             for re in [&*QUOTED, &*BARE] {
                 for caps in re.captures_iter(bytes) {
@@ -103,7 +104,7 @@ impl Collector {
                 }
             }
         }
-        if rules.prefilter(bytes) {
+        if keyword {
             let text = String::from_utf8_lossy(bytes);
             // XML-RPC alone is not Keap: other services take an `api_key` first too.
             if text::has_keap_context(&text) || KEY_HEADER.is_match(&text) {
@@ -237,16 +238,29 @@ fn worth(name: &str, value: &str) -> bool {
 
 /// Whether the bytes hold 32 hex digits in a row: most files do not, and skip the regexes.
 pub(crate) fn has_hex_run(bytes: &[u8]) -> bool {
-    let mut run = 0;
-    for &b in bytes {
-        if b.is_ascii_hexdigit() {
-            run += 1;
-            if run == 32 {
-                return true;
-            }
-        } else {
-            run = 0;
+    const RUN: usize = 32;
+    // Any run of RUN hex digits covers a byte at a multiple of RUN (less one): only those are
+    // looked at first, and a run is measured around the ones that are hex.
+    let hex = |i: usize| bytes[i].is_ascii_hexdigit();
+    let mut probe = RUN - 1;
+    while probe < bytes.len() {
+        if !hex(probe) {
+            probe += RUN;
+            continue;
         }
+        let mut start = probe;
+        while start > 0 && probe - start < RUN - 1 && hex(start - 1) {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < bytes.len() && end - start < RUN && hex(end) {
+            end += 1;
+        }
+        if end - start >= RUN {
+            return true;
+        }
+        // `end` is not hex (or the end): a run lies wholly after it.
+        probe = end + RUN;
     }
     false
 }
@@ -275,5 +289,31 @@ mod tests {
         assert!(!worth("key", "c3f1a9e07b5d4e2a8f6b0d9c1e7a3b5f"));
         assert!(whole_word(b"a IS_KEY)", 2, 8));
         assert!(!whole_word(b"a THIS_KEY)", 4, 10));
+    }
+
+    /// The probing search agrees with a plain count, for a run of each length near 32 at every
+    /// place in texts of every length up to a few probes, alone or beside other runs.
+    #[test]
+    fn hex_runs_are_found_wherever_they_lie() {
+        for len in 0..110 {
+            for run in 28..36 {
+                for at in 0..=len {
+                    for beside in [&b""[..], b"a", b"-f0"] {
+                        let mut bytes = vec![b'x'; len];
+                        bytes.splice(at..at, std::iter::repeat_n(b'e', run));
+                        bytes.splice(0..0, beside.iter().copied());
+                        let plain = bytes
+                            .split(|b| !b.is_ascii_hexdigit())
+                            .any(|r| r.len() >= 32);
+                        assert_eq!(
+                            has_hex_run(&bytes),
+                            plain,
+                            "{}",
+                            String::from_utf8_lossy(&bytes)
+                        );
+                    }
+                }
+            }
+        }
     }
 }

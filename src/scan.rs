@@ -131,15 +131,30 @@ impl Scanner {
         bytes: Vec<u8>,
         summary: &mut Summary,
     ) -> Vec<Finding> {
+        let keyword = self.rules.prefilter(&bytes);
+        self.scan_prefiltered(path, rel, bytes, keyword, summary)
+    }
+
+    /// `scan_loaded` for bytes the prefilter has read already (`keyword`: whether it matched),
+    /// so the walk reads each file's bytes with it once.
+    pub fn scan_prefiltered(
+        &self,
+        path: &Path,
+        rel: &str,
+        bytes: Vec<u8>,
+        keyword: bool,
+        summary: &mut Summary,
+    ) -> Vec<Finding> {
         summary.files_scanned += 1;
         summary.bytes_scanned += bytes.len() as u64;
         let utf16 = decode_utf16(&bytes);
         // One pass decides: no keyword and no ignore directive means nothing to do here. UTF-16
         // bytes hold no keyword: the prefilter reads their decoded text.
-        let candidate = utf16
-            .as_ref()
-            .map_or(&bytes[..], |(text, _)| text.as_bytes());
-        if !self.rules.prefilter(candidate) {
+        let candidate = match &utf16 {
+            Some((text, _)) => self.rules.prefilter(text.as_bytes()),
+            None => keyword,
+        };
+        if !candidate {
             return Vec::new();
         }
         summary.files_parsed += 1;
@@ -346,10 +361,11 @@ impl Visitor<'_> {
             }
         };
         let rel = relative(&root, &path);
-        self.context.see(&path, &rel, &bytes, &self.scanner.rules);
+        let keyword = self.scanner.rules.prefilter(&bytes);
+        self.context.see(&path, &rel, &bytes, keyword);
         let found = self
             .scanner
-            .scan_loaded(&path, &rel, bytes, &mut self.summary);
+            .scan_prefiltered(&path, &rel, bytes, keyword, &mut self.summary);
         self.findings.extend(found);
     }
 }

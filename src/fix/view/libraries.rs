@@ -126,7 +126,11 @@ fn host_path(
     };
     let (new_host, new_path) = host_and_path(endpoint);
     let quoted = |e: &Expr, value: &str| {
-        let like = if matches!(e.kind, Kind::Str(_)) { e } else { path };
+        let like = if matches!(e.kind, Kind::Str(_)) {
+            e
+        } else {
+            path
+        };
         let q = quote_of(text, like);
         change(e.span.clone(), format!("{q}{value}{q}"))
     };
@@ -338,7 +342,8 @@ fn existing_header_extra<'v>(
     if uses == 0 {
         return Ok(None);
     }
-    let refuse = || "the client already sets http_header_extra: add the key header to that hash".to_string();
+    let refuse =
+        || "the client already sets http_header_extra: add the key header to that hash".to_string();
     let kept = view
         .bindings
         .iter()
