@@ -313,6 +313,21 @@ pub fn relative(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// Where `dir` sits under the top of its git work tree (the nearest directory holding `.git`,
+/// where the config search stops), as `a/b/` (`""` at the top); `None` outside a work tree or
+/// when `dir` cannot be resolved.
+pub fn top_prefix(dir: &Path) -> Option<String> {
+    let dir = fs::canonicalize(dir).ok()?;
+    let top = dir.ancestors().find(|d| d.join(".git").exists())?;
+    let inside = dir.strip_prefix(top).ok()?;
+    Some(
+        inside
+            .components()
+            .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
+            .collect(),
+    )
+}
+
 struct Visitor<'a> {
     scanner: &'a Scanner,
     findings: Vec<Finding>,
