@@ -142,6 +142,7 @@ mod tests {
             message: String::new(),
             secret: None,
             fingerprint: fingerprint.into(),
+            basis: crate::finding::Basis::new(crate::finding::Matched::Text(""), 0),
         }
     }
 

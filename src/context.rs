@@ -16,7 +16,7 @@ use regex::bytes::Regex;
 
 use crate::{
     detect::{key_like, placeholder::placeholder, text},
-    finding::{fingerprint, Finding, LineIndex, Matched, Secret},
+    finding::{Basis, Finding, LineIndex, Matched, Secret},
     ignore_comments,
     rules::{RuleSet, HARDCODED_KEY},
     scan::Summary,
@@ -201,8 +201,10 @@ impl Collector {
                 };
                 let secret = Secret::new(value);
                 let n = occurrences.entry(value).or_default();
+                let basis = Basis::new(Matched::Secret(&secret), *n);
                 findings.push(Finding {
-                    fingerprint: fingerprint(&rule.id, &b.rel, Matched::Secret(&secret), *n),
+                    fingerprint: basis.fingerprint(&rule.id, &b.rel),
+                    basis,
                     rule: rule.id.clone(),
                     severity: rule.severity,
                     path: b.path.clone(),

@@ -102,9 +102,16 @@ pub struct Finding {
     /// Stable across edits elsewhere in the file: rule, relative path and a hash of the secret or
     /// of the normalised match, plus an occurrence number when the same text appears twice.
     pub fingerprint: String,
+    /// What the fingerprint was made from, to make it again under another path.
+    pub basis: Basis,
 }
 
 impl Finding {
+    /// The fingerprint this finding would have under another path.
+    pub fn fingerprint_at(&self, path: &str) -> String {
+        self.basis.fingerprint(&self.rule, path)
+    }
+
     pub fn location(&self) -> String {
         format!(
             "{}:{}:{}",
@@ -157,12 +164,45 @@ pub enum Matched<'a> {
 /// A match that holds a secret is stretched whether or not it is the secret alone: the quoted
 /// key of a key-in-body finding, an XML body recorded in a test cassette.
 pub fn fingerprint(rule: &str, rel: &str, matched: Matched, occurrence: usize) -> String {
-    let (value, stretch) = match matched {
-        Matched::Secret(s) => (s.expose(), true),
-        Matched::Text(t) => (t, secret_like(t)),
-    };
+    Basis::new(matched, occurrence).fingerprint(rule, rel)
+}
+
+/// What a fingerprint hashes besides the rule and the path: the secret or the normalised match,
+/// and which occurrence of it in the file this is. Held as a `Secret`, so it never prints.
+#[derive(Clone, Debug)]
+pub struct Basis {
+    value: Secret,
+    stretch: bool,
+    occurrence: usize,
+}
+
+impl Basis {
+    pub fn new(matched: Matched, occurrence: usize) -> Basis {
+        let (value, stretch) = match matched {
+            Matched::Secret(s) => (s.clone(), true),
+            Matched::Text(t) => (Secret::new(t), secret_like(t)),
+        };
+        Basis {
+            value,
+            stretch,
+            occurrence,
+        }
+    }
+
+    pub fn fingerprint(&self, rule: &str, path: &str) -> String {
+        digest(
+            rule,
+            path,
+            self.value.expose(),
+            self.stretch,
+            self.occurrence,
+        )
+    }
+}
+
+fn digest(rule: &str, path: &str, value: &str, stretch: bool, occurrence: usize) -> String {
     let mut h = Sha256::new();
-    for part in ["keap-migrate/fingerprint/v1", rule, rel, value] {
+    for part in ["keap-migrate/fingerprint/v1", rule, path, value] {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -342,6 +382,25 @@ mod tests {
             single_sha256("legacy-endpoint", "t.yml", url),
             "text with no secret in it is not worth the rounds"
         );
+    }
+
+    #[test]
+    fn a_basis_makes_the_fingerprint_again_under_any_path() {
+        let url = "https://ab123.infusionsoft.com/api/xmlrpc";
+        let basis = Basis::new(Matched::Text(url), 0);
+        for path in ["keap.php", "src/keap.php"] {
+            assert_eq!(
+                basis.fingerprint("legacy-endpoint", path),
+                single_sha256("legacy-endpoint", path, url)
+            );
+        }
+        let secret = Secret::new("ab33489acd7df37ac617b25e38e972b5");
+        let basis = Basis::new(Matched::Secret(&secret), 2);
+        assert_eq!(
+            basis.fingerprint("hardcoded-key", "src/a.php"),
+            fingerprint("hardcoded-key", "src/a.php", Matched::Secret(&secret), 2)
+        );
+        assert!(!format!("{basis:?}").contains("acd7df37"), "{basis:?}");
     }
 
     #[test]

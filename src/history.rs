@@ -18,7 +18,7 @@ use aho_corasick::AhoCorasick;
 
 use crate::{
     error::{Error, Result},
-    finding::{fingerprint, redact, Finding, Matched},
+    finding::{redact, Basis, Finding, Matched},
     scan::{Scan, Scanner, SkipReason, Summary},
     walk::Excludes,
 };
@@ -420,8 +420,8 @@ impl History {
                     let secret = finding.secret.as_ref().expect("a secret finding");
                     // One finding per secret: the fingerprint a tree scan gives its first occurrence
                     // in that file, so a baseline of HEAD knows a key that never moved.
-                    finding.fingerprint =
-                        fingerprint(&finding.rule, &finding.rel, Matched::Secret(secret), 0);
+                    finding.basis = Basis::new(Matched::Secret(secret), 0);
+                    finding.fingerprint = finding.fingerprint_at(&finding.rel);
                     finding.message = format!("{} ({})", finding.message, origin.detail());
                     (finding, origin)
                 },

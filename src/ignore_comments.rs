@@ -138,6 +138,7 @@ mod tests {
             message: String::new(),
             secret: None,
             fingerprint: String::new(),
+            basis: crate::finding::Basis::new(crate::finding::Matched::Text(""), 0),
         }
     }
 

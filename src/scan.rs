@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::{
     baseline, context, detect,
     error::Result,
-    finding::{fingerprint, Finding, LineIndex, Matched, Secret},
+    finding::{Basis, Finding, LineIndex, Matched, Secret},
     ignore_comments,
     rules::RuleSet,
     walk::{Item, Visit, Walker},
@@ -198,16 +198,16 @@ impl Scanner {
                 if let Some(detail) = &hit.detail {
                     message = format!("{message} ({detail})");
                 }
+                let basis = Basis::new(
+                    match &secret {
+                        Some(s) => Matched::Secret(s),
+                        None => Matched::Text(&normalised),
+                    },
+                    occurrence,
+                );
                 Finding {
-                    fingerprint: fingerprint(
-                        &rule.id,
-                        rel,
-                        match &secret {
-                            Some(s) => Matched::Secret(s),
-                            None => Matched::Text(&normalised),
-                        },
-                        occurrence,
-                    ),
+                    fingerprint: basis.fingerprint(&rule.id, rel),
+                    basis,
                     rule: rule.id.clone(),
                     severity: hit.severity.unwrap_or(rule.severity).min(rule.severity),
                     path: path.to_path_buf(),
