@@ -68,6 +68,7 @@ const GENERIC: &[&str] = &[
 struct Binding {
     path: PathBuf,
     rel: String,
+    repo_rel: String,
     name: String,
     /// Where the name is written in its definition: that use is not a use.
     name_at: usize,
@@ -83,7 +84,14 @@ pub struct Collector {
 
 impl Collector {
     /// Looks at a file as read, before it is scanned.
-    pub fn see(&mut self, path: &std::path::Path, rel: &str, bytes: &[u8], rules: &RuleSet) {
+    pub fn see(
+        &mut self,
+        path: &std::path::Path,
+        rel: &str,
+        repo_rel: &str,
+        bytes: &[u8],
+        rules: &RuleSet,
+    ) {
         if has_hex_run(bytes) {
             for re in [&*QUOTED, &*BARE] {
                 for caps in re.captures_iter(bytes) {
@@ -95,6 +103,7 @@ impl Collector {
                         self.bindings.push(Binding {
                             path: path.to_path_buf(),
                             rel: rel.to_string(),
+                            repo_rel: repo_rel.to_string(),
                             name,
                             name_at: caps.name("name").map_or(0, |m| m.start()),
                             value: value.range(),
@@ -203,12 +212,13 @@ impl Collector {
                 let n = occurrences.entry(value).or_default();
                 let basis = Basis::new(Matched::Secret(&secret), *n);
                 findings.push(Finding {
-                    fingerprint: basis.fingerprint(&rule.id, &b.rel),
+                    fingerprint: basis.fingerprint(&rule.id, &b.repo_rel),
                     basis,
                     rule: rule.id.clone(),
                     severity: rule.severity,
                     path: b.path.clone(),
                     rel: b.rel.clone(),
+                    repo_rel: b.repo_rel.clone(),
                     start: index.position(b.value.start),
                     end: index.position(b.value.end),
                     span: b.value.clone(),

@@ -89,9 +89,13 @@ pub struct Finding {
     pub severity: Severity,
     /// The path as walked (what a user typed, joined with the file's place under it).
     pub path: PathBuf,
-    /// The path relative to the scanned root, with `/` separators: the key for baselines,
-    /// SARIF and patches.
+    /// The path relative to the scanned root, with `/` separators: what patches, excludes and
+    /// `--since`'s added lines use.
     pub rel: String,
+    /// The path from the top of the git work tree the scanned root is in (the scanned root
+    /// outside one; see `scan::RootPlace`), with `/` separators: what the fingerprint hashes
+    /// and baselines key on, so both hold whichever part of the repository was scanned.
+    pub repo_rel: String,
     pub start: Position,
     pub end: Position,
     /// Byte range in the file as read (BOM included); in a UTF-16 file, in its text decoded to
@@ -99,7 +103,7 @@ pub struct Finding {
     pub span: Range<usize>,
     pub message: String,
     pub secret: Option<Secret>,
-    /// Stable across edits elsewhere in the file: rule, relative path and a hash of the secret or
+    /// Stable across edits elsewhere in the file: rule, `repo_rel` and a hash of the secret or
     /// of the normalised match, plus an occurrence number when the same text appears twice.
     pub fingerprint: String,
     /// What the fingerprint was made from, to make it again under another path.
@@ -107,7 +111,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The fingerprint this finding would have under another path.
+    /// The fingerprint this finding has under another path: the one a version-1 baseline
+    /// recorded, which hashed the path from the scanned root.
     pub fn fingerprint_at(&self, path: &str) -> String {
         self.basis.fingerprint(&self.rule, path)
     }

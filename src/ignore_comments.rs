@@ -132,6 +132,7 @@ mod tests {
             severity: crate::finding::Severity::Error,
             path: PathBuf::from("a.php"),
             rel: "a.php".into(),
+            repo_rel: "a.php".into(),
             start: Position { line, column: 1 },
             end: Position { line, column: 2 },
             span: 0..1,
