@@ -16,7 +16,7 @@ use regex::bytes::Regex;
 
 use crate::{
     detect::{key_like, placeholder::placeholder, text},
-    finding::{fingerprint, Finding, LineIndex, Matched, Secret},
+    finding::{Basis, Finding, LineIndex, Matched, Secret},
     ignore_comments,
     rules::{RuleSet, HARDCODED_KEY},
     scan::Summary,
@@ -68,6 +68,7 @@ const GENERIC: &[&str] = &[
 struct Binding {
     path: PathBuf,
     rel: String,
+    repo_rel: String,
     name: String,
     /// Where the name is written in its definition: that use is not a use.
     name_at: usize,
@@ -84,7 +85,14 @@ pub struct Collector {
 impl Collector {
     /// Looks at a file as read, before it is scanned; `keyword`: whether the rules' prefilter
     /// matched its bytes.
-    pub fn see(&mut self, path: &std::path::Path, rel: &str, bytes: &[u8], keyword: bool) {
+    pub fn see(
+        &mut self,
+        path: &std::path::Path,
+        rel: &str,
+        repo_rel: &str,
+        bytes: &[u8],
+        keyword: bool,
+    ) {
         if has_hex_run(bytes) {
             for re in [&*QUOTED, &*BARE] {
                 for caps in re.captures_iter(bytes) {
@@ -96,6 +104,7 @@ impl Collector {
                         self.bindings.push(Binding {
                             path: path.to_path_buf(),
                             rel: rel.to_string(),
+                            repo_rel: repo_rel.to_string(),
                             name,
                             name_at: caps.name("name").map_or(0, |m| m.start()),
                             value: value.range(),
@@ -202,12 +211,15 @@ impl Collector {
                 };
                 let secret = Secret::new(value);
                 let n = occurrences.entry(value).or_default();
+                let basis = Basis::new(Matched::Secret(&secret), *n);
                 findings.push(Finding {
-                    fingerprint: fingerprint(&rule.id, &b.rel, Matched::Secret(&secret), *n),
+                    fingerprint: basis.fingerprint(&rule.id, &b.repo_rel),
+                    basis,
                     rule: rule.id.clone(),
                     severity: rule.severity,
                     path: b.path.clone(),
                     rel: b.rel.clone(),
+                    repo_rel: b.repo_rel.clone(),
                     start: index.position(b.value.start),
                     end: index.position(b.value.end),
                     span: b.value.clone(),

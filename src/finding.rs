@@ -89,9 +89,13 @@ pub struct Finding {
     pub severity: Severity,
     /// The path as walked (what a user typed, joined with the file's place under it).
     pub path: PathBuf,
-    /// The path relative to the scanned root, with `/` separators: the key for baselines,
-    /// SARIF and patches.
+    /// The path relative to the scanned root, with `/` separators: what patches, excludes and
+    /// `--since`'s added lines use.
     pub rel: String,
+    /// The path from the top of the git work tree the scanned root is in (the scanned root
+    /// outside one; see `scan::RootPlace`), with `/` separators: what the fingerprint hashes
+    /// and baselines key on, so both hold whichever part of the repository was scanned.
+    pub repo_rel: String,
     pub start: Position,
     pub end: Position,
     /// Byte range in the file as read (BOM included); in a UTF-16 file, in its text decoded to
@@ -99,12 +103,20 @@ pub struct Finding {
     pub span: Range<usize>,
     pub message: String,
     pub secret: Option<Secret>,
-    /// Stable across edits elsewhere in the file: rule, relative path and a hash of the secret or
+    /// Stable across edits elsewhere in the file: rule, `repo_rel` and a hash of the secret or
     /// of the normalised match, plus an occurrence number when the same text appears twice.
     pub fingerprint: String,
+    /// What the fingerprint was made from, to make it again under another path.
+    pub basis: Basis,
 }
 
 impl Finding {
+    /// The fingerprint this finding has under another path: the one a version-1 baseline
+    /// recorded, which hashed the path from the scanned root.
+    pub fn fingerprint_at(&self, path: &str) -> String {
+        self.basis.fingerprint(&self.rule, path)
+    }
+
     pub fn location(&self) -> String {
         format!(
             "{}:{}:{}",
@@ -157,12 +169,45 @@ pub enum Matched<'a> {
 /// A match that holds a secret is stretched whether or not it is the secret alone: the quoted
 /// key of a key-in-body finding, an XML body recorded in a test cassette.
 pub fn fingerprint(rule: &str, rel: &str, matched: Matched, occurrence: usize) -> String {
-    let (value, stretch) = match matched {
-        Matched::Secret(s) => (s.expose(), true),
-        Matched::Text(t) => (t, secret_like(t)),
-    };
+    Basis::new(matched, occurrence).fingerprint(rule, rel)
+}
+
+/// What a fingerprint hashes besides the rule and the path: the secret or the normalised match,
+/// and which occurrence of it in the file this is. Held as a `Secret`, so it never prints.
+#[derive(Clone, Debug)]
+pub struct Basis {
+    value: Secret,
+    stretch: bool,
+    occurrence: usize,
+}
+
+impl Basis {
+    pub fn new(matched: Matched, occurrence: usize) -> Basis {
+        let (value, stretch) = match matched {
+            Matched::Secret(s) => (s.clone(), true),
+            Matched::Text(t) => (Secret::new(t), secret_like(t)),
+        };
+        Basis {
+            value,
+            stretch,
+            occurrence,
+        }
+    }
+
+    pub fn fingerprint(&self, rule: &str, path: &str) -> String {
+        digest(
+            rule,
+            path,
+            self.value.expose(),
+            self.stretch,
+            self.occurrence,
+        )
+    }
+}
+
+fn digest(rule: &str, path: &str, value: &str, stretch: bool, occurrence: usize) -> String {
     let mut h = Sha256::new();
-    for part in ["keap-migrate/fingerprint/v1", rule, rel, value] {
+    for part in ["keap-migrate/fingerprint/v1", rule, path, value] {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -342,6 +387,25 @@ mod tests {
             single_sha256("legacy-endpoint", "t.yml", url),
             "text with no secret in it is not worth the rounds"
         );
+    }
+
+    #[test]
+    fn a_basis_makes_the_fingerprint_again_under_any_path() {
+        let url = "https://ab123.infusionsoft.com/api/xmlrpc";
+        let basis = Basis::new(Matched::Text(url), 0);
+        for path in ["keap.php", "src/keap.php"] {
+            assert_eq!(
+                basis.fingerprint("legacy-endpoint", path),
+                single_sha256("legacy-endpoint", path, url)
+            );
+        }
+        let secret = Secret::new("ab33489acd7df37ac617b25e38e972b5");
+        let basis = Basis::new(Matched::Secret(&secret), 2);
+        assert_eq!(
+            basis.fingerprint("hardcoded-key", "src/a.php"),
+            fingerprint("hardcoded-key", "src/a.php", Matched::Secret(&secret), 2)
+        );
+        assert!(!format!("{basis:?}").contains("acd7df37"), "{basis:?}");
     }
 
     #[test]

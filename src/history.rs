@@ -18,7 +18,7 @@ use aho_corasick::AhoCorasick;
 
 use crate::{
     error::{Error, Result},
-    finding::{fingerprint, redact, Finding, Matched},
+    finding::{redact, Basis, Finding, Matched},
     scan::{Scan, Scanner, SkipReason, Summary},
     walk::Excludes,
 };
@@ -264,7 +264,8 @@ impl History {
                         let Ok((added, bytes)) = next else { break };
                         let path = PathBuf::from(&added.path);
                         let secrets: Vec<Finding> = scanner
-                            .scan_loaded(&path, &added.path, bytes, &mut mine)
+                            // History's paths are from the repository's top already.
+                            .scan_loaded(&path, &added.path, &added.path, bytes, &mut mine)
                             .into_iter()
                             .filter(|f| f.secret.is_some())
                             .collect();
@@ -369,6 +370,7 @@ impl History {
                         let mut finding = f.clone();
                         finding.path = PathBuf::from(&added.path);
                         finding.rel = added.path.clone();
+                        finding.repo_rel = added.path.clone();
                         by_secret.insert(
                             secret.expose().to_string(),
                             Seen {
@@ -395,6 +397,7 @@ impl History {
                             seen.finding = f.clone();
                             seen.finding.path = PathBuf::from(&added.path);
                             seen.finding.rel = added.path.clone();
+                            seen.finding.repo_rel = added.path.clone();
                         }
                         if commit.order() > o.last.order() {
                             o.last = commit.clone();
@@ -420,8 +423,8 @@ impl History {
                     let secret = finding.secret.as_ref().expect("a secret finding");
                     // One finding per secret: the fingerprint a tree scan gives its first occurrence
                     // in that file, so a baseline of HEAD knows a key that never moved.
-                    finding.fingerprint =
-                        fingerprint(&finding.rule, &finding.rel, Matched::Secret(secret), 0);
+                    finding.basis = Basis::new(Matched::Secret(secret), 0);
+                    finding.fingerprint = finding.fingerprint_at(&finding.repo_rel);
                     finding.message = format!("{} ({})", finding.message, origin.detail());
                     (finding, origin)
                 },

@@ -132,12 +132,14 @@ mod tests {
             severity: crate::finding::Severity::Error,
             path: PathBuf::from("a.php"),
             rel: "a.php".into(),
+            repo_rel: "a.php".into(),
             start: Position { line, column: 1 },
             end: Position { line, column: 2 },
             span: 0..1,
             message: String::new(),
             secret: None,
             fingerprint: String::new(),
+            basis: crate::finding::Basis::new(crate::finding::Matched::Text(""), 0),
         }
     }
 

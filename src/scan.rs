@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::{
     baseline, context, detect,
     error::Result,
-    finding::{fingerprint, Finding, LineIndex, Matched, Secret},
+    finding::{Basis, Finding, LineIndex, Matched, Secret},
     ignore_comments,
     rules::RuleSet,
     walk::{Item, Visit, Walker},
@@ -66,11 +66,40 @@ pub struct Summary {
 pub struct Scan {
     pub findings: Vec<Finding>,
     pub summary: Summary,
-    /// The relative paths read, when the scan covered only part of the tree (staged changes, a
-    /// diff); `None` for a full scan.
-    pub only: Option<BTreeSet<String>>,
+    /// What the scan looked at, so that a baseline calls stale only entries it could have seen.
+    pub reach: Reach,
     /// The commits of each finding of a history scan.
     pub origins: crate::history::Origins,
+}
+
+/// What a scan looked at. A baseline entry of a file outside it is not stale: the scan did not
+/// look for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Every file under these places, a full scan's roots from their repository's top (`""` for
+    /// all of it, also a root outside any repository; a root that is a file is its own path).
+    Under(Vec<String>),
+    /// Only the files read (staged content, a diff), by path from their scanned root and from
+    /// their repository's top.
+    Files {
+        rel: BTreeSet<String>,
+        repo_rel: BTreeSet<String>,
+    },
+}
+
+impl Reach {
+    /// Whether a scan with this reach would have found what a baseline recorded at `repo_rel`.
+    pub fn covers(&self, repo_rel: &str) -> bool {
+        match self {
+            Reach::Under(places) => places.iter().any(|place| {
+                place.is_empty()
+                    || repo_rel
+                        .strip_prefix(place.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            }),
+            Reach::Files { repo_rel: read, .. } => read.contains(repo_rel),
+        }
+    }
 }
 
 impl Scan {
@@ -89,7 +118,7 @@ impl Scan {
         Scan {
             findings,
             summary,
-            only: None,
+            reach: Reach::Under(vec![String::new()]),
             origins: Default::default(),
         }
     }
@@ -105,8 +134,14 @@ impl Scanner {
         let started = Instant::now();
         let shared = Mutex::new((Vec::new(), Summary::default()));
         let context = Mutex::new(context::Collector::default());
+        let places: HashMap<PathBuf, RootPlace> = walker
+            .roots()
+            .iter()
+            .map(|root| (root.clone(), RootPlace::of(root)))
+            .collect();
         walker.run(|| Visitor {
             scanner: self,
+            places: &places,
             findings: Vec::new(),
             summary: Summary::default(),
             shared: &shared,
@@ -119,7 +154,15 @@ impl Scanner {
         let more = context.resolve(&self.rules, &findings, &mut summary);
         findings.extend(more);
         summary.elapsed = started.elapsed();
-        Ok(Scan::new(findings, summary))
+        let mut scan = Scan::new(findings, summary);
+        scan.reach = Reach::Under(
+            walker
+                .roots()
+                .iter()
+                .map(|root| places[root].reach(root))
+                .collect(),
+        );
+        Ok(scan)
     }
 
     /// Scans one file's bytes that passed `sniff`: counts them, decodes them, detects, and
@@ -128,11 +171,12 @@ impl Scanner {
         &self,
         path: &Path,
         rel: &str,
+        repo_rel: &str,
         bytes: Vec<u8>,
         summary: &mut Summary,
     ) -> Vec<Finding> {
         let keyword = self.rules.prefilter(&bytes);
-        self.scan_prefiltered(path, rel, bytes, keyword, summary)
+        self.scan_prefiltered(path, rel, repo_rel, bytes, keyword, summary)
     }
 
     /// `scan_loaded` for bytes the prefilter has read already (`keyword`: whether it matched),
@@ -141,6 +185,7 @@ impl Scanner {
         &self,
         path: &Path,
         rel: &str,
+        repo_rel: &str,
         bytes: Vec<u8>,
         keyword: bool,
         summary: &mut Summary,
@@ -172,7 +217,7 @@ impl Scanner {
                 }
             },
         };
-        let findings = self.detect_text(path, rel, &text);
+        let findings = self.detect_text(path, rel, repo_rel, &text);
         let applied = ignore_comments::apply(&text, findings);
         summary.ignored += applied.suppressed;
         summary
@@ -182,14 +227,14 @@ impl Scanner {
     }
 
     /// Scans one file that is already in memory (a sample, a file being fixed).
-    pub fn scan_text(&self, path: &Path, rel: &str, text: &str) -> Vec<Finding> {
+    pub fn scan_text(&self, path: &Path, rel: &str, repo_rel: &str, text: &str) -> Vec<Finding> {
         if !self.rules.prefilter(text.as_bytes()) {
             return Vec::new();
         }
-        self.detect_text(path, rel, text)
+        self.detect_text(path, rel, repo_rel, text)
     }
 
-    fn detect_text(&self, path: &Path, rel: &str, text: &str) -> Vec<Finding> {
+    fn detect_text(&self, path: &Path, rel: &str, repo_rel: &str, text: &str) -> Vec<Finding> {
         let hits = detect::detect(path, text, &self.rules);
         if hits.is_empty() {
             return Vec::new();
@@ -213,20 +258,21 @@ impl Scanner {
                 if let Some(detail) = &hit.detail {
                     message = format!("{message} ({detail})");
                 }
+                let basis = Basis::new(
+                    match &secret {
+                        Some(s) => Matched::Secret(s),
+                        None => Matched::Text(&normalised),
+                    },
+                    occurrence,
+                );
                 Finding {
-                    fingerprint: fingerprint(
-                        &rule.id,
-                        rel,
-                        match &secret {
-                            Some(s) => Matched::Secret(s),
-                            None => Matched::Text(&normalised),
-                        },
-                        occurrence,
-                    ),
+                    fingerprint: basis.fingerprint(&rule.id, repo_rel),
+                    basis,
                     rule: rule.id.clone(),
                     severity: hit.severity.unwrap_or(rule.severity).min(rule.severity),
                     path: path.to_path_buf(),
                     rel: rel.to_string(),
+                    repo_rel: repo_rel.to_string(),
                     start: index.position(hit.span.start),
                     end: index.position(hit.span.end),
                     span: hit.span,
@@ -328,8 +374,75 @@ pub fn relative(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// Where `dir` sits under the top of its git work tree (the nearest directory holding `.git`,
+/// where the config search stops), as `a/b/` (`""` at the top); `None` outside a work tree or
+/// when `dir` cannot be resolved.
+pub fn top_prefix(dir: &Path) -> Option<String> {
+    let dir = fs::canonicalize(dir).ok()?;
+    let top = dir.ancestors().find(|d| d.join(".git").exists())?;
+    let inside = dir.strip_prefix(top).ok()?;
+    Some(
+        inside
+            .components()
+            .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
+            .collect(),
+    )
+}
+
+/// Where a scanned root sits in its git work tree, to name its files from the top: a baseline
+/// recorded from `src/` then matches a scan of `.` or one run from another directory.
+#[derive(Debug, Default)]
+pub struct RootPlace {
+    /// `top_prefix` of the root (of its directory for a root that is a file).
+    prefix: Option<String>,
+    file: bool,
+}
+
+impl RootPlace {
+    pub fn of(root: &Path) -> RootPlace {
+        let file = root.is_file();
+        let dir = match root.parent() {
+            Some(parent) if file && !parent.as_os_str().is_empty() => parent,
+            _ if file => Path::new("."),
+            _ => root,
+        };
+        RootPlace {
+            prefix: top_prefix(dir),
+            file,
+        }
+    }
+
+    /// A file's path from the repository's top, given its path from the root (`relative`);
+    /// outside a repository, that path itself.
+    pub fn repo_rel(&self, path: &Path, rel: &str) -> String {
+        match &self.prefix {
+            None => rel.to_string(),
+            Some(prefix) if self.file => match path.file_name() {
+                Some(name) => format!("{prefix}{}", name.to_string_lossy()),
+                None => rel.to_string(),
+            },
+            Some(prefix) => format!("{prefix}{rel}"),
+        }
+    }
+
+    /// The root itself from the repository's top: the place a full scan of it covers.
+    pub fn reach(&self, root: &Path) -> String {
+        if self.file {
+            self.repo_rel(root, &relative(root, root))
+        } else {
+            self.prefix
+                .as_deref()
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_string()
+        }
+    }
+}
+
 struct Visitor<'a> {
     scanner: &'a Scanner,
+    /// Each root's place in its repository.
+    places: &'a HashMap<PathBuf, RootPlace>,
     findings: Vec<Finding>,
     summary: Summary,
     shared: &'a Mutex<(Vec<Finding>, Summary)>,
@@ -361,11 +474,20 @@ impl Visitor<'_> {
             }
         };
         let rel = relative(&root, &path);
+        let repo_rel = match self.places.get(&*root) {
+            Some(place) => place.repo_rel(&path, &rel),
+            None => rel.clone(),
+        };
         let keyword = self.scanner.rules.prefilter(&bytes);
-        self.context.see(&path, &rel, &bytes, keyword);
-        let found = self
-            .scanner
-            .scan_prefiltered(&path, &rel, bytes, keyword, &mut self.summary);
+        self.context.see(&path, &rel, &repo_rel, &bytes, keyword);
+        let found = self.scanner.scan_prefiltered(
+            &path,
+            &rel,
+            &repo_rel,
+            bytes,
+            keyword,
+            &mut self.summary,
+        );
         self.findings.extend(found);
     }
 }
@@ -423,5 +545,47 @@ mod tests {
             Some(("\u{feff}a\u{fffd}".into(), false))
         );
         assert_eq!(decoded(b"a\0b\0"), None);
+    }
+
+    #[test]
+    fn roots_are_placed_under_the_top_of_their_work_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("repo");
+        fs::create_dir_all(top.join(".git")).unwrap();
+        fs::create_dir_all(top.join("src/lib")).unwrap();
+        fs::write(top.join("src/lib/keap.php"), "").unwrap();
+
+        let src = RootPlace::of(&top.join("src"));
+        let file = top.join("src/lib/keap.php");
+        assert_eq!(src.repo_rel(&file, "lib/keap.php"), "src/lib/keap.php");
+        assert_eq!(src.reach(&top.join("src")), "src");
+        let whole = RootPlace::of(&top);
+        assert_eq!(
+            whole.repo_rel(&file, "src/lib/keap.php"),
+            "src/lib/keap.php"
+        );
+        assert_eq!(whole.reach(&top), "");
+        let alone = RootPlace::of(&file);
+        assert_eq!(alone.repo_rel(&file, "keap.php"), "src/lib/keap.php");
+        assert_eq!(alone.reach(&file), "src/lib/keap.php");
+        // Outside a work tree, paths stay relative to the root.
+        let outside = RootPlace::of(dir.path());
+        assert_eq!(
+            outside.repo_rel(&file, "repo/src/lib/keap.php"),
+            "repo/src/lib/keap.php"
+        );
+        assert_eq!(outside.reach(dir.path()), "");
+    }
+
+    #[test]
+    fn a_place_covers_itself_and_what_is_below_it() {
+        let reach = Reach::Under(vec!["src".into(), "lib/keap.php".into()]);
+        assert!(reach.covers("src/a.php"));
+        assert!(reach.covers("src"));
+        assert!(reach.covers("lib/keap.php"));
+        assert!(!reach.covers("srcs/a.php"));
+        assert!(!reach.covers("lib/keap.php.bak"));
+        assert!(!reach.covers("a.php"));
+        assert!(Reach::Under(vec![String::new()]).covers("any/where.php"));
     }
 }

@@ -12,7 +12,7 @@ use crate::{
     error::{Error, Result},
     finding::Finding,
     git::{AddedLines, Kind, Repo},
-    scan::{Loaded, Scan, Scanner, SkipReason, Summary},
+    scan::{Loaded, Reach, RootPlace, Scan, Scanner, SkipReason, Summary},
     walk::{Excludes, Walker},
 };
 
@@ -69,7 +69,23 @@ impl Scope {
 struct Part {
     findings: Vec<Finding>,
     summary: Summary,
+    /// The files read, from their root and from the repository's top.
     read: BTreeSet<String>,
+    read_repo: BTreeSet<String>,
+    /// The place of the root being scanned.
+    place: RootPlace,
+}
+
+impl Part {
+    /// Scans a file of `root` and notes that it was read.
+    fn scan(&mut self, scanner: &Scanner, root: &Path, rel: String, bytes: Vec<u8>) {
+        let path = root.join(&rel);
+        let repo_rel = self.place.repo_rel(&path, &rel);
+        let found = scanner.scan_loaded(&path, &rel, &repo_rel, bytes, &mut self.summary);
+        self.findings.extend(found);
+        self.read.insert(rel);
+        self.read_repo.insert(repo_rel);
+    }
 }
 
 impl GitRoots {
@@ -88,11 +104,15 @@ impl GitRoots {
                 )));
             }
             let excludes = Excludes::new(root, &self.exclude)?;
+            part.place = RootPlace::of(root);
             each(scanner, root, &excludes, &mut part)?;
         }
         part.summary.elapsed = started.elapsed();
         let mut scan = Scan::new(part.findings, part.summary);
-        scan.only = Some(part.read);
+        scan.reach = Reach::Files {
+            rel: part.read,
+            repo_rel: part.read_repo,
+        };
         Ok(scan)
     }
 }
@@ -114,9 +134,7 @@ fn staged(scanner: &Scanner, root: &Path, excludes: &Excludes, part: &mut Part) 
             skip(&mut part.summary, reason, path);
             continue;
         }
-        let found = scanner.scan_loaded(&path, &file.rel, bytes, &mut part.summary);
-        part.findings.extend(found);
-        part.read.insert(file.rel);
+        part.scan(scanner, root, file.rel, bytes);
     }
     Ok(())
 }
@@ -147,10 +165,8 @@ fn since(
                 continue;
             }
         };
-        let found = scanner.scan_loaded(&path, &rel, bytes, &mut part.summary);
-        part.findings.extend(found);
         all_added.entry(rel.clone()).or_default().extend(added);
-        part.read.insert(rel);
+        part.scan(scanner, root, rel, bytes);
     }
     Ok(())
 }

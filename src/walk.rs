@@ -60,6 +60,10 @@ impl Walker {
         })
     }
 
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
     /// Counts each file handed to a visitor on `counter`.
     pub fn count_files(&mut self, counter: ProgressBar) {
         self.counter = Some(counter);

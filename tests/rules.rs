@@ -21,7 +21,12 @@ fn every_rule_sample_gives_its_finding_count() {
     for rule in &scanner.rules.rules {
         for sample in &rule.samples {
             let found = scanner
-                .scan_text(Path::new(&sample.file), &sample.file, &sample.code)
+                .scan_text(
+                    Path::new(&sample.file),
+                    &sample.file,
+                    &sample.file,
+                    &sample.code,
+                )
                 .into_iter()
                 .filter(|f| f.rule == rule.id)
                 .count();
@@ -95,6 +100,7 @@ findings = 1
     let found = scanner.scan_text(
         Path::new("a.py"),
         "a.py",
+        "a.py",
         "URL = 'https://crm.internal/rpc'",
     );
     assert_eq!(found.len(), 1);
@@ -121,7 +127,7 @@ fn disabling_a_rule_drops_its_findings_and_unknown_ids_are_errors() {
     };
     let text = "KEAP_SAK=KeapAK-aea8d763cb70ecdc0e21798fdaec7a7831319e07a5197b1c09\n";
     assert!(scanner
-        .scan_text(Path::new(".env"), ".env", text)
+        .scan_text(Path::new(".env"), ".env", ".env", text)
         .is_empty());
     assert!(RuleSet::load(&[] as &[&Path], &["no-such-rule".to_string()]).is_err());
 }

@@ -157,6 +157,9 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
     let mut by_file: Vec<_> = by_file.into_iter().collect();
     by_file.sort_by_key(|(path, _)| !remote.serves(path));
     for (path, (rel, walked)) in by_file {
+        // Every finding of a file names it the same way; the rescan must fingerprint as the
+        // scan did.
+        let repo_rel = walked[0].repo_rel.as_str();
         let manual_all = |plan: &mut Plan, hint: &str| {
             plan.manual.extend(walked.iter().map(|f| Manual {
                 finding: (*f).clone(),
@@ -167,7 +170,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         let sdk_manifest = detect::manifest::Kind::of(path).is_some()
             && walked.iter().any(|f| f.rule == rules::LEGACY_SDK);
         if lang != Lang::Php && sdk_manifest {
-            plan_manifest(&mut plan, &sdks, scanner, path, rel);
+            plan_manifest(&mut plan, &sdks, scanner, path, rel, repo_rel);
             continue;
         }
         if !matches!(lang, Lang::Php | Lang::Parsed(_)) {
@@ -190,7 +193,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             manual_all(&mut plan, hint);
             continue;
         };
-        let found = scanner.scan_text(path, rel, text);
+        let found = scanner.scan_text(path, rel, repo_rel, text);
         // What only the whole tree shows (a key whose Keap context is in another file) has no
         // recipe here: a person reads it from the environment.
         plan.manual.extend(
@@ -354,12 +357,13 @@ fn plan_manifest(
     scanner: &Scanner,
     path: &Path,
     rel: &str,
+    repo_rel: &str,
 ) {
     let Ok(before) = fs::read(path) else {
         return;
     };
     let text = String::from_utf8_lossy(&before).into_owned();
-    let found = scanner.scan_text(path, rel, &text);
+    let found = scanner.scan_text(path, rel, repo_rel, &text);
     let mut edits = Vec::new();
     for (i, f) in found.iter().enumerate() {
         let hint = match f.rule.as_str() {

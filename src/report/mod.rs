@@ -1,7 +1,7 @@
 //! One printer per output format; all read the same `Finding`s and `Summary`.
 use std::{
     collections::{BTreeMap, HashMap},
-    fs, io,
+    io,
     path::{Path, PathBuf},
 };
 
@@ -76,17 +76,8 @@ impl RepoPaths {
         let mut dirs = HashMap::new();
         for path in paths {
             let dir = parent(path);
-            dirs.entry(dir.to_path_buf()).or_insert_with(|| {
-                let dir = fs::canonicalize(dir).ok()?;
-                let top = dir.ancestors().find(|d| d.join(".git").exists())?;
-                let inside = dir.strip_prefix(top).ok()?;
-                Some(
-                    inside
-                        .components()
-                        .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
-                        .collect(),
-                )
-            });
+            dirs.entry(dir.to_path_buf())
+                .or_insert_with(|| crate::scan::top_prefix(dir));
         }
         RepoPaths(dirs)
     }

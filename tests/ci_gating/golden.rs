@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::run;
 
 const ROOT: &str = "tests/data/gate";
-/// One entry this tree still has (src/keap.php's key) and one it no longer has.
+/// One entry this tree still has (src/keap.php's key) and one it no longer has. A version-1 file:
+/// its paths and fingerprints are from ROOT, the findings' from the repository's top.
 const BASELINE: &str = "tests/data/gate-baseline.json";
 
 fn check(args: &[&str], golden: &str) -> String {
