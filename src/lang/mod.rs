@@ -315,18 +315,24 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
 
 /// The error and missing nodes the parser recovers from in `text`: a rewrite must not add any.
 pub fn syntax_errors(syntax: Syntax, text: &str) -> usize {
-    parse(syntax, text).map_or(usize::MAX, |tree| {
-        let mut count = 0;
-        let mut cursor = tree.walk();
-        let mut stack = vec![tree.root_node()];
-        while let Some(n) = stack.pop() {
-            if n.is_error() || n.is_missing() {
-                count += 1;
-            }
-            stack.extend(n.children(&mut cursor));
+    parse(syntax, text).map_or(usize::MAX, |tree| error_count(&tree))
+}
+
+/// The error and missing nodes a tree holds; none to count where its root says it has none.
+pub fn error_count(tree: &Tree) -> usize {
+    if !tree.root_node().has_error() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut cursor = tree.walk();
+    let mut stack = vec![tree.root_node()];
+    while let Some(n) = stack.pop() {
+        if n.is_error() || n.is_missing() {
+            count += 1;
         }
-        count
-    })
+        stack.extend(n.children(&mut cursor));
+    }
+    count
 }
 
 fn parse(syntax: Syntax, text: &str) -> Option<Tree> {
