@@ -154,8 +154,18 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
     let sdks = manifest::Sdks::default();
     let remote = remote_clients(&by_file);
     // Files whose clients other files call go first: their callers follow their outcome.
+    // A PHP file included by another is planned after it (the includer's clients decide its
+    // calls).
+    let paths: Vec<&PathBuf> = by_file.keys().copied().collect();
     let mut by_file: Vec<_> = by_file.into_iter().collect();
-    by_file.sort_by_key(|(path, _)| !remote.serves(path));
+    by_file.sort_by_cached_key(|(path, _)| {
+        (
+            !remote.serves(path),
+            Lang::of(path) == Lang::Php && included_by_others(path, &paths),
+        )
+    });
+    // The rewritten text of each PHP file changed so far, by its canonical path.
+    let mut migrated: HashMap<PathBuf, String> = HashMap::new();
     for (path, (rel, walked)) in by_file {
         // Every finding of a file names it the same way; the rescan must fingerprint as the
         // scan did.
@@ -237,7 +247,9 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                     .filter(|i| !sdk.claimed.contains(i))
                     .collect();
                 let rest: Vec<Finding> = index.iter().map(|&i| found[i].clone()).collect();
-                let mut outcome = php::fix(text, &rest, opts, &mut env_for, &elsewhere);
+                let shared =
+                    |name: &str| callers.shared_client(name, path, &opts.endpoint, &migrated);
+                let mut outcome = php::fix(text, &rest, opts, &mut env_for, &elsewhere, &shared);
                 for e in &mut outcome.edits {
                     e.finding = index[e.finding];
                 }
@@ -305,6 +317,11 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                         secret,
                         files: vec![rel.to_string()],
                     }),
+                }
+            }
+            if lang == Lang::Php {
+                if let Ok(canonical) = fs::canonicalize(path) {
+                    migrated.insert(canonical, after.clone());
                 }
             }
             plan.changes.push(FileChange {
@@ -420,13 +437,9 @@ impl Callers {
         }
     }
 
-    fn call_outside(&self, name: &str, file: &Path) -> bool {
-        let key = (name.to_string(), file.to_path_buf());
-        if let Some(answer) = self.answers.borrow().get(&key) {
-            return *answer;
-        }
-        // A directory that cannot be listed may hold a caller: then every helper has one.
-        let (files, unlisted) = self.files.get_or_init(|| {
+    /// The tree's PHP files, and whether some directory could not be listed.
+    fn files(&self) -> &(Vec<PathBuf>, bool) {
+        self.files.get_or_init(|| {
             let mut unlisted = false;
             let mut files = Vec::new();
             for entry in ignore::WalkBuilder::new(&self.root).hidden(false).build() {
@@ -441,7 +454,16 @@ impl Callers {
                 }
             }
             (files, unlisted)
-        });
+        })
+    }
+
+    fn call_outside(&self, name: &str, file: &Path) -> bool {
+        let key = (name.to_string(), file.to_path_buf());
+        if let Some(answer) = self.answers.borrow().get(&key) {
+            return *answer;
+        }
+        // A directory that cannot be listed may hold a caller: then every helper has one.
+        let (files, unlisted) = self.files();
         // PHP function names are case-insensitive.
         let call = regex::bytes::Regex::new(&format!(r"(?i)\b{}\s*\(", regex::escape(name)))
             .expect("an escaped name is a valid pattern");
@@ -457,6 +479,86 @@ impl Callers {
         self.answers.borrow_mut().insert(key, answer);
         answer
     }
+
+    /// Whether `$name` holds a migrated client wherever `file` is used: every PHP file of the
+    /// tree that includes it (at the top level) was rewritten in this plan, and its rewrite
+    /// makes `$name` once, at the top level, for `endpoint`, with the key header set before the
+    /// include (the functions `file` defines exist only from there on).
+    fn shared_client(
+        &self,
+        name: &str,
+        file: &Path,
+        endpoint: &str,
+        migrated: &HashMap<PathBuf, String>,
+    ) -> bool {
+        let (files, unlisted) = self.files();
+        let Some(base) = file.file_name().and_then(|n| n.to_str()) else {
+            return false;
+        };
+        let include = regex::Regex::new(&format!(
+            r#"(?im)^(?:require|include)(?:_once)?\s*\(?\s*['"](?:[^'"\n]*/)?{}['"]"#,
+            regex::escape(base)
+        ))
+        .expect("an escaped name is a valid pattern");
+        let var = regex::escape(name);
+        let made = regex::Regex::new(&format!(
+            r#"(?m)^{var}\s*=\s*new\s+xmlrpc_client\(\s*['"]{}['"]\s*\)"#,
+            regex::escape(endpoint)
+        ))
+        .expect("escaped parts make a valid pattern");
+        let header = regex::Regex::new(&format!(
+            r"(?m)^{var}->setCurlOptions\(.*(?:X-Keap-API-Key|Authorization: Bearer)"
+        ))
+        .expect("escaped parts make a valid pattern");
+        let assigned = regex::Regex::new(&format!(r"{var}\s*=[^=>]"))
+            .expect("escaped parts make a valid pattern");
+        let this = fs::canonicalize(file).ok();
+        let mut includers = 0;
+        for f in files {
+            // An unreadable file may include it too.
+            let Ok(before) = fs::read(f) else {
+                return false;
+            };
+            if fs::canonicalize(f).ok() == this
+                || !include.is_match(&String::from_utf8_lossy(&before))
+            {
+                continue;
+            }
+            includers += 1;
+            let Some(after) = fs::canonicalize(f).ok().and_then(|c| migrated.get(&c)) else {
+                return false;
+            };
+            let at = |re: &regex::Regex| re.find(after).map(|m| m.start());
+            let ok = match (at(&made), at(&header), at(&include)) {
+                (Some(m), Some(h), Some(i)) => {
+                    m < h && h < i && assigned.find_iter(after).count() == 1
+                }
+                _ => false,
+            };
+            if !ok {
+                return false;
+            }
+        }
+        !unlisted && includers > 0
+    }
+}
+
+/// Whether one of the plan's other PHP files includes `path` by name: it is then planned after
+/// them, so that what they make of their clients is known.
+fn included_by_others(path: &Path, others: &[&PathBuf]) -> bool {
+    let Some(base) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    others.iter().any(|o| {
+        o.as_path() != path
+            && Lang::of(o) == Lang::Php
+            && fs::read_to_string(o).is_ok_and(|t| {
+                t.lines().any(|l| {
+                    let l = l.trim_start().to_ascii_lowercase();
+                    (l.starts_with("require") || l.starts_with("include")) && l.contains(base)
+                })
+            })
+    })
 }
 
 /// What to do by hand where only PHP is rewritten.

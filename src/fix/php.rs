@@ -39,12 +39,18 @@ pub type EnvNamer<'a> = dyn FnMut(&Secret) -> String + 'a;
 /// other code may call with other URLs must not be given the key.
 pub type CalledElsewhere<'a> = dyn Fn(&str) -> bool + 'a;
 
+/// Whether a global variable (`$client`) holds, in every file that includes this one, a client
+/// already given the key header before the include: the calls of this file's functions that
+/// send through it (`global $client, $key;`) can then take a placeholder.
+pub type SharedClient<'a> = dyn Fn(&str) -> bool + 'a;
+
 pub fn fix(
     text: &str,
     findings: &[Finding],
     opts: &FixOptions,
     env_for: &mut EnvNamer,
     called_elsewhere: &CalledElsewhere,
+    shared_client: &SharedClient,
 ) -> Outcome {
     let Some(tree) = parse(text) else {
         return Outcome {
@@ -74,6 +80,7 @@ pub fn fix(
         findings,
         env_for,
         called_elsewhere,
+        shared_client,
         index: Index::build(text, tree.root_node()),
         out: Outcome::default(),
         consumed: Vec::new(),
@@ -110,8 +117,6 @@ struct Index<'t> {
     functions: Vec<(String, Node<'t>)>,
     /// `global $x;` declarations: the variable and the function that declares it.
     globals: Vec<(&'t str, Node<'t>)>,
-    /// `include` and `require` expressions.
-    includes: Vec<Node<'t>>,
 }
 
 impl<'t> Index<'t> {
@@ -122,7 +127,6 @@ impl<'t> Index<'t> {
             calls: Vec::new(),
             functions: Vec::new(),
             globals: Vec::new(),
-            includes: Vec::new(),
         };
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
@@ -167,10 +171,6 @@ impl<'t> Index<'t> {
                         index.assignments.push((name, value, declaration));
                     }
                 }
-                "include_expression"
-                | "include_once_expression"
-                | "require_expression"
-                | "require_once_expression" => index.includes.push(node),
                 "global_declaration" => {
                     if let Some(function) = enclosing(node, FUNCTIONS) {
                         let mut cursor = node.walk();
@@ -213,6 +213,7 @@ struct Recipe<'a, 't> {
     findings: &'a [Finding],
     env_for: &'a mut EnvNamer<'a>,
     called_elsewhere: &'a CalledElsewhere<'a>,
+    shared_client: &'a SharedClient<'a>,
     index: Index<'t>,
     out: Outcome,
     /// Secret ranges already taken care of by a key-site edit.
@@ -269,7 +270,9 @@ impl<'a, 't> Recipe<'a, 't> {
                 _ => self.manual(i, "no automatic rewrite for this rule"),
             }
         }
-        let key = self.key_for_headers();
+        let key = self
+            .key_for_headers()
+            .or_else(|| self.key_bound_at_top(&secrets));
         let mut client_left_out = false;
         for &i in &endpoints {
             // A client left without the header may be the one these calls go through.
@@ -286,7 +289,10 @@ impl<'a, 't> Recipe<'a, 't> {
         } else if mortgage_pro {
             // Mortgage Pro still takes the key in the body; its calls may share these sites.
             Some("this file also calls Mortgage Pro, which still needs the key in the body: put a placeholder only where Keap alone is called")
-        } else if self.headers_added == 0 && !(endpoints.is_empty() && self.sends_key_header()) {
+        } else if self.headers_added == 0
+            && !(endpoints.is_empty()
+                && (self.sends_key_header() || self.sends_through_shared_clients()))
+        {
             Some("the client these calls go through is not made in this file: add the key header where it is made, then put a placeholder in the first parameter")
         } else {
             None
@@ -379,6 +385,40 @@ impl<'a, 't> Recipe<'a, 't> {
 
     /// Code already on the new endpoint with a key header (migrated by hand, the key left in
     /// the body too): the header carries the key, so the body may take the placeholder.
+    /// Every key site is in a function whose sends all go through global clients that the
+    /// files including this one made and gave the header (Keap's samples: `functions.php`, its
+    /// functions declaring `global $client, $key;`).
+    fn sends_through_shared_clients(&self) -> bool {
+        !self.keys.is_empty()
+            && self.keys.iter().all(|(i, _)| {
+                let Some(function) = self
+                    .node_at(&self.findings[*i].span)
+                    .and_then(|n| enclosing(n, FUNCTIONS))
+                else {
+                    return false;
+                };
+                let range = function.byte_range();
+                let sends: Vec<&str> = self
+                    .index
+                    .calls
+                    .iter()
+                    .filter(|c| range.start <= c.start_byte() && c.end_byte() <= range.end)
+                    .filter(|c| {
+                        c.kind() == "member_call_expression"
+                            && matches!(callee(self.text, **c).as_str(), "send" | "multicall")
+                    })
+                    .filter_map(|c| c.child_by_field_name("object").map(|o| self.src(o)))
+                    .collect();
+                let global = |name: &str| {
+                    self.index
+                        .globals
+                        .iter()
+                        .any(|(g, f)| *g == name && f.id() == function.id())
+                };
+                !sends.is_empty() && sends.iter().all(|s| global(s) && (self.shared_client)(s))
+            })
+    }
+
     fn sends_key_header(&self) -> bool {
         let lower = self.text.to_ascii_lowercase();
         lower.contains("api.infusionsoft.com/crm/xmlrpc")
@@ -571,6 +611,33 @@ impl<'a, 't> Recipe<'a, 't> {
                 None
             }
         }
+    }
+
+    /// Where no call of the file sends the key (its calls are in an included file, through
+    /// `global $key`), the one hardcoded key it assigns to a key-named variable at the top
+    /// level: what those calls send.
+    fn key_bound_at_top(&self, secrets: &[usize]) -> Option<KeySource<'t>> {
+        if !self.keys.is_empty() {
+            return None;
+        }
+        let [i] = secrets else {
+            return None;
+        };
+        let string = self.string_around(&self.findings[*i].span)?;
+        let assignment = string
+            .parent()
+            .filter(|p| p.kind() == "assignment_expression")?;
+        let left = assignment.child_by_field_name("left")?;
+        let name = self.src(left);
+        let top =
+            enclosing(assignment, FUNCTIONS).is_none() && enclosing(assignment, CLASSES).is_none();
+        (top && left.kind() == "variable_name" && crate::detect::key_like(name)).then(|| {
+            KeySource {
+                code: name.to_string(),
+                site: Some(left),
+                env: None,
+            }
+        })
     }
 
     fn endpoint(&mut self, i: usize, key: Option<&KeySource<'t>>) {
@@ -954,8 +1021,11 @@ impl<'a, 't> Recipe<'a, 't> {
         let same_block = later
             .iter()
             .all(|a| a.parent().map(|p| p.id()) == client.parent().map(|p| p.id()));
+        // The key is read after the last assignment, or is that assignment (a file whose
+        // calls are elsewhere gives its own `$key = …`).
         let site_after = enclosing(site, FUNCTIONS).map(|e| e.id()) != home
-            || last.end_byte() <= site.start_byte();
+            || last.end_byte() <= site.start_byte()
+            || last.byte_range().contains(&site.start_byte());
         if same_block && site_after {
             Some((code.to_string(), *last))
         } else {
