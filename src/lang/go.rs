@@ -185,12 +185,10 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             }
             Kind::Call(i)
         }
-        "identifier" | "selector_expression" | "field_identifier" | "package_identifier" => {
-            match b.name(node) {
-                Kind::Name(n) if is_name(&n) => Kind::Name(n),
-                _ => Kind::Other,
-            }
-        }
+        "identifier" | "selector_expression" => match b.name(node) {
+            Kind::Name(n) if is_name(&n) => Kind::Name(n),
+            _ => Kind::Other,
+        },
         "composite_literal" => match node.child_by_field_name("body") {
             Some(body) => literal(b, body),
             None => Kind::Other,

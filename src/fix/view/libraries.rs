@@ -658,7 +658,10 @@ fn go_url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, S
                 .bindings
                 .iter()
                 .any(|b| b.target == name && b.scope != 0 && view.within(scope, b.scope));
-            let used_elsewhere = text.matches(name).count() > 1;
+            let word = regex::Regex::new(&format!(r"\b{}\b", regex::escape(name)))
+                .expect("an escaped name is a pattern");
+            // Besides where it is declared and the URL.
+            let used_elsewhere = word.find_iter(text).count() > 2;
             if local && !used_elsewhere {
                 return Err(format!(
                     "`{name}` would be left unused: point the client at the new endpoint by hand"
