@@ -1,6 +1,7 @@
-//! End-to-end proof of the Python, Ruby and JavaScript migrations. Each legacy program under
+//! End-to-end proof of the Python, Ruby, JavaScript and Go migrations. Each legacy program under
 //! `fixtures/e2e/<lang>/<style>/` runs with the real client library (CPython's `xmlrpc.client`,
-//! Ruby's `xmlrpc` gem, the npm `xmlrpc` package) against the loopback Keap mock over TLS; then
+//! Ruby's `xmlrpc` gem, the npm `xmlrpc` package, Go's kolo/xmlrpc) against the loopback Keap
+//! mock over TLS; then
 //! `keap-migrate apply` rewrites a copy, and the rewritten program runs again and must send
 //! what Keap expects now: the new path, the key in a header, a placeholder where the key was,
 //! the library's own `Content-Type`, everything else unchanged.
@@ -71,11 +72,12 @@ styles!(
     js / secure_client_url,
     js / secure_client_options,
     js / fetch_xml,
+    go / kolo_client,
 );
 
 #[test]
 fn every_style_folder_has_tests() {
-    for lang in ["python", "ruby", "js"] {
+    for lang in ["python", "ruby", "js", "go"] {
         let mut folders: Vec<String> = fs::read_dir(Path::new(FIXTURES).join(lang))
             .expect("fixtures/e2e/<lang>")
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -108,6 +110,7 @@ impl Fixture {
         let (runtime, program) = match lang {
             "python" => (Runtime::Python, "legacy.py"),
             "ruby" => (Runtime::Ruby, "legacy.rb"),
+            "go" => (Runtime::Go, "legacy.go"),
             _ => (Runtime::Node, "legacy.js"),
         };
         let dir = Path::new(FIXTURES).join(lang).join(style);
@@ -240,6 +243,16 @@ fn check_migration(lang: &'static str, style: &'static str, auth: Auth) {
         !migrated.contains(&fixture.key),
         "{style}: the migrated program still hardcodes the key:\n{migrated}"
     );
+
+    if fixture.runtime == Runtime::Go {
+        // What apply writes is what gofmt would: Go code is kept in that form.
+        let gofmt = process::run(Command::new("gofmt").arg("-l").arg(&program));
+        assert!(
+            gofmt.status.success() && gofmt.stdout.is_empty(),
+            "{style}: gofmt would reformat the migrated program: {}\n{migrated}",
+            gofmt.describe()
+        );
+    }
 
     let mock = MockKeap::start();
     fs::write(&program, point_at(&migrated, &mock, Some("api"))).unwrap();

@@ -1,6 +1,6 @@
 //! The detectors written once against the neutral view (`lang`): endpoints however a string is
 //! built, the key at each call site, wrappers that prepend it to every call, and 32-hex literals
-//! in files that talk to Keap. Python, Ruby, JavaScript and TypeScript come through here.
+//! in files that talk to Keap. Python, Ruby, JavaScript, TypeScript and Go come through here.
 use std::{cell::OnceCell, collections::HashMap, ops::Range, sync::LazyLock};
 
 use regex::Regex;
@@ -507,13 +507,15 @@ impl<'a> Detector<'a> {
 }
 
 /// Whether a call makes an XML-RPC client: Python's `ServerProxy`, Ruby's `XMLRPC::Client.new*`,
-/// the npm `xmlrpc` package's `createClient` / `createSecureClient`.
+/// the npm `xmlrpc` package's `createClient` / `createSecureClient`, Go's kolo/xmlrpc
+/// `xmlrpc.NewClient`.
 pub fn is_client(call: &Call) -> bool {
     let path = call.path().unwrap_or("");
     match call.name.as_str() {
         "ServerProxy" => true,
         "Server" => path.ends_with("xmlrpclib.Server") || path.ends_with("client.Server"),
         "createClient" | "createSecureClient" => true,
+        "NewClient" => path == "xmlrpc.NewClient",
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,
     }

@@ -260,6 +260,9 @@ impl<'a> Recipe<'a, '_> {
             self.client(client);
         }
         self.move_bound_keys();
+        if self.view.syntax == Syntax::Go {
+            self.go_imports();
+        }
         for i in orphans {
             let span = self.findings[i].span.clone();
             let pair = remote_pair(self.view, self.text, &span);
@@ -552,7 +555,8 @@ impl<'a> Recipe<'a, '_> {
     /// What replaces the key at `span`: a string literal, or text inside a string (`${key}`,
     /// `#{key}`, `{key}`).
     fn placeholder(&self, span: &Range<usize>) -> String {
-        let quote = if self.view.syntax == Syntax::Ruby {
+        // Go's single quotes make a rune.
+        let quote = if matches!(self.view.syntax, Syntax::Ruby | Syntax::Go) {
             '"'
         } else {
             '\''
@@ -783,19 +787,20 @@ impl<'a> Recipe<'a, '_> {
                 Kind::Map(entries) => Some(entries),
                 _ => None,
             });
-        let values: Vec<&Expr> = self
+        // With the statement of a binding: a Go `const` cannot hold what a function returns.
+        let values: Vec<(&Expr, Option<&Range<usize>>)> = self
             .view
             .bindings
             .iter()
-            .map(|b| &b.value)
+            .map(|b| (&b.value, Some(&b.stmt)))
             .chain(
                 entries
                     .flatten()
                     .filter(|e| e.key.as_deref().is_some_and(key_like))
-                    .map(|e| &e.value),
+                    .map(|e| (&e.value, None)),
             )
             .collect();
-        for value in values {
+        for (value, stmt) in values {
             let Kind::Str(t) = &value.kind else {
                 continue;
             };
@@ -811,12 +816,20 @@ impl<'a> Recipe<'a, '_> {
             let Some(secret) = self.findings[i].secret.clone() else {
                 continue;
             };
+            let constant = match stmt {
+                Some(stmt) if self.view.syntax == Syntax::Go => go_const(self.text, stmt),
+                _ => Ok(None),
+            };
+            let Ok(constant) = constant else { continue };
             let name = (self.env_for)(&secret);
             self.out.edits.push(Edit::new(
                 value.span.clone(),
                 self.view.syntax.env_read(&name),
                 i,
             ));
+            if let Some(keyword) = constant {
+                self.out.edits.push(Edit::new(keyword, "var", i));
+            }
             self.done[i] = true;
             import = true;
         }
@@ -825,6 +838,30 @@ impl<'a> Recipe<'a, '_> {
                 let tag = self.out.edits.last().map_or(0, |e| e.finding);
                 self.out.edits.push(Edit::new(range, text, tag));
             }
+        }
+    }
+
+    /// The packages Go code written by the edits uses (`os.Getenv`, `net/http` for the key's
+    /// transport), added to the file's imports in one edit: two insertions at one point would
+    /// overlap.
+    fn go_imports(&mut self) {
+        let uses = |pkg: &str| {
+            self.out
+                .edits
+                .iter()
+                .find(|e| e.text.contains(pkg))
+                .map(|e| e.finding)
+        };
+        let mut wanted = Vec::new();
+        let mut tag = None;
+        for (path, pkg) in [("net/http", "http."), ("os", "os.Getenv(")] {
+            if let Some(finding) = uses(pkg) {
+                wanted.push(path);
+                tag = tag.or(Some(finding));
+            }
+        }
+        if let (Some(tag), Some((range, text))) = (tag, libraries::go_imports(self.text, &wanted)) {
+            self.out.edits.push(Edit::new(range, text, tag));
         }
     }
 
@@ -840,7 +877,8 @@ impl<'a> Recipe<'a, '_> {
             .collect()
     }
 
-    /// Python reads the environment through `os`: imported first when the file does not.
+    /// Python reads the environment through `os`: imported first when the file does not. (Go's
+    /// imports are added once for all edits, by `go_imports`.)
     fn env_import(&self) -> Vec<(Range<usize>, String)> {
         if self.view.syntax != Syntax::Python {
             return Vec::new();
@@ -880,6 +918,20 @@ impl<'a> Recipe<'a, '_> {
         };
         vec![(offset..offset, format!("import os{eol}"))]
     }
+}
+
+/// The `const` keyword of a Go constant declaration of one name (`const apiKey = "…"`), to
+/// become `var`; `None` for any other statement; an error for a constant in a group
+/// (`const ( … )`), which a person splits.
+fn go_const(text: &str, stmt: &Range<usize>) -> Result<Option<Range<usize>>, ()> {
+    let decl = &text[stmt.clone()];
+    let Some(rest) = decl.strip_prefix("const") else {
+        return Ok(None);
+    };
+    if rest.trim_start().starts_with('(') {
+        return Err(());
+    }
+    Ok(Some(stmt.start..stmt.start + "const".len()))
 }
 
 /// The key the header reads, and the edits that make it readable.

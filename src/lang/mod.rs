@@ -5,6 +5,7 @@ use std::{collections::HashMap, ops::Range, path::Path};
 
 use tree_sitter::{Node, Parser, Tree};
 
+mod go;
 mod js;
 mod python;
 mod ruby;
@@ -17,6 +18,7 @@ pub enum Syntax {
     JavaScript,
     TypeScript,
     Tsx,
+    Go,
 }
 
 impl Syntax {
@@ -34,6 +36,7 @@ impl Syntax {
             "js" | "mjs" | "cjs" | "jsx" => Syntax::JavaScript,
             "ts" | "mts" | "cts" => Syntax::TypeScript,
             "tsx" => Syntax::Tsx,
+            "go" => Syntax::Go,
             _ => return None,
         })
     }
@@ -45,6 +48,7 @@ impl Syntax {
             Syntax::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
             Syntax::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
             Syntax::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Syntax::Go => tree_sitter_go::LANGUAGE.into(),
         }
     }
 
@@ -56,6 +60,8 @@ impl Syntax {
             // Typed `string | undefined`: where a string was declared, it stays one.
             Syntax::TypeScript | Syntax::Tsx => format!("process.env.{name} as string"),
             Syntax::JavaScript => format!("process.env.{name}"),
+            // The recipe adds the `"os"` import where the file has none.
+            Syntax::Go => format!("os.Getenv(\"{name}\")"),
         }
     }
 
@@ -308,6 +314,7 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
     match syntax {
         Syntax::Python => python::walk(&mut b, root),
         Syntax::Ruby => ruby::walk(&mut b, root),
+        Syntax::Go => go::walk(&mut b, root),
         _ => js::walk(&mut b, root),
     }
     Some(b.view)
@@ -595,6 +602,14 @@ mod tests {
                 "https://{}.infusionsoft.com/api/xmlrpc"
             ]
         );
+        let go = "package k\n\nfunc u(app string) {\n\ta := fmt.Sprintf(\"https://%s.infusionsoft.com/api/xmlrpc\", app)\n\tb := \"https://\" + app + `.infusionsoft.com/api/xmlrpc`\n\t_, _ = a, b\n}\n";
+        assert_eq!(
+            strings(Syntax::Go, go),
+            [
+                "https://{}.infusionsoft.com/api/xmlrpc",
+                "https://{}.infusionsoft.com/api/xmlrpc"
+            ]
+        );
         let js = "const u = `https://${app}.infusionsoft.com/api/xmlrpc`;\nconst v = 'https://' + app + '.infusionsoft.com' + '/api/xmlrpc';\n";
         assert_eq!(
             strings(Syntax::JavaScript, js),
@@ -635,6 +650,38 @@ mod tests {
         .unwrap();
         assert_eq!(v.calls[0].name, "call");
         assert!(matches!(&v.calls[0].args[1].value.kind, Kind::Name(n) if n == "@key"));
+
+        let v = view(
+            Syntax::Go,
+            "package k\n\n// sync\nconst key = \"k\"\n\nfunc (s *Sync) Add(email string) {\n\tparams := []interface{}{key, Contact{Email: email}}\n\tclient, err := xmlrpc.NewClient(url, nil)\n\terr = client.Call(\"ContactService.add\", params, &id)\n}\n",
+        )
+        .unwrap();
+        let call = v.calls.iter().find(|c| c.name == "Call").unwrap();
+        assert!(matches!(&call.receiver.as_ref().unwrap().kind, Kind::Name(n) if n == "client"));
+        let scope = &v.scopes[call.scope];
+        assert_eq!(
+            (scope.kind, scope.name.as_str()),
+            (ScopeKind::Function, "Add")
+        );
+        assert_eq!(scope.params, ["s", "email"]);
+        let bound = |name: &str| v.bindings.iter().find(|b| b.target == name).unwrap();
+        assert!(matches!(&bound("key").value.kind, Kind::Str(t) if t.text == "k"));
+        assert_eq!(bound("key").scope, 0);
+        let Kind::List(items) = &bound("params").value.kind else {
+            panic!("a slice literal is a list")
+        };
+        assert!(matches!(&items[0].kind, Kind::Name(n) if n == "key"));
+        assert!(matches!(&items[1].kind, Kind::Map(e) if e[0].key.as_deref() == Some("Email")));
+        assert!(
+            matches!(bound("client").value.kind, Kind::Call(i) if v.calls[i].path() == Some("xmlrpc.NewClient"))
+        );
+        assert!(matches!(
+            v.calls.iter().find(|c| c.name == "NewClient").unwrap().args[1]
+                .value
+                .kind,
+            Kind::Nil
+        ));
+        assert_eq!(v.comments.len(), 1);
 
         let v = view(
             Syntax::JavaScript,

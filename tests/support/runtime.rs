@@ -1,4 +1,4 @@
-//! The Python, Ruby and Node runtimes the end-to-end tests drive, with their XML-RPC client
+//! The Python, Ruby, Node and Go runtimes the end-to-end tests drive, with their XML-RPC client
 //! libraries, and the policy when one is missing (as for PHP: a failure under CI).
 use std::{
     io::{self, Write},
@@ -16,6 +16,12 @@ use super::{
 /// Where `scripts/test` installs the npm `xmlrpc` package (`npm install --prefix`).
 pub const NODE_MODULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/e2e-node/node_modules");
 
+/// Where Debian's golang-github-kolo-xmlrpc-dev installs its source: a GOPATH, so Go builds the
+/// programs offline, without modules.
+const GOPATH: &str = "/usr/share/gocode";
+/// Go's build cache, which must be writable (the default is under `$HOME`).
+const GOCACHE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/e2e-go/cache");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runtime {
     /// CPython 3 with its standard `xmlrpc.client`.
@@ -24,6 +30,8 @@ pub enum Runtime {
     Ruby,
     /// Node.js with the npm `xmlrpc` package.
     Node,
+    /// Go with kolo/xmlrpc (Debian's golang-github-kolo-xmlrpc-dev), built in GOPATH mode.
+    Go,
 }
 
 impl Runtime {
@@ -32,6 +40,7 @@ impl Runtime {
             Runtime::Python => "python3",
             Runtime::Ruby => "ruby",
             Runtime::Node => "node",
+            Runtime::Go => "go",
         }
     }
 
@@ -41,6 +50,7 @@ impl Runtime {
             Runtime::Python => ["-c", "import xmlrpc.client, ssl"],
             Runtime::Ruby => ["-e", "require 'xmlrpc/client'"],
             Runtime::Node => ["-e", "require('xmlrpc')"],
+            Runtime::Go => ["list", "github.com/kolo/xmlrpc"],
         }
     }
 
@@ -51,14 +61,19 @@ impl Runtime {
             Runtime::Node => {
                 "nodejs (Debian) and the npm package xmlrpc@1.3.2 under target/e2e-node"
             }
+            Runtime::Go => "golang-go golang-github-kolo-xmlrpc-dev (Debian)",
         }
     }
 
     /// Whether the tests can run this runtime: with `CI=true` a missing one fails the test;
     /// elsewhere a loud note, once, and the caller returns.
     pub fn available(self) -> bool {
-        static CHECKS: [OnceLock<Result<(), String>>; 3] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static CHECKS: [OnceLock<Result<(), String>>; 4] = [
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+        ];
         let result = CHECKS[self as usize].get_or_init(|| self.check());
         let Err(missing) = result else { return true };
         let message = format!(
@@ -94,8 +109,9 @@ impl Runtime {
         }
     }
 
-    /// The runtime, trusting the mock's certificate through the variables OpenSSL and Node
-    /// read, so the programs keep certificate checks on; no proxy; no key in the environment.
+    /// The runtime, trusting the mock's certificate through the variables OpenSSL, Node and Go
+    /// read, so the programs keep certificate checks on; no proxy; no key in the environment;
+    /// Go without modules or network.
     fn command(self) -> Command {
         let ca_file = mock_keap::ca_file();
         let mut command = Command::new(self.program());
@@ -103,6 +119,11 @@ impl Runtime {
             .env("SSL_CERT_FILE", ca_file)
             .env("NODE_EXTRA_CA_CERTS", ca_file)
             .env("NODE_PATH", NODE_MODULES)
+            .env("GO111MODULE", "off")
+            .env("GOPATH", GOPATH)
+            .env("GOCACHE", GOCACHE)
+            .env("GOFLAGS", "")
+            .env("GOPROXY", "off")
             .env_remove("KEAP_API_KEY")
             .env("NO_PROXY", "127.0.0.1")
             .env("no_proxy", "127.0.0.1");
@@ -122,6 +143,9 @@ impl Runtime {
     /// Runs a program from its own directory with these extra environment variables.
     pub fn run(self, script: &Path, env: &[(&str, &str)]) -> Finished {
         let mut command = self.command();
+        if self == Runtime::Go {
+            command.arg("run");
+        }
         command
             .arg(script.file_name().expect("a script file"))
             .current_dir(script.parent().expect("the script's directory"))

@@ -5,6 +5,10 @@
 //!   every request beside the transport's own.
 //! - Ruby `XMLRPC::Client`: `http_header_extra` is merged over the client's own headers.
 //! - npm `xmlrpc`: the `headers` option is completed with the client's defaults.
+//! - Go kolo/xmlrpc: `NewClient(url, transport)` sends every request through the
+//!   `http.RoundTripper` it is given, after setting its own `Content-Type`; a small transport
+//!   added to the file sets the key header there and hands the request to
+//!   `http.DefaultTransport`, what the library uses for `nil`.
 use std::ops::Range;
 
 use super::{header, quote_of};
@@ -61,6 +65,7 @@ pub fn migrate(
             let (name, value) = header(Syntax::Ruby, auth, key);
             ruby(view, text, call, endpoint, name, &value)
         }
+        Syntax::Go => go(view, text, call, endpoint, auth, key),
         _ => {
             let (name, value) = header(view.syntax, auth, key);
             npm(view, text, call, endpoint, name, &value)
@@ -556,4 +561,224 @@ fn request(
         }
     }
     Ok(out)
+}
+
+/// The transport the Go recipe adds, once per file.
+const GO_TRANSPORT: &str = "keapKeyTransport";
+
+fn go(
+    view: &View,
+    text: &str,
+    call: &Call,
+    endpoint: &str,
+    auth: Auth,
+    key: &str,
+) -> Result<Vec<Change>, String> {
+    let mut args = call.positional();
+    let (Some(url_arg), Some(transport)) = (args.next(), args.next()) else {
+        return Err(
+            "this NewClient is not kolo/xmlrpc's (url, transport): add the key header by hand"
+                .into(),
+        );
+    };
+    if !matches!(transport.value.kind, Kind::Nil) {
+        return Err(format!(
+            "the client has its own transport: set the key header in it (as {GO_TRANSPORT} would) by hand"
+        ));
+    }
+    let mut out = vec![go_url(view, text, &url_arg.value, endpoint)?];
+    out.push(change(
+        transport.span.clone(),
+        format!("{GO_TRANSPORT}{{key: {key}}}"),
+    ));
+    if !text.contains(&format!("type {GO_TRANSPORT} struct")) {
+        let (name, value, said) = match auth {
+            Auth::Header => ("X-Keap-API-Key", "t.key", "an X-Keap-API-Key"),
+            Auth::Bearer => (
+                "Authorization",
+                "\"Bearer \"+t.key",
+                "an Authorization: Bearer",
+            ),
+        };
+        // One blank line after the file's last line.
+        let eol = if text.ends_with('\n') { "" } else { "\n" };
+        let type_text = [
+            eol,
+            &format!("// {GO_TRANSPORT} sends the Keap API key as {said} header with every request"),
+            "// and leaves the rest, the library's own Content-Type included, to http.DefaultTransport.",
+            &format!("type {GO_TRANSPORT} struct {{"),
+            "\tkey string",
+            "}",
+            "",
+            &format!("func (t {GO_TRANSPORT}) RoundTrip(r *http.Request) (*http.Response, error) {{"),
+            "\t// A RoundTripper must not change the request it is given.",
+            "\tr = r.Clone(r.Context())",
+            &format!("\tr.Header.Set(\"{name}\", {value})"),
+            "\treturn http.DefaultTransport.RoundTrip(r)",
+            "}",
+            "",
+        ]
+        .join("\n");
+        out.push(change(text.len()..text.len(), type_text));
+    }
+    Ok(out)
+}
+
+/// The new endpoint where a Go client's URL is written: a string (literal, concatenated or
+/// `fmt.Sprintf`) or the `const` / `var` it is kept in. Go refuses to compile an unused local
+/// variable or import: a URL built from a local variable or from the file's only `fmt` call is
+/// left to a person.
+fn go_url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, String> {
+    let string = match super::url_name(view, e) {
+        None => e,
+        Some(n) => {
+            let b = view
+                .only_binding(n)
+                .filter(|b| matches!(b.value.kind, Kind::Str(_)))
+                .ok_or_else(|| format!("the URL in `{n}` is not a string set once here"))?;
+            &b.value
+        }
+    };
+    let Kind::Str(t) = &string.kind else {
+        return Err("the client's URL is computed: point it at the new endpoint by hand".into());
+    };
+    if !t.is_plain() {
+        let sprintf = text[string.span.clone()].starts_with("fmt.Sprintf");
+        if sprintf && text.matches("fmt.").count() == 1 {
+            return Err("the URL is the file's only use of fmt: point it at the new endpoint and drop the import by hand".into());
+        }
+        let scope = view
+            .calls
+            .iter()
+            .find(|c| c.span.start <= string.span.start && string.span.end <= c.span.end)
+            .map_or(0, |c| c.scope);
+        for hole in t.holes_in(0..t.text.len()) {
+            let name = &text[hole];
+            let local = view
+                .bindings
+                .iter()
+                .any(|b| b.target == name && b.scope != 0 && view.within(scope, b.scope));
+            let word = regex::Regex::new(&format!(r"\b{}\b", regex::escape(name)))
+                .expect("an escaped name is a pattern");
+            // Besides where it is declared and the URL.
+            let used_elsewhere = word.find_iter(text).count() > 2;
+            if local && !used_elsewhere {
+                return Err(format!(
+                    "`{name}` would be left unused: point the client at the new endpoint by hand"
+                ));
+            }
+        }
+    }
+    Ok(change(string.span.clone(), format!("\"{endpoint}\"")))
+}
+
+/// The edit that adds the import paths a Go file lacks: into its first `import ( … )` group,
+/// in the order gofmt keeps, after its single-line imports, or after its package clause.
+pub fn go_imports(text: &str, paths: &[&str]) -> Option<(Range<usize>, String)> {
+    static IMPORTED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?m)^\s*(?:import\s+)?(?:[\w.]+\s+)?"(?P<path>[^"]+)"\s*(?://.*)?$"#)
+            .unwrap()
+    });
+    let have: Vec<&str> = IMPORTED
+        .captures_iter(text)
+        .map(|c| c.name("path").expect("path group").as_str())
+        .collect();
+    let mut missing: Vec<&str> = paths
+        .iter()
+        .copied()
+        .filter(|p| !have.contains(p))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    missing.sort_unstable();
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let lines = |at: usize| {
+        text[at..].split_inclusive('\n').scan(at, |offset, line| {
+            let start = *offset;
+            *offset += line.len();
+            Some((start, line))
+        })
+    };
+    if let Some(open) = text
+        .find("import (")
+        .filter(|&at| at == 0 || text[..at].ends_with('\n'))
+    {
+        let first = text[open..].find('\n')? + open + 1;
+        // The first group: its lines up to a blank line or the closing parenthesis, each put
+        // back in its place among them by path.
+        let group: Vec<(usize, &str)> = lines(first)
+            .take_while(|(_, l)| !l.trim().is_empty() && l.trim() != ")")
+            .collect();
+        let end = group.last().map_or(first, |(at, l)| at + l.len());
+        let indent = group
+            .first()
+            .map_or("\t", |(_, l)| &l[..l.len() - l.trim_start().len()]);
+        let mut all: Vec<(String, String)> = group
+            .iter()
+            .map(|(_, l)| {
+                let path = IMPORTED
+                    .captures(l.trim_end())
+                    .map_or(String::new(), |c| c["path"].to_string());
+                (path, l.to_string())
+            })
+            .collect();
+        all.extend(
+            missing
+                .iter()
+                .map(|p| (p.to_string(), format!("{indent}\"{p}\"{eol}"))),
+        );
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let text: String = all.into_iter().map(|(_, l)| l).collect();
+        return Some((first..end, text));
+    }
+    let added: String = missing
+        .iter()
+        .map(|p| format!("import \"{p}\"{eol}"))
+        .collect();
+    let last_import = lines(0)
+        .filter(|(_, l)| l.starts_with("import "))
+        .last()
+        .map(|(at, l)| at + l.len());
+    if let Some(at) = last_import {
+        return Some((at..at, added));
+    }
+    let package = lines(0).find(|(_, l)| l.starts_with("package "))?;
+    let at = package.0 + package.1.len();
+    Some((at..at, format!("{eol}{added}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_imports;
+
+    fn with_imports(text: &str, paths: &[&str]) -> String {
+        let mut out = text.to_string();
+        if let Some((range, added)) = go_imports(text, paths) {
+            out.replace_range(range, &added);
+        }
+        out
+    }
+
+    #[test]
+    fn go_imports_join_the_first_group_in_gofmt_order() {
+        let grouped = "package a\n\nimport (\n\t\"fmt\"\n\t\"net/url\"\n\t\"strings\"\n\n\t\"github.com/kolo/xmlrpc\"\n)\n";
+        assert_eq!(
+            with_imports(grouped, &["net/http", "os"]),
+            "package a\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"net/url\"\n\t\"os\"\n\t\"strings\"\n\n\t\"github.com/kolo/xmlrpc\"\n)\n"
+        );
+        // Imported already, with a name or not: nothing to add.
+        let named = "package a\n\nimport (\n\th \"net/http\"\n\t\"os\"\n)\n";
+        assert_eq!(go_imports(named, &["net/http", "os"]), None);
+        let single = "package a\n\nimport \"github.com/kolo/xmlrpc\"\n\nfunc f() {}\n";
+        assert_eq!(
+            with_imports(single, &["net/http"]),
+            "package a\n\nimport \"github.com/kolo/xmlrpc\"\nimport \"net/http\"\n\nfunc f() {}\n"
+        );
+        let none = "package a\n\nfunc f() {}\n";
+        assert_eq!(
+            with_imports(none, &["os"]),
+            "package a\n\nimport \"os\"\n\nfunc f() {}\n"
+        );
+    }
 }
