@@ -369,6 +369,9 @@ impl<'a> Detector<'a> {
         const SENDS: &[&str] = &[
             "call",
             "call2",
+            // RPC::XML::Client's.
+            "send_request",
+            "simple_request",
             "call_async",
             "methodCall",
             "execute",
@@ -507,13 +510,15 @@ impl<'a> Detector<'a> {
 }
 
 /// Whether a call makes an XML-RPC client: Python's `ServerProxy`, Ruby's `XMLRPC::Client.new*`,
-/// the npm `xmlrpc` package's `createClient` / `createSecureClient`.
+/// the npm `xmlrpc` package's `createClient` / `createSecureClient`, Perl's
+/// `Frontier::Client->new` and `RPC::XML::Client->new`.
 pub fn is_client(call: &Call) -> bool {
     let path = call.path().unwrap_or("");
     match call.name.as_str() {
         "ServerProxy" => true,
         "Server" => path.ends_with("xmlrpclib.Server") || path.ends_with("client.Server"),
         "createClient" | "createSecureClient" => true,
+        "new" if path == "Frontier::Client->new" || path == "RPC::XML::Client->new" => true,
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,
     }

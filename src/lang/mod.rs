@@ -6,6 +6,7 @@ use std::{collections::HashMap, ops::Range, path::Path};
 use tree_sitter::{Node, Parser, Tree};
 
 mod js;
+mod perl;
 mod python;
 mod ruby;
 
@@ -17,6 +18,8 @@ pub enum Syntax {
     JavaScript,
     TypeScript,
     Tsx,
+    /// Read by a scanner of our own (`perl`), not tree-sitter.
+    Perl,
 }
 
 impl Syntax {
@@ -34,18 +37,20 @@ impl Syntax {
             "js" | "mjs" | "cjs" | "jsx" => Syntax::JavaScript,
             "ts" | "mts" | "cts" => Syntax::TypeScript,
             "tsx" => Syntax::Tsx,
+            "pl" | "pm" => Syntax::Perl,
             _ => return None,
         })
     }
 
-    fn language(self) -> tree_sitter::Language {
-        match self {
+    fn language(self) -> Option<tree_sitter::Language> {
+        Some(match self {
             Syntax::Python => tree_sitter_python::LANGUAGE.into(),
             Syntax::Ruby => tree_sitter_ruby::LANGUAGE.into(),
             Syntax::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
             Syntax::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
             Syntax::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
-        }
+            Syntax::Perl => return None,
+        })
     }
 
     /// How the migrated code reads an environment variable.
@@ -56,6 +61,7 @@ impl Syntax {
             // Typed `string | undefined`: where a string was declared, it stays one.
             Syntax::TypeScript | Syntax::Tsx => format!("process.env.{name} as string"),
             Syntax::JavaScript => format!("process.env.{name}"),
+            Syntax::Perl => format!("$ENV{{{name}}}"),
         }
     }
 
@@ -302,6 +308,9 @@ impl View {
 
 /// Parses a file and builds its view; `None` when the parser gives up.
 pub fn view(syntax: Syntax, text: &str) -> Option<View> {
+    if syntax == Syntax::Perl {
+        return Some(perl::view(text));
+    }
     let tree = parse(syntax, text)?;
     let mut b = Builder::new(syntax, text, tree.root_node());
     let root = tree.root_node();
@@ -315,6 +324,9 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
 
 /// The error and missing nodes the parser recovers from in `text`: a rewrite must not add any.
 pub fn syntax_errors(syntax: Syntax, text: &str) -> usize {
+    if syntax == Syntax::Perl {
+        return perl::errors(text);
+    }
     parse(syntax, text).map_or(usize::MAX, |tree| {
         let mut count = 0;
         let mut cursor = tree.walk();
@@ -331,7 +343,7 @@ pub fn syntax_errors(syntax: Syntax, text: &str) -> usize {
 
 fn parse(syntax: Syntax, text: &str) -> Option<Tree> {
     let mut parser = Parser::new();
-    parser.set_language(&syntax.language()).ok()?;
+    parser.set_language(&syntax.language()?).ok()?;
     parser.parse(text, None)
 }
 

@@ -1,4 +1,4 @@
-//! The Python, Ruby and Node runtimes the end-to-end tests drive, with their XML-RPC client
+//! The Python, Ruby, Node and Perl runtimes the end-to-end tests drive, with their XML-RPC client
 //! libraries, and the policy when one is missing (as for PHP: a failure under CI).
 use std::{
     io::{self, Write},
@@ -24,6 +24,8 @@ pub enum Runtime {
     Ruby,
     /// Node.js with the npm `xmlrpc` package.
     Node,
+    /// Perl with Frontier::Client and RPC::XML over LWP's HTTPS.
+    Perl,
 }
 
 impl Runtime {
@@ -32,6 +34,7 @@ impl Runtime {
             Runtime::Python => "python3",
             Runtime::Ruby => "ruby",
             Runtime::Node => "node",
+            Runtime::Perl => "perl",
         }
     }
 
@@ -41,6 +44,10 @@ impl Runtime {
             Runtime::Python => ["-c", "import xmlrpc.client, ssl"],
             Runtime::Ruby => ["-e", "require 'xmlrpc/client'"],
             Runtime::Node => ["-e", "require('xmlrpc')"],
+            Runtime::Perl => [
+                "-e",
+                "use Frontier::Client; use RPC::XML::Client; use LWP::Protocol::https;",
+            ],
         }
     }
 
@@ -51,14 +58,21 @@ impl Runtime {
             Runtime::Node => {
                 "nodejs (Debian) and the npm package xmlrpc@1.3.2 under target/e2e-node"
             }
+            Runtime::Perl => {
+                "perl libfrontier-rpc-perl librpc-xml-perl liblwp-protocol-https-perl (Debian)"
+            }
         }
     }
 
     /// Whether the tests can run this runtime: with `CI=true` a missing one fails the test;
     /// elsewhere a loud note, once, and the caller returns.
     pub fn available(self) -> bool {
-        static CHECKS: [OnceLock<Result<(), String>>; 3] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static CHECKS: [OnceLock<Result<(), String>>; 4] = [
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+            OnceLock::new(),
+        ];
         let result = CHECKS[self as usize].get_or_init(|| self.check());
         let Err(missing) = result else { return true };
         let message = format!(
@@ -94,14 +108,15 @@ impl Runtime {
         }
     }
 
-    /// The runtime, trusting the mock's certificate through the variables OpenSSL and Node
-    /// read, so the programs keep certificate checks on; no proxy; no key in the environment.
+    /// The runtime, trusting the mock's certificate through the variables OpenSSL, Node and
+    /// LWP (`LWP::Protocol::https`) read, so the programs keep certificate checks on; no proxy; no key in the environment.
     fn command(self) -> Command {
         let ca_file = mock_keap::ca_file();
         let mut command = Command::new(self.program());
         command
             .env("SSL_CERT_FILE", ca_file)
             .env("NODE_EXTRA_CA_CERTS", ca_file)
+            .env("PERL_LWP_SSL_CA_FILE", ca_file)
             .env("NODE_PATH", NODE_MODULES)
             .env_remove("KEAP_API_KEY")
             .env("NO_PROXY", "127.0.0.1")
