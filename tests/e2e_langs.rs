@@ -1,7 +1,7 @@
-//! End-to-end proof of the Python, Ruby, JavaScript and Go migrations. Each legacy program under
-//! `fixtures/e2e/<lang>/<style>/` runs with the real client library (CPython's `xmlrpc.client`,
-//! Ruby's `xmlrpc` gem, the npm `xmlrpc` package, Go's kolo/xmlrpc) against the loopback Keap
-//! mock over TLS; then
+//! End-to-end proof of the Python, Ruby, JavaScript, Go and Perl migrations. Each legacy program
+//! under `fixtures/e2e/<lang>/<style>/` runs with the real client library (CPython's
+//! `xmlrpc.client`, Ruby's `xmlrpc` gem, the npm `xmlrpc` package, Go's kolo/xmlrpc, Perl's
+//! Frontier::Client and RPC::XML) against the loopback Keap mock over TLS; then
 //! `keap-migrate apply` rewrites a copy, and the rewritten program runs again and must send
 //! what Keap expects now: the new path, the key in a header, a placeholder where the key was,
 //! the library's own `Content-Type`, everything else unchanged.
@@ -73,11 +73,13 @@ styles!(
     js / secure_client_options,
     js / fetch_xml,
     go / kolo_client,
+    perl / frontier_client,
+    perl / rpc_xml,
 );
 
 #[test]
 fn every_style_folder_has_tests() {
-    for lang in ["python", "ruby", "js", "go"] {
+    for lang in ["python", "ruby", "js", "go", "perl"] {
         let mut folders: Vec<String> = fs::read_dir(Path::new(FIXTURES).join(lang))
             .expect("fixtures/e2e/<lang>")
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -111,6 +113,7 @@ impl Fixture {
             "python" => (Runtime::Python, "legacy.py"),
             "ruby" => (Runtime::Ruby, "legacy.rb"),
             "go" => (Runtime::Go, "legacy.go"),
+            "perl" => (Runtime::Perl, "legacy.pl"),
             _ => (Runtime::Node, "legacy.js"),
         };
         let dir = Path::new(FIXTURES).join(lang).join(style);
@@ -180,9 +183,10 @@ impl Fixture {
 /// The source with Keap's host (and port) replaced by the mock's, so the run never leaves the
 /// machine. `host`: the only app host the source may name (`api` once migrated).
 fn point_at(source: &str, mock: &MockKeap, host: Option<&str>) -> String {
-    // A URL, or a host alone where the program gives host and port apart.
+    // A URL, or a host alone where the program gives host and port apart; the app name
+    // literal or interpolated (`#{app}`, `${app}`, Perl's `$app`).
     static HOST: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?P<scheme>https://)?(?P<app>[A-Za-z0-9-]+|[#$]?\{@?\w*\})\.infusionsoft\.com(?P<port>:443)?").unwrap()
+        Regex::new(r"(?P<scheme>https://)?(?P<app>[A-Za-z0-9-]+|[#$]?\{@?\w*\}|\$\w+)\.infusionsoft\.com(?P<port>:443)?").unwrap()
     });
     static PORT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b443\b").unwrap());
     let apps: Vec<&str> = HOST

@@ -369,6 +369,9 @@ impl<'a> Detector<'a> {
         const SENDS: &[&str] = &[
             "call",
             "call2",
+            // RPC::XML::Client's.
+            "send_request",
+            "simple_request",
             "call_async",
             "methodCall",
             "execute",
@@ -508,7 +511,7 @@ impl<'a> Detector<'a> {
 
 /// Whether a call makes an XML-RPC client: Python's `ServerProxy`, Ruby's `XMLRPC::Client.new*`,
 /// the npm `xmlrpc` package's `createClient` / `createSecureClient`, Go's kolo/xmlrpc
-/// `xmlrpc.NewClient`.
+/// `xmlrpc.NewClient`, Perl's `Frontier::Client->new` and `RPC::XML::Client->new`.
 pub fn is_client(call: &Call) -> bool {
     let path = call.path().unwrap_or("");
     match call.name.as_str() {
@@ -516,6 +519,7 @@ pub fn is_client(call: &Call) -> bool {
         "Server" => path.ends_with("xmlrpclib.Server") || path.ends_with("client.Server"),
         "createClient" | "createSecureClient" => true,
         "NewClient" => path == "xmlrpc.NewClient",
+        "new" if path == "Frontier::Client->new" || path == "RPC::XML::Client->new" => true,
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,
     }

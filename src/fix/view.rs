@@ -159,6 +159,7 @@ pub(super) fn header(syntax: Syntax, auth: Auth, key: &str) -> (&'static str, St
             "Authorization",
             match syntax {
                 Syntax::Ruby => format!("\"Bearer #{{{key}}}\""),
+                Syntax::Perl => format!("'Bearer ' . {key}"),
                 _ => format!("'Bearer ' + {key}"),
             },
         ),
@@ -707,7 +708,11 @@ impl<'a> Recipe<'a, '_> {
                 "`{key}` is not set before the client is made: set it first, then add the header"
             ));
         }
-        let root = key.split(['.', '[', '(', ':']).next().unwrap_or(key);
+        // Perl's `$self->{key}`, `$ENV{KEY}`: the variable the key is read from.
+        let root = match syntax {
+            Syntax::Perl => key.split(['-', '{', '[']).next().unwrap_or(key),
+            _ => key.split(['.', '[', '(', ':']).next().unwrap_or(key),
+        };
         // A name of the function that makes the client, or of the module.
         let params = &self.view.scopes[client.scope].params;
         let local_before = self.view.bindings.iter().any(|b| {
@@ -723,7 +728,8 @@ impl<'a> Recipe<'a, '_> {
         let env = matches!(
             root,
             "os" | "ENV" | "process" | "settings" | "config" | "Rails" | "django"
-        ) || key.starts_with('$')
+        ) || (key.starts_with('$') && syntax != Syntax::Perl)
+            || (root == "$ENV" && syntax == Syntax::Perl)
             || key.starts_with("@@");
         let constant =
             root.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && syntax == Syntax::Ruby;

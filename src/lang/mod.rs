@@ -7,6 +7,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 mod go;
 mod js;
+mod perl;
 mod python;
 mod ruby;
 
@@ -19,6 +20,8 @@ pub enum Syntax {
     TypeScript,
     Tsx,
     Go,
+    /// Read by a scanner of our own (`perl`), not tree-sitter.
+    Perl,
 }
 
 impl Syntax {
@@ -37,19 +40,21 @@ impl Syntax {
             "ts" | "mts" | "cts" => Syntax::TypeScript,
             "tsx" => Syntax::Tsx,
             "go" => Syntax::Go,
+            "pl" | "pm" => Syntax::Perl,
             _ => return None,
         })
     }
 
-    fn language(self) -> tree_sitter::Language {
-        match self {
+    fn language(self) -> Option<tree_sitter::Language> {
+        Some(match self {
             Syntax::Python => tree_sitter_python::LANGUAGE.into(),
             Syntax::Ruby => tree_sitter_ruby::LANGUAGE.into(),
             Syntax::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
             Syntax::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
             Syntax::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
             Syntax::Go => tree_sitter_go::LANGUAGE.into(),
-        }
+            Syntax::Perl => return None,
+        })
     }
 
     /// How the migrated code reads an environment variable.
@@ -62,6 +67,7 @@ impl Syntax {
             Syntax::JavaScript => format!("process.env.{name}"),
             // The recipe adds the `"os"` import where the file has none.
             Syntax::Go => format!("os.Getenv(\"{name}\")"),
+            Syntax::Perl => format!("$ENV{{{name}}}"),
         }
     }
 
@@ -308,6 +314,9 @@ impl View {
 
 /// Parses a file and builds its view; `None` when the parser gives up.
 pub fn view(syntax: Syntax, text: &str) -> Option<View> {
+    if syntax == Syntax::Perl {
+        return Some(perl::view(text));
+    }
     let tree = parse(syntax, text)?;
     let mut b = Builder::new(syntax, text, tree.root_node());
     let root = tree.root_node();
@@ -322,6 +331,9 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
 
 /// The error and missing nodes the parser recovers from in `text`: a rewrite must not add any.
 pub fn syntax_errors(syntax: Syntax, text: &str) -> usize {
+    if syntax == Syntax::Perl {
+        return perl::errors(text);
+    }
     parse(syntax, text).map_or(usize::MAX, |tree| error_count(&tree))
 }
 
@@ -344,7 +356,7 @@ pub fn error_count(tree: &Tree) -> usize {
 
 fn parse(syntax: Syntax, text: &str) -> Option<Tree> {
     let mut parser = Parser::new();
-    parser.set_language(&syntax.language()).ok()?;
+    parser.set_language(&syntax.language()?).ok()?;
     parser.parse(text, None)
 }
 

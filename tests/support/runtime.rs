@@ -1,4 +1,4 @@
-//! The Python, Ruby, Node and Go runtimes the end-to-end tests drive, with their XML-RPC client
+//! The Python, Ruby, Node, Go and Perl runtimes the end-to-end tests drive, with their XML-RPC client
 //! libraries, and the policy when one is missing (as for PHP: a failure under CI).
 use std::{
     io::{self, Write},
@@ -32,6 +32,8 @@ pub enum Runtime {
     Node,
     /// Go with kolo/xmlrpc (Debian's golang-github-kolo-xmlrpc-dev), built in GOPATH mode.
     Go,
+    /// Perl with Frontier::Client and RPC::XML over LWP's HTTPS.
+    Perl,
 }
 
 impl Runtime {
@@ -41,6 +43,7 @@ impl Runtime {
             Runtime::Ruby => "ruby",
             Runtime::Node => "node",
             Runtime::Go => "go",
+            Runtime::Perl => "perl",
         }
     }
 
@@ -51,6 +54,10 @@ impl Runtime {
             Runtime::Ruby => ["-e", "require 'xmlrpc/client'"],
             Runtime::Node => ["-e", "require('xmlrpc')"],
             Runtime::Go => ["list", "github.com/kolo/xmlrpc"],
+            Runtime::Perl => [
+                "-e",
+                "use Frontier::Client; use RPC::XML::Client; use LWP::Protocol::https;",
+            ],
         }
     }
 
@@ -62,13 +69,17 @@ impl Runtime {
                 "nodejs (Debian) and the npm package xmlrpc@1.3.2 under target/e2e-node"
             }
             Runtime::Go => "golang-go golang-github-kolo-xmlrpc-dev (Debian)",
+            Runtime::Perl => {
+                "perl libfrontier-rpc-perl librpc-xml-perl liblwp-protocol-https-perl (Debian)"
+            }
         }
     }
 
     /// Whether the tests can run this runtime: with `CI=true` a missing one fails the test;
     /// elsewhere a loud note, once, and the caller returns.
     pub fn available(self) -> bool {
-        static CHECKS: [OnceLock<Result<(), String>>; 4] = [
+        static CHECKS: [OnceLock<Result<(), String>>; 5] = [
+            OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
@@ -109,15 +120,16 @@ impl Runtime {
         }
     }
 
-    /// The runtime, trusting the mock's certificate through the variables OpenSSL, Node and Go
-    /// read, so the programs keep certificate checks on; no proxy; no key in the environment;
-    /// Go without modules or network.
+    /// The runtime, trusting the mock's certificate through the variables OpenSSL, Node, Go and
+    /// LWP (`LWP::Protocol::https`) read, so the programs keep certificate checks on; no proxy;
+    /// no key in the environment; Go without modules or network.
     fn command(self) -> Command {
         let ca_file = mock_keap::ca_file();
         let mut command = Command::new(self.program());
         command
             .env("SSL_CERT_FILE", ca_file)
             .env("NODE_EXTRA_CA_CERTS", ca_file)
+            .env("PERL_LWP_SSL_CA_FILE", ca_file)
             .env("NODE_PATH", NODE_MODULES)
             .env("GO111MODULE", "off")
             .env("GOPATH", GOPATH)

@@ -9,6 +9,10 @@
 //!   `http.RoundTripper` it is given, after setting its own `Content-Type`; a small transport
 //!   added to the file sets the key header there and hands the request to
 //!   `http.DefaultTransport`, what the library uses for `nil`.
+//! - Perl `Frontier::Client` keeps the `HTTP::Request` it sends every call with (and its own
+//!   `Content-Type: text/xml`) in `$client->{rq}`; `RPC::XML::Client` hands its template
+//!   request out through `request`, and clones it for each call: a header set on either goes
+//!   with every call.
 use std::ops::Range;
 
 use super::{header, quote_of};
@@ -66,6 +70,10 @@ pub fn migrate(
             ruby(view, text, call, endpoint, name, &value)
         }
         Syntax::Go => go(view, text, call, endpoint, auth, key),
+        Syntax::Perl => {
+            let (name, value) = header(Syntax::Perl, auth, key);
+            perl(view, text, call, endpoint, name, &value)
+        }
         _ => {
             let (name, value) = header(view.syntax, auth, key);
             npm(view, text, call, endpoint, name, &value)
@@ -332,6 +340,48 @@ fn ruby(
         )),
     }
     Ok(out)
+}
+
+/// `Frontier::Client->new(url => …)` or `RPC::XML::Client->new($url)`: the URL changes, and
+/// the client is made in a `do` block that sets the header on its request before giving the
+/// client back, so it holds wherever the client is kept or returned.
+fn perl(
+    view: &View,
+    text: &str,
+    call: &Call,
+    endpoint: &str,
+    name: &str,
+    value: &str,
+) -> Result<Vec<Change>, String> {
+    let (uri, request) = match call.path() {
+        Some("Frontier::Client->new") => {
+            let Some(Kind::Map(entries)) = call.positional().next().map(|a| &a.value.kind) else {
+                return Err("the client's settings are not a hash written here".into());
+            };
+            let url = entry(entries, "url").ok_or("no url in the client's settings")?;
+            (&url.value, "{rq}")
+        }
+        Some("RPC::XML::Client->new") => {
+            let url = call.positional().next().ok_or("no URL argument")?;
+            (&url.value, "request")
+        }
+        _ => return Err("not a Perl XML-RPC client this tool knows".into()),
+    };
+    if call.parens.is_none() {
+        return Err("the client is made without parentheses: add them, then run again".into());
+    }
+    const CLIENT: &str = "$keap_client";
+    Ok(vec![
+        change(
+            call.span.start..call.span.start,
+            format!("do {{ my {CLIENT} = "),
+        ),
+        url(view, text, uri, endpoint)?,
+        change(
+            call.span.end..call.span.end,
+            format!("; {CLIENT}->{request}->header('{name}' => {value}); {CLIENT} }}"),
+        ),
+    ])
 }
 
 /// The last entry of the `http_header_extra` hash the client is given just after it is made
