@@ -5,9 +5,12 @@ use std::{collections::HashMap, ops::Range, path::Path};
 
 use tree_sitter::{Node, Parser, Tree};
 
+mod csharp;
+pub use csharp::LAMBDA;
 mod js;
 mod python;
 mod ruby;
+mod vb;
 
 /// A language with a tree-sitter adapter onto the view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +20,9 @@ pub enum Syntax {
     JavaScript,
     TypeScript,
     Tsx,
+    CSharp,
+    /// Read by a structural scanner (`vb`), not a grammar.
+    VisualBasic,
 }
 
 impl Syntax {
@@ -34,18 +40,22 @@ impl Syntax {
             "js" | "mjs" | "cjs" | "jsx" => Syntax::JavaScript,
             "ts" | "mts" | "cts" => Syntax::TypeScript,
             "tsx" => Syntax::Tsx,
+            "cs" => Syntax::CSharp,
+            "vb" => Syntax::VisualBasic,
             _ => return None,
         })
     }
 
-    fn language(self) -> tree_sitter::Language {
-        match self {
+    fn language(self) -> Option<tree_sitter::Language> {
+        Some(match self {
             Syntax::Python => tree_sitter_python::LANGUAGE.into(),
             Syntax::Ruby => tree_sitter_ruby::LANGUAGE.into(),
             Syntax::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
             Syntax::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
             Syntax::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
-        }
+            Syntax::CSharp => tree_sitter_c_sharp::LANGUAGE.into(),
+            Syntax::VisualBasic => return None,
+        })
     }
 
     /// How the migrated code reads an environment variable.
@@ -56,11 +66,20 @@ impl Syntax {
             // Typed `string | undefined`: where a string was declared, it stays one.
             Syntax::TypeScript | Syntax::Tsx => format!("process.env.{name} as string"),
             Syntax::JavaScript => format!("process.env.{name}"),
+            Syntax::CSharp | Syntax::VisualBasic => {
+                format!("Environment.GetEnvironmentVariable(\"{name}\")")
+            }
         }
     }
 
     pub fn is_js(self) -> bool {
         matches!(self, Syntax::JavaScript | Syntax::TypeScript | Syntax::Tsx)
+    }
+
+    /// C# and VB.NET: found through the view, migrated by a person (no XML-RPC.NET library
+    /// is served here to prove a rewrite by running it).
+    pub fn is_dotnet(self) -> bool {
+        matches!(self, Syntax::CSharp | Syntax::VisualBasic)
     }
 }
 
@@ -249,6 +268,33 @@ pub struct Scope {
     pub params: Vec<String>,
 }
 
+/// An XML-RPC.NET proxy type: an interface (or a class deriving from `XmlRpcClientProtocol`)
+/// whose methods carry `[XmlRpcMethod]`, with its `[XmlRpcUrl]` when it has one.
+#[derive(Clone, Debug)]
+pub struct Proxy {
+    pub name: String,
+    pub url: Option<Template>,
+    pub span: Range<usize>,
+}
+
+/// A proxy method: calling `name` on a proxy sends the XML-RPC call `method`, its arguments as
+/// the call's parameters.
+#[derive(Clone, Debug)]
+pub struct RpcMethod {
+    pub name: String,
+    pub method: String,
+    /// The proxy type that declares it.
+    pub proxy: String,
+    pub span: Range<usize>,
+}
+
+/// A declared type: `IKeap proxy`, `string key` (a variable, field, property or parameter).
+#[derive(Clone, Debug)]
+pub struct Typed {
+    pub name: String,
+    pub type_name: String,
+}
+
 /// What a file says, in the terms every detector and recipe reads.
 #[derive(Debug)]
 pub struct View {
@@ -260,9 +306,33 @@ pub struct View {
     /// `scopes[0]` is the module.
     pub scopes: Vec<Scope>,
     pub comments: Vec<Range<usize>>,
+    /// XML-RPC.NET proxies and their methods (C#, VB.NET); empty elsewhere.
+    pub proxies: Vec<Proxy>,
+    pub rpc_methods: Vec<RpcMethod>,
+    pub typed: Vec<Typed>,
 }
 
 impl View {
+    fn new(syntax: Syntax, span: Range<usize>) -> View {
+        View {
+            syntax,
+            calls: Vec::new(),
+            strings: Vec::new(),
+            bindings: Vec::new(),
+            scopes: vec![Scope {
+                kind: ScopeKind::Module,
+                name: String::new(),
+                span,
+                parent: None,
+                params: Vec::new(),
+            }],
+            comments: Vec::new(),
+            proxies: Vec::new(),
+            rpc_methods: Vec::new(),
+            typed: Vec::new(),
+        }
+    }
+
     /// The innermost class around a scope.
     pub fn class_of(&self, mut scope: usize) -> Option<usize> {
         loop {
@@ -302,12 +372,17 @@ impl View {
 
 /// Parses a file and builds its view; `None` when the parser gives up.
 pub fn view(syntax: Syntax, text: &str) -> Option<View> {
+    if syntax == Syntax::VisualBasic {
+        return Some(vb::view(text));
+    }
     let tree = parse(syntax, text)?;
     let mut b = Builder::new(syntax, text, tree.root_node());
     let root = tree.root_node();
     match syntax {
         Syntax::Python => python::walk(&mut b, root),
         Syntax::Ruby => ruby::walk(&mut b, root),
+        Syntax::CSharp => csharp::walk(&mut b, root),
+        Syntax::VisualBasic => unreachable!("scanned above"),
         _ => js::walk(&mut b, root),
     }
     Some(b.view)
@@ -331,7 +406,7 @@ pub fn syntax_errors(syntax: Syntax, text: &str) -> usize {
 
 fn parse(syntax: Syntax, text: &str) -> Option<Tree> {
     let mut parser = Parser::new();
-    parser.set_language(&syntax.language()).ok()?;
+    parser.set_language(&syntax.language()?).ok()?;
     parser.parse(text, None)
 }
 
@@ -353,20 +428,7 @@ impl<'t> Builder<'t> {
     fn new(syntax: Syntax, text: &'t str, root: Node) -> Self {
         Builder {
             text,
-            view: View {
-                syntax,
-                calls: Vec::new(),
-                strings: Vec::new(),
-                bindings: Vec::new(),
-                scopes: vec![Scope {
-                    kind: ScopeKind::Module,
-                    name: String::new(),
-                    span: root.byte_range(),
-                    parent: None,
-                    params: Vec::new(),
-                }],
-                comments: Vec::new(),
-            },
+            view: View::new(syntax, root.byte_range()),
             calls: HashMap::new(),
             scope: 0,
             stmt: root.byte_range(),
