@@ -575,3 +575,37 @@ fn the_man_pages_name_the_tool_and_each_command() {
     assert_eq!(code, 2);
     assert!(err.contains("no command `scna`"), "{err}");
 }
+
+/// C# and VB.NET are not rewritten (no XML-RPC.NET library here to prove a rewrite by running
+/// it): `diff` gives each proxy's calls one manual item with the code to add, in its syntax.
+#[test]
+fn dotnet_proxy_calls_are_manual_items_with_the_code_to_add() {
+    let cs = fs::read("fixtures/csharp/ng.proxy-interface/CrmSync.cs").unwrap();
+    let vb = fs::read("fixtures/vb/ng.proxy-interface/Crm.vb").unwrap();
+    let dir = tree(&[("CrmSync.cs", &cs), ("Crm.vb", &vb)]);
+    let (_, out, err) = bin(&["diff"], dir.path());
+    let all = format!("{out}{err}");
+    assert!(!out.contains("+++"), "no patch: {out}");
+    assert!(
+        all.contains("key-in-body at 38:37, 39:33 (2): proxy `crm` (made at line 30): add `crm.Headers.Add(\"X-Keap-API-Key\", ApiKey);` and `crm.Url = \"https://api.infusionsoft.com/crm/xmlrpc\";` after it is made, then pass \"placeholder\" as the first argument of each call through it"),
+        "{all}"
+    );
+    assert!(
+        all.contains("key-in-body at 19:44, 20:42 (2): proxy `crm` (made at line 16): add `crm.Headers.Add(\"X-Keap-API-Key\", apiKey)` and"),
+        "{all}"
+    );
+    assert!(
+        all.contains("`Environment.GetEnvironmentVariable(\"KEAP_API_KEY\")`"),
+        "{all}"
+    );
+    let (_, out, err) = bin(&["diff", "--auth", "bearer"], dir.path());
+    let all = format!("{out}{err}");
+    assert!(
+        all.contains("`crm.Headers.Add(\"Authorization\", \"Bearer \" + ApiKey);`"),
+        "{all}"
+    );
+    assert!(
+        all.contains("`crm.Headers.Add(\"Authorization\", \"Bearer \" & apiKey)`"),
+        "{all}"
+    );
+}

@@ -263,7 +263,7 @@ impl<'a> Detector<'a> {
     /// (`call("ContactService.add", key, …)`, `methodCall('X.y', [key, …])`), through `getattr`,
     /// or with the method computed (a wrapper).
     fn call(&mut self, call: &'a Call) {
-        if let Some((method, key)) = self.service_call(call) {
+        if let Some((method, key)) = self.proxy_call(call).or_else(|| self.service_call(call)) {
             let service = method.split('.').next().unwrap_or("");
             let keap = KEAP_SERVICE.is_match(service) || self.facts.keap();
             if !keap {
@@ -283,6 +283,117 @@ impl<'a> Detector<'a> {
             return;
         }
         self.dynamic_call(call);
+    }
+
+    /// XML-RPC.NET: `proxy.AddContact(key, data)` sends the call its `[XmlRpcMethod]` names, the
+    /// arguments as its parameters. The receiver must be a proxy (declared as, or made from,
+    /// a proxy type), or the first argument plainly a key: `list.Add(item)` is not a call.
+    fn proxy_call(&self, call: &'a Call) -> Option<(String, Option<&'a Expr>)> {
+        let mut methods = self
+            .view
+            .rpc_methods
+            .iter()
+            .filter(|m| m.name.eq_ignore_ascii_case(&call.name));
+        let key = call.positional().next().map(|a| &a.value);
+        let Some(Kind::Name(receiver)) = call.receiver.as_deref().map(|r| &r.kind) else {
+            return None;
+        };
+        let Some(first) = methods.next() else {
+            return self.foreign_proxy_call(call, receiver, key);
+        };
+        let proxy = self.proxy_of(receiver, call);
+        let method = match proxy {
+            Some(p) => std::iter::once(first)
+                .chain(methods)
+                .find(|m| m.proxy == p)
+                .unwrap_or(first),
+            None => first,
+        };
+        let plainly_key = key.is_some_and(|k| {
+            let src = self.src(&k.span);
+            key_like(src) || matches!(&k.kind, Kind::Str(t) if is_secret_literal(&t.text))
+        });
+        if proxy.is_none() && !plainly_key {
+            return None;
+        }
+        // A proxy whose URL is another service's is not Keap's, whatever its methods are named.
+        let declared = self.view.proxies.iter().find(|p| p.name == method.proxy);
+        if let Some(url) = declared.and_then(|p| p.url.as_ref()) {
+            if !url.text.to_ascii_lowercase().contains("infusionsoft") && url.is_plain() {
+                return None;
+            }
+        }
+        Some((method.method.clone(), key))
+    }
+
+    /// A proxy whose interface is in another file: a lambda's parameter (`Invoke(d =>
+    /// d.Add(ApiKey, data))`, EventDay's generated wrappers) or a receiver made by
+    /// `XmlRpcProxyGen.Create`. In a file that talks to Keap, its call with a plain key first
+    /// counts.
+    fn foreign_proxy_call(
+        &self,
+        call: &'a Call,
+        receiver: &str,
+        key: Option<&'a Expr>,
+    ) -> Option<(String, Option<&'a Expr>)> {
+        let scope = &self.view.scopes[call.scope];
+        let lambda = scope.name == lang::LAMBDA && scope.params.iter().any(|p| p == receiver);
+        let made = || {
+            self.bound
+                .get(receiver)
+                .into_iter()
+                .flatten()
+                .any(|b| self.src(&b.value.span).contains("XmlRpcProxyGen"))
+        };
+        let plainly_key = key.is_some_and(|k| key_like(self.src(&k.span)));
+        (plainly_key && self.facts.keap() && (lambda || made())).then(|| (call.name.clone(), key))
+    }
+
+    /// The proxy type a receiver holds: its declared type, or what it was made from
+    /// (`XmlRpcProxyGen.Create<IKeap>()`, `(IKeap)XmlRpcProxyGen.Create(typeof(IKeap))`,
+    /// `new KeapProxy()`).
+    fn proxy_of(&self, receiver: &str, call: &Call) -> Option<&'a str> {
+        let bare = receiver
+            .strip_prefix("this.")
+            .or_else(|| receiver.strip_prefix("Me."))
+            .unwrap_or(receiver);
+        let is_proxy = |ty: &str| {
+            let ty = ty.split('<').next().unwrap_or(ty);
+            let ty = ty.rsplit('.').next().unwrap_or(ty).trim();
+            self.view
+                .proxies
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(ty))
+                .map(|p| p.name.as_str())
+        };
+        let typed = self
+            .view
+            .typed
+            .iter()
+            .filter(|t| t.name.eq_ignore_ascii_case(bare))
+            .find_map(|t| is_proxy(&t.type_name));
+        if typed.is_some() {
+            return typed;
+        }
+        let made = self
+            .bound
+            .get(receiver)
+            .or_else(|| self.bound.get(bare))
+            .into_iter()
+            .flatten()
+            .filter(|b| b.stmt.end <= call.span.start || b.scope != call.scope);
+        for b in made {
+            let span = &b.value.span;
+            let src = self.src(span);
+            if let Some(p) = self.view.proxies.iter().find(|p| {
+                src.contains("XmlRpcProxyGen") && src.contains(p.name.as_str())
+                    || matches!(b.value.kind, Kind::Call(i) if self.view.calls[i].new
+                        && self.view.calls[i].name == p.name)
+            }) {
+                return Some(p.name.as_str());
+            }
+        }
+        None
     }
 
     /// The method a call names and the expression in its key position.
@@ -520,6 +631,8 @@ pub fn is_client(call: &Call) -> bool {
         "createClient" | "createSecureClient" => true,
         "NewClient" => path == "xmlrpc.NewClient",
         "new" if path == "Frontier::Client->new" || path == "RPC::XML::Client->new" => true,
+        // XML-RPC.NET's proxy factory.
+        "Create" => path.ends_with("XmlRpcProxyGen.Create"),
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,
     }

@@ -20,6 +20,7 @@ use crate::{
 
 pub mod apply;
 pub mod diff;
+pub mod dotnet;
 pub mod edit;
 pub mod manifest;
 pub mod php;
@@ -183,6 +184,19 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             plan_manifest(&mut plan, &sdks, scanner, path, rel, repo_rel);
             continue;
         }
+        if let Lang::Parsed(syntax) = lang {
+            if syntax.is_dotnet() {
+                // Read as scanned; a file that cannot be read again gets the general hints.
+                let text = fs::read_to_string(path).unwrap_or_default();
+                let hints = dotnet::hints(syntax, &text, &walked, opts);
+                plan.manual
+                    .extend(walked.iter().zip(hints).map(|(f, hint)| Manual {
+                        finding: (*f).clone(),
+                        hint,
+                    }));
+                continue;
+            }
+        }
         if !matches!(lang, Lang::Php | Lang::Parsed(_)) {
             plan.manual.extend(walked.iter().map(|f| Manual {
                 finding: (*f).clone(),
@@ -345,6 +359,9 @@ fn remote_clients(by_file: &BTreeMap<&PathBuf, (&str, Vec<&Finding>)>) -> view::
         let Lang::Parsed(syntax) = Lang::of(path) else {
             continue;
         };
+        if syntax.is_dotnet() {
+            continue;
+        }
         let relevant =
             |f: &&Finding| matches!(f.rule.as_str(), rules::KEY_IN_BODY | rules::LEGACY_ENDPOINT);
         if !found.iter().any(relevant) {

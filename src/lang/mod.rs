@@ -5,11 +5,14 @@ use std::{collections::HashMap, ops::Range, path::Path};
 
 use tree_sitter::{Node, Parser, Tree};
 
+mod csharp;
 mod go;
+pub use csharp::LAMBDA;
 mod js;
 mod perl;
 mod python;
 mod ruby;
+mod vb;
 
 /// A language with a tree-sitter adapter onto the view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +25,9 @@ pub enum Syntax {
     Go,
     /// Read by a scanner of our own (`perl`), not tree-sitter.
     Perl,
+    CSharp,
+    /// Read by a structural scanner (`vb`), not a grammar.
+    VisualBasic,
 }
 
 impl Syntax {
@@ -41,6 +47,8 @@ impl Syntax {
             "tsx" => Syntax::Tsx,
             "go" => Syntax::Go,
             "pl" | "pm" => Syntax::Perl,
+            "cs" => Syntax::CSharp,
+            "vb" => Syntax::VisualBasic,
             _ => return None,
         })
     }
@@ -54,6 +62,8 @@ impl Syntax {
             Syntax::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
             Syntax::Go => tree_sitter_go::LANGUAGE.into(),
             Syntax::Perl => return None,
+            Syntax::CSharp => tree_sitter_c_sharp::LANGUAGE.into(),
+            Syntax::VisualBasic => return None,
         })
     }
 
@@ -68,11 +78,20 @@ impl Syntax {
             // The recipe adds the `"os"` import where the file has none.
             Syntax::Go => format!("os.Getenv(\"{name}\")"),
             Syntax::Perl => format!("$ENV{{{name}}}"),
+            Syntax::CSharp | Syntax::VisualBasic => {
+                format!("Environment.GetEnvironmentVariable(\"{name}\")")
+            }
         }
     }
 
     pub fn is_js(self) -> bool {
         matches!(self, Syntax::JavaScript | Syntax::TypeScript | Syntax::Tsx)
+    }
+
+    /// C# and VB.NET: found through the view, migrated by a person (no XML-RPC.NET library
+    /// is served here to prove a rewrite by running it).
+    pub fn is_dotnet(self) -> bool {
+        matches!(self, Syntax::CSharp | Syntax::VisualBasic)
     }
 }
 
@@ -261,6 +280,33 @@ pub struct Scope {
     pub params: Vec<String>,
 }
 
+/// An XML-RPC.NET proxy type: an interface (or a class deriving from `XmlRpcClientProtocol`)
+/// whose methods carry `[XmlRpcMethod]`, with its `[XmlRpcUrl]` when it has one.
+#[derive(Clone, Debug)]
+pub struct Proxy {
+    pub name: String,
+    pub url: Option<Template>,
+    pub span: Range<usize>,
+}
+
+/// A proxy method: calling `name` on a proxy sends the XML-RPC call `method`, its arguments as
+/// the call's parameters.
+#[derive(Clone, Debug)]
+pub struct RpcMethod {
+    pub name: String,
+    pub method: String,
+    /// The proxy type that declares it.
+    pub proxy: String,
+    pub span: Range<usize>,
+}
+
+/// A declared type: `IKeap proxy`, `string key` (a variable, field, property or parameter).
+#[derive(Clone, Debug)]
+pub struct Typed {
+    pub name: String,
+    pub type_name: String,
+}
+
 /// What a file says, in the terms every detector and recipe reads.
 #[derive(Debug)]
 pub struct View {
@@ -272,9 +318,33 @@ pub struct View {
     /// `scopes[0]` is the module.
     pub scopes: Vec<Scope>,
     pub comments: Vec<Range<usize>>,
+    /// XML-RPC.NET proxies and their methods (C#, VB.NET); empty elsewhere.
+    pub proxies: Vec<Proxy>,
+    pub rpc_methods: Vec<RpcMethod>,
+    pub typed: Vec<Typed>,
 }
 
 impl View {
+    fn new(syntax: Syntax, span: Range<usize>) -> View {
+        View {
+            syntax,
+            calls: Vec::new(),
+            strings: Vec::new(),
+            bindings: Vec::new(),
+            scopes: vec![Scope {
+                kind: ScopeKind::Module,
+                name: String::new(),
+                span,
+                parent: None,
+                params: Vec::new(),
+            }],
+            comments: Vec::new(),
+            proxies: Vec::new(),
+            rpc_methods: Vec::new(),
+            typed: Vec::new(),
+        }
+    }
+
     /// The innermost class around a scope.
     pub fn class_of(&self, mut scope: usize) -> Option<usize> {
         loop {
@@ -317,6 +387,9 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
     if syntax == Syntax::Perl {
         return Some(perl::view(text));
     }
+    if syntax == Syntax::VisualBasic {
+        return Some(vb::view(text));
+    }
     let tree = parse(syntax, text)?;
     let mut b = Builder::new(syntax, text, tree.root_node());
     let root = tree.root_node();
@@ -324,6 +397,8 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
         Syntax::Python => python::walk(&mut b, root),
         Syntax::Ruby => ruby::walk(&mut b, root),
         Syntax::Go => go::walk(&mut b, root),
+        Syntax::CSharp => csharp::walk(&mut b, root),
+        Syntax::VisualBasic => unreachable!("scanned above"),
         _ => js::walk(&mut b, root),
     }
     Some(b.view)
@@ -378,20 +453,7 @@ impl<'t> Builder<'t> {
     fn new(syntax: Syntax, text: &'t str, root: Node) -> Self {
         Builder {
             text,
-            view: View {
-                syntax,
-                calls: Vec::new(),
-                strings: Vec::new(),
-                bindings: Vec::new(),
-                scopes: vec![Scope {
-                    kind: ScopeKind::Module,
-                    name: String::new(),
-                    span: root.byte_range(),
-                    parent: None,
-                    params: Vec::new(),
-                }],
-                comments: Vec::new(),
-            },
+            view: View::new(syntax, root.byte_range()),
             calls: HashMap::new(),
             scope: 0,
             stmt: root.byte_range(),

@@ -536,18 +536,8 @@ pub(super) fn view(text: &str) -> View {
         stmt: 0..text.len(),
         depth: 0,
         view: View {
-            syntax: super::Syntax::Perl,
-            calls: Vec::new(),
-            strings: Vec::new(),
-            bindings: Vec::new(),
-            scopes: vec![Scope {
-                kind: ScopeKind::Module,
-                name: String::new(),
-                span: 0..text.len(),
-                parent: None,
-                params: Vec::new(),
-            }],
             comments: lexed.comments,
+            ..View::new(super::Syntax::Perl, 0..text.len())
         },
     };
     let end = p.toks.len();
