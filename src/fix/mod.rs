@@ -158,11 +158,13 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
     // A PHP file included by another is planned after it (the includer's clients decide its
     // calls).
     let paths: Vec<&PathBuf> = by_file.keys().copied().collect();
+    let included = included_names(&paths);
     let mut by_file: Vec<_> = by_file.into_iter().collect();
-    by_file.sort_by_cached_key(|(path, _)| {
+    by_file.sort_by_key(|(path, _)| {
+        let name = path.file_name().and_then(|n| n.to_str());
         (
             !remote.serves(path),
-            Lang::of(path) == Lang::Php && included_by_others(path, &paths),
+            Lang::of(path) == Lang::Php && name.is_some_and(|n| included.contains(n)),
         )
     });
     // The rewritten text of each PHP file changed so far, by its canonical path.
@@ -443,6 +445,8 @@ struct Callers {
     root: PathBuf,
     files: OnceCell<(Vec<PathBuf>, bool)>,
     answers: RefCell<HashMap<(String, PathBuf), bool>>,
+    /// `shared_client`'s answers: a file is planned once, so they hold for the whole plan.
+    shared: RefCell<HashMap<(String, PathBuf), bool>>,
 }
 
 impl Callers {
@@ -451,6 +455,7 @@ impl Callers {
             root,
             files: OnceCell::new(),
             answers: RefCell::new(HashMap::new()),
+            shared: RefCell::new(HashMap::new()),
         }
     }
 
@@ -502,6 +507,22 @@ impl Callers {
     /// makes `$name` once, at the top level, for `endpoint`, with the key header set before the
     /// include (the functions `file` defines exist only from there on).
     fn shared_client(
+        &self,
+        name: &str,
+        file: &Path,
+        endpoint: &str,
+        migrated: &HashMap<PathBuf, String>,
+    ) -> bool {
+        let key = (name.to_string(), file.to_path_buf());
+        if let Some(answer) = self.shared.borrow().get(&key) {
+            return *answer;
+        }
+        let answer = self.includers_share(name, file, endpoint, migrated);
+        self.shared.borrow_mut().insert(key, answer);
+        answer
+    }
+
+    fn includers_share(
         &self,
         name: &str,
         file: &Path,
@@ -560,22 +581,31 @@ impl Callers {
     }
 }
 
-/// Whether one of the plan's other PHP files includes `path` by name: it is then planned after
-/// them, so that what they make of their clients is known.
-fn included_by_others(path: &Path, others: &[&PathBuf]) -> bool {
-    let Some(base) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    others.iter().any(|o| {
-        o.as_path() != path
-            && Lang::of(o) == Lang::Php
-            && fs::read_to_string(o).is_ok_and(|t| {
-                t.lines().any(|l| {
-                    let l = l.trim_start().to_ascii_lowercase();
-                    (l.starts_with("require") || l.starts_with("include")) && l.contains(base)
-                })
-            })
-    })
+/// The file names the plan's PHP files include at the start of a line (`require('functions.php')`,
+/// `include_once dirname(__FILE__) . '/lib/api.php'`): a file included by another is planned
+/// after it, so that what its includers make of their clients is known. Each file is read once.
+fn included_names(paths: &[&PathBuf]) -> HashSet<String> {
+    static QUOTED: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r#"['"]([^'"]+)['"]"#).unwrap());
+    let mut names = HashSet::new();
+    for path in paths.iter().filter(|p| Lang::of(p) == Lang::Php) {
+        let Ok(bytes) = fs::read(path) else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            let line = line.trim_start();
+            let head = line.get(..7).map(str::to_ascii_lowercase);
+            if !matches!(head.as_deref(), Some("require" | "include")) {
+                continue;
+            }
+            for quoted in QUOTED.captures_iter(line) {
+                if let Some(name) = Path::new(&quoted[1]).file_name().and_then(|n| n.to_str()) {
+                    names.insert(name.to_string());
+                }
+            }
+        }
+    }
+    names
 }
 
 /// What to do by hand where only PHP is rewritten.

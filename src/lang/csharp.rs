@@ -163,12 +163,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
 }
 
 fn children(b: &mut Builder, node: Node) {
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        if b.deeper(|b| walk(b, child)).is_none() {
-            return;
-        }
-    }
+    b.children(node, walk);
 }
 
 fn field_src(b: &Builder, node: Node, field: &str) -> String {

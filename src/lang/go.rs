@@ -108,12 +108,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
 }
 
 fn children(b: &mut Builder, node: Node) {
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        if b.deeper(|b| walk(b, child)).is_none() {
-            return;
-        }
-    }
+    b.children(node, walk);
 }
 
 /// The named children of a list node, comments aside.

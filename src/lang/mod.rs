@@ -544,6 +544,16 @@ impl<'t> Builder<'t> {
     }
 
     /// Guards recursion: `None` once nesting is deeper than anyone writes.
+    /// Walks a node's named children with the adapter's `walk`, as deep as `MAX_DEPTH` lets it.
+    fn children(&mut self, node: Node, walk: fn(&mut Builder, Node)) {
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            if self.deeper(|b| walk(b, child)).is_none() {
+                return;
+            }
+        }
+    }
+
     fn deeper<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> Option<T> {
         if self.depth >= MAX_DEPTH {
             return None;

@@ -68,12 +68,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
 }
 
 fn children(b: &mut Builder, node: Node) {
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        if b.deeper(|b| walk(b, child)).is_none() {
-            return;
-        }
-    }
+    b.children(node, walk);
 }
 
 fn params(b: &Builder, node: Node) -> Vec<String> {

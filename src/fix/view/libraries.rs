@@ -81,19 +81,23 @@ pub fn migrate(
     }
 }
 
+/// Where a client's URL is written: the expression itself, or the string a name given to the
+/// client holds.
+fn url_string<'v>(view: &'v View, e: &'v Expr) -> Result<&'v Expr, String> {
+    match super::url_name(view, e) {
+        None => Ok(e),
+        Some(n) => view
+            .only_binding(n)
+            .filter(|b| matches!(b.value.kind, Kind::Str(_)))
+            .map(|b| &b.value)
+            .ok_or_else(|| format!("the URL in `{n}` is not a string set once here")),
+    }
+}
+
 /// The edit that puts the new URL where a client's URL is written: the string itself, or the
 /// string a name given to the client holds.
 fn url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, String> {
-    let string = match super::url_name(view, e) {
-        None => e,
-        Some(n) => {
-            let b = view
-                .only_binding(n)
-                .filter(|b| matches!(b.value.kind, Kind::Str(_)))
-                .ok_or_else(|| format!("the URL in `{n}` is not a string set once here"))?;
-            &b.value
-        }
-    };
+    let string = url_string(view, e)?;
     if !matches!(string.kind, Kind::Str(_)) {
         return Err("the client's URL is computed: point it at the new endpoint by hand".into());
     }
@@ -679,16 +683,7 @@ fn go(
 /// variable or import: a URL built from a local variable or from the file's only `fmt` call is
 /// left to a person.
 fn go_url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, String> {
-    let string = match super::url_name(view, e) {
-        None => e,
-        Some(n) => {
-            let b = view
-                .only_binding(n)
-                .filter(|b| matches!(b.value.kind, Kind::Str(_)))
-                .ok_or_else(|| format!("the URL in `{n}` is not a string set once here"))?;
-            &b.value
-        }
-    };
+    let string = url_string(view, e)?;
     let Kind::Str(t) = &string.kind else {
         return Err("the client's URL is computed: point it at the new endpoint by hand".into());
     };
