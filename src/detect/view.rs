@@ -470,7 +470,12 @@ impl<'a> Detector<'a> {
                 if matches!(from.name.as_str(), "asList" | "of") && !from.new {
                     return from.positional().next().map(|a| &a.value);
                 }
-                if !from.new || from.args.iter().any(|a| !matches!(a.value.kind, Kind::Number)) {
+                if !from.new
+                    || from
+                        .args
+                        .iter()
+                        .any(|a| !matches!(a.value.kind, Kind::Number))
+                {
                     return None;
                 }
                 let added = self.view.calls.iter().find(|c| {

@@ -18,7 +18,8 @@ pub fn apache(text: &str) -> bool {
         return false;
     };
     let made = |name: &str| view.calls.iter().any(|c| c.new && c.name == name);
-    made("XmlRpcClient") || (!made("XMLRPCClient") && view.calls.iter().any(|c| c.name == "execute"))
+    made("XmlRpcClient")
+        || (!made("XMLRPCClient") && view.calls.iter().any(|c| c.name == "execute"))
 }
 
 /// One hint per finding, in order.
@@ -93,7 +94,12 @@ fn call_hint(view: &View, text: &str, f: &Finding, opts: &FixOptions) -> String 
         .bindings
         .iter()
         .find(|b| b.target == client && matches!(b.value.kind, Kind::Call(_)))
-        .map(|b| format!(" (made at line {})", text[..b.stmt.start].matches('\n').count() + 1))
+        .map(|b| {
+            format!(
+                " (made at line {})",
+                text[..b.stmt.start].matches('\n').count() + 1
+            )
+        })
         .unwrap_or_default();
     format!(
         "Apache XML-RPC: after the client `{client}`{made} is made, add {} and {}; then pass \"{PLACEHOLDER}\" instead of `{site}` as the first parameter of each call through it (imports: org.apache.xmlrpc.XmlRpcRequest, org.apache.xmlrpc.client.*)",

@@ -21,8 +21,8 @@ use crate::{
 pub mod apply;
 pub mod diff;
 pub mod dotnet;
-mod java;
 pub mod edit;
+mod java;
 pub mod manifest;
 pub mod php;
 pub mod view;

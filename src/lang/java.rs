@@ -378,9 +378,15 @@ mod tests {
             matches!(&call.args[1].value.kind, Kind::List(l) if matches!(&l[0].kind, Kind::Name(n) if n == "this.key"))
         );
         let scope = &v.scopes[call.scope];
-        assert_eq!((scope.kind, scope.name.as_str()), (ScopeKind::Function, "add"));
+        assert_eq!(
+            (scope.kind, scope.name.as_str()),
+            (ScopeKind::Function, "add")
+        );
         assert_eq!(scope.params, ["data"]);
-        assert_eq!(v.class_of(call.scope).map(|c| v.scopes[c].name.as_str()), Some("Keap"));
+        assert_eq!(
+            v.class_of(call.scope).map(|c| v.scopes[c].name.as_str()),
+            Some("Keap")
+        );
         let bound = |name: &str| v.bindings.iter().find(|b| b.target == name).unwrap();
         assert!(matches!(&bound("KEY").value.kind, Kind::Str(t) if t.text == "k"));
         assert!(matches!(&bound("params").value.kind, Kind::List(l) if l.len() == 2));

@@ -57,7 +57,14 @@ fn java_truststore() -> std::path::PathBuf {
             let store = dir.join("mock.p12");
             let _ = std::fs::remove_file(&store);
             let made = Command::new("keytool")
-                .args(["-importcert", "-noprompt", "-alias", "keap-mock", "-storetype", "PKCS12"])
+                .args([
+                    "-importcert",
+                    "-noprompt",
+                    "-alias",
+                    "keap-mock",
+                    "-storetype",
+                    "PKCS12",
+                ])
                 .arg("-file")
                 .arg(mock_keap::ca_file())
                 .arg("-keystore")
@@ -227,7 +234,9 @@ impl Runtime {
             let store = java_truststore();
             command
                 .arg(format!("-Djavax.net.ssl.trustStore={}", store.display()))
-                .arg(format!("-Djavax.net.ssl.trustStorePassword={TRUSTSTORE_PASSWORD}"))
+                .arg(format!(
+                    "-Djavax.net.ssl.trustStorePassword={TRUSTSTORE_PASSWORD}"
+                ))
                 .args(["-cp", AXMLRPC_JAR]);
         }
         command
