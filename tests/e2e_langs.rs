@@ -1,7 +1,7 @@
-//! End-to-end proof of the Python, Ruby, JavaScript, Go and Perl migrations. Each legacy program
+//! End-to-end proof of the Python, Ruby, JavaScript, Go, Perl and Java migrations. Each legacy program
 //! under `fixtures/e2e/<lang>/<style>/` runs with the real client library (CPython's
 //! `xmlrpc.client`, Ruby's `xmlrpc` gem, the npm `xmlrpc` package, Go's kolo/xmlrpc, Perl's
-//! Frontier::Client and RPC::XML) against the loopback Keap mock over TLS; then
+//! Frontier::Client and RPC::XML, Java's aXMLRPC) against the loopback Keap mock over TLS; then
 //! `keap-migrate apply` rewrites a copy, and the rewritten program runs again and must send
 //! what Keap expects now: the new path, the key in a header, a placeholder where the key was,
 //! the library's own `Content-Type`, everything else unchanged.
@@ -75,11 +75,12 @@ styles!(
     go / kolo_client,
     perl / frontier_client,
     perl / rpc_xml,
+    java / axmlrpc_client,
 );
 
 #[test]
 fn every_style_folder_has_tests() {
-    for lang in ["python", "ruby", "js", "go", "perl"] {
+    for lang in ["python", "ruby", "js", "go", "perl", "java"] {
         let mut folders: Vec<String> = fs::read_dir(Path::new(FIXTURES).join(lang))
             .expect("fixtures/e2e/<lang>")
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -114,6 +115,7 @@ impl Fixture {
             "ruby" => (Runtime::Ruby, "legacy.rb"),
             "go" => (Runtime::Go, "legacy.go"),
             "perl" => (Runtime::Perl, "legacy.pl"),
+            "java" => (Runtime::Java, "legacy.java"),
             _ => (Runtime::Node, "legacy.js"),
         };
         let dir = Path::new(FIXTURES).join(lang).join(style);

@@ -33,7 +33,7 @@ fn tool(program: &str, args: &[&str], dir: &Path, stdin: Option<&Path>) {
 }
 
 /// The languages `apply` migrates.
-const MIGRATED: [&str; 6] = ["php", "python", "ruby", "js", "go", "perl"];
+const MIGRATED: [&str; 7] = ["php", "python", "ruby", "js", "go", "perl", "java"];
 
 fn cases() -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = MIGRATED

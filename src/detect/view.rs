@@ -146,6 +146,7 @@ impl<'a> Detector<'a> {
                 self.joined(&a.value);
             }
         }
+        self.returned_lists();
         self.finish();
     }
 
@@ -433,13 +434,64 @@ impl<'a> Detector<'a> {
             Kind::List(items) => items.first(),
             Kind::Splat(_) => None,
             // `var ca = [this.apiKey, cMap]; this.methodCaller('ContactService.add', ca, cb)`
-            Kind::Name(n) => match self.bound_before(n, call).next().map(|b| &b.value.kind) {
-                Some(Kind::List(items)) => items.first(),
-                _ => Some(&a.value),
-            },
+            Kind::Name(n) => self.built_first(n, call).or(Some(&a.value)),
             _ => Some(&a.value),
         });
         Some((method.to_string(), key))
+    }
+
+    /// The first item of the list a name was built as before the call, in its scope: a list
+    /// literal (`ca = [this.apiKey, cMap]`, Java's `Object[] p = {key, data}`), a list made
+    /// from its items (`Arrays.asList(key, data)`, `List.of(…)`), or an empty collection whose
+    /// first `add` is the key (`params = new ArrayList(); params.add(key); …`, what Java's
+    /// Apache XML-RPC samples pass to `execute`).
+    fn built_first(&self, name: &str, call: &Call) -> Option<&'a Expr> {
+        // `this.params` and `params` are one field inside a class's methods.
+        let other = match name.strip_prefix("this.") {
+            Some(bare) => bare.to_string(),
+            None => format!("this.{name}"),
+        };
+        let made = self
+            .bound_before(name, call)
+            .chain(self.bound_before(&other, call))
+            .max_by_key(|b| b.stmt.start)?;
+        self.first_added(made, call.scope, call.span.start)
+    }
+
+    /// The first item of the list a binding makes, when it is made with its items or empty
+    /// and filled by `add` in `scope` before `until`.
+    fn first_added(&self, made: &'a Binding, scope: usize, until: usize) -> Option<&'a Expr> {
+        let bare = made.target.strip_prefix("this.").unwrap_or(&made.target);
+        let names = [bare.to_string(), format!("this.{bare}")];
+        match &made.value.kind {
+            Kind::List(items) => items.first(),
+            Kind::Call(i) => {
+                let from = &self.view.calls[*i];
+                if matches!(from.name.as_str(), "asList" | "of") && !from.new {
+                    return from.positional().next().map(|a| &a.value);
+                }
+                if !from.new
+                    || from
+                        .args
+                        .iter()
+                        .any(|a| !matches!(a.value.kind, Kind::Number))
+                {
+                    return None;
+                }
+                let added = self.view.calls.iter().find(|c| {
+                    matches!(c.name.as_str(), "add" | "addElement")
+                        && c.scope == scope
+                        && made.stmt.end <= c.span.start
+                        && c.span.end <= until
+                        && matches!(c.receiver.as_deref().map(|r| &r.kind), Some(Kind::Name(r)) if names.contains(r))
+                })?;
+                match &added.args[..] {
+                    [only] => Some(&only.value),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     /// The `getattr(object, name)` a call calls, directly or through the name it was bound to
@@ -513,7 +565,7 @@ impl<'a> Detector<'a> {
                 Some(Kind::List(items)) => items.first(),
                 _ => None,
             },
-            Kind::Name(_) => Some(&next.value),
+            Kind::Name(n) => self.built_first(n, call).or(Some(&next.value)),
             _ => None,
         };
         if let Some(key) =
@@ -550,6 +602,37 @@ impl<'a> Detector<'a> {
         if key_like(src) && classify_first_param(src, false) == FirstParam::Key {
             self.wrapper = true;
             self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
+        }
+    }
+
+    /// `List p = new LinkedList(); p.add(client.getKey()); p.addAll(args); return p;`: a method
+    /// that builds every call's parameters with the key first (yail's operations) is the wrapper.
+    fn returned_lists(&mut self) {
+        if !self.facts.keap() {
+            return;
+        }
+        for b in &self.view.bindings {
+            let scope = &self.view.scopes[b.scope];
+            if scope.kind != lang::ScopeKind::Function {
+                continue;
+            }
+            let returned = Regex::new(&format!(r"\breturn\s+{}\s*;", regex::escape(&b.target)))
+                .expect("an escaped name is a pattern");
+            let body = &self.text[b.stmt.end..scope.span.end];
+            if !returned.is_match(body) || !matches!(b.value.kind, Kind::Call(_)) {
+                continue;
+            }
+            let Some(key) = self.first_added(b, b.scope, scope.span.end) else {
+                continue;
+            };
+            let src = self.src(&key.span);
+            if key_like(src)
+                && classify_first_param(src, false) == FirstParam::Key
+                && !self.sites.iter().any(|s| s.span == key.span)
+            {
+                self.wrapper = true;
+                self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
+            }
         }
     }
 
@@ -622,7 +705,8 @@ impl<'a> Detector<'a> {
 
 /// Whether a call makes an XML-RPC client: Python's `ServerProxy`, Ruby's `XMLRPC::Client.new*`,
 /// the npm `xmlrpc` package's `createClient` / `createSecureClient`, Go's kolo/xmlrpc
-/// `xmlrpc.NewClient`, Perl's `Frontier::Client->new` and `RPC::XML::Client->new`.
+/// `xmlrpc.NewClient`, Perl's `Frontier::Client->new` and `RPC::XML::Client->new`, Java's
+/// aXMLRPC and Apache XML-RPC clients.
 pub fn is_client(call: &Call) -> bool {
     let path = call.path().unwrap_or("");
     match call.name.as_str() {
@@ -630,6 +714,8 @@ pub fn is_client(call: &Call) -> bool {
         "Server" => path.ends_with("xmlrpclib.Server") || path.ends_with("client.Server"),
         "createClient" | "createSecureClient" => true,
         "NewClient" => path == "xmlrpc.NewClient",
+        // Java: aXMLRPC's `new XMLRPCClient(url)`, Apache XML-RPC's `new XmlRpcClient()`.
+        "XMLRPCClient" | "XmlRpcClient" => call.new,
         "new" if path == "Frontier::Client->new" || path == "RPC::XML::Client->new" => true,
         // XML-RPC.NET's proxy factory.
         "Create" => path.ends_with("XmlRpcProxyGen.Create"),

@@ -22,6 +22,7 @@ pub mod apply;
 pub mod diff;
 pub mod dotnet;
 pub mod edit;
+mod java;
 pub mod manifest;
 pub mod php;
 pub mod view;
@@ -197,6 +198,19 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                         hint,
                     }));
                 continue;
+            }
+            if syntax == crate::lang::Syntax::Java {
+                // Apache XML-RPC is served by no registry here: its sites get the code to add.
+                let text = fs::read_to_string(path).unwrap_or_default();
+                if java::apache(&text) {
+                    let hints = java::hints(&text, &walked, opts);
+                    plan.manual
+                        .extend(walked.iter().zip(hints).map(|(f, hint)| Manual {
+                            finding: (*f).clone(),
+                            hint,
+                        }));
+                    continue;
+                }
             }
         }
         if !matches!(lang, Lang::Php | Lang::Parsed(_)) {

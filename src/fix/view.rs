@@ -160,6 +160,7 @@ pub(super) fn header(syntax: Syntax, auth: Auth, key: &str) -> (&'static str, St
             match syntax {
                 Syntax::Ruby => format!("\"Bearer #{{{key}}}\""),
                 Syntax::Perl => format!("'Bearer ' . {key}"),
+                Syntax::Java => format!("\"Bearer \" + {key}"),
                 _ => format!("'Bearer ' + {key}"),
             },
         ),
@@ -556,8 +557,8 @@ impl<'a> Recipe<'a, '_> {
     /// What replaces the key at `span`: a string literal, or text inside a string (`${key}`,
     /// `#{key}`, `{key}`).
     fn placeholder(&self, span: &Range<usize>) -> String {
-        // Go's single quotes make a rune.
-        let quote = if matches!(self.view.syntax, Syntax::Ruby | Syntax::Go) {
+        // Go's and Java's single quotes make a character.
+        let quote = if matches!(self.view.syntax, Syntax::Ruby | Syntax::Go | Syntax::Java) {
             '"'
         } else {
             '\''

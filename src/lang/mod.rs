@@ -7,6 +7,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 mod csharp;
 mod go;
+mod java;
 pub use csharp::LAMBDA;
 mod js;
 mod perl;
@@ -28,6 +29,7 @@ pub enum Syntax {
     CSharp,
     /// Read by a structural scanner (`vb`), not a grammar.
     VisualBasic,
+    Java,
 }
 
 impl Syntax {
@@ -49,6 +51,7 @@ impl Syntax {
             "pl" | "pm" => Syntax::Perl,
             "cs" => Syntax::CSharp,
             "vb" => Syntax::VisualBasic,
+            "java" => Syntax::Java,
             _ => return None,
         })
     }
@@ -64,6 +67,7 @@ impl Syntax {
             Syntax::Perl => return None,
             Syntax::CSharp => tree_sitter_c_sharp::LANGUAGE.into(),
             Syntax::VisualBasic => return None,
+            Syntax::Java => tree_sitter_java::LANGUAGE.into(),
         })
     }
 
@@ -81,6 +85,7 @@ impl Syntax {
             Syntax::CSharp | Syntax::VisualBasic => {
                 format!("Environment.GetEnvironmentVariable(\"{name}\")")
             }
+            Syntax::Java => format!("System.getenv(\"{name}\")"),
         }
     }
 
@@ -398,6 +403,7 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
         Syntax::Ruby => ruby::walk(&mut b, root),
         Syntax::Go => go::walk(&mut b, root),
         Syntax::CSharp => csharp::walk(&mut b, root),
+        Syntax::Java => java::walk(&mut b, root),
         Syntax::VisualBasic => unreachable!("scanned above"),
         _ => js::walk(&mut b, root),
     }

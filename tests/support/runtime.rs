@@ -1,4 +1,4 @@
-//! The Python, Ruby, Node, Go and Perl runtimes the end-to-end tests drive, with their XML-RPC client
+//! The Python, Ruby, Node, Go, Perl and Java runtimes the end-to-end tests drive, with their XML-RPC client
 //! libraries, and the policy when one is missing (as for PHP: a failure under CI).
 use std::{
     io::{self, Write},
@@ -22,6 +22,67 @@ const GOPATH: &str = "/usr/share/gocode";
 /// Go's build cache, which must be writable (the default is under `$HOME`).
 const GOCACHE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/e2e-go/cache");
 
+/// Where Debian's libaxmlrpc-java installs the library.
+const AXMLRPC_JAR: &str = "/usr/share/java/axmlrpc.jar";
+/// The JVM trusts the mock through a truststore made from its certificate at test time.
+const TRUSTSTORE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/e2e-java");
+const TRUSTSTORE_PASSWORD: &str = "keap-mock";
+
+/// `java` and `javac` run, and the aXMLRPC jar is where Debian puts it.
+fn java_check() -> Result<(), String> {
+    for program in ["java", "javac"] {
+        let ran = Command::new(program)
+            .arg("-version")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run `{program}` ({e})"))?;
+        if !ran.status.success() {
+            return Err(format!("`{program} -version` failed"));
+        }
+    }
+    if !Path::new(AXMLRPC_JAR).is_file() {
+        return Err(format!("no aXMLRPC at {AXMLRPC_JAR}"));
+    }
+    Ok(())
+}
+
+/// A PKCS#12 truststore holding the mock's certificate, made once per test process with
+/// keytool (the mock's certificate is made per process too).
+fn java_truststore() -> std::path::PathBuf {
+    static STORE: OnceLock<std::path::PathBuf> = OnceLock::new();
+    STORE
+        .get_or_init(|| {
+            let dir = Path::new(TRUSTSTORE).join(std::process::id().to_string());
+            std::fs::create_dir_all(&dir).expect("the truststore's directory");
+            let store = dir.join("mock.p12");
+            let _ = std::fs::remove_file(&store);
+            let made = Command::new("keytool")
+                .args([
+                    "-importcert",
+                    "-noprompt",
+                    "-alias",
+                    "keap-mock",
+                    "-storetype",
+                    "PKCS12",
+                ])
+                .arg("-file")
+                .arg(mock_keap::ca_file())
+                .arg("-keystore")
+                .arg(&store)
+                .args(["-storepass", TRUSTSTORE_PASSWORD])
+                .stdin(Stdio::null())
+                .output()
+                .expect("keytool runs beside java");
+            assert!(
+                made.status.success(),
+                "keytool could not make the truststore: {}",
+                String::from_utf8_lossy(&made.stderr)
+            );
+            store
+        })
+        .clone()
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runtime {
     /// CPython 3 with its standard `xmlrpc.client`.
@@ -34,6 +95,8 @@ pub enum Runtime {
     Go,
     /// Perl with Frontier::Client and RPC::XML over LWP's HTTPS.
     Perl,
+    /// Java 11+ running the program as a source file, with aXMLRPC (Debian's libaxmlrpc-java).
+    Java,
 }
 
 impl Runtime {
@@ -44,6 +107,7 @@ impl Runtime {
             Runtime::Node => "node",
             Runtime::Go => "go",
             Runtime::Perl => "perl",
+            Runtime::Java => "java",
         }
     }
 
@@ -58,6 +122,9 @@ impl Runtime {
                 "-e",
                 "use Frontier::Client; use RPC::XML::Client; use LWP::Protocol::https;",
             ],
+            // Not run: `java_check` looks for the JDK (running a source file needs its
+            // compiler) and the jar instead.
+            Runtime::Java => ["-cp", AXMLRPC_JAR],
         }
     }
 
@@ -72,13 +139,15 @@ impl Runtime {
             Runtime::Perl => {
                 "perl libfrontier-rpc-perl librpc-xml-perl liblwp-protocol-https-perl (Debian)"
             }
+            Runtime::Java => "default-jdk-headless libaxmlrpc-java (Debian)",
         }
     }
 
     /// Whether the tests can run this runtime: with `CI=true` a missing one fails the test;
     /// elsewhere a loud note, once, and the caller returns.
     pub fn available(self) -> bool {
-        static CHECKS: [OnceLock<Result<(), String>>; 5] = [
+        static CHECKS: [OnceLock<Result<(), String>>; 6] = [
+            OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
             OnceLock::new(),
@@ -103,6 +172,9 @@ impl Runtime {
     }
 
     fn check(self) -> Result<(), String> {
+        if self == Runtime::Java {
+            return java_check();
+        }
         let output = self
             .command()
             .args(self.probe())
@@ -157,6 +229,15 @@ impl Runtime {
         let mut command = self.command();
         if self == Runtime::Go {
             command.arg("run");
+        }
+        if self == Runtime::Java {
+            let store = java_truststore();
+            command
+                .arg(format!("-Djavax.net.ssl.trustStore={}", store.display()))
+                .arg(format!(
+                    "-Djavax.net.ssl.trustStorePassword={TRUSTSTORE_PASSWORD}"
+                ))
+                .args(["-cp", AXMLRPC_JAR]);
         }
         command
             .arg(script.file_name().expect("a script file"))

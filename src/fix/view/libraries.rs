@@ -13,6 +13,9 @@
 //!   `Content-Type: text/xml`) in `$client->{rq}`; `RPC::XML::Client` hands its template
 //!   request out through `request`, and clones it for each call: a header set on either goes
 //!   with every call.
+//! - Java aXMLRPC `XMLRPCClient` keeps a map of custom headers (`setCustomHttpHeader`) that it
+//!   writes beside its own `Content-Type` on every call; it refuses only Host, Content-Type and
+//!   Content-Length.
 use std::ops::Range;
 
 use super::{header, quote_of};
@@ -70,6 +73,10 @@ pub fn migrate(
             ruby(view, text, call, endpoint, name, &value)
         }
         Syntax::Go => go(view, text, call, endpoint, auth, key),
+        Syntax::Java => {
+            let (name, value) = header(Syntax::Java, auth, key);
+            axmlrpc(view, text, call, endpoint, name, &value)
+        }
         Syntax::Perl => {
             let (name, value) = header(Syntax::Perl, auth, key);
             perl(view, text, call, endpoint, name, &value)
@@ -826,4 +833,57 @@ mod tests {
             "package a\n\nimport \"os\"\n\nfunc f() {}\n"
         );
     }
+}
+
+/// `XMLRPCClient client = new XMLRPCClient(new URL("…"));`: the URL changes, and the statement
+/// after the one that makes the client sets the header on it, at the same indentation.
+fn axmlrpc(
+    view: &View,
+    text: &str,
+    call: &Call,
+    endpoint: &str,
+    name: &str,
+    value: &str,
+) -> Result<Vec<Change>, String> {
+    if call.name != "XMLRPCClient" {
+        return Err("not an aXMLRPC client: add the key header by hand".into());
+    }
+    let url_arg = call.positional().next().ok_or("no URL argument")?;
+    // `new URL("…")`, or the string a name given to it holds.
+    let string = match &url_arg.value.kind {
+        Kind::Call(i) if view.calls[*i].new && view.calls[*i].name == "URL" => {
+            &view.calls[*i]
+                .positional()
+                .next()
+                .ok_or("the URL is made without an argument")?
+                .value
+        }
+        _ => return Err("the client's URL is not a `new URL(…)` written here: point it at the new endpoint by hand".into()),
+    };
+    let mut out = vec![url(view, text, string, endpoint)?];
+    let index = view
+        .calls
+        .iter()
+        .position(|c| std::ptr::eq(c, call))
+        .expect("the call is the view's");
+    let binding = view
+        .bindings
+        .iter()
+        .find(|b| matches!(b.value.kind, Kind::Call(i) if i == index))
+        .ok_or("the client is not kept in a name: set the key header on it by hand")?;
+    if view.scopes[binding.scope].kind == crate::lang::ScopeKind::Class {
+        return Err("the client is made in a field's initializer: set the key header on it in the constructor by hand".into());
+    }
+    let line_start = text[..binding.stmt.start].rfind('\n').map_or(0, |n| n + 1);
+    let indent = &text[line_start..binding.stmt.start];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return Err("the client is made mid-line: set the key header on it by hand".into());
+    }
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let target = &binding.target;
+    out.push(change(
+        binding.stmt.end..binding.stmt.end,
+        format!("{eol}{indent}{target}.setCustomHttpHeader(\"{name}\", {value});"),
+    ));
+    Ok(out)
 }
