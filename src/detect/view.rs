@@ -551,7 +551,9 @@ impl<'a> Detector<'a> {
         let mut args = call.positional();
         let Some(method) = args.next() else { return };
         let computed = match &method.value.kind {
-            Kind::Name(_) => true,
+            // `fn.call(this, key, value)` is JavaScript's Function.prototype.call: `this` is
+            // the receiver it binds, never a method name.
+            Kind::Name(n) => !matches!(n.as_str(), "this" | "self"),
             Kind::Str(t) => t.text == HOLE,
             _ => false,
         };
