@@ -628,7 +628,8 @@ PLANTS = [
 def load_keywords():
     kws = []
     for f in sorted(RULES_DIR.glob("*.toml")):
-        kws += tomllib.loads(f.read_text())["keywords"]
+        rule = tomllib.loads(f.read_text())
+        kws += rule.get("keywords", []) + rule.get("exact-keywords", [])
     return [k.lower() for k in kws]
 
 

@@ -93,12 +93,14 @@ impl Collector {
         bytes: &[u8],
         keyword: bool,
     ) {
-        if has_hex_run(bytes) {
+        // The patterns read only around hex runs: a whole file is mostly code without one.
+        for window in binding_windows(bytes) {
             for re in [&*QUOTED, &*BARE] {
-                for caps in re.captures_iter(bytes) {
+                for caps in re.captures_iter(&bytes[window.clone()]) {
                     let (Some(name), Some(value)) = (caps.name("name"), caps.name("value")) else {
                         continue;
                     };
+                    let name_at = window.start + name.start();
                     let name = String::from_utf8_lossy(name.as_bytes()).into_owned();
                     if worth(&name, &String::from_utf8_lossy(value.as_bytes())) {
                         self.bindings.push(Binding {
@@ -106,8 +108,8 @@ impl Collector {
                             rel: rel.to_string(),
                             repo_rel: repo_rel.to_string(),
                             name,
-                            name_at: caps.name("name").map_or(0, |m| m.start()),
-                            value: value.range(),
+                            name_at,
+                            value: window.start + value.start()..window.start + value.end(),
                         });
                     }
                 }
@@ -250,31 +252,73 @@ fn worth(name: &str, value: &str) -> bool {
 
 /// Whether the bytes hold 32 hex digits in a row: most files do not, and skip the regexes.
 pub(crate) fn has_hex_run(bytes: &[u8]) -> bool {
+    hex_runs(bytes).next().is_some()
+}
+
+/// The runs of 32 or more hex digits, in order, each whole.
+fn hex_runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     const RUN: usize = 32;
     // Any run of RUN hex digits covers a byte at a multiple of RUN (less one): only those are
     // looked at first, and a run is measured around the ones that are hex.
     let hex = |i: usize| bytes[i].is_ascii_hexdigit();
     let mut probe = RUN - 1;
-    while probe < bytes.len() {
-        if !hex(probe) {
-            probe += RUN;
+    std::iter::from_fn(move || {
+        while probe < bytes.len() {
+            if !hex(probe) {
+                probe += RUN;
+                continue;
+            }
+            let mut start = probe;
+            while start > 0 && hex(start - 1) {
+                start -= 1;
+            }
+            let mut end = probe + 1;
+            while end < bytes.len() && hex(end) {
+                end += 1;
+            }
+            // `end` is not hex (or the end): a run lies wholly after it.
+            probe = end + RUN;
+            if end - start >= RUN {
+                return Some(start..end);
+            }
+        }
+        None
+    })
+}
+
+/// Where a name bound to a hex value can be: the line of each hex run and the line before it (a
+/// name and its value split across two lines), merged where they touch. Each starts and ends at
+/// a line's edge, so the patterns' `^` and `$` hold in it as in the whole text. No byte is
+/// looked at twice, however many runs a minified line holds.
+fn binding_windows(bytes: &[u8]) -> Vec<Range<usize>> {
+    let mut windows: Vec<Range<usize>> = Vec::new();
+    for run in hex_runs(bytes) {
+        let floor = windows.last().map_or(0, |w| w.end);
+        if run.start < floor {
             continue;
         }
-        let mut start = probe;
-        while start > 0 && probe - start < RUN - 1 && hex(start - 1) {
-            start -= 1;
+        let after_newline = |at: usize| {
+            bytes[floor..at]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(floor, |i| floor + i + 1)
+        };
+        let own = after_newline(run.start);
+        let start = if own > floor {
+            after_newline(own - 1)
+        } else {
+            floor
+        };
+        let end = bytes[run.end..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| run.end + i);
+        match windows.last_mut() {
+            Some(last) if last.end >= start => last.end = end,
+            _ => windows.push(start..end),
         }
-        let mut end = probe + 1;
-        while end < bytes.len() && end - start < RUN && hex(end) {
-            end += 1;
-        }
-        if end - start >= RUN {
-            return true;
-        }
-        // `end` is not hex (or the end): a run lies wholly after it.
-        probe = end + RUN;
     }
-    false
+    windows
 }
 
 fn whole_word(text: &[u8], start: usize, end: usize) -> bool {
@@ -301,6 +345,57 @@ mod tests {
         assert!(!worth("key", "c3f1a9e07b5d4e2a8f6b0d9c1e7a3b5f"));
         assert!(whole_word(b"a IS_KEY)", 2, 8));
         assert!(!whole_word(b"a THIS_KEY)", 4, 10));
+    }
+
+    /// Reading only around hex runs finds what the patterns find in the whole text: names and
+    /// values on one line or two, several to a minified line, `.env` lines, CRLF, none at all.
+    #[test]
+    fn windows_find_what_the_whole_text_holds() {
+        let k = "c3f1a9e07b5d4e2a8f6b0d9c1e7a3b5f";
+        let long = format!("{k}{k}");
+        let pieces = [
+            format!("API_KEY = '{k}';\n"),
+            format!("define('IS_KEY',\n    '{k}');\n"),
+            format!("KEAP_KEY={k}\r\n"),
+            format!("var a={{x:'{k}',appKey:\"{k}\",y:'{long}'}};"),
+            "plain code, no run\n".to_string(),
+            format!("md5: {k}ff\n"),
+            "\n".to_string(),
+        ];
+        let whole = |bytes: &[u8]| {
+            let mut found = Vec::new();
+            for re in [&*QUOTED, &*BARE] {
+                for caps in re.captures_iter(bytes) {
+                    let v = caps.name("value").unwrap();
+                    found.push((caps["name"].to_vec(), v.start(), v.end()));
+                }
+            }
+            found.sort();
+            found
+        };
+        for a in &pieces {
+            for b in &pieces {
+                for c in &pieces {
+                    let text = format!("{a}{b}{c}");
+                    let bytes = text.as_bytes();
+                    let mut windowed = Vec::new();
+                    for w in binding_windows(bytes) {
+                        for re in [&*QUOTED, &*BARE] {
+                            for caps in re.captures_iter(&bytes[w.clone()]) {
+                                let v = caps.name("value").unwrap();
+                                windowed.push((
+                                    caps["name"].to_vec(),
+                                    w.start + v.start(),
+                                    w.start + v.end(),
+                                ));
+                            }
+                        }
+                    }
+                    windowed.sort();
+                    assert_eq!(windowed, whole(bytes), "{text:?}");
+                }
+            }
+        }
     }
 
     /// The probing search agrees with a plain count, for a run of each length near 32 at every

@@ -6,7 +6,6 @@ use std::{
     path::Path,
 };
 
-use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::Deserialize;
 
@@ -60,6 +59,10 @@ pub struct Rule {
     pub security_severity: Option<f32>,
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Keywords matched only with their case (`Service.` of `ContactService.add`, where
+    /// `service.` is in every other JavaScript file).
+    #[serde(default, rename = "exact-keywords")]
+    pub exact_keywords: Vec<String>,
     #[serde(default, rename = "pattern")]
     pub patterns: Vec<PatternDef>,
     #[serde(default, rename = "sample")]
@@ -181,7 +184,7 @@ pub struct Pattern {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub patterns: Vec<Pattern>,
-    prefilter: AhoCorasick,
+    prefilter: regex::bytes::Regex,
 }
 
 impl RuleSet {
@@ -254,9 +257,16 @@ impl RuleSet {
             .flat_map(|r| r.keywords.iter().map(String::as_str))
             .chain([crate::ignore_comments::MARKER])
             .collect();
-        let prefilter = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&keywords)
+        // One regex, not Aho-Corasick: with ASCII case folding the regex crate's lazy DFA reads
+        // a file in half the instructions (measured on WordPress), and the exact keywords ride
+        // along as a group that keeps its case.
+        let folded = keywords.iter().map(|k| regex::escape(k));
+        let exact = rules
+            .iter()
+            .flat_map(|r| &r.exact_keywords)
+            .map(|k| format!("(?-i:{})", regex::escape(k)));
+        let alternatives: Vec<String> = folded.chain(exact).collect();
+        let prefilter = regex::bytes::Regex::new(&format!("(?i-u){}", alternatives.join("|")))
             .map_err(|e| Error::Rule {
                 file: "keywords".into(),
                 message: e.to_string(),
@@ -298,7 +308,7 @@ fn parse(file: &str, text: &str) -> Result<Rule> {
             message: "security-severity is a score from 0.0 to 10.0".into(),
         });
     }
-    if rule.keywords.is_empty() {
+    if rule.keywords.is_empty() && rule.exact_keywords.is_empty() {
         return Err(Error::Rule {
             file: file.to_string(),
             message: "a rule needs at least one keyword for the prefilter".into(),

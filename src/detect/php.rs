@@ -46,6 +46,12 @@ static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"%(?:\d+\$)?[
 pub(super) static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<methodName>\s*(?P<method>[A-Z]\w*Service\.\w+|\{\})\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
 });
+/// What makes or sends an XML-RPC request in PHP: phpxmlrpc, ext-xmlrpc, IXR, Zend / Laminas,
+/// fXmlRpc, PEAR, a hand-written `<methodCall>`, a client kept as `$xmlrpc` or `->xmlrpc`, a
+/// bundled `xmlrpc.inc`, Keap's legacy path.
+static XMLRPC_CLIENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)xmlrpc_?client|xmlrpc(?:msg|val|resp)\b|xmlrpc_(?:en|de)code|IXR_Client|XmlRpc\\|Zend_XmlRpc|XML_RPC_(?:Client|Message|Value)|methodCall|/api/xmlrpc|(?:->|\$)xml_?rpc\b|xmlrpc\.inc").unwrap()
+});
 static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
 
 /// Where an interpolated or computed value sits in a template.
@@ -64,8 +70,9 @@ pub fn detect(
     let keap_named = facts.keap();
     let xmlrpc = super::text::mentions_xmlrpc(text);
     // Every PHP finding needs a Keap name, host or service, or an XML-RPC client: without one,
-    // the parse (the costly part of a scan) can only find nothing.
-    if !keap_named && !xmlrpc {
+    // the parse (the costly part of a scan) can only find nothing. The words of an XML-RPC
+    // server (WordPress's `XMLRPC_REQUEST`, `IXR_Error`, its `xmlrpc_*` hooks) are not a client.
+    if !keap_named && !(xmlrpc && XMLRPC_CLIENT.is_match(text)) {
         return true;
     }
     let Some(tree) = parse(text) else {
