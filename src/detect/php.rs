@@ -72,7 +72,8 @@ pub fn detect(
     // Every PHP finding needs a Keap name, host or service, or an XML-RPC client: without one,
     // the parse (the costly part of a scan) can only find nothing. The words of an XML-RPC
     // server (WordPress's `XMLRPC_REQUEST`, `IXR_Error`, its `xmlrpc_*` hooks) are not a client.
-    if !keap_named && !(xmlrpc && XMLRPC_CLIENT.is_match(text)) {
+    let worth_parsing = keap_named || (xmlrpc && XMLRPC_CLIENT.is_match(text));
+    if !worth_parsing {
         return true;
     }
     let Some(tree) = parse(text) else {
