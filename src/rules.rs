@@ -6,7 +6,7 @@ use std::{
     path::Path,
 };
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 use crate::{
@@ -237,13 +237,24 @@ impl RuleSet {
         let mut patterns = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             for def in &rule.patterns {
-                let regex = Regex::new(&def.regex).map_err(|e| Error::Rule {
-                    file: rule.id.clone(),
-                    message: e.to_string(),
-                })?;
+                // Code is ASCII where the patterns look: without Unicode classes (`\w`, `\s`,
+                // `\b`, case folding) a pattern builds in a fraction of the time (a quarter of
+                // the whole rule set's, which every run pays) and needs no gate. One that could
+                // then match half a character (`[^<]`) keeps Unicode, and its gate.
+                let ascii = RegexBuilder::new(&def.regex).unicode(false).build();
+                let (regex, gate) = match ascii {
+                    Ok(regex) => (regex, Gate(None)),
+                    Err(_) => {
+                        let regex = Regex::new(&def.regex).map_err(|e| Error::Rule {
+                            file: rule.id.clone(),
+                            message: e.to_string(),
+                        })?;
+                        (regex, Gate::new(&def.regex))
+                    }
+                };
                 patterns.push(Pattern {
                     rule: i,
-                    gate: Gate::new(&def.regex),
+                    gate,
                     regex,
                     scope: def.scope,
                     context: def.context,
