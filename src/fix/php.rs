@@ -282,7 +282,15 @@ impl<'a, 't> Recipe<'a, 't> {
             self.transaction(i, |r| r.token(i));
         }
         let both_hosts = mortgage_pro && !client_left_out && self.headers_added > 0;
-        let held_back = if both_hosts && self.placeholders_by_host() {
+        // A client left out may be one these calls go through, unless a call's own function
+        // sends only through clients it made and gave the header (a URL kept in a property
+        // beside a wrapper that makes its own client for each call).
+        if client_left_out && !mortgage_pro && self.headers_added > 0 {
+            self.keep_locally_sent();
+        }
+        let held_back = if self.keys.is_empty() {
+            None
+        } else if both_hosts && self.placeholders_by_host() {
             None
         } else if client_left_out {
             Some("a client in this file could not be given the key header (see its endpoint): put a placeholder only in the calls that go through a migrated client")
@@ -312,6 +320,31 @@ impl<'a, 't> Recipe<'a, 't> {
         for i in secrets {
             self.secret(i);
         }
+    }
+
+    /// Lands the placeholders of the key sites whose function sends only through clients made
+    /// there and given the header in this plan; the other sites stay for the hold-back.
+    fn keep_locally_sent(&mut self) {
+        let keys = std::mem::take(&mut self.keys);
+        let mut kept = Vec::new();
+        for (i, source) in keys {
+            // A literal key's range is also the hardcoded-key fix's: it stays with the hold-back.
+            let node = self.node_at(&self.findings[i].span);
+            let sent_here = node.is_some_and(|n| literal_content(n).is_none())
+                && node
+                    .and_then(|n| enclosing(n, FUNCTIONS))
+                    .is_some_and(|f| self.sends_only_through_migrated(f));
+            if sent_here {
+                let (mine, rest): (Vec<Edit>, Vec<Edit>) = std::mem::take(&mut self.body_edits)
+                    .into_iter()
+                    .partition(|e| e.finding == i);
+                self.body_edits = rest;
+                self.out.edits.extend(mine);
+            } else {
+                kept.push((i, source));
+            }
+        }
+        self.keys = kept;
     }
 
     /// A file that talks to Mortgage Pro and Infusionsoft through one phpxmlrpc client (the iSDK
