@@ -207,6 +207,12 @@ impl<'t> Detector<'t, '_> {
             // A body for any method (`<methodName>$method</methodName>`) whose first parameter
             // is the key: the wrapper every call of a Keap-talking file goes through.
             if method == HOLE {
+                // Migrated, it still fills the first position for every call through it.
+                if arg.as_str() == crate::fix::PLACEHOLDER
+                    && (self.keap_named || self.strong_context)
+                {
+                    self.wrapper = true;
+                }
                 let key = t.hole_at(arg.start()).filter(|_| arg.as_str() == HOLE);
                 if let Some(key) = key.filter(|k| key_like(self.src(*k))) {
                     if self.keap_named || self.strong_context {

@@ -190,11 +190,11 @@ impl<'a, 't> Recipe<'a, 't> {
                 .filter(|c| live.contains(&c.start_byte()))
             {
                 let args = arguments(*call);
-                let consumer = if args.first().is_some_and(|a| self.src(*a) == name) {
+                let consumer = if args.first().is_some_and(|a| holds_url(self.src(*a), &name)) {
                     self.consumer(*call)
                 } else if callee(self.text, *call) == "curl_setopt"
                     && args.get(1).is_some_and(|o| self.src(*o) == "CURLOPT_URL")
-                    && args.get(2).is_some_and(|u| self.src(*u) == name)
+                    && args.get(2).is_some_and(|u| holds_url(self.src(*u), &name))
                 {
                     Some(Consumer {
                         client: Client::Curl,
@@ -938,4 +938,17 @@ impl<'a, 't> Recipe<'a, 't> {
         self.out.edits.push(Edit::insert(last.end_byte(), text, i));
         true
     }
+}
+
+/// Whether an argument is the URL `name` holds, as is or through WordPress' URL escaping
+/// (`esc_url_raw($url)`), which leaves an https URL as it is.
+fn holds_url(arg: &str, name: &str) -> bool {
+    if arg == name {
+        return true;
+    }
+    ["esc_url_raw(", "esc_url("].iter().any(|f| {
+        arg.strip_prefix(f)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .is_some_and(|inner| inner.trim() == name)
+    })
 }
