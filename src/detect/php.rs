@@ -215,6 +215,12 @@ impl<'t> Detector<'t, '_> {
             // A body for any method (`<methodName>$method</methodName>`) whose first parameter
             // is the key: the wrapper every call of a Keap-talking file goes through.
             if method == HOLE {
+                // Migrated, it still fills the first position for every call through it.
+                if arg.as_str() == crate::fix::PLACEHOLDER
+                    && (self.keap_named || self.strong_context)
+                {
+                    self.wrapper = true;
+                }
                 let key = t.hole_at(arg.start()).filter(|_| arg.as_str() == HOLE);
                 if let Some(key) = key.filter(|k| key_like(self.src(*k))) {
                     if self.keap_named || self.strong_context {
@@ -300,6 +306,9 @@ impl<'t> Detector<'t, '_> {
             &args,
             node.kind() == "object_creation_expression" && callee == "xmlrpc_client",
         );
+        if node.kind() == "object_creation_expression" {
+            self.configured_base(&callee, &args);
+        }
         // Zend's `$client->getProxy('ContactService')->add($key, …)`: the key is the first argument.
         if let Some(service) = self.proxy_service(node) {
             let method = format!("{service}.{}", callee_name(self.text, node));
@@ -370,6 +379,30 @@ impl<'t> Detector<'t, '_> {
             Some(Assigned::Proxy(service)) => Some(service.clone()),
             _ => None,
         }
+    }
+
+    /// `new xmlrpc_client($config->apiUrl . '/api/xmlrpc')`: a client made for a configured base
+    /// URL completed with Keap's legacy path, in a file that names Keap. The base is the app's
+    /// host, or Mortgage Pro's where the file names that too (then it is not reported).
+    fn configured_base(&mut self, callee: &str, args: &[Node]) {
+        let client = matches!(
+            callee,
+            "xmlrpc_client" | "zend_xmlrpc_client" | "wp_http_ixr_client" | "ixr_client"
+        );
+        let Some(url) = args.first().filter(|_| client && self.keap_named) else {
+            return;
+        };
+        let Some(t) = template(self.text, *url) else {
+            return;
+        };
+        let path = t.text.strip_prefix(HOLE).unwrap_or_default();
+        if !matches!(path, "/api/xmlrpc" | "/api/xmlrpc/")
+            || self.text.to_ascii_lowercase().contains("mortgageprocrm")
+        {
+            return;
+        }
+        self.strong_context = true;
+        self.hits.push(Hit::new(LEGACY_ENDPOINT, url.byte_range()));
     }
 
     /// `new xmlrpc_client('/api/xmlrpc', $app . '.infusionsoft.com', 443)`: one finding from the
@@ -520,6 +553,9 @@ impl<'t> Detector<'t, '_> {
     }
 
     fn key_position(&mut self, key: Node, detail: &str) {
+        if self.host_switch(key) {
+            return;
+        }
         if let Some(content) = literal_content(key) {
             if is_secret_literal(&self.text[content.clone()]) {
                 self.hits
@@ -546,17 +582,27 @@ impl<'t> Detector<'t, '_> {
             .push(Hit::new(HARDCODED_KEY, range.clone()).secret(range));
     }
 
+    /// `$c->server == 'api.infusionsoft.com' ? placeholder : $key`: a first parameter migrated
+    /// where the same code serves Mortgage Pro too (whatever host `--endpoint` named), in a
+    /// wrapper or at each call: the key goes only to Mortgage Pro's legacy host.
+    fn host_switch(&self, node: Node) -> bool {
+        let mut node = node;
+        while node.kind() == "parenthesized_expression" {
+            match node.named_child(0) {
+                Some(inner) => node = inner,
+                None => return false,
+            }
+        }
+        let src = self.src(node);
+        node.kind() == "conditional_expression"
+            && src.contains("->server == '")
+            && src.contains("'placeholder'")
+    }
+
     /// `array_unshift($call->params, $this->key)`, `array_merge(array($this->key), $args)`.
     fn wrapper(&mut self, element: Node, unshift: bool) {
         let element = unwrap_value(self.text, element);
-        // `$c->server == 'api.infusionsoft.com' ? placeholder : $key`, as migrated where one
-        // wrapper serves Mortgage Pro too (whatever host `--endpoint` named): the key goes only
-        // to Mortgage Pro's legacy host.
-        let src = &self.text[element.byte_range()];
-        if element.kind() == "conditional_expression"
-            && src.contains("->server == '")
-            && src.contains("'placeholder'")
-        {
+        if self.host_switch(element) {
             self.wrapper = true;
             return;
         }
@@ -565,8 +611,12 @@ impl<'t> Detector<'t, '_> {
             .clone()
             .is_some_and(|c| is_secret_literal(&self.text[c]));
         let xmlrpc = self.strong_context || self.xmlrpc;
-        // A migrated wrapper prepends a placeholder: it still fills the first position.
-        if unshift && content.is_some() && !literal && xmlrpc {
+        // A migrated wrapper prepends a placeholder: it still fills the first position (in an
+        // `array_merge`, beside the method name, only the placeholder the rewrite writes).
+        let placeholder = content
+            .clone()
+            .is_some_and(|c| &self.text[c] == crate::fix::PLACEHOLDER);
+        if (unshift || placeholder) && content.is_some() && !literal && xmlrpc {
             self.wrapper = true;
         }
         if (key_like(self.src(element)) || literal) && xmlrpc {

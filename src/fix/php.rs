@@ -270,18 +270,52 @@ impl<'a, 't> Recipe<'a, 't> {
                 _ => self.manual(i, "no automatic rewrite for this rule"),
             }
         }
-        let key = self
-            .key_for_headers()
-            .or_else(|| self.key_bound_at_top(&secrets));
+        let several = self.distinct_keys() > 1;
+        let key = if several {
+            None
+        } else {
+            self.key_for_headers()
+                .or_else(|| self.key_bound_at_top(&secrets))
+        };
         let mut client_left_out = false;
+        let mut migrated = Vec::new();
         for &i in &endpoints {
+            // Several keys: each client reads the one key its own function sends.
+            let key = if several {
+                let Some(key) = self.key_of_function(i) else {
+                    self.manual(i, "not migrated: this file sends several different keys, and this client's function sends no one key of them: add the header with the right key to it, then point it at the new endpoint");
+                    client_left_out = true;
+                    continue;
+                };
+                Some(key)
+            } else {
+                key.clone()
+            };
             // A client left without the header may be the one these calls go through.
-            client_left_out |= !self.transaction(i, |r| r.endpoint(i, key.as_ref()));
+            let done = self.transaction(i, |r| r.endpoint(i, key.as_ref()));
+            client_left_out |= !done;
+            if let (true, Some(key)) = (done, key) {
+                migrated.push((self.function_at(&self.findings[i].span), key.code));
+            }
+        }
+        if several {
+            self.keys_of_migrated_functions(&migrated);
         }
         for i in tokens {
             self.transaction(i, |r| r.token(i));
         }
         let both_hosts = mortgage_pro && !client_left_out && self.headers_added > 0;
+        // A client left out may be one these calls go through, unless a call's own function
+        // sends only through clients it made and gave the header (a URL kept in a property
+        // beside a wrapper that makes its own client for each call).
+        if client_left_out && !mortgage_pro && self.headers_added > 0 {
+            self.keep_locally_sent();
+        }
+        // Code already on the new endpoint with a key header: a call whose key no header
+        // line reads goes through some other client (another account's, made elsewhere).
+        if self.headers_added == 0 && endpoints.is_empty() && self.sends_key_header() {
+            self.keys_read_by_a_header();
+        }
         let held_back = if both_hosts && self.placeholders_by_host() {
             None
         } else if client_left_out {
@@ -312,6 +346,31 @@ impl<'a, 't> Recipe<'a, 't> {
         for i in secrets {
             self.secret(i);
         }
+    }
+
+    /// Lands the placeholders of the key sites whose function sends only through clients made
+    /// there and given the header in this plan; the other sites stay for the hold-back.
+    fn keep_locally_sent(&mut self) {
+        let keys = std::mem::take(&mut self.keys);
+        let mut kept = Vec::new();
+        for (i, source) in keys {
+            // A literal key's range is also the hardcoded-key fix's: it stays with the hold-back.
+            let node = self.node_at(&self.findings[i].span);
+            let sent_here = node.is_some_and(|n| literal_content(n).is_none())
+                && node
+                    .and_then(|n| enclosing(n, FUNCTIONS))
+                    .is_some_and(|f| self.sends_only_through_migrated(f));
+            if sent_here {
+                let (mine, rest): (Vec<Edit>, Vec<Edit>) = std::mem::take(&mut self.body_edits)
+                    .into_iter()
+                    .partition(|e| e.finding == i);
+                self.body_edits = rest;
+                self.out.edits.extend(mine);
+            } else {
+                kept.push((i, source));
+            }
+        }
+        self.keys = kept;
     }
 
     /// A file that talks to Mortgage Pro and Infusionsoft through one phpxmlrpc client (the iSDK
@@ -417,6 +476,22 @@ impl<'a, 't> Recipe<'a, 't> {
                 };
                 !sends.is_empty() && sends.iter().all(|s| global(s) && (self.shared_client)(s))
             })
+    }
+
+    fn keys_read_by_a_header(&mut self) {
+        for (i, k) in std::mem::take(&mut self.keys) {
+            let read = self.text.lines().any(|line| {
+                let lower = line.to_ascii_lowercase();
+                (lower.contains("x-keap-api-key") || lower.contains("bearer"))
+                    && line.contains(k.code.as_str())
+            });
+            if read {
+                self.keys.push((i, k));
+            } else {
+                self.body_edits.retain(|e| e.finding != i);
+                self.manual(i, "the key header this file sends reads another key: send this call's key as the header of the client it goes through, then put a placeholder first");
+            }
+        }
     }
 
     fn sends_key_header(&self) -> bool {
@@ -609,6 +684,53 @@ impl<'a, 't> Recipe<'a, 't> {
                 }
                 self.keys.clear();
                 None
+            }
+        }
+    }
+
+    fn distinct_keys(&self) -> usize {
+        let mut codes: Vec<&str> = self.keys.iter().map(|(_, k)| k.code.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes.len()
+    }
+
+    /// The function (or the file, as `None`) a span is in, by node id.
+    fn function_at(&self, span: &Range<usize>) -> Option<usize> {
+        self.node_at(span)
+            .and_then(|n| enclosing(n, FUNCTIONS))
+            .map(|f| f.id())
+    }
+
+    /// The one key the calls in the endpoint's own function send, if they send one.
+    fn key_of_function(&self, endpoint: usize) -> Option<KeySource<'t>> {
+        let function = self.function_at(&self.findings[endpoint].span)?;
+        let mut found: Option<&KeySource> = None;
+        for (i, k) in &self.keys {
+            if self.function_at(&self.findings[*i].span) != Some(function) {
+                continue;
+            }
+            match found {
+                Some(f) if f.code != k.code => return None,
+                _ => found = Some(k),
+            }
+        }
+        found.cloned()
+    }
+
+    /// Where a file sends several keys, a call keeps its placeholder only in a function whose
+    /// client was given that same key as its header; the others are left to a person.
+    fn keys_of_migrated_functions(&mut self, migrated: &[(Option<usize>, String)]) {
+        for (i, k) in std::mem::take(&mut self.keys) {
+            let function = self.function_at(&self.findings[i].span);
+            if function.is_some() && migrated.contains(&(function, k.code.clone())) {
+                self.keys.push((i, k));
+            } else {
+                self.body_edits.retain(|e| e.finding != i);
+                self.manual(
+                    i,
+                    "this file sends several different keys: choose the one for the header",
+                );
             }
         }
     }

@@ -1,5 +1,7 @@
 //! How each PHP client gets the key header: which calls use a legacy URL (within the names'
 //! scopes, never a helper that also posts elsewhere), and the mechanism each library honours.
+use std::collections::HashSet;
+
 use tree_sitter::Node;
 
 use super::{enclosing, is_class_scoped, parameter, Recipe, Scope, CLASSES, FUNCTIONS};
@@ -40,6 +42,60 @@ enum HeaderList<'t> {
 }
 
 impl<'a, 't> Recipe<'a, 't> {
+    /// Whether every client `function` makes was given the header here, is held in a local
+    /// variable, and is the only thing the function sends through (`$c->query(…)`,
+    /// `call_user_func_array(array($c, 'query'), …)`).
+    pub(super) fn sends_only_through_migrated(&self, function: Node<'t>) -> bool {
+        let range = function.byte_range();
+        let mut local = HashSet::new();
+        for call in &self.index.calls {
+            if !range.contains(&call.start_byte()) {
+                continue;
+            }
+            if let Some(consumer) = self.consumer(*call) {
+                let plain = consumer.target.starts_with('$')
+                    && !consumer.target.contains("->")
+                    && !consumer.target.contains("::");
+                if !plain || !self.clients_done.contains(&call.id()) {
+                    return false;
+                }
+                local.insert(consumer.target.clone());
+            }
+        }
+        if local.is_empty() {
+            return false;
+        }
+        self.index
+            .calls
+            .iter()
+            .filter(|c| range.contains(&c.start_byte()))
+            .all(|call| match call.kind() {
+                "member_call_expression" => {
+                    let sends = matches!(
+                        callee(self.text, *call).as_str(),
+                        "query" | "send" | "call" | "multicall" | "execute"
+                    );
+                    !sends
+                        || call
+                            .child_by_field_name("object")
+                            .is_some_and(|o| local.contains(self.src(o)))
+                }
+                "function_call_expression"
+                    if matches!(
+                        callee(self.text, *call).as_str(),
+                        "call_user_func_array" | "call_user_func"
+                    ) =>
+                {
+                    arguments(*call)
+                        .first()
+                        .filter(|a| is_array(**a))
+                        .and_then(|a| array_values(*a).first().copied())
+                        .is_some_and(|o| local.contains(self.src(o)))
+                }
+                _ => true,
+            })
+    }
+
     /// The clients that are given this URL: directly, or through the variable or constant it is
     /// assigned to.
     pub(super) fn consumers(&self, url: Node<'t>, split: bool) -> Vec<Consumer<'t>> {
@@ -134,11 +190,11 @@ impl<'a, 't> Recipe<'a, 't> {
                 .filter(|c| live.contains(&c.start_byte()))
             {
                 let args = arguments(*call);
-                let consumer = if args.first().is_some_and(|a| self.src(*a) == name) {
+                let consumer = if args.first().is_some_and(|a| holds_url(self.src(*a), &name)) {
                     self.consumer(*call)
                 } else if callee(self.text, *call) == "curl_setopt"
                     && args.get(1).is_some_and(|o| self.src(*o) == "CURLOPT_URL")
-                    && args.get(2).is_some_and(|u| self.src(*u) == name)
+                    && args.get(2).is_some_and(|u| holds_url(self.src(*u), &name))
                 {
                     Some(Consumer {
                         client: Client::Curl,
@@ -882,4 +938,17 @@ impl<'a, 't> Recipe<'a, 't> {
         self.out.edits.push(Edit::insert(last.end_byte(), text, i));
         true
     }
+}
+
+/// Whether an argument is the URL `name` holds, as is or through WordPress' URL escaping
+/// (`esc_url_raw($url)`), which leaves an https URL as it is.
+fn holds_url(arg: &str, name: &str) -> bool {
+    if arg == name {
+        return true;
+    }
+    ["esc_url_raw(", "esc_url("].iter().any(|f| {
+        arg.strip_prefix(f)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .is_some_and(|inner| inner.trim() == name)
+    })
 }
