@@ -275,6 +275,8 @@ const DATA_WORDS: &[&str] = &[
     "data", "field", "fields", "contact", "contacts", "id", "ids", "value", "values", "record",
     "records", "row", "rows", "query", "table", "email", "map", "list", "info", "details", "order",
     "invoice", "product", "tag", "tags", "group", "user", "params", "args", "cmap",
+    // `tablename`, `tableName`: the table a DataService call names, never a key.
+    "name", "tablename",
 ];
 
 /// A cast (`(int)$id`), or a name whose last word says it holds data (`$contactData`,

@@ -199,8 +199,8 @@ impl<'a> Detector<'a> {
 
     /// A host alone is an endpoint where an XML-RPC client or an SDK setting takes it: in a
     /// client's arguments, or kept in a name that says host or URL (`config.api_url = …`, which
-    /// the infusionsoft gem completes with `/api/xmlrpc`). A browser opening
-    /// `https://app.infusionsoft.com` is not.
+    /// the infusionsoft gem completes with `/api/xmlrpc`), written without a scheme. A browser
+    /// opening `https://app.infusionsoft.com` is not.
     fn host_for_a_client(&self, s: &Expr) -> bool {
         let in_client = self.view.calls.iter().filter(|c| is_client(c)).any(|c| {
             c.args
@@ -215,7 +215,11 @@ impl<'a> Detector<'a> {
                     .any(|w| t.contains(w))
             }
         });
-        in_client || (named && (super::text::mentions_xmlrpc(self.text) || self.facts.keap()))
+        // With its scheme, a host kept in a name is where a browser goes (`self.baseurl =
+        // 'https://' + app + '.infusionsoft.com/'`): an SDK's host setting has none.
+        let web = matches!(&s.kind, Kind::Str(t) if t.text.starts_with("http"));
+        in_client
+            || (named && !web && (super::text::mentions_xmlrpc(self.text) || self.facts.keap()))
     }
 
     /// The first `<param>` of each service call in a hand-written XML body.

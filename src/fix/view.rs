@@ -366,6 +366,21 @@ impl<'a> Recipe<'a, '_> {
 
     /// Migrates one client whole, or leaves all of it with the reason.
     fn client(&mut self, client: &Client) {
+        // A call that sends a name this file never defines (`key` where the others send
+        // `$key`) fails as it did before: it is left, and the client goes on without it.
+        let (undefined, defined): (Vec<usize>, Vec<usize>) =
+            client.sites.iter().partition(|&&i| self.undefined_key(i));
+        if !undefined.is_empty() && !defined.is_empty() {
+            for i in undefined {
+                let name = self.src(&self.findings[i].span);
+                self.manual(i, format!("`{name}` is not defined in this file, so this call fails as it did before: send the placeholder here once it is meant to work"));
+            }
+            return self.client(&Client {
+                call: client.call,
+                targets: client.targets.clone(),
+                sites: defined,
+            });
+        }
         let endpoints = self.endpoints_of(client.call);
         if client.sites.is_empty() && endpoints.is_empty() {
             return self.token_client(client.call);
@@ -381,9 +396,14 @@ impl<'a> Recipe<'a, '_> {
                 r.manual(i, why.to_string());
             }
         };
-        if endpoints.is_empty() {
+        // A URL read from settings, given to a client whose calls are Keap's with the key in
+        // the body: Keap's own endpoint, which is now the same for every app.
+        let settings = endpoints.is_empty() && !client.sites.is_empty() && self.url_from_settings(client.call);
+        if endpoints.is_empty() && !settings {
             return leave(self, "this client's URL is not a legacy endpoint written in this file: point it at the new endpoint and send the key as a header");
         }
+        // What the client's own edits answer: its first endpoint, or its first call.
+        let anchor = endpoints.first().or(client.sites.first()).copied().expect("checked");
         // The key: the same expression at every call.
         let mut keys: Vec<&str> = client
             .sites
@@ -465,6 +485,7 @@ impl<'a> Recipe<'a, '_> {
             self.opts.auth,
             &key.expr,
             key.late,
+            settings,
         ) {
             Ok(e) => e,
             Err(why) => return leave(self, &why),
@@ -478,14 +499,14 @@ impl<'a> Recipe<'a, '_> {
                     let f = &self.findings[i].span;
                     f.start < range.end.max(range.start + 1) && range.start < f.end
                 })
-                .unwrap_or(endpoints[0])
+                .unwrap_or(anchor)
         };
         let tagged: Vec<Edit> = edits
             .into_iter()
             .map(|e| Edit::new(e.range.clone(), e.text, tag(&e.range)))
             .collect();
         self.out.edits.extend(tagged);
-        let tag = endpoints[0];
+        let tag = anchor;
         for e in key.edits {
             self.out.edits.push(Edit::new(e.0, e.1, tag));
         }
@@ -541,6 +562,7 @@ impl<'a> Recipe<'a, '_> {
             Auth::Bearer,
             &token,
             false,
+            false,
         ) {
             Ok(edits) => {
                 for e in edits {
@@ -567,6 +589,47 @@ impl<'a> Recipe<'a, '_> {
             Some(_) => PLACEHOLDER.to_string(),
             None => format!("{quote}{PLACEHOLDER}{quote}"),
         }
+    }
+
+    /// Whether a key-in-body site sends a bare name that nothing in the file defines: no
+    /// binding, parameter or import, and in Ruby no method or attribute of that name.
+    fn undefined_key(&self, i: usize) -> bool {
+        let name = self.src(&self.findings[i].span);
+        let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !plain || self.view.bindings.iter().any(|b| b.target == name) {
+            return false;
+        }
+        if self.view.scopes.iter().any(|s| s.params.iter().any(|p| p == name)) {
+            return false;
+        }
+        let ruby_method = self.view.syntax == Syntax::Ruby
+            && (self.text.contains(&format!("def {name}")) || self.text.contains(&format!(":{name}")));
+        !ruby_method
+    }
+
+    /// Whether a client's URL is read from elsewhere (a setting, an environment variable, a
+    /// parameter), not written as a string here, in a file that never names Mortgage Pro (a
+    /// setting there could be its URL).
+    fn url_from_settings(&self, call: &Call) -> bool {
+        let Some(first) = call.positional().next().or_else(|| call.keyword("uri")) else {
+            return false;
+        };
+        let url = match &first.value.kind {
+            Kind::Map(entries) => match entries.iter().find(|e| e.key.as_deref() == Some("url")) {
+                Some(e) => &e.value,
+                None => return false,
+            },
+            _ => &first.value,
+        };
+        let literal = |e: &Expr| matches!(e.kind, Kind::Str(_));
+        let bound_literal = url_name(self.view, url)
+            .and_then(|n| self.view.only_binding(n))
+            .is_some_and(|b| literal(&b.value));
+        !literal(url)
+            && !bound_literal
+            && !matches!(url.kind, Kind::Map(_) | Kind::List(_))
+            && !self.text.to_ascii_lowercase().contains("mortgageprocrm")
     }
 
     /// The legacy endpoint findings in a client's arguments, or in the string a name in them

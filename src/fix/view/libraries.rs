@@ -46,6 +46,7 @@ pub fn migrate(
     auth: Auth,
     key: &str,
     late: bool,
+    settings: bool,
 ) -> Result<Vec<Change>, String> {
     if late && view.syntax != Syntax::Python {
         return Err(format!(
@@ -64,13 +65,13 @@ pub fn migrate(
     }
     if is_request(call) {
         let (name, value) = header(view.syntax, auth, key);
-        return request(view, text, call, endpoint, name, &value);
+        return request(view, text, call, endpoint, name, &value, settings);
     }
     match view.syntax {
-        Syntax::Python => python(view, text, call, endpoint, auth, key, late),
+        Syntax::Python => python(view, text, call, endpoint, auth, key, late, settings),
         Syntax::Ruby => {
             let (name, value) = header(Syntax::Ruby, auth, key);
-            ruby(view, text, call, endpoint, name, &value)
+            ruby(view, text, call, endpoint, name, &value, settings)
         }
         Syntax::Go => go(view, text, call, endpoint, auth, key),
         Syntax::Java => {
@@ -83,7 +84,7 @@ pub fn migrate(
         }
         _ => {
             let (name, value) = header(view.syntax, auth, key);
-            npm(view, text, call, endpoint, name, &value)
+            npm(view, text, call, endpoint, name, &value, settings)
         }
     }
 }
@@ -102,9 +103,18 @@ fn url_string<'v>(view: &'v View, e: &'v Expr) -> Result<&'v Expr, String> {
 }
 
 /// The edit that puts the new URL where a client's URL is written: the string itself, or the
-/// string a name given to the client holds.
-fn url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, String> {
-    let string = url_string(view, e)?;
+/// string a name given to the client holds. A URL read from settings (`settings` set: the calls
+/// through the client are Keap's) is replaced where the client is given it: every app now
+/// shares the new endpoint, so the setting no longer matters.
+fn url(view: &View, text: &str, e: &Expr, endpoint: &str, settings: bool) -> Result<Change, String> {
+    let string = match url_string(view, e) {
+        Err(_) if settings => e,
+        found => found?,
+    };
+    if settings && !matches!(string.kind, Kind::Str(_)) {
+        let q = if view.syntax == Syntax::Python { '"' } else { '\'' };
+        return Ok(change(e.span.clone(), format!("{q}{endpoint}{q}")));
+    }
     if !matches!(string.kind, Kind::Str(_)) {
         return Err("the client's URL is computed: point it at the new endpoint by hand".into());
     }
@@ -181,6 +191,7 @@ fn python(
     auth: Auth,
     key: &str,
     late: bool,
+    settings: bool,
 ) -> Result<Vec<Change>, String> {
     if call.keyword("headers").is_some()
         || call.keyword("transport").is_some()
@@ -196,7 +207,7 @@ fn python(
         .or_else(|| call.keyword("uri"))
         .ok_or("the ServerProxy has no URL argument")?;
     let last = call.args.last().expect("the URL is an argument");
-    let mut out = vec![url(view, text, &uri.value, endpoint)?];
+    let mut out = vec![url(view, text, &uri.value, endpoint, settings)?];
     // A key set after the client is read by the transport at each request.
     let python2 = text.contains("xmlrpclib");
     if !python2 && !late {
@@ -277,6 +288,7 @@ fn ruby(
     endpoint: &str,
     name: &str,
     value: &str,
+    settings: bool,
 ) -> Result<Vec<Change>, String> {
     let parens = call
         .parens
@@ -291,6 +303,7 @@ fn ruby(
             text,
             args.first().ok_or("no URL argument")?,
             endpoint,
+            settings,
         )?),
         "new3" | "new_from_hash" => {
             let Some(Kind::Map(entries)) = args.first().map(|a| &a.kind) else {
@@ -387,7 +400,7 @@ fn perl(
             call.span.start..call.span.start,
             format!("do {{ my {CLIENT} = "),
         ),
-        url(view, text, uri, endpoint)?,
+        url(view, text, uri, endpoint, false)?,
         change(
             call.span.end..call.span.end,
             format!("; {CLIENT}->{request}->header('{name}' => {value}); {CLIENT} }}"),
@@ -439,6 +452,7 @@ fn npm(
     endpoint: &str,
     name: &str,
     value: &str,
+    settings: bool,
 ) -> Result<Vec<Change>, String> {
     let options = call
         .positional()
@@ -460,12 +474,17 @@ fn npm(
     let header = format!("headers: {{ '{name}': {value} }}");
     match &options.value.kind {
         Kind::Str(_) => {
-            let u = url(view, text, &options.value, endpoint)?;
+            let u = url(view, text, &options.value, endpoint, false)?;
+            out.push(change(u.range, format!("{{ url: {}, {header} }}", u.text)));
+        }
+        Kind::Name(_) if settings && url_string(view, &options.value).is_err() => {
+            // `createSecureClient(config.url)`: options with the new endpoint in its place.
+            let u = url(view, text, &options.value, endpoint, true)?;
             out.push(change(u.range, format!("{{ url: {}, {header} }}", u.text)));
         }
         Kind::Name(_) => {
             // `createSecureClient(API_URL)`: the string it holds, and options around the name.
-            out.push(url(view, text, &options.value, endpoint)?);
+            out.push(url(view, text, &options.value, endpoint, false)?);
             let e = &options.value.span;
             out.push(change(e.start..e.start, "{ url: "));
             out.push(change(e.end..e.end, format!(", {header} }}")));
@@ -473,7 +492,7 @@ fn npm(
         Kind::Map(entries) => {
             let mut located = false;
             if let Some(u) = entry(entries, "url") {
-                out.push(url(view, text, &u.value, endpoint)?);
+                out.push(url(view, text, &u.value, endpoint, settings)?);
                 located = true;
             }
             if let Some(h) = entry(entries, "host") {
@@ -551,9 +570,10 @@ fn request(
     endpoint: &str,
     name: &str,
     value: &str,
+    settings: bool,
 ) -> Result<Vec<Change>, String> {
     let target = call.positional().next().ok_or("the request has no URL")?;
-    let mut out = vec![url(view, text, &target.value, endpoint)?];
+    let mut out = vec![url(view, text, &target.value, endpoint, settings)?];
     let python = view.syntax == Syntax::Python;
     // The options that carry the headers: fetch's second argument, axios' third, requests'
     // `headers=`.
@@ -860,7 +880,7 @@ fn axmlrpc(
         }
         _ => return Err("the client's URL is not a `new URL(…)` written here: point it at the new endpoint by hand".into()),
     };
-    let mut out = vec![url(view, text, string, endpoint)?];
+    let mut out = vec![url(view, text, string, endpoint, false)?];
     let index = view
         .calls
         .iter()
