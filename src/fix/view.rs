@@ -398,12 +398,17 @@ impl<'a> Recipe<'a, '_> {
         };
         // A URL read from settings, given to a client whose calls are Keap's with the key in
         // the body: Keap's own endpoint, which is now the same for every app.
-        let settings = endpoints.is_empty() && !client.sites.is_empty() && self.url_from_settings(client.call);
+        let settings =
+            endpoints.is_empty() && !client.sites.is_empty() && self.url_from_settings(client.call);
         if endpoints.is_empty() && !settings {
             return leave(self, "this client's URL is not a legacy endpoint written in this file: point it at the new endpoint and send the key as a header");
         }
         // What the client's own edits answer: its first endpoint, or its first call.
-        let anchor = endpoints.first().or(client.sites.first()).copied().expect("checked");
+        let anchor = endpoints
+            .first()
+            .or(client.sites.first())
+            .copied()
+            .expect("checked");
         // The key: the same expression at every call.
         let mut keys: Vec<&str> = client
             .sites
@@ -518,27 +523,149 @@ impl<'a> Recipe<'a, '_> {
         for i in all.into_iter().chain(key.fixed) {
             self.done[i] = true;
         }
+        if settings {
+            self.constructor_urls(client.call);
+        }
+    }
+
+    /// `Console(endpoint, key)` with `def __init__(self, endpoint, key): … ServerProxy(endpoint)`:
+    /// the legacy URLs this file hands the constructor that makes a client from its parameter
+    /// become the new endpoint too, once that client is migrated.
+    fn constructor_urls(&mut self, call: &Call) {
+        let (view, findings, text) = (self.view, self.findings, self.text);
+        let scope = &view.scopes[call.scope];
+        if !matches!(
+            scope.name.as_str(),
+            "__init__" | "initialize" | "constructor"
+        ) {
+            return;
+        }
+        let Some(class) = view.class_of(call.scope) else {
+            return;
+        };
+        let class = view.scopes[class].name.as_str();
+        let Some(Kind::Name(url)) = call.positional().next().map(|a| &a.value.kind) else {
+            return;
+        };
+        // The parameter itself, or the attribute the constructor sets from it first.
+        let param = if scope.params.contains(url) {
+            url.clone()
+        } else {
+            let set = view.bindings.iter().find(|b| {
+                b.target == *url && b.scope == call.scope && b.stmt.end <= call.span.start
+            });
+            match set.map(|b| &b.value.kind) {
+                Some(Kind::Name(p)) if scope.params.contains(p) => p.clone(),
+                _ => return,
+            }
+        };
+        let Some(mut index) = scope.params.iter().position(|p| *p == param) else {
+            return;
+        };
+        if view.syntax == Syntax::Python && scope.params.first().is_some_and(|p| p == "self") {
+            let Some(i) = index.checked_sub(1) else {
+                return;
+            };
+            index = i;
+        }
+        let makes = |c: &Call| match view.syntax {
+            Syntax::Ruby => {
+                c.name == "new"
+                    && matches!(c.receiver.as_deref().map(|r| &r.kind), Some(Kind::Name(r)) if r == class)
+            }
+            Syntax::Python => c.name == class && c.receiver.is_none(),
+            _ => c.new && c.name == class,
+        };
+        let mut spans = Vec::new();
+        for made in view.calls.iter().filter(|c| makes(c)) {
+            let Some(arg) = made.positional().nth(index) else {
+                continue;
+            };
+            spans.push(arg.value.span.clone());
+            if let Kind::Name(n) = &arg.value.kind {
+                spans.extend(
+                    view.bindings
+                        .iter()
+                        .filter(|b| b.target == *n && b.scope == made.scope)
+                        .map(|b| b.value.span.clone()),
+                );
+            }
+        }
+        let endpoint = self.opts.endpoint.clone();
+        for (i, f) in findings.iter().enumerate() {
+            if f.rule != LEGACY_ENDPOINT || self.done[i] {
+                continue;
+            }
+            if !spans
+                .iter()
+                .any(|s| s.start <= f.span.start && f.span.end <= s.end)
+            {
+                continue;
+            }
+            let Some(string) = self
+                .view
+                .strings
+                .iter()
+                .find(|s| s.span.start <= f.span.start && f.span.end <= s.span.end)
+            else {
+                continue;
+            };
+            let q = quote_of(text, string);
+            self.out.edits.push(Edit::new(
+                string.span.clone(),
+                format!("{q}{endpoint}{q}"),
+                i,
+            ));
+            self.done[i] = true;
+        }
     }
 
     /// `…/crm/xmlrpc/v1?access_token=${token}`: the token moves to `Authorization: Bearer`
     /// and out of the URL, whatever `--auth` says (an OAuth token is not an API key).
     fn token_client(&mut self, call: &Call) {
+        // The URL: the first argument, npm options' `url`, or the string a name given to the
+        // client was set to just before, in the same scope.
+        let url = call
+            .positional()
+            .next()
+            .map(|a| &a.value)
+            .and_then(|u| match &u.kind {
+                Kind::Map(entries) => entries
+                    .iter()
+                    .find(|e| e.key.as_deref() == Some("url"))
+                    .map(|e| &e.value),
+                _ => Some(u),
+            });
+        let url = url.map(|u| match &u.kind {
+            Kind::Name(n) => self
+                .view
+                .bindings
+                .iter()
+                .filter(|b| {
+                    b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start
+                })
+                .last()
+                .map_or(u, |b| &b.value),
+            _ => u,
+        });
+        let mut spans: Vec<Range<usize>> = call.args.iter().map(|a| a.span.clone()).collect();
+        spans.extend(url.map(|u| u.span.clone()));
         let findings: Vec<usize> = self
             .findings
             .iter()
             .enumerate()
             .filter(|(_, f)| f.rule == TOKEN_IN_URL)
             .filter(|(_, f)| {
-                call.args
+                spans
                     .iter()
-                    .any(|a| a.span.start <= f.span.start && f.span.end <= a.span.end)
+                    .any(|s| s.start <= f.span.start && f.span.end <= s.end)
             })
             .map(|(i, _)| i)
             .collect();
         let Some(&first) = findings.first() else {
             return;
         };
-        let token = call.positional().next().and_then(|a| match &a.value.kind {
+        let token = url.and_then(|u| match &u.kind {
             Kind::Str(t) => {
                 let at = t.text.find("access_token=")? + "access_token=".len();
                 let rest = &t.text[at..];
@@ -595,16 +722,25 @@ impl<'a> Recipe<'a, '_> {
     /// binding, parameter or import, and in Ruby no method or attribute of that name.
     fn undefined_key(&self, i: usize) -> bool {
         let name = self.src(&self.findings[i].span);
-        let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let plain = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !plain || self.view.bindings.iter().any(|b| b.target == name) {
             return false;
         }
-        if self.view.scopes.iter().any(|s| s.params.iter().any(|p| p == name)) {
+        if self
+            .view
+            .scopes
+            .iter()
+            .any(|s| s.params.iter().any(|p| p == name))
+        {
             return false;
         }
         let ruby_method = self.view.syntax == Syntax::Ruby
-            && (self.text.contains(&format!("def {name}")) || self.text.contains(&format!(":{name}")));
+            && (self.text.contains(&format!("def {name}"))
+                || self.text.contains(&format!(":{name}")));
         !ruby_method
     }
 

@@ -319,9 +319,7 @@ fn imports(b: &mut Builder, node: Node, statement: Node) {
                     b.bind_import(bound, statement);
                 }
             }
-            "import_clause" | "namespace_import" | "named_imports" => {
-                imports(b, child, statement)
-            }
+            "import_clause" | "namespace_import" | "named_imports" => imports(b, child, statement),
             _ => {}
         }
     }

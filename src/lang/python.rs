@@ -79,7 +79,8 @@ fn imports(b: &mut Builder, node: Node) {
             _ if node.kind() == "import_statement" => name.named_child(0),
             _ => Some(name),
         };
-        if let Some(bound) = bound.filter(|n| n.kind() == "identifier" || n.kind() == "dotted_name") {
+        if let Some(bound) = bound.filter(|n| n.kind() == "identifier" || n.kind() == "dotted_name")
+        {
             b.bind_import(bound, node);
         }
     }

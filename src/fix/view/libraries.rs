@@ -106,13 +106,23 @@ fn url_string<'v>(view: &'v View, e: &'v Expr) -> Result<&'v Expr, String> {
 /// string a name given to the client holds. A URL read from settings (`settings` set: the calls
 /// through the client are Keap's) is replaced where the client is given it: every app now
 /// shares the new endpoint, so the setting no longer matters.
-fn url(view: &View, text: &str, e: &Expr, endpoint: &str, settings: bool) -> Result<Change, String> {
+fn url(
+    view: &View,
+    text: &str,
+    e: &Expr,
+    endpoint: &str,
+    settings: bool,
+) -> Result<Change, String> {
     let string = match url_string(view, e) {
         Err(_) if settings => e,
         found => found?,
     };
     if settings && !matches!(string.kind, Kind::Str(_)) {
-        let q = if view.syntax == Syntax::Python { '"' } else { '\'' };
+        let q = if view.syntax == Syntax::Python {
+            '"'
+        } else {
+            '\''
+        };
         return Ok(change(e.span.clone(), format!("{q}{endpoint}{q}")));
     }
     if !matches!(string.kind, Kind::Str(_)) {
@@ -506,15 +516,34 @@ fn npm(
             }
             match entry(entries, "headers") {
                 Some(h) => {
-                    match &h.value.kind {
-                        Kind::Map(_) => {
-                            let open = h.value.span.start + 1;
-                            out.push(change(open..open, format!(" '{name}': {value},")));
-                        }
-                        _ => return Err(
+                    // The object itself, or the one a name given here was set to.
+                    let headers = match &h.value.kind {
+                        Kind::Name(n) => view
+                            .only_binding(n)
+                            .map(|b| &b.value)
+                            .filter(|v| matches!(v.kind, Kind::Map(_))),
+                        Kind::Map(_) => Some(&h.value),
+                        _ => None,
+                    };
+                    let Some(Expr {
+                        kind: Kind::Map(set),
+                        span,
+                    }) = headers
+                    else {
+                        return Err(
                             "the client's headers are made elsewhere: add the key header to them"
                                 .into(),
-                        ),
+                        );
+                    };
+                    // Old OAuth code often sent the token both ways: the header is there.
+                    let present = set.iter().any(|e| {
+                        e.key
+                            .as_deref()
+                            .is_some_and(|k| k.eq_ignore_ascii_case(name))
+                    });
+                    if !present {
+                        let open = span.start + 1;
+                        out.push(change(open..open, format!(" '{name}': {value},")));
                     }
                 }
                 None => {
