@@ -528,22 +528,26 @@ impl<'a> Recipe<'a, '_> {
         }
     }
 
-    /// `Console(endpoint, key)` with `def __init__(self, endpoint, key): … ServerProxy(endpoint)`:
-    /// the legacy URLs this file hands the constructor that makes a client from its parameter
-    /// become the new endpoint too, once that client is migrated.
+    /// `Console(endpoint, key)` with `def __init__(self, endpoint, key): … ServerProxy(endpoint)`,
+    /// or `connect(url)` with `function connect(url) { return createSecureClient(url) }`: the
+    /// legacy URLs this file hands the constructor or function that makes a client from its
+    /// parameter become the new endpoint too, once that client is migrated.
     fn constructor_urls(&mut self, call: &Call) {
         let (view, findings, text) = (self.view, self.findings, self.text);
         let scope = &view.scopes[call.scope];
-        if !matches!(
-            scope.name.as_str(),
-            "__init__" | "initialize" | "constructor"
-        ) {
+        if scope.kind != ScopeKind::Function || scope.name.is_empty() {
             return;
         }
-        let Some(class) = view.class_of(call.scope) else {
+        let constructor = matches!(
+            scope.name.as_str(),
+            "__init__" | "initialize" | "constructor"
+        );
+        let class = view
+            .class_of(call.scope)
+            .map(|c| view.scopes[c].name.as_str());
+        if constructor && class.is_none() {
             return;
-        };
-        let class = view.scopes[class].name.as_str();
+        }
         let Some(Kind::Name(url)) = call.positional().next().map(|a| &a.value.kind) else {
             return;
         };
@@ -568,13 +572,24 @@ impl<'a> Recipe<'a, '_> {
             };
             index = i;
         }
-        let makes = |c: &Call| match view.syntax {
-            Syntax::Ruby => {
+        let own = |r: &str| matches!(r, "self" | "this") || r.is_empty();
+        let makes = |c: &Call| match (constructor, view.syntax) {
+            (true, Syntax::Ruby) => {
                 c.name == "new"
-                    && matches!(c.receiver.as_deref().map(|r| &r.kind), Some(Kind::Name(r)) if r == class)
+                    && matches!(c.receiver.as_deref().map(|r| &r.kind), Some(Kind::Name(r)) if Some(r.as_str()) == class)
             }
-            Syntax::Python => c.name == class && c.receiver.is_none(),
-            _ => c.new && c.name == class,
+            (true, Syntax::Python) => Some(c.name.as_str()) == class && c.receiver.is_none(),
+            (true, _) => c.new && Some(c.name.as_str()) == class,
+            // A function or a method of the same object, called by its name.
+            (false, _) => {
+                c.name == scope.name
+                    && !c.new
+                    && match c.receiver.as_deref().map(|r| &r.kind) {
+                        None => true,
+                        Some(Kind::Name(r)) => own(r),
+                        Some(_) => false,
+                    }
+            }
         };
         let mut spans = Vec::new();
         for made in view.calls.iter().filter(|c| makes(c)) {
