@@ -487,10 +487,12 @@ impl<'a> Recipe<'a, '_> {
             self.text,
             client.call,
             &self.opts.endpoint,
-            self.opts.auth,
-            &key.expr,
-            key.late,
-            settings,
+            &libraries::Given {
+                auth: self.opts.auth,
+                key: &key.expr,
+                late: key.late,
+                settings,
+            },
         ) {
             Ok(e) => e,
             Err(why) => return leave(self, &why),
@@ -656,10 +658,7 @@ impl<'a> Recipe<'a, '_> {
                 .view
                 .bindings
                 .iter()
-                .filter(|b| {
-                    b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start
-                })
-                .last()
+                .rfind(|b| b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start)
                 .map_or(u, |b| &b.value),
             _ => u,
         });
@@ -701,10 +700,12 @@ impl<'a> Recipe<'a, '_> {
             self.text,
             call,
             &endpoint,
-            Auth::Bearer,
-            &token,
-            false,
-            false,
+            &libraries::Given {
+                auth: Auth::Bearer,
+                key: &token,
+                late: false,
+                settings: false,
+            },
         ) {
             Ok(edits) => {
                 for e in edits {

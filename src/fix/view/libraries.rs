@@ -37,17 +37,31 @@ fn change(range: Range<usize>, text: impl Into<String>) -> Change {
     }
 }
 
+/// How a client's header reads its key, and where its URL comes from.
+pub struct Given<'k> {
+    pub auth: Auth,
+    /// The key as code, read where the client is made.
+    pub key: &'k str,
+    /// The key is only set once the client exists: read at each request.
+    pub late: bool,
+    /// The URL is read from settings: the new endpoint is written in its place.
+    pub settings: bool,
+}
+
 /// Points a client at `endpoint` and adds the header `name: value` (value as code).
 pub fn migrate(
     view: &View,
     text: &str,
     call: &Call,
     endpoint: &str,
-    auth: Auth,
-    key: &str,
-    late: bool,
-    settings: bool,
+    given: &Given,
 ) -> Result<Vec<Change>, String> {
+    let Given {
+        auth,
+        key,
+        late,
+        settings,
+    } = *given;
     if late && view.syntax != Syntax::Python {
         return Err(format!(
             "`{key}` is set after the client is made: set it first, then run again"
@@ -68,7 +82,7 @@ pub fn migrate(
         return request(view, text, call, endpoint, name, &value, settings);
     }
     match view.syntax {
-        Syntax::Python => python(view, text, call, endpoint, auth, key, late, settings),
+        Syntax::Python => python(view, text, call, endpoint, given),
         Syntax::Ruby => {
             let (name, value) = header(Syntax::Ruby, auth, key);
             ruby(view, text, call, endpoint, name, &value, settings)
@@ -198,11 +212,14 @@ fn python(
     text: &str,
     call: &Call,
     endpoint: &str,
-    auth: Auth,
-    key: &str,
-    late: bool,
-    settings: bool,
+    given: &Given,
 ) -> Result<Vec<Change>, String> {
+    let Given {
+        auth,
+        key,
+        late,
+        settings,
+    } = *given;
     if call.keyword("headers").is_some()
         || call.keyword("transport").is_some()
         || call.positional().count() > 1
