@@ -127,7 +127,8 @@ impl Kind {
             "package.json" => Kind::PackageJson,
             "package-lock.json" | "npm-shrinkwrap.json" => Kind::PackageLock,
             "yarn.lock" => Kind::YarnLock,
-            "pyproject.toml" => Kind::Pyproject,
+            // Pipenv's manifest: TOML, its `[packages]` written the way Poetry's are.
+            "pyproject.toml" | "pipfile" => Kind::Pyproject,
             "isdk.php" => Kind::Isdk,
             _ if name == "Infusionsoft.php" => Kind::PhpSdkSource,
             _ if lower.starts_with("requirements") && lower.ends_with(".txt") => Kind::Requirements,

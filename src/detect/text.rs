@@ -129,7 +129,11 @@ fn detect_scoped(
             continue;
         }
         let rule = &rules.rules[pattern.rule].id;
-        if pattern.filter == Some(Filter::NoKeyHeader) && facts.key_header() {
+        // A token added to the URL elsewhere in the file (`f"{self.url}?access_token={t}"`)
+        // authenticates the calls, the way token-in-url reports.
+        if pattern.filter == Some(Filter::NoKeyHeader)
+            && (facts.key_header() || text.contains("?access_token="))
+        {
             continue;
         }
         if !pattern.gate.may_match(text) {

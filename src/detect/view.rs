@@ -11,7 +11,10 @@ use super::{
 };
 use crate::{
     lang::{self, Binding, Call, Expr, Kind, Syntax, Template, View, HOLE},
-    rules::{HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN},
+    rules::{
+        HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, TOKEN_IN_URL,
+        VENDOR_LOGIN,
+    },
 };
 
 static SERVICE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Z]\w*Service$").unwrap());
@@ -153,10 +156,16 @@ impl<'a> Detector<'a> {
     /// Endpoints, Mortgage Pro, a host an SDK completes, a path beside a host, XML bodies.
     fn string(&mut self, s: &Expr, t: &Template) {
         self.xml_body(t);
+        self.token_after_name(s, t);
+        // A path joined to a host kept in a name: `self.baseurl + ":443/api/xmlrpc"`.
+        let joined = self.named_prefix(t).is_some_and(|base| {
+            php::LEGACY_URL.is_match(&format!("{base}{}", &t.text[HOLE.len()..]))
+        });
         let url = php::LEGACY_URL.find(&t.text);
         let (rule, m) = match (url, php::MORTGAGE_URL.find(&t.text)) {
             (Some(m), _) => (LEGACY_ENDPOINT, Some(m.range())),
             (None, Some(m)) => (MORTGAGEPRO_ENDPOINT, Some(m.range())),
+            (None, None) if joined => (LEGACY_ENDPOINT, None),
             (None, None) => {
                 let host = APP_HOST.captures(&t.text).filter(|c| {
                     let app = c["app"].to_ascii_lowercase();
@@ -197,10 +206,46 @@ impl<'a> Detector<'a> {
         self.hits.push(Hit::new(rule, span));
     }
 
+    /// `f"{self.xmlrpc_url}?access_token={token}"`: the token joined to a URL kept in a name
+    /// set once to Keap's XML-RPC endpoint (the patterns see only URLs written whole).
+    fn token_after_name(&mut self, s: &Expr, t: &Template) {
+        let Some(query) = t.text.strip_prefix(HOLE) else {
+            return;
+        };
+        if !query.starts_with("?access_token=") && !query.starts_with("/?access_token=") {
+            return;
+        }
+        if self
+            .named_prefix(t)
+            .is_some_and(|base| base.contains("infusionsoft.com/crm/xmlrpc"))
+        {
+            self.hits.push(Hit::new(TOKEN_IN_URL, s.span.clone()));
+        }
+    }
+
+    /// The string a template's leading hole holds, when it is a name set once to a string
+    /// (`self.baseurl + ":443/api/xmlrpc"`, `f"{self.xmlrpc_url}?…"`).
+    fn named_prefix(&self, t: &Template) -> Option<&'a str> {
+        t.text.strip_prefix(HOLE)?;
+        let hole = t.holes_in(0..HOLE.len()).next()?;
+        let name = self.src(&hole);
+        let name = name
+            .strip_prefix("${")
+            .or_else(|| name.strip_prefix("#{"))
+            .or_else(|| name.strip_prefix('{'))
+            .and_then(|n| n.strip_suffix('}'))
+            .unwrap_or(name)
+            .trim();
+        match &self.view.only_binding(name)?.value.kind {
+            Kind::Str(u) => Some(u.text.as_str()),
+            _ => None,
+        }
+    }
+
     /// A host alone is an endpoint where an XML-RPC client or an SDK setting takes it: in a
     /// client's arguments, or kept in a name that says host or URL (`config.api_url = …`, which
-    /// the infusionsoft gem completes with `/api/xmlrpc`). A browser opening
-    /// `https://app.infusionsoft.com` is not.
+    /// the infusionsoft gem completes with `/api/xmlrpc`), written without a scheme. A browser
+    /// opening `https://app.infusionsoft.com` is not.
     fn host_for_a_client(&self, s: &Expr) -> bool {
         let in_client = self.view.calls.iter().filter(|c| is_client(c)).any(|c| {
             c.args
@@ -215,7 +260,11 @@ impl<'a> Detector<'a> {
                     .any(|w| t.contains(w))
             }
         });
-        in_client || (named && (super::text::mentions_xmlrpc(self.text) || self.facts.keap()))
+        // With its scheme, a host kept in a name is where a browser goes (`self.baseurl =
+        // 'https://' + app + '.infusionsoft.com/'`): an SDK's host setting has none.
+        let web = matches!(&s.kind, Kind::Str(t) if t.text.starts_with("http"));
+        in_client
+            || (named && !web && (super::text::mentions_xmlrpc(self.text) || self.facts.keap()))
     }
 
     /// The first `<param>` of each service call in a hand-written XML body.

@@ -366,6 +366,21 @@ impl<'a> Recipe<'a, '_> {
 
     /// Migrates one client whole, or leaves all of it with the reason.
     fn client(&mut self, client: &Client) {
+        // A call that sends a name this file never defines (`key` where the others send
+        // `$key`) fails as it did before: it is left, and the client goes on without it.
+        let (undefined, defined): (Vec<usize>, Vec<usize>) =
+            client.sites.iter().partition(|&&i| self.undefined_key(i));
+        if !undefined.is_empty() && !defined.is_empty() {
+            for i in undefined {
+                let name = self.src(&self.findings[i].span);
+                self.manual(i, format!("`{name}` is not defined in this file, so this call fails as it did before: send the placeholder here once it is meant to work"));
+            }
+            return self.client(&Client {
+                call: client.call,
+                targets: client.targets.clone(),
+                sites: defined,
+            });
+        }
         let endpoints = self.endpoints_of(client.call);
         if client.sites.is_empty() && endpoints.is_empty() {
             return self.token_client(client.call);
@@ -381,9 +396,19 @@ impl<'a> Recipe<'a, '_> {
                 r.manual(i, why.to_string());
             }
         };
-        if endpoints.is_empty() {
+        // A URL read from settings, given to a client whose calls are Keap's with the key in
+        // the body: Keap's own endpoint, which is now the same for every app.
+        let settings =
+            endpoints.is_empty() && !client.sites.is_empty() && self.url_from_settings(client.call);
+        if endpoints.is_empty() && !settings {
             return leave(self, "this client's URL is not a legacy endpoint written in this file: point it at the new endpoint and send the key as a header");
         }
+        // What the client's own edits answer: its first endpoint, or its first call.
+        let anchor = endpoints
+            .first()
+            .or(client.sites.first())
+            .copied()
+            .expect("checked");
         // The key: the same expression at every call.
         let mut keys: Vec<&str> = client
             .sites
@@ -462,9 +487,12 @@ impl<'a> Recipe<'a, '_> {
             self.text,
             client.call,
             &self.opts.endpoint,
-            self.opts.auth,
-            &key.expr,
-            key.late,
+            &libraries::Given {
+                auth: self.opts.auth,
+                key: &key.expr,
+                late: key.late,
+                settings,
+            },
         ) {
             Ok(e) => e,
             Err(why) => return leave(self, &why),
@@ -478,14 +506,14 @@ impl<'a> Recipe<'a, '_> {
                     let f = &self.findings[i].span;
                     f.start < range.end.max(range.start + 1) && range.start < f.end
                 })
-                .unwrap_or(endpoints[0])
+                .unwrap_or(anchor)
         };
         let tagged: Vec<Edit> = edits
             .into_iter()
             .map(|e| Edit::new(e.range.clone(), e.text, tag(&e.range)))
             .collect();
         self.out.edits.extend(tagged);
-        let tag = endpoints[0];
+        let tag = anchor;
         for e in key.edits {
             self.out.edits.push(Edit::new(e.0, e.1, tag));
         }
@@ -497,27 +525,161 @@ impl<'a> Recipe<'a, '_> {
         for i in all.into_iter().chain(key.fixed) {
             self.done[i] = true;
         }
+        if settings {
+            self.constructor_urls(client.call);
+        }
+    }
+
+    /// `Console(endpoint, key)` with `def __init__(self, endpoint, key): … ServerProxy(endpoint)`,
+    /// or `connect(url)` with `function connect(url) { return createSecureClient(url) }`: the
+    /// legacy URLs this file hands the constructor or function that makes a client from its
+    /// parameter become the new endpoint too, once that client is migrated.
+    fn constructor_urls(&mut self, call: &Call) {
+        let (view, findings, text) = (self.view, self.findings, self.text);
+        let scope = &view.scopes[call.scope];
+        if scope.kind != ScopeKind::Function || scope.name.is_empty() {
+            return;
+        }
+        let constructor = matches!(
+            scope.name.as_str(),
+            "__init__" | "initialize" | "constructor"
+        );
+        let class = view
+            .class_of(call.scope)
+            .map(|c| view.scopes[c].name.as_str());
+        if constructor && class.is_none() {
+            return;
+        }
+        let Some(Kind::Name(url)) = call.positional().next().map(|a| &a.value.kind) else {
+            return;
+        };
+        // The parameter itself, or the attribute the constructor sets from it first.
+        let param = if scope.params.contains(url) {
+            url.clone()
+        } else {
+            let set = view.bindings.iter().find(|b| {
+                b.target == *url && b.scope == call.scope && b.stmt.end <= call.span.start
+            });
+            match set.map(|b| &b.value.kind) {
+                Some(Kind::Name(p)) if scope.params.contains(p) => p.clone(),
+                _ => return,
+            }
+        };
+        let Some(mut index) = scope.params.iter().position(|p| *p == param) else {
+            return;
+        };
+        if view.syntax == Syntax::Python && scope.params.first().is_some_and(|p| p == "self") {
+            let Some(i) = index.checked_sub(1) else {
+                return;
+            };
+            index = i;
+        }
+        let own = |r: &str| matches!(r, "self" | "this") || r.is_empty();
+        let makes = |c: &Call| match (constructor, view.syntax) {
+            (true, Syntax::Ruby) => {
+                c.name == "new"
+                    && matches!(c.receiver.as_deref().map(|r| &r.kind), Some(Kind::Name(r)) if Some(r.as_str()) == class)
+            }
+            (true, Syntax::Python) => Some(c.name.as_str()) == class && c.receiver.is_none(),
+            (true, _) => c.new && Some(c.name.as_str()) == class,
+            // A function or a method of the same object, called by its name.
+            (false, _) => {
+                c.name == scope.name
+                    && !c.new
+                    && match c.receiver.as_deref().map(|r| &r.kind) {
+                        None => true,
+                        Some(Kind::Name(r)) => own(r),
+                        Some(_) => false,
+                    }
+            }
+        };
+        let mut spans = Vec::new();
+        for made in view.calls.iter().filter(|c| makes(c)) {
+            let Some(arg) = made.positional().nth(index) else {
+                continue;
+            };
+            spans.push(arg.value.span.clone());
+            if let Kind::Name(n) = &arg.value.kind {
+                spans.extend(
+                    view.bindings
+                        .iter()
+                        .filter(|b| b.target == *n && b.scope == made.scope)
+                        .map(|b| b.value.span.clone()),
+                );
+            }
+        }
+        let endpoint = self.opts.endpoint.clone();
+        for (i, f) in findings.iter().enumerate() {
+            if f.rule != LEGACY_ENDPOINT || self.done[i] {
+                continue;
+            }
+            if !spans
+                .iter()
+                .any(|s| s.start <= f.span.start && f.span.end <= s.end)
+            {
+                continue;
+            }
+            let Some(string) = self
+                .view
+                .strings
+                .iter()
+                .find(|s| s.span.start <= f.span.start && f.span.end <= s.span.end)
+            else {
+                continue;
+            };
+            let q = quote_of(text, string);
+            self.out.edits.push(Edit::new(
+                string.span.clone(),
+                format!("{q}{endpoint}{q}"),
+                i,
+            ));
+            self.done[i] = true;
+        }
     }
 
     /// `…/crm/xmlrpc/v1?access_token=${token}`: the token moves to `Authorization: Bearer`
     /// and out of the URL, whatever `--auth` says (an OAuth token is not an API key).
     fn token_client(&mut self, call: &Call) {
+        // The URL: the first argument, npm options' `url`, or the string a name given to the
+        // client was set to just before, in the same scope.
+        let url = call
+            .positional()
+            .next()
+            .map(|a| &a.value)
+            .and_then(|u| match &u.kind {
+                Kind::Map(entries) => entries
+                    .iter()
+                    .find(|e| e.key.as_deref() == Some("url"))
+                    .map(|e| &e.value),
+                _ => Some(u),
+            });
+        let url = url.map(|u| match &u.kind {
+            Kind::Name(n) => self
+                .view
+                .bindings
+                .iter()
+                .rfind(|b| b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start)
+                .map_or(u, |b| &b.value),
+            _ => u,
+        });
+        let mut spans: Vec<Range<usize>> = call.args.iter().map(|a| a.span.clone()).collect();
+        spans.extend(url.map(|u| u.span.clone()));
         let findings: Vec<usize> = self
             .findings
             .iter()
             .enumerate()
             .filter(|(_, f)| f.rule == TOKEN_IN_URL)
             .filter(|(_, f)| {
-                call.args
+                spans
                     .iter()
-                    .any(|a| a.span.start <= f.span.start && f.span.end <= a.span.end)
+                    .any(|s| s.start <= f.span.start && f.span.end <= s.end)
             })
             .map(|(i, _)| i)
             .collect();
         let Some(&first) = findings.first() else {
             return;
         };
-        let token = call.positional().next().and_then(|a| match &a.value.kind {
+        let token = url.and_then(|u| match &u.kind {
             Kind::Str(t) => {
                 let at = t.text.find("access_token=")? + "access_token=".len();
                 let rest = &t.text[at..];
@@ -538,9 +700,12 @@ impl<'a> Recipe<'a, '_> {
             self.text,
             call,
             &endpoint,
-            Auth::Bearer,
-            &token,
-            false,
+            &libraries::Given {
+                auth: Auth::Bearer,
+                key: &token,
+                late: false,
+                settings: false,
+            },
         ) {
             Ok(edits) => {
                 for e in edits {
@@ -567,6 +732,56 @@ impl<'a> Recipe<'a, '_> {
             Some(_) => PLACEHOLDER.to_string(),
             None => format!("{quote}{PLACEHOLDER}{quote}"),
         }
+    }
+
+    /// Whether a key-in-body site sends a bare name that nothing in the file defines: no
+    /// binding, parameter or import, and in Ruby no method or attribute of that name.
+    fn undefined_key(&self, i: usize) -> bool {
+        let name = self.src(&self.findings[i].span);
+        let plain = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !plain || self.view.bindings.iter().any(|b| b.target == name) {
+            return false;
+        }
+        if self
+            .view
+            .scopes
+            .iter()
+            .any(|s| s.params.iter().any(|p| p == name))
+        {
+            return false;
+        }
+        let ruby_method = self.view.syntax == Syntax::Ruby
+            && (self.text.contains(&format!("def {name}"))
+                || self.text.contains(&format!(":{name}")));
+        !ruby_method
+    }
+
+    /// Whether a client's URL is read from elsewhere (a setting, an environment variable, a
+    /// parameter), not written as a string here, in a file that never names Mortgage Pro (a
+    /// setting there could be its URL).
+    fn url_from_settings(&self, call: &Call) -> bool {
+        let Some(first) = call.positional().next().or_else(|| call.keyword("uri")) else {
+            return false;
+        };
+        let url = match &first.value.kind {
+            Kind::Map(entries) => match entries.iter().find(|e| e.key.as_deref() == Some("url")) {
+                Some(e) => &e.value,
+                None => return false,
+            },
+            _ => &first.value,
+        };
+        let literal = |e: &Expr| matches!(e.kind, Kind::Str(_));
+        let bound_literal = url_name(self.view, url)
+            .and_then(|n| self.view.only_binding(n))
+            .is_some_and(|b| literal(&b.value));
+        !literal(url)
+            && !bound_literal
+            && !matches!(url.kind, Kind::Map(_) | Kind::List(_))
+            && !self.text.to_ascii_lowercase().contains("mortgageprocrm")
     }
 
     /// The legacy endpoint findings in a client's arguments, or in the string a name in them

@@ -42,6 +42,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
                 .unwrap_or_default();
             return b.scoped(kind, node, &name, params, |b| children(b, node));
         }
+        "import_statement" => return imports(b, node, node),
         k if BODIES.contains(&k) => {
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
@@ -300,4 +301,26 @@ fn call(b: &mut Builder, node: Node) -> super::Call {
     let mut c = b.new_call(node, name, receiver, callee, args, parens);
     c.new = new;
     c
+}
+
+/// The names an `import` binds: the default (`import cfg from`), the namespace (`* as cfg`)
+/// and each named import under its alias (`{ key as apiKey }`).
+fn imports(b: &mut Builder, node: Node, statement: Node) {
+    let mut cursor = node.walk();
+    let children: Vec<Node> = node.named_children(&mut cursor).collect();
+    for child in children {
+        match child.kind() {
+            "identifier" => b.bind_import(child, statement),
+            "import_specifier" => {
+                let bound = child
+                    .child_by_field_name("alias")
+                    .or_else(|| child.child_by_field_name("name"));
+                if let Some(bound) = bound.filter(|n| n.kind() == "identifier") {
+                    b.bind_import(bound, statement);
+                }
+            }
+            "import_clause" | "namespace_import" | "named_imports" => imports(b, child, statement),
+            _ => {}
+        }
+    }
 }

@@ -522,6 +522,16 @@ impl<'t> Builder<'t> {
         });
     }
 
+    /// `import config`, `from settings import KEY`, `import cfg from './cfg'`: a name the
+    /// module binds to what it imports, readable wherever the module's names are.
+    fn bind_import(&mut self, name: Node, statement: Node) {
+        let value = Expr {
+            span: statement.byte_range(),
+            kind: Kind::Other,
+        };
+        self.bind(name, value);
+    }
+
     /// Records a call once, however many times the walk meets it; returns its index.
     fn call(&mut self, node: Node, build: impl FnOnce(&mut Self) -> Call) -> usize {
         if let Some(&i) = self.calls.get(&node.id()) {

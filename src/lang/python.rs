@@ -55,6 +55,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
             }
             return;
         }
+        "import_statement" | "import_from_statement" => return imports(b, node),
         "string" | "concatenated_string" | "binary_operator" | "call" => {
             let e = expr(b, node);
             b.string(&e);
@@ -65,6 +66,24 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
         _ => {}
     }
     children(b, node);
+}
+
+/// The names an import binds: `import a.b` binds `a`, `import a as b` and `from m import a as
+/// b` bind `b`, `from m import a` binds `a`.
+fn imports(b: &mut Builder, node: Node) {
+    let mut cursor = node.walk();
+    let names: Vec<Node> = node.children_by_field_name("name", &mut cursor).collect();
+    for name in names {
+        let bound = match name.kind() {
+            "aliased_import" => name.child_by_field_name("alias"),
+            _ if node.kind() == "import_statement" => name.named_child(0),
+            _ => Some(name),
+        };
+        if let Some(bound) = bound.filter(|n| n.kind() == "identifier" || n.kind() == "dotted_name")
+        {
+            b.bind_import(bound, node);
+        }
+    }
 }
 
 fn children(b: &mut Builder, node: Node) {

@@ -37,16 +37,31 @@ fn change(range: Range<usize>, text: impl Into<String>) -> Change {
     }
 }
 
+/// How a client's header reads its key, and where its URL comes from.
+pub struct Given<'k> {
+    pub auth: Auth,
+    /// The key as code, read where the client is made.
+    pub key: &'k str,
+    /// The key is only set once the client exists: read at each request.
+    pub late: bool,
+    /// The URL is read from settings: the new endpoint is written in its place.
+    pub settings: bool,
+}
+
 /// Points a client at `endpoint` and adds the header `name: value` (value as code).
 pub fn migrate(
     view: &View,
     text: &str,
     call: &Call,
     endpoint: &str,
-    auth: Auth,
-    key: &str,
-    late: bool,
+    given: &Given,
 ) -> Result<Vec<Change>, String> {
+    let Given {
+        auth,
+        key,
+        late,
+        settings,
+    } = *given;
     if late && view.syntax != Syntax::Python {
         return Err(format!(
             "`{key}` is set after the client is made: set it first, then run again"
@@ -64,13 +79,13 @@ pub fn migrate(
     }
     if is_request(call) {
         let (name, value) = header(view.syntax, auth, key);
-        return request(view, text, call, endpoint, name, &value);
+        return request(view, text, call, endpoint, name, &value, settings);
     }
     match view.syntax {
-        Syntax::Python => python(view, text, call, endpoint, auth, key, late),
+        Syntax::Python => python(view, text, call, endpoint, given),
         Syntax::Ruby => {
             let (name, value) = header(Syntax::Ruby, auth, key);
-            ruby(view, text, call, endpoint, name, &value)
+            ruby(view, text, call, endpoint, name, &value, settings)
         }
         Syntax::Go => go(view, text, call, endpoint, auth, key),
         Syntax::Java => {
@@ -83,7 +98,7 @@ pub fn migrate(
         }
         _ => {
             let (name, value) = header(view.syntax, auth, key);
-            npm(view, text, call, endpoint, name, &value)
+            npm(view, text, call, endpoint, name, &value, settings)
         }
     }
 }
@@ -102,9 +117,28 @@ fn url_string<'v>(view: &'v View, e: &'v Expr) -> Result<&'v Expr, String> {
 }
 
 /// The edit that puts the new URL where a client's URL is written: the string itself, or the
-/// string a name given to the client holds.
-fn url(view: &View, text: &str, e: &Expr, endpoint: &str) -> Result<Change, String> {
-    let string = url_string(view, e)?;
+/// string a name given to the client holds. A URL read from settings (`settings` set: the calls
+/// through the client are Keap's) is replaced where the client is given it: every app now
+/// shares the new endpoint, so the setting no longer matters.
+fn url(
+    view: &View,
+    text: &str,
+    e: &Expr,
+    endpoint: &str,
+    settings: bool,
+) -> Result<Change, String> {
+    let string = match url_string(view, e) {
+        Err(_) if settings => e,
+        found => found?,
+    };
+    if settings && !matches!(string.kind, Kind::Str(_)) {
+        let q = if view.syntax == Syntax::Python {
+            '"'
+        } else {
+            '\''
+        };
+        return Ok(change(e.span.clone(), format!("{q}{endpoint}{q}")));
+    }
     if !matches!(string.kind, Kind::Str(_)) {
         return Err("the client's URL is computed: point it at the new endpoint by hand".into());
     }
@@ -178,10 +212,14 @@ fn python(
     text: &str,
     call: &Call,
     endpoint: &str,
-    auth: Auth,
-    key: &str,
-    late: bool,
+    given: &Given,
 ) -> Result<Vec<Change>, String> {
+    let Given {
+        auth,
+        key,
+        late,
+        settings,
+    } = *given;
     if call.keyword("headers").is_some()
         || call.keyword("transport").is_some()
         || call.positional().count() > 1
@@ -196,7 +234,7 @@ fn python(
         .or_else(|| call.keyword("uri"))
         .ok_or("the ServerProxy has no URL argument")?;
     let last = call.args.last().expect("the URL is an argument");
-    let mut out = vec![url(view, text, &uri.value, endpoint)?];
+    let mut out = vec![url(view, text, &uri.value, endpoint, settings)?];
     // A key set after the client is read by the transport at each request.
     let python2 = text.contains("xmlrpclib");
     if !python2 && !late {
@@ -277,6 +315,7 @@ fn ruby(
     endpoint: &str,
     name: &str,
     value: &str,
+    settings: bool,
 ) -> Result<Vec<Change>, String> {
     let parens = call
         .parens
@@ -291,6 +330,7 @@ fn ruby(
             text,
             args.first().ok_or("no URL argument")?,
             endpoint,
+            settings,
         )?),
         "new3" | "new_from_hash" => {
             let Some(Kind::Map(entries)) = args.first().map(|a| &a.kind) else {
@@ -387,7 +427,7 @@ fn perl(
             call.span.start..call.span.start,
             format!("do {{ my {CLIENT} = "),
         ),
-        url(view, text, uri, endpoint)?,
+        url(view, text, uri, endpoint, false)?,
         change(
             call.span.end..call.span.end,
             format!("; {CLIENT}->{request}->header('{name}' => {value}); {CLIENT} }}"),
@@ -439,6 +479,7 @@ fn npm(
     endpoint: &str,
     name: &str,
     value: &str,
+    settings: bool,
 ) -> Result<Vec<Change>, String> {
     let options = call
         .positional()
@@ -460,12 +501,17 @@ fn npm(
     let header = format!("headers: {{ '{name}': {value} }}");
     match &options.value.kind {
         Kind::Str(_) => {
-            let u = url(view, text, &options.value, endpoint)?;
+            let u = url(view, text, &options.value, endpoint, false)?;
+            out.push(change(u.range, format!("{{ url: {}, {header} }}", u.text)));
+        }
+        Kind::Name(_) if settings && url_string(view, &options.value).is_err() => {
+            // `createSecureClient(config.url)`: options with the new endpoint in its place.
+            let u = url(view, text, &options.value, endpoint, true)?;
             out.push(change(u.range, format!("{{ url: {}, {header} }}", u.text)));
         }
         Kind::Name(_) => {
             // `createSecureClient(API_URL)`: the string it holds, and options around the name.
-            out.push(url(view, text, &options.value, endpoint)?);
+            out.push(url(view, text, &options.value, endpoint, false)?);
             let e = &options.value.span;
             out.push(change(e.start..e.start, "{ url: "));
             out.push(change(e.end..e.end, format!(", {header} }}")));
@@ -473,7 +519,7 @@ fn npm(
         Kind::Map(entries) => {
             let mut located = false;
             if let Some(u) = entry(entries, "url") {
-                out.push(url(view, text, &u.value, endpoint)?);
+                out.push(url(view, text, &u.value, endpoint, settings)?);
                 located = true;
             }
             if let Some(h) = entry(entries, "host") {
@@ -487,15 +533,34 @@ fn npm(
             }
             match entry(entries, "headers") {
                 Some(h) => {
-                    match &h.value.kind {
-                        Kind::Map(_) => {
-                            let open = h.value.span.start + 1;
-                            out.push(change(open..open, format!(" '{name}': {value},")));
-                        }
-                        _ => return Err(
+                    // The object itself, or the one a name given here was set to.
+                    let headers = match &h.value.kind {
+                        Kind::Name(n) => view
+                            .only_binding(n)
+                            .map(|b| &b.value)
+                            .filter(|v| matches!(v.kind, Kind::Map(_))),
+                        Kind::Map(_) => Some(&h.value),
+                        _ => None,
+                    };
+                    let Some(Expr {
+                        kind: Kind::Map(set),
+                        span,
+                    }) = headers
+                    else {
+                        return Err(
                             "the client's headers are made elsewhere: add the key header to them"
                                 .into(),
-                        ),
+                        );
+                    };
+                    // Old OAuth code often sent the token both ways: the header is there.
+                    let present = set.iter().any(|e| {
+                        e.key
+                            .as_deref()
+                            .is_some_and(|k| k.eq_ignore_ascii_case(name))
+                    });
+                    if !present {
+                        let open = span.start + 1;
+                        out.push(change(open..open, format!(" '{name}': {value},")));
                     }
                 }
                 None => {
@@ -551,9 +616,10 @@ fn request(
     endpoint: &str,
     name: &str,
     value: &str,
+    settings: bool,
 ) -> Result<Vec<Change>, String> {
     let target = call.positional().next().ok_or("the request has no URL")?;
-    let mut out = vec![url(view, text, &target.value, endpoint)?];
+    let mut out = vec![url(view, text, &target.value, endpoint, settings)?];
     let python = view.syntax == Syntax::Python;
     // The options that carry the headers: fetch's second argument, axios' third, requests'
     // `headers=`.
@@ -860,7 +926,7 @@ fn axmlrpc(
         }
         _ => return Err("the client's URL is not a `new URL(…)` written here: point it at the new endpoint by hand".into()),
     };
-    let mut out = vec![url(view, text, string, endpoint)?];
+    let mut out = vec![url(view, text, string, endpoint, false)?];
     let index = view
         .calls
         .iter()
