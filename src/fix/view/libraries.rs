@@ -866,41 +866,6 @@ pub fn go_imports(text: &str, paths: &[&str]) -> Option<(Range<usize>, String)> 
     Some((at..at, format!("{eol}{added}")))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::go_imports;
-
-    fn with_imports(text: &str, paths: &[&str]) -> String {
-        let mut out = text.to_string();
-        if let Some((range, added)) = go_imports(text, paths) {
-            out.replace_range(range, &added);
-        }
-        out
-    }
-
-    #[test]
-    fn go_imports_join_the_first_group_in_gofmt_order() {
-        let grouped = "package a\n\nimport (\n\t\"fmt\"\n\t\"net/url\"\n\t\"strings\"\n\n\t\"github.com/kolo/xmlrpc\"\n)\n";
-        assert_eq!(
-            with_imports(grouped, &["net/http", "os"]),
-            "package a\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"net/url\"\n\t\"os\"\n\t\"strings\"\n\n\t\"github.com/kolo/xmlrpc\"\n)\n"
-        );
-        // Imported already, with a name or not: nothing to add.
-        let named = "package a\n\nimport (\n\th \"net/http\"\n\t\"os\"\n)\n";
-        assert_eq!(go_imports(named, &["net/http", "os"]), None);
-        let single = "package a\n\nimport \"github.com/kolo/xmlrpc\"\n\nfunc f() {}\n";
-        assert_eq!(
-            with_imports(single, &["net/http"]),
-            "package a\n\nimport \"github.com/kolo/xmlrpc\"\nimport \"net/http\"\n\nfunc f() {}\n"
-        );
-        let none = "package a\n\nfunc f() {}\n";
-        assert_eq!(
-            with_imports(none, &["os"]),
-            "package a\n\nimport \"os\"\n\nfunc f() {}\n"
-        );
-    }
-}
-
 /// `XMLRPCClient client = new XMLRPCClient(new URL("…"));`: the URL changes, and the statement
 /// after the one that makes the client sets the header on it, at the same indentation.
 fn axmlrpc(
@@ -952,4 +917,39 @@ fn axmlrpc(
         format!("{eol}{indent}{target}.setCustomHttpHeader(\"{name}\", {value});"),
     ));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_imports;
+
+    fn with_imports(text: &str, paths: &[&str]) -> String {
+        let mut out = text.to_string();
+        if let Some((range, added)) = go_imports(text, paths) {
+            out.replace_range(range, &added);
+        }
+        out
+    }
+
+    #[test]
+    fn go_imports_join_the_first_group_in_gofmt_order() {
+        let grouped = "package a\n\nimport (\n\t\"fmt\"\n\t\"net/url\"\n\t\"strings\"\n\n\t\"github.com/kolo/xmlrpc\"\n)\n";
+        assert_eq!(
+            with_imports(grouped, &["net/http", "os"]),
+            "package a\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"net/url\"\n\t\"os\"\n\t\"strings\"\n\n\t\"github.com/kolo/xmlrpc\"\n)\n"
+        );
+        // Imported already, with a name or not: nothing to add.
+        let named = "package a\n\nimport (\n\th \"net/http\"\n\t\"os\"\n)\n";
+        assert_eq!(go_imports(named, &["net/http", "os"]), None);
+        let single = "package a\n\nimport \"github.com/kolo/xmlrpc\"\n\nfunc f() {}\n";
+        assert_eq!(
+            with_imports(single, &["net/http"]),
+            "package a\n\nimport \"github.com/kolo/xmlrpc\"\nimport \"net/http\"\n\nfunc f() {}\n"
+        );
+        let none = "package a\n\nfunc f() {}\n";
+        assert_eq!(
+            with_imports(none, &["os"]),
+            "package a\n\nimport \"os\"\n\nfunc f() {}\n"
+        );
+    }
 }
