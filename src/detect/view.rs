@@ -138,6 +138,9 @@ impl<'a> Detector<'a> {
         for call in &self.view.calls {
             self.call(call);
         }
+        if self.view.syntax == Syntax::Cfml {
+            self.cfml_arrays();
+        }
         for b in &self.view.bindings {
             self.joined(&b.value);
         }
@@ -400,6 +403,18 @@ impl<'a> Detector<'a> {
     /// The method a call names and the expression in its key position.
     fn service_call(&self, call: &'a Call) -> Option<(String, Option<&'a Expr>)> {
         let first = call.positional().next().map(|a| &a.value);
+        // Rust's xmlrpc crate: `Request::new("X.y").arg(key)…`: the first `arg` is the key.
+        if call.name == "arg" {
+            if let Some(Kind::Call(i)) = call.receiver.as_deref().map(|r| &r.kind) {
+                let new = &self.view.calls[*i];
+                if new.path().is_some_and(|p| p.ends_with("Request::new")) {
+                    let method = plain(&new.positional().next()?.value)?;
+                    return php::SERVICE_METHOD
+                        .is_match(method)
+                        .then(|| (method.to_string(), first));
+                }
+            }
+        }
         // server.ContactService.add(key, …)
         if let Some(Kind::Name(receiver)) = call.receiver.as_deref().map(|r| &r.kind) {
             let service = receiver.rsplit(['.', ':']).next().unwrap_or("");
@@ -579,6 +594,96 @@ impl<'a> Detector<'a> {
         }
     }
 
+    /// ColdFusion's calls are arrays handed to an XML-RPC encoder, the method first and the key
+    /// second: 1-based slots (`myArray[1]="X.y"` then `myArray[2]=key`, up to the next
+    /// `myArray[1]`), literals (`["X.y", key, …]`) and `arrayAppend(a, "X.y")` then
+    /// `arrayAppend(a, key)`. A method computed at run time in the first slot, a key-like
+    /// name in the second, is a wrapper.
+    fn cfml_arrays(&mut self) {
+        let mut found: Vec<(Option<String>, &'a Expr)> = Vec::new();
+        let bindings = &self.view.bindings;
+        for (i, b) in bindings.iter().enumerate() {
+            if let Some(array) = slot(&b.target, 1) {
+                let method = match (&b.value.kind, method_of(&b.value)) {
+                    (_, Some(m)) => Some(m),
+                    (Kind::Name(_), None) => None,
+                    _ => continue,
+                };
+                let second = bindings[i + 1..]
+                    .iter()
+                    .filter(|n| n.scope == b.scope)
+                    .take_while(|n| slot(&n.target, 1) != Some(array))
+                    .find(|n| slot(&n.target, 2) == Some(array));
+                if let Some(second) = second {
+                    found.push((method, &second.value));
+                }
+            }
+        }
+        let lists = bindings.iter().map(|b| &b.value).chain(
+            self.view
+                .calls
+                .iter()
+                .flat_map(|c| c.args.iter().map(|a| &a.value)),
+        );
+        for value in lists {
+            if let Kind::List(items) = &value.kind {
+                if let [first, second, ..] = &items[..] {
+                    if let Some(m) = plain(first).filter(|m| php::SERVICE_METHOD.is_match(m)) {
+                        found.push((Some(m.to_string()), second));
+                    }
+                }
+            }
+        }
+        let appends: Vec<&Call> = self
+            .view
+            .calls
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case("arrayAppend") && c.args.len() == 2)
+            .collect();
+        for (i, c) in appends.iter().enumerate() {
+            let Kind::Name(array) = &c.args[0].value.kind else {
+                continue;
+            };
+            let Some(method) = plain(&c.args[1].value).filter(|m| php::SERVICE_METHOD.is_match(m))
+            else {
+                continue;
+            };
+            let next = appends[i + 1..].iter().find(|n| {
+                n.scope == c.scope && matches!(&n.args[0].value.kind, Kind::Name(a) if a == array)
+            });
+            if let Some(next) = next {
+                found.push((Some(method.to_string()), &next.args[1].value));
+            }
+        }
+        for (method, key) in found {
+            match method {
+                Some(method) => {
+                    let service = method.split('.').next().unwrap_or("");
+                    if !(KEAP_SERVICE.is_match(service) || self.facts.keap()) {
+                        continue;
+                    }
+                    self.strong = true;
+                    if method == "DataService.getTemporaryKey" {
+                        self.hits.push(Hit::new(VENDOR_LOGIN, key.span.clone()));
+                    } else if method_takes_key(&method) {
+                        self.key_position(key, format!("`{method}`"));
+                    }
+                }
+                None => {
+                    let src = self.src(&key.span);
+                    if self.facts.keap()
+                        && matches!(key.kind, Kind::Name(_))
+                        && key_like(src)
+                        && classify_first_param(src, false) == FirstParam::Key
+                    {
+                        self.wrapper = true;
+                        self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
+                    }
+                }
+            }
+        }
+    }
+
     /// `[key] + args`, `(self.key,) + args`, `[key].concat(args)`, `[this.key, ...args]`: a
     /// wrapper that prepends the key to every call's parameters.
     fn joined(&mut self, e: &Expr) {
@@ -719,8 +824,27 @@ pub fn is_client(call: &Call) -> bool {
         "new" if path == "Frontier::Client->new" || path == "RPC::XML::Client->new" => true,
         // XML-RPC.NET's proxy factory.
         "Create" => path.ends_with("XmlRpcProxyGen.Create"),
+        // The XML-RPC encoder ColdFusion code hands its call arrays to; Rust's xmlrpc crate.
+        n if n.eq_ignore_ascii_case("CFML2XMLRPC") => true,
+        "call_url" => true,
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,
+    }
+}
+
+/// `name` of a ColdFusion slot `name[n]`.
+fn slot(target: &str, n: usize) -> Option<&str> {
+    let (array, index) = target.strip_suffix(']')?.rsplit_once('[')?;
+    (index.trim().parse::<usize>().ok()? == n).then_some(array)
+}
+
+/// The Keap method a literal names.
+fn method_of(e: &Expr) -> Option<String> {
+    match &e.kind {
+        Kind::Str(t) if t.is_plain() && php::SERVICE_METHOD.is_match(&t.text) => {
+            Some(t.text.clone())
+        }
+        _ => None,
     }
 }
 
