@@ -598,7 +598,7 @@ impl<'a> Detector<'a> {
     /// second: 1-based slots (`myArray[1]="X.y"` then `myArray[2]=key`, up to the next
     /// `myArray[1]`), literals (`["X.y", key, …]`) and `arrayAppend(a, "X.y")` then
     /// `arrayAppend(a, key)`. A method computed at run time in the first slot, a key-like
-    /// name in the second, is a wrapper.
+    /// name in the second, is a wrapper, and so is `arrayPrepend(params, key)`.
     fn cfml_arrays(&mut self) {
         let mut found: Vec<(Option<String>, &'a Expr)> = Vec::new();
         let bindings = &self.view.bindings;
@@ -644,15 +644,22 @@ impl<'a> Detector<'a> {
             let Kind::Name(array) = &c.args[0].value.kind else {
                 continue;
             };
-            let Some(method) = plain(&c.args[1].value).filter(|m| php::SERVICE_METHOD.is_match(m))
-            else {
-                continue;
+            let method = match (&c.args[1].value.kind, method_of(&c.args[1].value)) {
+                (_, Some(m)) => Some(m),
+                (Kind::Name(_), None) => None,
+                _ => continue,
             };
             let next = appends[i + 1..].iter().find(|n| {
                 n.scope == c.scope && matches!(&n.args[0].value.kind, Kind::Name(a) if a == array)
             });
             if let Some(next) = next {
-                found.push((Some(method.to_string()), &next.args[1].value));
+                found.push((method, &next.args[1].value));
+            }
+        }
+        // `arrayPrepend(arguments.params, variables.apiKey)` before every call.
+        for c in &self.view.calls {
+            if c.name.eq_ignore_ascii_case("arrayPrepend") && c.args.len() == 2 {
+                found.push((None, &c.args[1].value));
             }
         }
         for (method, key) in found {

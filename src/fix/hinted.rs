@@ -1,8 +1,9 @@
 //! ColdFusion and Rust: found through the view, left to a person with the exact code to add.
 //! No ColdFusion engine is served here to run a rewritten template against the mock, and no
 //! Rust XML-RPC client was run against it; the hints follow the tags' documented attributes and
-//! the `xmlrpc` crate's public source (its `Transport` for a reqwest `RequestBuilder` adds
-//! `Content-Type: text/xml` itself, so a header set on the builder travels beside it).
+//! the public sources of the `xmlrpc` crate (its `Transport` for a reqwest `RequestBuilder`
+//! adds `Content-Type: text/xml` itself, so a header set on the builder travels beside it) and
+//! of `dxr_client` (its `ClientBuilder::add_header` joins the default headers it sends).
 use crate::{
     finding::Finding,
     lang::{Syntax, View},
@@ -14,14 +15,26 @@ use super::{other_language_hint, Auth, FixOptions, PLACEHOLDER};
 /// One hint per finding, in order.
 pub fn hints(syntax: Syntax, text: &str, found: &[&Finding], opts: &FixOptions) -> Vec<String> {
     let view = crate::lang::view(syntax, text);
+    // dxr's client carries default headers; the xmlrpc crate's requests take a transport.
+    let dxr = syntax == Syntax::Rust && text.contains("ClientBuilder");
     found
         .iter()
         .map(|f| {
             let key = key_expr(view.as_ref(), text, f, syntax, opts);
             match (f.rule.as_str(), syntax) {
+                // A tag attribute cannot hold the quoted call that reads the environment.
+                (rules::KEY_IN_BODY, Syntax::Cfml) if key.contains('"') => format!(
+                    "read the key first ({}), send \"{PLACEHOLDER}\" in this slot, and the key as a header of the request that posts the call: {}",
+                    code(&format!("<cfset keapKey = {key}>")),
+                    cf_header("keapKey", opts.auth)
+                ),
                 (rules::KEY_IN_BODY, Syntax::Cfml) => format!(
                     "send \"{PLACEHOLDER}\" in this slot, and the key as a header of the request that posts the call: {}",
                     cf_header(&key, opts.auth)
+                ),
+                (rules::KEY_IN_BODY, _) if dxr => format!(
+                    "send \"{PLACEHOLDER}\" first in the call's parameters, and build the client on the new endpoint with {}",
+                    code(&dxr_header(&key, opts.auth))
                 ),
                 (rules::KEY_IN_BODY, _) => format!(
                     "pass \"{PLACEHOLDER}\" as the first `.arg(…)` and send the request with {} in place of `.call_url(…)`",
@@ -31,6 +44,11 @@ pub fn hints(syntax: Syntax, text: &str, found: &[&Finding], opts: &FixOptions) 
                     "post to {} and send the key as a header: {}",
                     code(&format!("url=\"{}\"", opts.endpoint)),
                     cf_header("key", opts.auth)
+                ),
+                (rules::LEGACY_ENDPOINT, _) if dxr => format!(
+                    "build the client on {} with {}",
+                    code(&opts.endpoint),
+                    code(&dxr_header("key", opts.auth))
                 ),
                 (rules::LEGACY_ENDPOINT, _) => format!(
                     "send the calls with {}",
@@ -92,6 +110,18 @@ fn cf_header(key: &str, auth: Auth) -> String {
             "cfhttpparam(type=\"header\", name=\"{name}\", value={script_value});"
         ))
     )
+}
+
+/// dxr's `ClientBuilder` keeps its own `Content-Type: text/xml` beside a header added to it.
+fn dxr_header(key: &str, auth: Auth) -> String {
+    let (name, value) = match auth {
+        Auth::Header => ("x-keap-api-key", format!("HeaderValue::from_str({key})?")),
+        Auth::Bearer => (
+            "authorization",
+            format!("HeaderValue::from_str(&format!(\"Bearer {{}}\", {key}))?"),
+        ),
+    };
+    format!(".add_header(HeaderName::from_static(\"{name}\"), {value})")
 }
 
 /// The xmlrpc crate's request sent through a reqwest builder that carries the header.
