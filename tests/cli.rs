@@ -587,7 +587,7 @@ fn cfml_and_rust_sites_are_manual_items_with_the_code_to_add() {
     let all = format!("{out}{err}");
     assert!(!out.contains("+++"), "no patch: {out}");
     assert!(
-        all.contains("key-in-body at 8:18, 19:22, 29:18 (3): send \"placeholder\" in this slot, and the key as a header of the request that posts the call: `<cfhttpparam type=\"header\" name=\"X-Keap-API-Key\" value=\"#crmKey#\">`"),
+        all.contains("key-in-body at 8:18, 19:22, 29:18 (3): send \"placeholder\" as this parameter, and the key as a header of the request that posts the call: `<cfhttpparam type=\"header\" name=\"X-Keap-API-Key\" value=\"#crmKey#\">`"),
         "{all}"
     );
     assert!(

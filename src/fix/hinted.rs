@@ -24,12 +24,12 @@ pub fn hints(syntax: Syntax, text: &str, found: &[&Finding], opts: &FixOptions) 
             match (f.rule.as_str(), syntax) {
                 // A tag attribute cannot hold the quoted call that reads the environment.
                 (rules::KEY_IN_BODY, Syntax::Cfml) if key.contains('"') => format!(
-                    "read the key first ({}), send \"{PLACEHOLDER}\" in this slot, and the key as a header of the request that posts the call: {}",
+                    "read the key first ({}), send \"{PLACEHOLDER}\" as this parameter, and the key as a header of the request that posts the call: {}",
                     code(&format!("<cfset keapKey = {key}>")),
                     cf_header("keapKey", opts.auth)
                 ),
                 (rules::KEY_IN_BODY, Syntax::Cfml) => format!(
-                    "send \"{PLACEHOLDER}\" in this slot, and the key as a header of the request that posts the call: {}",
+                    "send \"{PLACEHOLDER}\" as this parameter, and the key as a header of the request that posts the call: {}",
                     cf_header(&key, opts.auth)
                 ),
                 (rules::KEY_IN_BODY, _) if dxr => format!(

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use tree_sitter::{Node, Parser, Range as TsRange, Tree};
 
-use super::{join, literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind};
+use super::{join, literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind, Template};
 
 /// The opaque nodes that hold cfscript.
 const SCRIPT: &[&str] = &["cf_script_content", "cf_component_content"];
@@ -153,6 +153,14 @@ fn walk(b: &mut Builder, node: Node, scripts: &Scripts) {
             }
             return;
         }
+        // A hand-written XML-RPC body: `<cfsavecontent>` or `<cfoutput>` text with `#key#` in it.
+        "cf_savecontent_body" | "cf_output_tag" if b.src(node).contains("<methodName>") => {
+            let e = Expr {
+                span: node.byte_range(),
+                kind: Kind::Str(raw_template(b.text, node.byte_range())),
+            };
+            b.string(&e);
+        }
         "quoted_cf_attribute_value" => {
             let e = Expr {
                 span: node.byte_range(),
@@ -180,6 +188,32 @@ fn children(b: &mut Builder, node: Node, scripts: &Scripts) {
             return;
         }
     }
+}
+
+/// Template text as written, each `#expression#` a hole (`##` is a literal `#`).
+fn raw_template(text: &str, range: std::ops::Range<usize>) -> Template {
+    let mut t = Template::default();
+    let src = &text[range.clone()];
+    let (mut last, mut i) = (0, 0);
+    while let Some(open) = src[i..].find('#').map(|n| i + n) {
+        if src[open + 1..].starts_with('#') {
+            i = open + 2;
+            continue;
+        }
+        let Some(close) = src[open + 1..].find('#').map(|n| open + 1 + n) else {
+            break;
+        };
+        if open > last {
+            t.literal(&src[last..open], range.start + last);
+        }
+        t.hole(range.start + open + 1..range.start + close);
+        last = close + 1;
+        i = last;
+    }
+    if last < src.len() {
+        t.literal(&src[last..], range.start + last);
+    }
+    t
 }
 
 /// The value of a tag's attribute, as written between its quotes.
