@@ -532,8 +532,13 @@ impl<'a> Detector<'a> {
         if !self.facts.keap() {
             return;
         }
-        // getattr(self.client, service + "." + method)(self.key, *args)
-        if self.getattr_of(call).is_some() {
+        // getattr(self.client, service + "." + method)(self.key, *args), and Rust's
+        // `Request::new(method).arg(&self.key)`: the method computed, the key first.
+        let computed_request = call.name == "arg"
+            && matches!(call.receiver.as_deref().map(|r| &r.kind), Some(Kind::Call(i))
+                if self.view.calls[*i].path().is_some_and(|p| p.ends_with("Request::new"))
+                    && matches!(self.view.calls[*i].positional().next().map(|a| &a.value.kind), Some(Kind::Name(_))));
+        if computed_request || self.getattr_of(call).is_some() {
             if let Some(key) = call.positional().next().map(|a| &a.value) {
                 if matches!(key.kind, Kind::Name(_)) && key_like(self.src(&key.span)) {
                     self.wrapper = true;
@@ -831,8 +836,13 @@ pub fn is_client(call: &Call) -> bool {
         "new" if path == "Frontier::Client->new" || path == "RPC::XML::Client->new" => true,
         // XML-RPC.NET's proxy factory.
         "Create" => path.ends_with("XmlRpcProxyGen.Create"),
-        // The XML-RPC encoder ColdFusion code hands its call arrays to; Rust's xmlrpc crate.
+        // The XML-RPC encoder ColdFusion code hands its call arrays to, called or invoked
+        // (`<cfinvoke component="XML-RPC" method="CFML2XMLRPC">`); Rust's xmlrpc crate.
         n if n.eq_ignore_ascii_case("CFML2XMLRPC") => true,
+        "cfinvoke" => call
+            .keyword("method")
+            .and_then(|m| plain(&m.value))
+            .is_some_and(|m| m.eq_ignore_ascii_case("CFML2XMLRPC")),
         "call_url" => true,
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,

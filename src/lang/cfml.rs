@@ -250,7 +250,8 @@ fn tag_call(b: &mut Builder, node: Node) {
     let Some(name) = start
         .named_child(0)
         .filter(|n| n.kind() == "cf_tag_name")
-        .map(|n| b.src(n).to_ascii_lowercase())
+        // The grammar names `<cfhttp>` `http`: the view keeps the tag's own name.
+        .map(|n| format!("cf{}", b.src(n).to_ascii_lowercase()))
     else {
         return;
     };
@@ -442,4 +443,24 @@ fn call(b: &mut Builder, node: Node) -> super::Call {
     let mut c = b.new_call(node, name, receiver, callee, args, parens);
     c.new = node.kind() == "new_expression";
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{view, Kind, Syntax};
+
+    #[test]
+    fn slots_tags_and_script_are_read() {
+        let src = "<cfset call[1] = \"DataService.query\">\n<cfset call[2] = application.crm>\n<cfinvoke component=\"XML-RPC\" method=\"CFML2XMLRPC\" data=\"#call#\" returnvariable=\"p\">\n<cfscript>\nu = \"https://\" & app & \".infusionsoft.com/api/xmlrpc\";\n</cfscript>\n";
+        let v = view(Syntax::Cfml, src).unwrap();
+        let targets: Vec<&str> = v.bindings.iter().map(|b| b.target.as_str()).collect();
+        assert_eq!(targets, ["call[1]", "call[2]", "u"]);
+        let invoke = v.calls.iter().find(|c| c.name == "cfinvoke").unwrap();
+        assert!(
+            matches!(&invoke.keyword("method").unwrap().value.kind, Kind::Str(t) if t.text == "CFML2XMLRPC")
+        );
+        assert!(v.strings.iter().any(
+            |s| matches!(&s.kind, Kind::Str(t) if t.text == "https://{}.infusionsoft.com/api/xmlrpc")
+        ));
+    }
 }
