@@ -339,8 +339,9 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         "identifier" | "member_expression" | "property_identifier" | "subscript_expression" => {
             b.name(node)
         }
+        // Through `expr`, which counts the depth: parentheses nest as deep as a file likes.
         "hash_expression" | "parenthesized_expression" => match node.named_child(0) {
-            Some(inner) => kind(b, inner),
+            Some(inner) => expr(b, inner).kind,
             None => Kind::Other,
         },
         "array" => {

@@ -19,12 +19,54 @@ static PLACEHOLDER: LazyLock<regex::Regex> =
 
 /// The number of syntax errors: syn stops at the first.
 pub(super) fn errors(text: &str) -> usize {
-    let bad = syn::parse_file(text).is_err();
-    proc_macro2::extra::invalidate_current_thread_spans();
-    usize::from(bad)
+    deep(text, |text| usize::from(syn::parse_file(text).is_err())).unwrap_or(usize::MAX)
+}
+
+/// How deep brackets may nest before a file is left to the patterns: syn's parser and the
+/// walk below recurse per level, and no one writes code this deep by hand.
+const MAX_NESTING: usize = 128;
+
+/// The deepest bracket nesting in `text`, strings and comments counted too (an overestimate is
+/// harmless here).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// syn parses, visits and drops a chain of `a + b + …` one stack frame per term: a Rust file is
+/// read on a thread of its own with room for any chain written by hand (the memory is only
+/// reserved, not used).
+const STACK: usize = 256 << 20;
+
+/// Runs `f` on a thread with a deep stack; `None` if it cannot be started or it fails.
+fn deep<T: Send + 'static>(text: &str, f: fn(&str) -> T) -> Option<T> {
+    if nesting(text) > MAX_NESTING {
+        return None;
+    }
+    let owned = text.to_string();
+    std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || f(&owned))
+        .ok()?
+        .join()
+        .ok()
 }
 
 pub(super) fn view(text: &str) -> Option<View> {
+    deep(text, read).flatten()
+}
+
+fn read(text: &str) -> Option<View> {
     let file = syn::parse_file(text).ok();
     let view = file.map(|file| {
         let mut r = Reader {
@@ -33,13 +75,13 @@ pub(super) fn view(text: &str) -> Option<View> {
             calls: HashMap::new(),
             scope: 0,
             stmt: 0..text.len(),
+            depth: 0,
+            read: Vec::new(),
         };
         r.visit_file(&file);
         r.view.comments = comments(text);
         r.view
     });
-    // proc-macro2 keeps every parsed file's text for its spans until told to let it go.
-    proc_macro2::extra::invalidate_current_thread_spans();
     view
 }
 
@@ -51,6 +93,11 @@ struct Reader<'t> {
     calls: HashMap<(usize, usize, String), usize>,
     scope: usize,
     stmt: Range<usize>,
+    /// How deep `expr` is: a chain of thousands of `+` nests as deep as it is long.
+    depth: usize,
+    /// Whether each expression `visit_expr` is inside, innermost last, was read as a string
+    /// (whose parts are in the view through it).
+    read: Vec<bool>,
 }
 
 fn range(span: Span) -> Range<usize> {
@@ -96,9 +143,42 @@ impl Reader<'_> {
         }
     }
 
+    /// Whether `e` is part of the string read last, of a kind `expr` reads through (closures
+    /// and blocks it does not: their statements are read on their own).
+    fn read_within(&self, e: &SynExpr) -> bool {
+        let through = matches!(
+            e,
+            SynExpr::Lit(_)
+                | SynExpr::Binary(_)
+                | SynExpr::Path(_)
+                | SynExpr::Field(_)
+                | SynExpr::Reference(_)
+                | SynExpr::Paren(_)
+                | SynExpr::Group(_)
+                | SynExpr::Try(_)
+                | SynExpr::Await(_)
+                | SynExpr::Array(_)
+                | SynExpr::Tuple(_)
+                | SynExpr::Struct(_)
+                | SynExpr::MethodCall(_)
+                | SynExpr::Call(_)
+        );
+        // Every node visited while an expression is on the stack is inside it; asking a node
+        // for its span would walk its tokens.
+        through && self.read.last() == Some(&true)
+    }
+
     fn expr(&mut self, e: &SynExpr) -> Expr {
         let span = range(e.span());
+        if self.depth >= super::MAX_DEPTH {
+            return Expr {
+                span,
+                kind: Kind::Other,
+            };
+        }
+        self.depth += 1;
         let kind = self.kind(e, &span);
+        self.depth -= 1;
         Expr { span, kind }
     }
 
@@ -114,11 +194,11 @@ impl Reader<'_> {
                 Kind::Name(base) => Kind::Name(format!("{base}.{}", member(&f.member))),
                 _ => Kind::Other,
             },
-            SynExpr::Reference(r) => self.kind(&r.expr, span),
-            SynExpr::Paren(p) => self.kind(&p.expr, span),
-            SynExpr::Group(g) => self.kind(&g.expr, span),
-            SynExpr::Try(t) => self.kind(&t.expr, span),
-            SynExpr::Await(a) => self.kind(&a.base, span),
+            SynExpr::Reference(r) => self.expr(&r.expr).kind,
+            SynExpr::Paren(p) => self.expr(&p.expr).kind,
+            SynExpr::Group(g) => self.expr(&g.expr).kind,
+            SynExpr::Try(t) => self.expr(&t.expr).kind,
+            SynExpr::Await(a) => self.expr(&a.base).kind,
             SynExpr::Array(a) => Kind::List(a.elems.iter().map(|x| self.expr(x)).collect()),
             SynExpr::Tuple(t) => Kind::List(t.elems.iter().map(|x| self.expr(x)).collect()),
             SynExpr::Struct(s) => Kind::Map(
@@ -140,7 +220,7 @@ impl Reader<'_> {
                         "to_string" | "to_owned" | "into" | "clone" | "as_str"
                     ) =>
             {
-                self.kind(&m.receiver, span)
+                self.expr(&m.receiver).kind
             }
             SynExpr::MethodCall(m) => {
                 let receiver = self.expr(&m.receiver);
@@ -387,9 +467,16 @@ impl<'ast> Visit<'ast> for Reader<'_> {
                     self.bind(name, target.span, value);
                 }
             }
+            // What `expr` read as part of the expression around it is in the view already:
+            // reading it again would make a long `+` chain quadratic.
+            _ if self.read_within(e) => {}
             _ => {
                 let x = self.expr(e);
                 self.string(&x);
+                self.read.push(matches!(x.kind, Kind::Str(_)));
+                syn::visit::visit_expr(self, e);
+                self.read.pop();
+                return;
             }
         }
         syn::visit::visit_expr(self, e);
@@ -474,6 +561,19 @@ mod tests {
         let src = "let a = \"// no\"; let c = '\"'; fn f<'a>(x: &'a str) {} // yes\nlet r = r#\"/* no */\"#; /* a /* b */ c */";
         let found: Vec<&str> = comments(src).into_iter().map(|r| &src[r]).collect();
         assert_eq!(found, ["// yes", "/* a /* b */ c */"]);
+    }
+
+    #[test]
+    fn deep_code_is_read_without_exhausting_the_stack() {
+        let parens = format!(
+            "fn f() {{ let x = {}1{}; }}",
+            "(".repeat(300),
+            ")".repeat(300)
+        );
+        assert!(view(&parens).is_none(), "left to the patterns");
+        let chain = vec!["\"a\""; 5000].join(" + ");
+        let v = view(&format!("fn f() {{ let x = g({chain}); }}")).unwrap();
+        assert_eq!(v.strings.len(), 1);
     }
 
     #[test]
