@@ -68,7 +68,7 @@ pub(super) fn view(text: &str) -> Option<View> {
 
 fn read(text: &str) -> Option<View> {
     let file = syn::parse_file(text).ok();
-    let view = file.map(|file| {
+    file.map(|file| {
         let mut r = Reader {
             text,
             view: View::new(super::Syntax::Rust, 0..text.len()),
@@ -81,8 +81,7 @@ fn read(text: &str) -> Option<View> {
         r.visit_file(&file);
         r.view.comments = comments(text);
         r.view
-    });
-    view
+    })
 }
 
 struct Reader<'t> {
