@@ -576,6 +576,42 @@ fn the_man_pages_name_the_tool_and_each_command() {
     assert!(err.contains("no command `scna`"), "{err}");
 }
 
+/// ColdFusion and Rust are not rewritten (no ColdFusion engine here, no Rust XML-RPC client run
+/// against the mock): each site is a manual item with the code to add, in the file's syntax.
+#[test]
+fn cfml_and_rust_sites_are_manual_items_with_the_code_to_add() {
+    let cf = fs::read("fixtures/cfml/ng.slot-array/intake.cfm").unwrap();
+    let rs = fs::read("fixtures/rust/ng.request-builder/crm.rs").unwrap();
+    let dir = tree(&[("intake.cfm", &cf), ("crm.rs", &rs)]);
+    let (_, out, err) = bin(&["diff"], dir.path());
+    let all = format!("{out}{err}");
+    assert!(!out.contains("+++"), "no patch: {out}");
+    assert!(
+        all.contains("key-in-body at 8:18, 19:22, 29:18 (3): send \"placeholder\" as this parameter, and the key as a header of the request that posts the call: `<cfhttpparam type=\"header\" name=\"X-Keap-API-Key\" value=\"#crmKey#\">`"),
+        "{all}"
+    );
+    assert!(
+        all.contains("legacy-endpoint at 12:27, 23:31 (2): post to `url=\"https://api.infusionsoft.com/crm/xmlrpc\"`"),
+        "{all}"
+    );
+    assert!(
+        all.contains("key-in-body at 29:18 (1): pass \"placeholder\" as the first `.arg(…)` and send the request with `.call(reqwest::blocking::Client::new().post(\"https://api.infusionsoft.com/crm/xmlrpc\").header(\"X-Keap-API-Key\", self.key.as_str()))`"),
+        "{all}"
+    );
+    assert!(
+        all.contains("`std::env::var(\"KEAP_API_KEY\").expect(\"KEAP_API_KEY\")`"),
+        "{all}"
+    );
+    let (_, out, err) = bin(&["diff", "--auth", "bearer"], dir.path());
+    let all = format!("{out}{err}");
+    assert!(
+        all.contains(
+            "`cfhttpparam(type=\"header\", name=\"Authorization\", value=\"Bearer \" & crmKey);`"
+        ),
+        "{all}"
+    );
+}
+
 /// C# and VB.NET are not rewritten (no XML-RPC.NET library here to prove a rewrite by running
 /// it): `diff` gives each proxy's calls one manual item with the code to add, in its syntax.
 #[test]

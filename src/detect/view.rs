@@ -141,6 +141,9 @@ impl<'a> Detector<'a> {
         for call in &self.view.calls {
             self.call(call);
         }
+        if self.view.syntax == Syntax::Cfml {
+            self.cfml_arrays();
+        }
         for b in &self.view.bindings {
             self.joined(&b.value);
         }
@@ -449,6 +452,18 @@ impl<'a> Detector<'a> {
     /// The method a call names and the expression in its key position.
     fn service_call(&self, call: &'a Call) -> Option<(String, Option<&'a Expr>)> {
         let first = call.positional().next().map(|a| &a.value);
+        // Rust's xmlrpc crate: `Request::new("X.y").arg(key)…`: the first `arg` is the key.
+        if call.name == "arg" {
+            if let Some(Kind::Call(i)) = call.receiver.as_deref().map(|r| &r.kind) {
+                let new = &self.view.calls[*i];
+                if new.path().is_some_and(|p| p.ends_with("Request::new")) {
+                    let method = plain(&new.positional().next()?.value)?;
+                    return php::SERVICE_METHOD
+                        .is_match(method)
+                        .then(|| (method.to_string(), first));
+                }
+            }
+        }
         // server.ContactService.add(key, …)
         if let Some(Kind::Name(receiver)) = call.receiver.as_deref().map(|r| &r.kind) {
             let service = receiver.rsplit(['.', ':']).next().unwrap_or("");
@@ -566,8 +581,13 @@ impl<'a> Detector<'a> {
         if !self.facts.keap() {
             return;
         }
-        // getattr(self.client, service + "." + method)(self.key, *args)
-        if self.getattr_of(call).is_some() {
+        // getattr(self.client, service + "." + method)(self.key, *args), and Rust's
+        // `Request::new(method).arg(&self.key)`: the method computed, the key first.
+        let computed_request = call.name == "arg"
+            && matches!(call.receiver.as_deref().map(|r| &r.kind), Some(Kind::Call(i))
+                if self.view.calls[*i].path().is_some_and(|p| p.ends_with("Request::new"))
+                    && matches!(self.view.calls[*i].positional().next().map(|a| &a.value.kind), Some(Kind::Name(_))));
+        if computed_request || self.getattr_of(call).is_some() {
             if let Some(key) = call.positional().next().map(|a| &a.value) {
                 if matches!(key.kind, Kind::Name(_)) && key_like(self.src(&key.span)) {
                     self.wrapper = true;
@@ -626,6 +646,103 @@ impl<'a> Detector<'a> {
                 self.wrapper = true;
                 let span = key.span.clone();
                 self.key_at(span, WRAPPER_DETAIL.to_string());
+            }
+        }
+    }
+
+    /// ColdFusion's calls are arrays handed to an XML-RPC encoder, the method first and the key
+    /// second: 1-based slots (`myArray[1]="X.y"` then `myArray[2]=key`, up to the next
+    /// `myArray[1]`), literals (`["X.y", key, …]`) and `arrayAppend(a, "X.y")` then
+    /// `arrayAppend(a, key)`. A method computed at run time in the first slot, a key-like
+    /// name in the second, is a wrapper, and so is `arrayPrepend(params, key)`.
+    fn cfml_arrays(&mut self) {
+        let mut found: Vec<(Option<String>, &'a Expr)> = Vec::new();
+        let bindings = &self.view.bindings;
+        for (i, b) in bindings.iter().enumerate() {
+            if let Some(array) = slot(&b.target, 1) {
+                let method = match (&b.value.kind, method_of(&b.value)) {
+                    (_, Some(m)) => Some(m),
+                    (Kind::Name(_), None) => None,
+                    _ => continue,
+                };
+                let second = bindings[i + 1..]
+                    .iter()
+                    .filter(|n| n.scope == b.scope)
+                    .take_while(|n| slot(&n.target, 1) != Some(array))
+                    .find(|n| slot(&n.target, 2) == Some(array));
+                if let Some(second) = second {
+                    found.push((method, &second.value));
+                }
+            }
+        }
+        let lists = bindings.iter().map(|b| &b.value).chain(
+            self.view
+                .calls
+                .iter()
+                .flat_map(|c| c.args.iter().map(|a| &a.value)),
+        );
+        for value in lists {
+            if let Kind::List(items) = &value.kind {
+                if let [first, second, ..] = &items[..] {
+                    if let Some(m) = plain(first).filter(|m| php::SERVICE_METHOD.is_match(m)) {
+                        found.push((Some(m.to_string()), second));
+                    }
+                }
+            }
+        }
+        let appends: Vec<&Call> = self
+            .view
+            .calls
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case("arrayAppend") && c.args.len() == 2)
+            .collect();
+        for (i, c) in appends.iter().enumerate() {
+            let Kind::Name(array) = &c.args[0].value.kind else {
+                continue;
+            };
+            let method = match (&c.args[1].value.kind, method_of(&c.args[1].value)) {
+                (_, Some(m)) => Some(m),
+                (Kind::Name(_), None) => None,
+                _ => continue,
+            };
+            let next = appends[i + 1..].iter().find(|n| {
+                n.scope == c.scope && matches!(&n.args[0].value.kind, Kind::Name(a) if a == array)
+            });
+            if let Some(next) = next {
+                found.push((method, &next.args[1].value));
+            }
+        }
+        // `arrayPrepend(arguments.params, variables.apiKey)` before every call.
+        for c in &self.view.calls {
+            if c.name.eq_ignore_ascii_case("arrayPrepend") && c.args.len() == 2 {
+                found.push((None, &c.args[1].value));
+            }
+        }
+        for (method, key) in found {
+            match method {
+                Some(method) => {
+                    let service = method.split('.').next().unwrap_or("");
+                    if !(KEAP_SERVICE.is_match(service) || self.facts.keap()) {
+                        continue;
+                    }
+                    self.strong = true;
+                    if method == "DataService.getTemporaryKey" {
+                        self.hits.push(Hit::new(VENDOR_LOGIN, key.span.clone()));
+                    } else if method_takes_key(&method) {
+                        self.key_position(key, format!("`{method}`"));
+                    }
+                }
+                None => {
+                    let src = self.src(&key.span);
+                    if self.facts.keap()
+                        && matches!(key.kind, Kind::Name(_))
+                        && key_like(src)
+                        && classify_first_param(src, false) == FirstParam::Key
+                    {
+                        self.wrapper = true;
+                        self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
+                    }
+                }
             }
         }
     }
@@ -770,8 +887,32 @@ pub fn is_client(call: &Call) -> bool {
         "new" if path == "Frontier::Client->new" || path == "RPC::XML::Client->new" => true,
         // XML-RPC.NET's proxy factory.
         "Create" => path.ends_with("XmlRpcProxyGen.Create"),
+        // The XML-RPC encoder ColdFusion code hands its call arrays to, called or invoked
+        // (`<cfinvoke component="XML-RPC" method="CFML2XMLRPC">`); Rust's xmlrpc crate.
+        n if n.eq_ignore_ascii_case("CFML2XMLRPC") => true,
+        "cfinvoke" => call
+            .keyword("method")
+            .and_then(|m| plain(&m.value))
+            .is_some_and(|m| m.eq_ignore_ascii_case("CFML2XMLRPC")),
+        "call_url" => true,
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,
+    }
+}
+
+/// `name` of a ColdFusion slot `name[n]`.
+fn slot(target: &str, n: usize) -> Option<&str> {
+    let (array, index) = target.strip_suffix(']')?.rsplit_once('[')?;
+    (index.trim().parse::<usize>().ok()? == n).then_some(array)
+}
+
+/// The Keap method a literal names.
+fn method_of(e: &Expr) -> Option<String> {
+    match &e.kind {
+        Kind::Str(t) if t.is_plain() && php::SERVICE_METHOD.is_match(&t.text) => {
+            Some(t.text.clone())
+        }
+        _ => None,
     }
 }
 

@@ -22,6 +22,7 @@ pub mod apply;
 pub mod diff;
 pub mod dotnet;
 pub mod edit;
+pub mod hinted;
 mod java;
 pub mod manifest;
 pub mod php;
@@ -188,10 +189,14 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             continue;
         }
         if let Lang::Parsed(syntax) = lang {
-            if syntax.is_dotnet() {
+            if syntax.is_dotnet() || syntax.is_hinted() {
                 // Read as scanned; a file that cannot be read again gets the general hints.
                 let text = fs::read_to_string(path).unwrap_or_default();
-                let hints = dotnet::hints(syntax, &text, &walked, opts);
+                let hints = if syntax.is_dotnet() {
+                    dotnet::hints(syntax, &text, &walked, opts)
+                } else {
+                    hinted::hints(syntax, &text, &walked, opts)
+                };
                 plan.manual
                     .extend(walked.iter().zip(hints).map(|(f, hint)| Manual {
                         finding: (*f).clone(),
@@ -375,7 +380,7 @@ fn remote_clients(by_file: &BTreeMap<&PathBuf, (&str, Vec<&Finding>)>) -> view::
         let Lang::Parsed(syntax) = Lang::of(path) else {
             continue;
         };
-        if syntax.is_dotnet() {
+        if syntax.is_dotnet() || syntax.is_hinted() {
             continue;
         }
         let relevant =

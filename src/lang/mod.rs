@@ -5,6 +5,7 @@ use std::{collections::HashMap, ops::Range, path::Path};
 
 use tree_sitter::{Node, Parser, Tree};
 
+mod cfml;
 mod csharp;
 mod go;
 mod java;
@@ -13,6 +14,7 @@ mod js;
 mod perl;
 mod python;
 mod ruby;
+mod rust;
 mod vb;
 
 /// A language with a tree-sitter adapter onto the view.
@@ -30,6 +32,10 @@ pub enum Syntax {
     /// Read by a structural scanner (`vb`), not a grammar.
     VisualBasic,
     Java,
+    /// ColdFusion templates and components: tags and cfscript (tree-sitter-cfml).
+    Cfml,
+    /// Read by `syn`, not tree-sitter.
+    Rust,
 }
 
 impl Syntax {
@@ -52,6 +58,8 @@ impl Syntax {
             "cs" => Syntax::CSharp,
             "vb" => Syntax::VisualBasic,
             "java" => Syntax::Java,
+            "cfm" | "cfc" | "cfml" => Syntax::Cfml,
+            "rs" => Syntax::Rust,
             _ => return None,
         })
     }
@@ -68,6 +76,8 @@ impl Syntax {
             Syntax::CSharp => tree_sitter_c_sharp::LANGUAGE.into(),
             Syntax::VisualBasic => return None,
             Syntax::Java => tree_sitter_java::LANGUAGE.into(),
+            Syntax::Cfml => tree_sitter_cfml::LANGUAGE_CFML.into(),
+            Syntax::Rust => return None,
         })
     }
 
@@ -86,6 +96,11 @@ impl Syntax {
                 format!("Environment.GetEnvironmentVariable(\"{name}\")")
             }
             Syntax::Java => format!("System.getenv(\"{name}\")"),
+            // Adobe ColdFusion and Lucee both reach the JVM's environment this way.
+            Syntax::Cfml => {
+                format!("createObject(\"java\", \"java.lang.System\").getenv(\"{name}\")")
+            }
+            Syntax::Rust => format!("std::env::var(\"{name}\").expect(\"{name}\")"),
         }
     }
 
@@ -97,6 +112,12 @@ impl Syntax {
     /// is served here to prove a rewrite by running it).
     pub fn is_dotnet(self) -> bool {
         matches!(self, Syntax::CSharp | Syntax::VisualBasic)
+    }
+
+    /// Found through the view, migrated by a person: ColdFusion has no engine here to run a
+    /// rewrite with, and no Rust XML-RPC crate was run against the mock.
+    pub fn is_hinted(self) -> bool {
+        matches!(self, Syntax::Cfml | Syntax::Rust)
     }
 }
 
@@ -395,6 +416,9 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
     if syntax == Syntax::VisualBasic {
         return Some(vb::view(text));
     }
+    if syntax == Syntax::Rust {
+        return rust::view(text);
+    }
     let tree = parse(syntax, text)?;
     let mut b = Builder::new(syntax, text, tree.root_node());
     let root = tree.root_node();
@@ -404,7 +428,11 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
         Syntax::Go => go::walk(&mut b, root),
         Syntax::CSharp => csharp::walk(&mut b, root),
         Syntax::Java => java::walk(&mut b, root),
-        Syntax::VisualBasic => unreachable!("scanned above"),
+        Syntax::Cfml => {
+            let scripts = cfml::Scripts::parse(text, root);
+            cfml::walk_all(&mut b, root, &scripts);
+        }
+        Syntax::VisualBasic | Syntax::Rust => unreachable!("scanned above"),
         _ => js::walk(&mut b, root),
     }
     Some(b.view)
@@ -415,7 +443,16 @@ pub fn syntax_errors(syntax: Syntax, text: &str) -> usize {
     if syntax == Syntax::Perl {
         return perl::errors(text);
     }
-    parse(syntax, text).map_or(usize::MAX, |tree| error_count(&tree))
+    if syntax == Syntax::Rust {
+        return rust::errors(text);
+    }
+    parse(syntax, text).map_or(usize::MAX, |tree| {
+        let script = match syntax {
+            Syntax::Cfml => cfml::Scripts::parse(text, tree.root_node()).errors(),
+            _ => 0,
+        };
+        error_count(&tree) + script
+    })
 }
 
 /// The error and missing nodes a tree holds; none to count where its root says it has none.

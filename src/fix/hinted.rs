@@ -1,0 +1,137 @@
+//! ColdFusion and Rust: found through the view, left to a person with the exact code to add.
+//! No ColdFusion engine is served here to run a rewritten template against the mock, and no
+//! Rust XML-RPC client was run against it; the hints follow the tags' documented attributes and
+//! the public sources of the `xmlrpc` crate (its `Transport` for a reqwest `RequestBuilder`
+//! adds `Content-Type: text/xml` itself, so a header set on the builder travels beside it) and
+//! of `dxr_client` (its `ClientBuilder::add_header` joins the default headers it sends).
+use crate::{
+    finding::Finding,
+    lang::{Syntax, View},
+    rules,
+};
+
+use super::{other_language_hint, Auth, FixOptions, PLACEHOLDER};
+
+/// One hint per finding, in order.
+pub fn hints(syntax: Syntax, text: &str, found: &[&Finding], opts: &FixOptions) -> Vec<String> {
+    let view = crate::lang::view(syntax, text);
+    // dxr's client carries default headers; the xmlrpc crate's requests take a transport.
+    let dxr = syntax == Syntax::Rust && text.contains("ClientBuilder");
+    found
+        .iter()
+        .map(|f| {
+            let key = key_expr(view.as_ref(), text, f, syntax, opts);
+            match (f.rule.as_str(), syntax) {
+                // A tag attribute cannot hold the quoted call that reads the environment.
+                (rules::KEY_IN_BODY, Syntax::Cfml) if key.contains('"') => format!(
+                    "read the key first ({}), send \"{PLACEHOLDER}\" as this parameter, and the key as a header of the request that posts the call: {}",
+                    code(&format!("<cfset keapKey = {key}>")),
+                    cf_header("keapKey", opts.auth)
+                ),
+                (rules::KEY_IN_BODY, Syntax::Cfml) => format!(
+                    "send \"{PLACEHOLDER}\" as this parameter, and the key as a header of the request that posts the call: {}",
+                    cf_header(&key, opts.auth)
+                ),
+                (rules::KEY_IN_BODY, _) if dxr => format!(
+                    "send \"{PLACEHOLDER}\" first in the call's parameters, and build the client on the new endpoint with {}",
+                    code(&dxr_header(&key, opts.auth))
+                ),
+                (rules::KEY_IN_BODY, _) => format!(
+                    "pass \"{PLACEHOLDER}\" as the first `.arg(…)` and send the request with {} in place of `.call_url(…)`",
+                    code(&rust_transport(&key, opts))
+                ),
+                (rules::LEGACY_ENDPOINT, Syntax::Cfml) => format!(
+                    "post to {} and send the key as a header: {}",
+                    code(&format!("url=\"{}\"", opts.endpoint)),
+                    cf_header("key", opts.auth)
+                ),
+                (rules::LEGACY_ENDPOINT, _) if dxr => format!(
+                    "build the client on {} with {}",
+                    code(&opts.endpoint),
+                    code(&dxr_header("key", opts.auth))
+                ),
+                (rules::LEGACY_ENDPOINT, _) => format!(
+                    "send the calls with {}",
+                    code(&rust_transport("key", opts))
+                ),
+                (rules::HARDCODED_KEY, _) => format!(
+                    "read the key from the environment ({}) and rotate it",
+                    code(&syntax.env_read(&opts.key_env))
+                ),
+                (rule, _) => other_language_hint(rule).to_string(),
+            }
+        })
+        .collect()
+}
+
+fn code(s: &str) -> String {
+    format!("`{s}`")
+}
+
+/// The expression the call sends first: the header reads the same one (a literal key is read
+/// from the environment instead).
+fn key_expr(
+    view: Option<&View>,
+    text: &str,
+    f: &Finding,
+    syntax: Syntax,
+    opts: &FixOptions,
+) -> String {
+    let src = text.get(f.span.clone()).unwrap_or("key").trim();
+    let literal = view.is_some_and(|v| {
+        v.strings
+            .iter()
+            .any(|s| s.span.start <= f.span.start && f.span.end <= s.span.end)
+    }) || src.starts_with(['"', '\''])
+        || crate::detect::is_secret_literal(src);
+    if literal {
+        syntax.env_read(&opts.key_env)
+    } else {
+        src.to_string()
+    }
+}
+
+/// The `cfhttpparam` that sends the key, as a tag and in cfscript.
+fn cf_header(key: &str, auth: Auth) -> String {
+    let (name, tag_value, script_value) = match auth {
+        Auth::Header => ("X-Keap-API-Key", format!("#{key}#"), key.to_string()),
+        Auth::Bearer => (
+            "Authorization",
+            format!("Bearer #{key}#"),
+            format!("\"Bearer \" & {key}"),
+        ),
+    };
+    format!(
+        "{} (in cfscript {})",
+        code(&format!(
+            "<cfhttpparam type=\"header\" name=\"{name}\" value=\"{tag_value}\">"
+        )),
+        code(&format!(
+            "cfhttpparam(type=\"header\", name=\"{name}\", value={script_value});"
+        ))
+    )
+}
+
+/// dxr's `ClientBuilder` keeps its own `Content-Type: text/xml` beside a header added to it.
+fn dxr_header(key: &str, auth: Auth) -> String {
+    let (name, value) = match auth {
+        Auth::Header => ("x-keap-api-key", format!("HeaderValue::from_str({key})?")),
+        Auth::Bearer => (
+            "authorization",
+            format!("HeaderValue::from_str(&format!(\"Bearer {{}}\", {key}))?"),
+        ),
+    };
+    format!(".add_header(HeaderName::from_static(\"{name}\"), {value})")
+}
+
+/// The xmlrpc crate's request sent through a reqwest builder that carries the header.
+fn rust_transport(key: &str, opts: &FixOptions) -> String {
+    let (name, value) = match opts.auth {
+        Auth::Header => ("X-Keap-API-Key", key.to_string()),
+        Auth::Bearer => ("Authorization", format!("format!(\"Bearer {{}}\", {key})")),
+    };
+    format!(
+        ".call(reqwest::blocking::Client::new().post(\"{}\").header(\"{name}\", {value}))",
+        opts.endpoint
+    )
+}
