@@ -573,3 +573,73 @@ fn a_symlinked_dotenv_is_scanned_or_listed() {
         listed.out
     );
 }
+
+/// Parentheses, lists and calls nested far deeper than anyone writes, in every language with a
+/// parser: the scan and the plan finish (the adapters' recursion is bounded; past the bound the
+/// patterns read the file) and still report the endpoint beside them.
+#[test]
+fn deeply_nested_code_is_read_without_exhausting_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = "https://ab123.infusionsoft.com/api/xmlrpc";
+    let deep =
+        |open: &str, close: &str| format!("{}1{}", open.repeat(20_000), close.repeat(20_000));
+    let files = [
+        (
+            "a.js",
+            format!("var u = '{url}';\nvar x = {};\n", deep("(", ")")),
+        ),
+        (
+            "b.ts",
+            format!("const u = '{url}';\nconst x = {};\n", deep("[", "]")),
+        ),
+        ("c.py", format!("U = '{url}'\nx = {}\n", deep("(", ")"))),
+        ("d.rb", format!("U = '{url}'\nx = {}\n", deep("(", ")"))),
+        (
+            "e.go",
+            format!(
+                "package a\n\nconst u = \"{url}\"\n\nvar x = {}\n",
+                deep("(", ")")
+            ),
+        ),
+        (
+            "F.java",
+            format!(
+                "class F {{ String u = \"{url}\"; int x = {}; }}\n",
+                deep("(", ")")
+            ),
+        ),
+        (
+            "g.cs",
+            format!(
+                "class G {{ string u = \"{url}\"; int x = {}; }}\n",
+                deep("(", ")")
+            ),
+        ),
+        (
+            "h.php",
+            format!("<?php\n$u = '{url}';\n$x = {};\n", deep("f(", ")")),
+        ),
+    ];
+    for (name, text) in &files {
+        write(dir.path(), name, text);
+    }
+    let r = run(&["scan", "--format", "json", path(dir.path())]);
+    assert_eq!(r.exit, Exit::Findings, "{}", r.err);
+    let doc: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+    for (name, _) in &files {
+        assert!(
+            doc["findings"].as_array().unwrap().iter().any(|f| {
+                f["rule"] == "legacy-endpoint" && f["path"].as_str().unwrap().ends_with(name)
+            }),
+            "{name}: {}",
+            r.out
+        );
+    }
+    let r = run(&["diff", path(dir.path())]);
+    assert!(
+        matches!(r.exit, Exit::Findings | Exit::Clean | Exit::Pending),
+        "{:?} {}",
+        r.exit,
+        r.err
+    );
+}

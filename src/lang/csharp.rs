@@ -381,16 +381,16 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
                     .find(|c| c.kind() == "initializer_expression");
                 found
             }) {
-                Some(init) => kind(b, init),
+                Some(init) => b.deeper(|b| kind(b, init)).unwrap_or(Kind::Other),
                 None => Kind::Other,
             }
         }
         "cast_expression" => match node.child_by_field_name("value") {
-            Some(inner) => kind(b, inner),
+            Some(inner) => b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other),
             None => Kind::Other,
         },
         "parenthesized_expression" | "await_expression" => match node.named_child(0) {
-            Some(inner) => kind(b, inner),
+            Some(inner) => b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other),
             None => Kind::Other,
         },
         "integer_literal" | "real_literal" => Kind::Number,

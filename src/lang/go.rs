@@ -190,7 +190,7 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         },
         "literal_value" => literal(b, node),
         "literal_element" => match node.named_child(0) {
-            Some(inner) => kind(b, inner),
+            Some(inner) => b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other),
             None => Kind::Other,
         },
         "variadic_argument" => match node.named_child(0) {
@@ -204,12 +204,14 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
                 .is_some_and(|o| b.src(o) == "&") =>
         {
             match node.child_by_field_name("operand") {
-                Some(inner) if inner.kind() == "composite_literal" => kind(b, inner),
+                Some(inner) if inner.kind() == "composite_literal" => {
+                    b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other)
+                }
                 _ => Kind::Other,
             }
         }
         "parenthesized_expression" => match node.named_child(0) {
-            Some(inner) => kind(b, inner),
+            Some(inner) => b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other),
             None => Kind::Other,
         },
         "int_literal" | "float_literal" => Kind::Number,

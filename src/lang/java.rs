@@ -249,15 +249,15 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         }
         // `new Object[]{key, id}`: the list it holds.
         "array_creation_expression" => match node.child_by_field_name("value") {
-            Some(init) => kind(b, init),
+            Some(init) => b.deeper(|b| kind(b, init)).unwrap_or(Kind::Other),
             None => Kind::Other,
         },
         "cast_expression" => match node.child_by_field_name("value") {
-            Some(inner) => kind(b, inner),
+            Some(inner) => b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other),
             None => Kind::Other,
         },
         "parenthesized_expression" => match node.named_child(0) {
-            Some(inner) => kind(b, inner),
+            Some(inner) => b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other),
             None => Kind::Other,
         },
         "decimal_integer_literal" | "hex_integer_literal" | "decimal_floating_point_literal" => {

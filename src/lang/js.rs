@@ -246,7 +246,7 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         | "as_expression"
         | "non_null_expression"
         | "satisfies_expression" => match node.named_child(0) {
-            Some(inner) => kind(b, inner),
+            Some(inner) => b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other),
             None => Kind::Other,
         },
         "number" => Kind::Number,

@@ -213,7 +213,7 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             None => Kind::Other,
         },
         "parenthesized_expression" | "await" => match node.named_child(0) {
-            Some(inner) => kind(b, inner),
+            Some(inner) => b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other),
             None => Kind::Other,
         },
         "integer" | "float" => Kind::Number,

@@ -179,7 +179,8 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             None => Kind::Other,
         },
         "parenthesized_statements" if node.named_child_count() == 1 => {
-            kind(b, node.named_child(0).expect("one child"))
+            let inner = node.named_child(0).expect("one child");
+            b.deeper(|b| kind(b, inner)).unwrap_or(Kind::Other)
         }
         "integer" | "float" => Kind::Number,
         "nil" | "true" | "false" => Kind::Nil,
