@@ -75,7 +75,7 @@ pub fn fix(
     }
     let mut r = Recipe {
         text,
-        root: tree.root_node(),
+        up: Up::new(tree.root_node()),
         opts,
         findings,
         env_for,
@@ -208,7 +208,7 @@ impl<'t> Index<'t> {
 
 struct Recipe<'a, 't> {
     text: &'t str,
-    root: Node<'t>,
+    up: Up<'t>,
     opts: &'a FixOptions,
     findings: &'a [Finding],
     env_for: &'a mut EnvNamer<'a>,
@@ -233,7 +233,7 @@ impl<'a, 't> Recipe<'a, 't> {
     }
 
     fn node_at(&self, span: &Range<usize>) -> Option<Node<'t>> {
-        self.root.descendant_for_byte_range(span.start, span.end)
+        self.up.node_at(span)
     }
 
     pub(super) fn manual(&mut self, finding: usize, hint: impl Into<String>) {
@@ -358,7 +358,7 @@ impl<'a, 't> Recipe<'a, 't> {
             let node = self.node_at(&self.findings[i].span);
             let sent_here = node.is_some_and(|n| literal_content(n).is_none())
                 && node
-                    .and_then(|n| enclosing(n, FUNCTIONS))
+                    .and_then(|n| self.up.enclosing(n, FUNCTIONS))
                     .is_some_and(|f| self.sends_only_through_migrated(f));
             if sent_here {
                 let (mine, rest): (Vec<Edit>, Vec<Edit>) = std::mem::take(&mut self.body_edits)
@@ -402,8 +402,12 @@ impl<'a, 't> Recipe<'a, 't> {
             let node = self
                 .node_at(&edit.range)
                 .filter(|n| n.byte_range() == edit.range);
-            let function = node.and_then(|n| enclosing(n, FUNCTIONS)).map(|f| f.id());
-            let class = node.and_then(|n| enclosing(n, CLASSES)).map(|c| c.id());
+            let function = node
+                .and_then(|n| self.up.enclosing(n, FUNCTIONS))
+                .map(|f| f.id());
+            let class = node
+                .and_then(|n| self.up.enclosing(n, CLASSES))
+                .map(|c| c.id());
             let sends: Vec<(Node<'t>, &str)> = self
                 .index
                 .calls
@@ -416,12 +420,14 @@ impl<'a, 't> Recipe<'a, 't> {
             // methodCaller sends them) by the one client its class sends with.
             let in_class: Vec<&str> = sends
                 .iter()
-                .filter(|(c, _)| class.is_some() && enclosing(*c, CLASSES).map(|c| c.id()) == class)
+                .filter(|(c, _)| {
+                    class.is_some() && self.up.enclosing(*c, CLASSES).map(|c| c.id()) == class
+                })
                 .map(|(_, o)| *o)
                 .collect();
             let sender = sends
                 .iter()
-                .find(|(c, _)| enclosing(*c, FUNCTIONS).map(|f| f.id()) == function)
+                .find(|(c, _)| self.up.enclosing(*c, FUNCTIONS).map(|f| f.id()) == function)
                 .map(|(_, o)| *o)
                 .or_else(|| match in_class.as_slice() {
                     [first, rest @ ..] if rest.iter().all(|o| o == first) => Some(*first),
@@ -452,7 +458,7 @@ impl<'a, 't> Recipe<'a, 't> {
             && self.keys.iter().all(|(i, _)| {
                 let Some(function) = self
                     .node_at(&self.findings[*i].span)
-                    .and_then(|n| enclosing(n, FUNCTIONS))
+                    .and_then(|n| self.up.enclosing(n, FUNCTIONS))
                 else {
                     return false;
                 };
@@ -698,7 +704,7 @@ impl<'a, 't> Recipe<'a, 't> {
     /// The function (or the file, as `None`) a span is in, by node id.
     fn function_at(&self, span: &Range<usize>) -> Option<usize> {
         self.node_at(span)
-            .and_then(|n| enclosing(n, FUNCTIONS))
+            .and_then(|n| self.up.enclosing(n, FUNCTIONS))
             .map(|f| f.id())
     }
 
@@ -751,8 +757,8 @@ impl<'a, 't> Recipe<'a, 't> {
             .filter(|p| p.kind() == "assignment_expression")?;
         let left = assignment.child_by_field_name("left")?;
         let name = self.src(left);
-        let top =
-            enclosing(assignment, FUNCTIONS).is_none() && enclosing(assignment, CLASSES).is_none();
+        let top = self.up.enclosing(assignment, FUNCTIONS).is_none()
+            && self.up.enclosing(assignment, CLASSES).is_none();
         (top && left.kind() == "variable_name" && crate::detect::key_like(name)).then(|| {
             KeySource {
                 code: name.to_string(),
@@ -952,7 +958,7 @@ impl<'a, 't> Recipe<'a, 't> {
                 true
             }
             "property_element" if name.starts_with("$this->") => {
-                let Some(class) = enclosing(element, CLASSES) else {
+                let Some(class) = self.up.enclosing(element, CLASSES) else {
                     return false;
                 };
                 let Some(name_node) = element.child_by_field_name("name") else {
@@ -960,7 +966,8 @@ impl<'a, 't> Recipe<'a, 't> {
                 };
                 let assign = format!("{name} = {};", getenv(&env));
                 let constructor = self.index.functions.iter().find(|(n, f)| {
-                    n == "__construct" && enclosing(*f, CLASSES).map(|c| c.id()) == Some(class.id())
+                    n == "__construct"
+                        && self.up.enclosing(*f, CLASSES).map(|c| c.id()) == Some(class.id())
                 });
                 let body = constructor.and_then(|(_, f)| f.child_by_field_name("body"));
                 let insertion = match body {
@@ -1005,14 +1012,14 @@ impl<'a, 't> Recipe<'a, 't> {
             ) {
                 return Some(node);
             }
-            node = node.parent()?;
+            node = self.up.parent(node)?;
         }
     }
 
     /// Climbs from a URL fragment to the whole expression that builds it.
     fn outermost_expression(&self, node: Node<'t>) -> Node<'t> {
         let mut node = node;
-        while let Some(p) = node.parent() {
+        while let Some(p) = self.up.parent(node) {
             let builds = is_concat(p)
                 || matches!(
                     p.kind(),
@@ -1029,12 +1036,16 @@ impl<'a, 't> Recipe<'a, 't> {
                 continue;
             }
             // WordPress code passes URLs through its escaping functions on the way to a request.
-            let escaped = p.parent().and_then(|args| args.parent()).filter(|call| {
-                p.kind() == "argument"
-                    && p.prev_named_sibling().is_none()
-                    && call.kind() == "function_call_expression"
-                    && matches!(callee(self.text, *call).as_str(), "esc_url_raw" | "esc_url")
-            });
+            let escaped = self
+                .up
+                .parent(p)
+                .and_then(|args| self.up.parent(args))
+                .filter(|call| {
+                    p.kind() == "argument"
+                        && p.prev_named_sibling().is_none()
+                        && call.kind() == "function_call_expression"
+                        && matches!(callee(self.text, *call).as_str(), "esc_url_raw" | "esc_url")
+                });
             match escaped {
                 Some(call) => node = call,
                 None => break,
@@ -1114,11 +1125,11 @@ impl<'a, 't> Recipe<'a, 't> {
         // A `global $key` set in another function may be set after the client is made (an
         // `init()` called later): only the sends surely see it.
         if let Scope::Globals(name) = self.scope_of(code, site) {
-            let home = enclosing(at, FUNCTIONS).map(|f| f.id());
+            let home = self.up.enclosing(at, FUNCTIONS).map(|f| f.id());
             let elsewhere = self
                 .index
                 .assigned(name)
-                .any(|a| enclosing(a.2, FUNCTIONS).map(|f| f.id()) != home);
+                .any(|a| self.up.enclosing(a.2, FUNCTIONS).map(|f| f.id()) != home);
             if elsewhere {
                 return fallback();
             }
@@ -1128,13 +1139,13 @@ impl<'a, 't> Recipe<'a, 't> {
         // client's own block moves the header after it; one elsewhere (another branch) needs a
         // person.
         let root = root_name(code);
-        let home = enclosing(at, FUNCTIONS).map(|e| e.id());
+        let home = self.up.enclosing(at, FUNCTIONS).map(|e| e.id());
         let client = statement(at);
         let later: Vec<Node<'t>> = self
             .index
             .assigned(&root)
             .filter(|a| a.2.start_byte() > at.start_byte())
-            .filter(|a| enclosing(a.2, FUNCTIONS).map(|e| e.id()) == home)
+            .filter(|a| self.up.enclosing(a.2, FUNCTIONS).map(|e| e.id()) == home)
             .map(|a| a.2)
             .collect();
         let Some(last) = later.last() else {
@@ -1145,7 +1156,7 @@ impl<'a, 't> Recipe<'a, 't> {
             .all(|a| a.parent().map(|p| p.id()) == client.parent().map(|p| p.id()));
         // The key is read after the last assignment, or is that assignment (a file whose
         // calls are elsewhere gives its own `$key = …`).
-        let site_after = enclosing(site, FUNCTIONS).map(|e| e.id()) != home
+        let site_after = self.up.enclosing(site, FUNCTIONS).map(|e| e.id()) != home
             || last.end_byte() <= site.start_byte()
             || last.byte_range().contains(&site.start_byte());
         if same_block && site_after {
@@ -1160,14 +1171,14 @@ impl<'a, 't> Recipe<'a, 't> {
     /// made, whatever order the file shows them in. Only the constructor surely runs first.
     fn set_in_other_methods(&self, code: &str, at: Node<'t>) -> bool {
         let root = root_name(code);
-        let class = Scope::Class(enclosing(at, CLASSES));
-        let home = enclosing(at, FUNCTIONS).map(|f| f.id());
+        let class = Scope::Class(self.up.enclosing(at, CLASSES));
+        let home = self.up.enclosing(at, FUNCTIONS).map(|f| f.id());
         self.index
             .assigned(&root)
             .filter(|a| self.in_scope(class, a.2))
             .filter(|a| a.2.kind() != "property_declaration")
             .any(|a| {
-                let method = enclosing(a.2, FUNCTIONS);
+                let method = self.up.enclosing(a.2, FUNCTIONS);
                 let constructor = method
                     .and_then(|m| m.child_by_field_name("name"))
                     .is_some_and(|n| self.src(n).eq_ignore_ascii_case("__construct"));
@@ -1442,6 +1453,71 @@ fn enclosing<'n>(node: Node<'n>, kinds: &[&str]) -> Option<Node<'n>> {
         n = p.parent();
     }
     None
+}
+
+/// Parents without tree-sitter's `Node::parent`, which walks down from the root and so reads
+/// the root's children at every call: in a generated file of 100,000 top-level calls the plan
+/// asked it for every call and was quadratic. The top-level node is found by binary search, and
+/// the walk down starts there.
+struct Up<'t> {
+    root: Node<'t>,
+    tops: Vec<Node<'t>>,
+}
+
+impl<'t> Up<'t> {
+    fn new(root: Node<'t>) -> Self {
+        let mut cursor = root.walk();
+        let tops = root.children(&mut cursor).collect();
+        Up { root, tops }
+    }
+
+    /// The top-level node that holds `start..end`, if one does.
+    fn top(&self, start: usize, end: usize) -> Option<Node<'t>> {
+        let after = self.tops.partition_point(|t| t.start_byte() <= start);
+        after
+            .checked_sub(1)
+            .map(|i| self.tops[i])
+            .filter(|t| t.end_byte() >= end)
+    }
+
+    fn parent(&self, node: Node<'t>) -> Option<Node<'t>> {
+        if node.id() == self.root.id() {
+            return None;
+        }
+        let Some(mut at) = self.top(node.start_byte(), node.end_byte()) else {
+            return node.parent();
+        };
+        if at.id() == node.id() {
+            return Some(self.root);
+        }
+        // Zero-width nodes at a boundary can miss here: tree-sitter's own walk answers them.
+        while let Some(child) = at.child_with_descendant(node) {
+            if child.id() == node.id() {
+                return Some(at);
+            }
+            at = child;
+        }
+        node.parent()
+    }
+
+    fn enclosing(&self, node: Node<'t>, kinds: &[&str]) -> Option<Node<'t>> {
+        let mut n = self.parent(node);
+        while let Some(p) = n {
+            if kinds.contains(&p.kind()) {
+                return Some(p);
+            }
+            n = self.parent(p);
+        }
+        None
+    }
+
+    /// The smallest node that spans `span`, as `descendant_for_byte_range` from the root.
+    fn node_at(&self, span: &Range<usize>) -> Option<Node<'t>> {
+        match self.top(span.start, span.end) {
+            Some(top) => top.descendant_for_byte_range(span.start, span.end),
+            None => self.root.descendant_for_byte_range(span.start, span.end),
+        }
+    }
 }
 
 /// An expression that only reads the key: a variable, property, constant, array entry, literal,

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
-use super::{enclosing, is_class_scoped, parameter, Recipe, Scope, CLASSES, FUNCTIONS};
+use super::{is_class_scoped, parameter, Recipe, Scope, CLASSES, FUNCTIONS};
 use crate::{
     detect::php::{arguments, array_values, callee, is_array, plain_literal, template},
     fix::{edit::Edit, Auth},
@@ -248,13 +248,13 @@ impl<'a, 't> Recipe<'a, 't> {
         if is_class_scoped(name) || name.starts_with("$GLOBALS[") {
             return match name.starts_with("$GLOBALS[") {
                 true => Scope::Global,
-                false => Scope::Class(enclosing(at, CLASSES)),
+                false => Scope::Class(self.up.enclosing(at, CLASSES)),
             };
         }
         if !name.starts_with('$') {
             return Scope::Global;
         }
-        let function = enclosing(at, FUNCTIONS);
+        let function = self.up.enclosing(at, FUNCTIONS);
         // `global $key;` makes a function's `$key` the top level's, and so every other
         // function's that says the same.
         let root = super::root_name(name);
@@ -278,13 +278,13 @@ impl<'a, 't> Recipe<'a, 't> {
 
     pub(super) fn in_scope(&self, scope: Scope<'t>, node: Node<'t>) -> bool {
         let same = |home: Option<Node>, kinds| {
-            enclosing(node, kinds).map(|n| n.id()) == home.map(|n| n.id())
+            self.up.enclosing(node, kinds).map(|n| n.id()) == home.map(|n| n.id())
         };
         match scope {
             Scope::Global => true,
             Scope::Class(class) => same(class, CLASSES),
             Scope::Function(function) => same(function, FUNCTIONS),
-            Scope::Globals(name) => enclosing(node, FUNCTIONS).is_none_or(|f| {
+            Scope::Globals(name) => self.up.enclosing(node, FUNCTIONS).is_none_or(|f| {
                 self.index
                     .globals
                     .iter()
@@ -456,7 +456,9 @@ impl<'a, 't> Recipe<'a, 't> {
     /// through a caching getter (`$this->cached = $this->_connect(); return $this->cached;`).
     fn factory_results(&self, consumer: &Consumer<'t>) -> Vec<(&'t str, Scope<'t>)> {
         let mut results = Vec::new();
-        let mut factory = enclosing(consumer.call, &["method_declaration"])
+        let mut factory = self
+            .up
+            .enclosing(consumer.call, &["method_declaration"])
             .and_then(|m| self.factory_name(m, &consumer.target));
         // A getter over a getter over the client is as deep as hand-written code goes.
         for _ in 0..3 {
@@ -474,7 +476,9 @@ impl<'a, 't> Recipe<'a, 't> {
                 let kept = self.src(left);
                 results.push((kept, self.scope_of(kept, left)));
                 if kept.starts_with("$this->") {
-                    factory = enclosing(left, &["method_declaration"])
+                    factory = self
+                        .up
+                        .enclosing(left, &["method_declaration"])
                         .and_then(|m| self.factory_name(m, kept));
                 }
             }
@@ -669,7 +673,7 @@ impl<'a, 't> Recipe<'a, 't> {
     /// The header list the code gives `CURLOPT_HTTPHEADER` for this handle, in the client's
     /// function (the last one set wins, as in curl).
     fn curl_header_list(&self, consumer: &Consumer<'t>) -> HeaderList<'t> {
-        let function = enclosing(consumer.call, FUNCTIONS);
+        let function = self.up.enclosing(consumer.call, FUNCTIONS);
         // A handle kept in a property can get its headers in another method: search the class,
         // and leave that case to a person. A handle in a variable: only while it is this handle.
         let handle_scope = self.scope_of(&consumer.target, consumer.call);
@@ -688,7 +692,7 @@ impl<'a, 't> Recipe<'a, 't> {
             if args.first().is_none_or(|a| self.src(*a) != consumer.target) {
                 continue;
             }
-            let scope = Scope::Function(enclosing(*c, FUNCTIONS));
+            let scope = Scope::Function(self.up.enclosing(*c, FUNCTIONS));
             let value = match callee(self.text, *c).as_str() {
                 "curl_setopt"
                     if args
@@ -708,7 +712,8 @@ impl<'a, 't> Recipe<'a, 't> {
                 }
                 _ => continue,
             };
-            let elsewhere = enclosing(*c, FUNCTIONS).map(|f| f.id()) != function.map(|f| f.id());
+            let elsewhere =
+                self.up.enclosing(*c, FUNCTIONS).map(|f| f.id()) != function.map(|f| f.id());
             found = match value.and_then(|v| self.array_value(v, scope)) {
                 Some(array) if !elsewhere => HeaderList::Array(array),
                 _ => HeaderList::Opaque,
@@ -729,7 +734,7 @@ impl<'a, 't> Recipe<'a, 't> {
             {
                 continue;
             }
-            let fn_scope = Scope::Function(enclosing(*c, FUNCTIONS));
+            let fn_scope = Scope::Function(self.up.enclosing(*c, FUNCTIONS));
             found = match arguments(*c)
                 .first()
                 .and_then(|a| self.array_value(*a, fn_scope))
@@ -787,7 +792,7 @@ impl<'a, 't> Recipe<'a, 't> {
 
     /// `stream_context_create(array('http' => array(..., 'header' => ...)))`.
     fn stream_header(&mut self, consumer: &Consumer<'t>, line: &str, i: usize) -> bool {
-        let scope = Scope::Function(enclosing(consumer.call, FUNCTIONS));
+        let scope = Scope::Function(self.up.enclosing(consumer.call, FUNCTIONS));
         // The context the call is given: made inline, or the last one the variable held before.
         let context = self
             .index
@@ -874,7 +879,7 @@ impl<'a, 't> Recipe<'a, 't> {
         value: &str,
         i: usize,
     ) -> bool {
-        let scope = Scope::Function(enclosing(call, FUNCTIONS));
+        let scope = Scope::Function(self.up.enclosing(call, FUNCTIONS));
         let entry = format!("'{name}' => {value}");
         let Some(options) = arguments(call).get(at).copied() else {
             let Some(args) = call.child_by_field_name("arguments") else {
