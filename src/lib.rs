@@ -292,6 +292,7 @@ fn scan_for_fix(
     let options = migrate.options(&config.migrate)?;
     let scanner = walk.scanner(&config)?;
     let scan = scanner.scan(&walk.walker(config.exclude)?)?;
+    scan::release_freed_memory();
     for e in &scan.summary.errors {
         writeln!(io.err, "error: {e}")?;
     }

@@ -217,7 +217,7 @@ impl Scanner {
                 }
             },
         };
-        let findings = self.detect_text(path, rel, repo_rel, &text);
+        let findings = self.detect_text(path, rel, repo_rel, &text, &mut None);
         let applied = ignore_comments::apply(&text, findings);
         summary.ignored += applied.suppressed;
         summary
@@ -228,14 +228,33 @@ impl Scanner {
 
     /// Scans one file that is already in memory (a sample, a file being fixed).
     pub fn scan_text(&self, path: &Path, rel: &str, repo_rel: &str, text: &str) -> Vec<Finding> {
+        self.scan_text_keeping(path, rel, repo_rel, text, &mut None)
+    }
+
+    /// `scan_text`, keeping the PHP tree the detectors parsed for the recipe that plans the file.
+    pub fn scan_text_keeping(
+        &self,
+        path: &Path,
+        rel: &str,
+        repo_rel: &str,
+        text: &str,
+        tree: &mut Option<tree_sitter::Tree>,
+    ) -> Vec<Finding> {
         if !self.rules.prefilter(text.as_bytes()) {
             return Vec::new();
         }
-        self.detect_text(path, rel, repo_rel, text)
+        self.detect_text(path, rel, repo_rel, text, tree)
     }
 
-    fn detect_text(&self, path: &Path, rel: &str, repo_rel: &str, text: &str) -> Vec<Finding> {
-        let hits = detect::detect(path, text, &self.rules);
+    fn detect_text(
+        &self,
+        path: &Path,
+        rel: &str,
+        repo_rel: &str,
+        text: &str,
+        tree: &mut Option<tree_sitter::Tree>,
+    ) -> Vec<Finding> {
+        let hits = detect::detect_keeping(path, text, &self.rules, tree);
         if hits.is_empty() {
             return Vec::new();
         }
@@ -325,6 +344,17 @@ fn memchr_nul(bytes: &[u8]) -> bool {
 
 /// Whether the bytes start with a UTF-16 byte-order mark (little or big endian). Windows tools
 /// write config and logs this way; their NUL bytes would make them pass for binary.
+/// Returns to the system what the scan's threads freed, before a plan parses files again:
+/// glibc keeps each thread's freed arena (the tree of the largest file it parsed) for that
+/// thread, so the plan's trees would come on top of it.
+pub fn release_freed_memory() {
+    // SAFETY: malloc_trim only hands free pages back to the kernel.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 pub fn is_utf16(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])
 }

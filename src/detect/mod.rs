@@ -86,6 +86,17 @@ impl Lang {
 /// All hits in one file, deduplicated (a structural detector and a pattern may see the same
 /// secret) and in file order.
 pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
+    detect_keeping(path, text, rules, &mut None)
+}
+
+/// `detect`, handing on the PHP tree it parsed (if it parsed one): a recipe planning the same
+/// text needs it, and parsing is most of the cost of a large file.
+pub fn detect_keeping(
+    path: &Path,
+    text: &str,
+    rules: &RuleSet,
+    tree: &mut Option<tree_sitter::Tree>,
+) -> Vec<Hit> {
     let manifest = manifest::Kind::of(path);
     // `requirements.txt` is a manifest, not prose.
     let lang = match Lang::of(path) {
@@ -101,6 +112,7 @@ pub fn detect(path: &Path, text: &str, rules: &RuleSet) -> Vec<Hit> {
             path.parent().unwrap_or(Path::new(".")),
             &mut hits,
             &mut comments,
+            tree,
         ),
         Lang::Parsed(syntax) => view::detect(syntax, &facts, &mut hits, &mut comments),
         Lang::Doc | Lang::Other => false,

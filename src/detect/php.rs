@@ -65,6 +65,7 @@ pub fn detect(
     dir: &Path,
     hits: &mut Vec<Hit>,
     comments: &mut Vec<Range<usize>>,
+    kept: &mut Option<Tree>,
 ) -> bool {
     let text = facts.text();
     let keap_named = facts.keap();
@@ -96,6 +97,7 @@ pub fn detect(
     };
     d.walk(tree.root_node());
     d.finish();
+    *kept = Some(tree);
     true
 }
 

@@ -238,7 +238,8 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             manual_all(&mut plan, hint);
             continue;
         };
-        let found = scanner.scan_text(path, rel, repo_rel, text);
+        let mut tree = None;
+        let found = scanner.scan_text_keeping(path, rel, repo_rel, text, &mut tree);
         // What only the whole tree shows (a key whose Keap context is in another file) has no
         // recipe here: a person reads it from the environment.
         let refound: HashSet<&str> = found.iter().map(|g| g.fingerprint.as_str()).collect();
@@ -284,7 +285,18 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                 let rest: Vec<Finding> = index.iter().map(|&i| found[i].clone()).collect();
                 let shared =
                     |name: &str| callers.shared_client(name, path, &opts.endpoint, &migrated);
-                let mut outcome = php::fix(text, &rest, opts, &mut env_for, &elsewhere, &shared);
+                if tree.is_none() {
+                    tree = detect::php::parse(text);
+                }
+                let mut outcome = php::fix(
+                    text,
+                    tree.as_ref(),
+                    &rest,
+                    opts,
+                    &mut env_for,
+                    &elsewhere,
+                    &shared,
+                );
                 for e in &mut outcome.edits {
                     e.finding = index[e.finding];
                 }
@@ -302,6 +314,9 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             .iter()
             .map(|e| (found[e.finding].fingerprint.clone(), e.clone()))
             .collect();
+        // The tree is no longer needed: checking the rewrite parses it anew, and two trees of a
+        // large file are its largest cost in memory.
+        drop(tree);
         let after = match edit::apply(text, outcome.edits) {
             Ok(after) => after,
             Err(overlap) => {

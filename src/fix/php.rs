@@ -9,13 +9,13 @@ use std::{
     ops::Range,
 };
 
-use tree_sitter::Node;
+use tree_sitter::{Node, Tree};
 
 use super::{edit::Edit, Auth, FixOptions, PLACEHOLDER};
 use crate::{
     detect::php::{
-        arguments, callee, concat_operands, is_concat, literal_content, parse, plain_literal,
-        template, unwrap_value,
+        arguments, callee, concat_operands, is_concat, literal_content, plain_literal, template,
+        unwrap_value,
     },
     finding::{Finding, Secret},
     rules::{
@@ -46,13 +46,14 @@ pub type SharedClient<'a> = dyn Fn(&str) -> bool + 'a;
 
 pub fn fix(
     text: &str,
+    tree: Option<&Tree>,
     findings: &[Finding],
     opts: &FixOptions,
     env_for: &mut EnvNamer,
     called_elsewhere: &CalledElsewhere,
     shared_client: &SharedClient,
 ) -> Outcome {
-    let Some(tree) = parse(text) else {
+    let Some(tree) = tree else {
         return Outcome {
             edits: Vec::new(),
             manual: (0..findings.len())
@@ -60,7 +61,7 @@ pub fn fix(
                 .collect(),
         };
     };
-    if nesting(&tree) > MAX_DEPTH {
+    if nesting(tree) > MAX_DEPTH {
         return Outcome {
             edits: Vec::new(),
             manual: (0..findings.len())
@@ -1500,7 +1501,25 @@ impl<'t> Up<'t> {
         node.parent()
     }
 
+    /// The nearest ancestor of one of `kinds`: one walk down from the top-level node, not a
+    /// walk down for each ancestor.
     fn enclosing(&self, node: Node<'t>, kinds: &[&str]) -> Option<Node<'t>> {
+        if let Some(top) = self.top(node.start_byte(), node.end_byte()) {
+            let of_kind = |n: Node<'t>| kinds.contains(&n.kind()).then_some(n);
+            let mut found = of_kind(self.root);
+            if top.id() == node.id() {
+                return found;
+            }
+            found = of_kind(top).or(found);
+            let mut at = top;
+            while let Some(child) = at.child_with_descendant(node) {
+                if child.id() == node.id() {
+                    return found;
+                }
+                found = of_kind(child).or(found);
+                at = child;
+            }
+        }
         let mut n = self.parent(node);
         while let Some(p) = n {
             if kinds.contains(&p.kind()) {
