@@ -4,6 +4,7 @@ use std::{
     collections::{HashMap, HashSet},
     fs,
     path::Path,
+    sync::OnceLock,
 };
 
 use regex::{Regex, RegexBuilder};
@@ -173,12 +174,45 @@ pub struct Sample {
 
 pub struct Pattern {
     pub rule: usize,
-    pub regex: Regex,
-    /// `regex` without its Unicode word boundaries, when it has any (`Gate`).
-    pub gate: Gate,
+    source: String,
+    /// Built on first use: most files reach no pattern, and building every pattern was most
+    /// of a run's fixed start. Patterns of rules a user adds are built when they load.
+    built: OnceLock<Built>,
     pub scope: Scope,
     pub context: Context,
     pub filter: Option<Filter>,
+}
+
+struct Built {
+    regex: Regex,
+    /// `regex` without its Unicode word boundaries, when it has any.
+    gate: Gate,
+}
+
+impl Pattern {
+    /// The pattern's regex, and its gate (`Gate`).
+    pub fn regex(&self) -> (&Regex, &Gate) {
+        let built = self.built.get_or_init(|| {
+            build_pattern(&self.source).expect("patterns are checked when their rules load")
+        });
+        (&built.regex, &built.gate)
+    }
+}
+
+/// Code is ASCII where the patterns look: without Unicode classes (`\w`, `\s`, `\b`, case
+/// folding) a pattern builds in a fraction of the time and needs no gate. One that could then
+/// match half a character (`[^<]`) keeps Unicode, and its gate.
+fn build_pattern(source: &str) -> std::result::Result<Built, regex::Error> {
+    if let Ok(regex) = RegexBuilder::new(source).unicode(false).build() {
+        return Ok(Built {
+            regex,
+            gate: Gate(None),
+        });
+    }
+    Ok(Built {
+        regex: Regex::new(source)?,
+        gate: Gate::new(source),
+    })
 }
 
 pub struct RuleSet {
@@ -225,41 +259,38 @@ impl RuleSet {
         if let Some(id) = disabled.iter().find(|id| !seen.contains_key(id.as_str())) {
             return Err(Error::Usage(format!("no rule `{}` to disable", redact(id))));
         }
-        let rules = rules
+        // The embedded rules come first.
+        let (rules, builtin): (Vec<Rule>, Vec<bool>) = rules
             .into_iter()
-            .map(|(_, r)| r)
-            .filter(|r| !disabled.contains(&r.id))
-            .collect();
-        Self::build(rules)
+            .enumerate()
+            .map(|(i, (_, r))| (r, i < EMBEDDED.len()))
+            .filter(|(r, _)| !disabled.contains(&r.id))
+            .unzip();
+        Self::build(rules, &builtin)
     }
 
-    fn build(rules: Vec<Rule>) -> Result<Self> {
+    fn build(rules: Vec<Rule>, builtin: &[bool]) -> Result<Self> {
         let mut patterns = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
+        for (i, (rule, builtin)) in rules.iter().zip(builtin).enumerate() {
             for def in &rule.patterns {
-                // Code is ASCII where the patterns look: without Unicode classes (`\w`, `\s`,
-                // `\b`, case folding) a pattern builds in a fraction of the time (a quarter of
-                // the whole rule set's, which every run pays) and needs no gate. One that could
-                // then match half a character (`[^<]`) keeps Unicode, and its gate.
-                let ascii = RegexBuilder::new(&def.regex).unicode(false).build();
-                let (regex, gate) = match ascii {
-                    Ok(regex) => (regex, Gate(None)),
-                    Err(_) => {
-                        let regex = Regex::new(&def.regex).map_err(|e| Error::Rule {
-                            file: rule.id.clone(),
-                            message: e.to_string(),
-                        })?;
-                        (regex, Gate::new(&def.regex))
-                    }
-                };
-                patterns.push(Pattern {
+                let pattern = Pattern {
                     rule: i,
-                    gate,
-                    regex,
+                    source: def.regex.clone(),
+                    built: OnceLock::new(),
                     scope: def.scope,
                     context: def.context,
                     filter: def.filter,
-                });
+                };
+                // The built-in patterns are built by the test suite; a user's are built now,
+                // so that one which does not build is an error before the scan, not in it.
+                if !builtin {
+                    let built = build_pattern(&def.regex).map_err(|e| Error::Rule {
+                        file: rule.id.clone(),
+                        message: e.to_string(),
+                    })?;
+                    let _ = pattern.built.set(built);
+                }
+                patterns.push(pattern);
             }
         }
         // Files with an inline-ignore directive pass too, so unused directives get reported.
@@ -378,7 +409,18 @@ fn without_unicode_word_looks(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir
 
 #[cfg(test)]
 mod tests {
-    use super::Gate;
+    use super::{build_pattern, Gate, RuleSet};
+
+    #[test]
+    fn every_built_in_pattern_builds() {
+        // They are built on first use, where a failure could only panic.
+        let rules = RuleSet::load(&[] as &[&str], &[]).unwrap();
+        assert!(!rules.patterns.is_empty());
+        for p in &rules.patterns {
+            assert!(build_pattern(&p.source).is_ok(), "{}", p.source);
+        }
+        assert!(build_pattern("(unclosed").is_err());
+    }
 
     #[test]
     fn a_gate_lets_through_whatever_its_regex_matches() {

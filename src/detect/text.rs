@@ -136,10 +136,11 @@ fn detect_scoped(
         {
             continue;
         }
-        if !pattern.gate.may_match(text) {
+        let (regex, gate) = pattern.regex();
+        if !gate.may_match(text) {
             continue;
         }
-        for caps in pattern.regex.captures_iter(text) {
+        for caps in regex.captures_iter(text) {
             let Some(hit) = hit_from(rule, &caps, pattern.filter) else {
                 continue;
             };
