@@ -490,6 +490,10 @@ impl<'a> Detector<'a> {
         }
         // call("ContactService.add", key, …), methodCall('X.y', [key, …], cb)
         let mut args = call.positional();
+        // R's `xml.rpc(url, "X.y", key, …)` (or `.args = list(key, …)`): the URL comes first.
+        if call.name == "xml.rpc" {
+            args.next();
+        }
         let method = plain(&args.next()?.value)?;
         if !php::SERVICE_METHOD.is_match(method) {
             return None;
@@ -499,7 +503,16 @@ impl<'a> Detector<'a> {
             Kind::Splat(_) => None,
             // `var ca = [this.apiKey, cMap]; this.methodCaller('ContactService.add', ca, cb)`
             Kind::Name(n) => self.built_first(n, call).or(Some(&a.value)),
+            // Elixir's `[key | params]`, Objective-C's `[@[key] arrayByAddingObjectsFromArray:…]`.
+            Kind::Join(parts) => match parts.first().map(|p| &p.kind) {
+                Some(Kind::List(items)) => items.first(),
+                _ => None,
+            },
             _ => Some(&a.value),
+        });
+        let key = key.or_else(|| match &call.keyword(".args")?.value.kind {
+            Kind::List(items) if call.name == "xml.rpc" => items.first(),
+            _ => None,
         });
         Some((method.to_string(), key))
     }
@@ -613,6 +626,8 @@ impl<'a> Detector<'a> {
             "invoke",
             "rpc",
             "xmlrpc",
+            // Elixir's `%XMLRPC.MethodCall{method_name: m, params: p}`, as the adapter calls it.
+            "MethodCall",
         ];
         if !SENDS.contains(&call.name.as_str()) {
             return;
@@ -767,6 +782,21 @@ impl<'a> Detector<'a> {
             return;
         };
         let src = self.src(&key.span);
+        // A token prepended to calls that go to the per-app endpoint is the legacy key there
+        // (`[token | params]` beside `"https://#{app}.infusionsoft.com/api/xmlrpc"`); next to
+        // the new endpoint alone it is an OAuth token.
+        let token = self.strong_endpoint
+            && classify_first_param(src, false) == FirstParam::Token
+            && self.sites.iter().all(|s| s.detail != WRAPPER_DETAIL);
+        if token {
+            self.wrapper = true;
+            self.sites.push(Site {
+                span: key.span.clone(),
+                detail: WRAPPER_DETAIL.to_string(),
+                key_like: true,
+            });
+            return;
+        }
         if key_like(src) && classify_first_param(src, false) == FirstParam::Key {
             self.wrapper = true;
             self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
@@ -895,6 +925,10 @@ pub fn is_client(call: &Call) -> bool {
             .and_then(|m| plain(&m.value))
             .is_some_and(|m| m.eq_ignore_ascii_case("CFML2XMLRPC")),
         "call_url" => true,
+        // R's XMLRPC package sends each call itself; Elixir's request struct; an Objective-C
+        // `[[XMLRPCRequest alloc] initWithURL:…]`.
+        "xml.rpc" | "MethodCall" => true,
+        "XMLRPCRequest" | "WPXMLRPCClient" | "AFXMLRPCClient" => call.new,
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,
     }
