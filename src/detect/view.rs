@@ -843,6 +843,11 @@ impl<'a> Detector<'a> {
                 }
                 return;
             }
+            // Any other literal is a placeholder, however the language marks its strings
+            // (Objective-C's `@"placeholder"`).
+            if t.is_plain() && !t.text.is_empty() {
+                return;
+            }
         }
         self.key_at(key.span.clone(), detail);
     }
