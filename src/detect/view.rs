@@ -490,8 +490,9 @@ impl<'a> Detector<'a> {
         }
         // call("ContactService.add", key, …), methodCall('X.y', [key, …], cb)
         let mut args = call.positional();
-        // R's `xml.rpc(url, "X.y", key, …)` (or `.args = list(key, …)`): the URL comes first.
-        if call.name == "xml.rpc" {
+        // R's `xml.rpc(url, "X.y", key, …)` (or `.args = list(key, …)`) and classic ASP's
+        // aspxmlrpc `xmlRPC(url, "X.y", paramList)`: the URL comes first.
+        if call.name == "xml.rpc" || call.name.eq_ignore_ascii_case("xmlRPC") {
             args.next();
         }
         let method = plain(&args.next()?.value)?;
@@ -531,8 +532,17 @@ impl<'a> Detector<'a> {
         let made = self
             .bound_before(name, call)
             .chain(self.bound_before(&other, call))
-            .max_by_key(|b| b.stmt.start)?;
-        self.first_added(made, call.scope, call.span.start)
+            .max_by_key(|b| b.stmt.start);
+        // `paramList(0) = key` (VB, VBScript) or `params[0] = key`, set after the list is made.
+        let slot = self
+            .bound_before(&format!("{name}(0)"), call)
+            .chain(self.bound_before(&format!("{name}[0]"), call))
+            .max_by_key(|b| b.stmt.start)
+            .filter(|s| made.is_none_or(|m| m.stmt.start < s.stmt.start));
+        if let Some(slot) = slot {
+            return Some(&slot.value);
+        }
+        self.first_added(made?, call.scope, call.span.start)
     }
 
     /// The first item of the list a binding makes, when it is made with its items or empty
@@ -933,6 +943,7 @@ pub fn is_client(call: &Call) -> bool {
         // R's XMLRPC package sends each call itself; Elixir's request struct; an Objective-C
         // `[[XMLRPCRequest alloc] initWithURL:…]`.
         "xml.rpc" | "MethodCall" => true,
+        n if n.eq_ignore_ascii_case("xmlRPC") => call.receiver.is_none(),
         "XMLRPCRequest" | "WPXMLRPCClient" | "AFXMLRPCClient" => call.new,
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,

@@ -36,6 +36,15 @@ pub fn hints(syntax: Syntax, text: &str, found: &[&Finding], opts: &FixOptions) 
                     "send \"{PLACEHOLDER}\" as this parameter, and the key as a header of the request that posts the call: {}",
                     cf_header(&key, opts.auth)
                 ),
+                (rules::KEY_IN_BODY, Syntax::Asp) => format!(
+                    "send \"{PLACEHOLDER}\" in slot 0 of the parameters, and the key as a header: {}",
+                    asp_header(&key, opts.auth)
+                ),
+                (rules::LEGACY_ENDPOINT, Syntax::Asp) => format!(
+                    "post to {} and send the key as a header: {}",
+                    code(&format!("\"{}\"", opts.endpoint)),
+                    asp_header("key", opts.auth)
+                ),
                 (rules::KEY_IN_BODY, Syntax::ObjC | Syntax::Elixir | Syntax::R) => format!(
                     "send {} first in the call's parameters, and the key as a header: {}",
                     code(&placeholder(syntax)),
@@ -76,6 +85,19 @@ pub fn hints(syntax: Syntax, text: &str, found: &[&Finding], opts: &FixOptions) 
             }
         })
         .collect()
+}
+
+/// aspxmlrpc's `xmlRPC` posts the call with an XMLHTTP object it makes itself: the header
+/// goes in its copy of the library, where the request's `Content-Type` is set.
+fn asp_header(key: &str, auth: Auth) -> String {
+    let (name, value) = match auth {
+        Auth::Header => ("X-Keap-API-Key", key.to_string()),
+        Auth::Bearer => ("Authorization", format!("\"Bearer \" & {key}")),
+    };
+    format!(
+        "{} on the HTTP object in aspxmlrpc's `xmlRPC` (`aspxmlrpc/code/xmlrpc.asp`), beside its `Content-Type`, with the key passed in or read there",
+        code(&format!(".setRequestHeader \"{name}\", {value}"))
+    )
 }
 
 /// The placeholder as a string literal of the language.

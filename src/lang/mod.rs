@@ -42,6 +42,8 @@ pub enum Syntax {
     ObjC,
     Elixir,
     R,
+    /// Classic ASP: the VBScript in `<% … %>`, read by the VB scanner.
+    Asp,
 }
 
 impl Syntax {
@@ -70,6 +72,7 @@ impl Syntax {
             "ex" | "exs" => Syntax::Elixir,
             // `.R` and `.r` alike (the extension is lowercased above).
             "r" => Syntax::R,
+            "asp" => Syntax::Asp,
             _ => return None,
         })
     }
@@ -91,6 +94,7 @@ impl Syntax {
             Syntax::ObjC => tree_sitter_objc::LANGUAGE.into(),
             Syntax::Elixir => tree_sitter_elixir::LANGUAGE.into(),
             Syntax::R => tree_sitter_r::LANGUAGE.into(),
+            Syntax::Asp => return None,
         })
     }
 
@@ -117,6 +121,9 @@ impl Syntax {
             Syntax::ObjC => format!("NSProcessInfo.processInfo.environment[@\"{name}\"]"),
             Syntax::Elixir => format!("System.fetch_env!(\"{name}\")"),
             Syntax::R => format!("Sys.getenv(\"{name}\")"),
+            Syntax::Asp => {
+                format!("CreateObject(\"WScript.Shell\").Environment(\"PROCESS\")(\"{name}\")")
+            }
         }
     }
 
@@ -136,7 +143,7 @@ impl Syntax {
     pub fn is_hinted(self) -> bool {
         matches!(
             self,
-            Syntax::Cfml | Syntax::Rust | Syntax::ObjC | Syntax::Elixir | Syntax::R
+            Syntax::Cfml | Syntax::Rust | Syntax::ObjC | Syntax::Elixir | Syntax::R | Syntax::Asp
         )
     }
 }
@@ -436,6 +443,9 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
     if syntax == Syntax::VisualBasic {
         return Some(vb::view(text));
     }
+    if syntax == Syntax::Asp {
+        return Some(vb::view_asp(text));
+    }
     if syntax == Syntax::Rust {
         return rust::view(text);
     }
@@ -455,7 +465,7 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
         Syntax::ObjC => objc::walk(&mut b, root),
         Syntax::Elixir => elixir::walk(&mut b, root),
         Syntax::R => r::walk(&mut b, root),
-        Syntax::VisualBasic | Syntax::Rust => unreachable!("scanned above"),
+        Syntax::VisualBasic | Syntax::Rust | Syntax::Asp => unreachable!("scanned above"),
         _ => js::walk(&mut b, root),
     }
     Some(b.view)

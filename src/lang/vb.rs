@@ -47,9 +47,47 @@ const MODIFIERS: &[&str] = &[
 ];
 
 pub(super) fn view(text: &str) -> View {
+    scan(Syntax::VisualBasic, text)
+}
+
+/// Classic ASP: the VBScript inside `<% … %>`, read by the same scanner with the markup
+/// around it blanked (newlines kept), so offsets stay the file's. Keap's own ASP sample
+/// (`Legacy/asp/api.asp`) sends its calls with aspxmlrpc's `xmlRPC(url, "X.y", paramList)`.
+pub(super) fn view_asp(text: &str) -> View {
+    let mut masked = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("<%") {
+        blank(&mut masked, &rest[..open + 2]);
+        rest = &rest[open + 2..];
+        // `<%= expr %>` writes a value; `<%@ … %>` is a directive.
+        let code_end = rest.find("%>").unwrap_or(rest.len());
+        let code = &rest[..code_end];
+        if code.starts_with('@') {
+            blank(&mut masked, code);
+        } else {
+            masked.push_str(code);
+        }
+        rest = &rest[code_end..];
+        let close = rest.len().min(2);
+        blank(&mut masked, &rest[..close]);
+        rest = &rest[close..];
+    }
+    blank(&mut masked, rest);
+    scan(Syntax::Asp, &masked)
+}
+
+/// Markup as spaces, its line breaks kept.
+fn blank(out: &mut String, markup: &str) {
+    out.extend(markup.chars().map(|c| match c {
+        '\n' | '\r' => c,
+        _ => ' ',
+    }));
+}
+
+fn scan(syntax: Syntax, text: &str) -> View {
     let mut s = Scanner {
         text,
-        view: View::new(Syntax::VisualBasic, 0..text.len()),
+        view: View::new(syntax, 0..text.len()),
         scope: 0,
         stmt: 0..0,
     };
@@ -388,8 +426,8 @@ impl<'t> Scanner<'t> {
     }
 
     fn assignment_or_call(&mut self, toks: &[Token]) {
-        // `Call proxy.X(…)`: the keyword adds nothing.
-        let toks = if self.word(toks.first()) == "call" {
+        // `Call proxy.X(…)`, VBScript's `Set x = …`: the keyword adds nothing.
+        let toks = if matches!(self.word(toks.first()).as_str(), "call" | "set") {
             &toks[1..]
         } else {
             toks
@@ -398,12 +436,26 @@ impl<'t> Scanner<'t> {
         let target = self.expr(toks, &mut i);
         // `x = …`, `x &= …`: the expression parser stops before an assignment's operator.
         let op = toks.get(i).map(|t| self.src(t)).unwrap_or("");
-        if op == "=" && matches!(target.kind, Kind::Name(_)) {
+        // `paramList(0) = key`: a slot of an array, which VB indexes with parentheses.
+        let slot = match &target.kind {
+            Kind::Call(c) => {
+                let c = &self.view.calls[*c];
+                matches!(c.callee.kind, Kind::Name(_))
+                    && matches!(&c.args[..], [a] if matches!(a.value.kind, Kind::Number))
+            }
+            _ => false,
+        };
+        if op == "=" && (matches!(target.kind, Kind::Name(_)) || slot) {
             i += 1;
             let value = self.expr(toks, &mut i);
             self.string(&value);
+            let target_name = if slot {
+                self.text[target.span.clone()].split_whitespace().collect()
+            } else {
+                name_of(&target)
+            };
             self.view.bindings.push(Binding {
-                target: name_of(&target),
+                target: target_name,
                 target_span: target.span.clone(),
                 value,
                 scope: self.scope,
