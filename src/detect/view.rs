@@ -826,7 +826,11 @@ impl<'a> Detector<'a> {
             }
             let returned = Regex::new(&format!(r"\breturn\s+{}\s*;", regex::escape(&b.target)))
                 .expect("an escaped name is a pattern");
-            let body = &self.text[b.stmt.end..scope.span.end];
+            // A binding in a lambda's expression body can sit in a statement that outlasts
+            // the lambda's scope: nothing after it is that scope's.
+            let Some(body) = self.text.get(b.stmt.end..scope.span.end) else {
+                continue;
+            };
             if !returned.is_match(body) || !matches!(b.value.kind, Kind::Call(_)) {
                 continue;
             }
