@@ -783,6 +783,19 @@ mod tests {
                 "https://{}.infusionsoft.com/api/xmlrpc"
             ]
         );
+        let objc = "NSString *u = [NSString stringWithFormat:@\"https://%@.infusionsoft.com/api/xmlrpc\", app];\n";
+        let ex = "defmodule K do\n  def u(app), do: \"https://#{app}.infusionsoft.com\" <> \"/api/xmlrpc\"\nend\n";
+        let r = "u <- paste(\"https://\", app, \".infusionsoft.com/api/xmlrpc\", sep = \"\")\nv <- sprintf(\"https://%s.infusionsoft.com/api/xmlrpc\", app)\n";
+        for (syntax, src) in [(Syntax::ObjC, objc), (Syntax::Elixir, ex), (Syntax::R, r)] {
+            let found = strings(syntax, src);
+            assert!(!found.is_empty(), "{syntax:?}");
+            assert!(
+                found
+                    .iter()
+                    .all(|s| s == "https://{}.infusionsoft.com/api/xmlrpc"),
+                "{syntax:?}: {found:?}"
+            );
+        }
         let js = "const u = `https://${app}.infusionsoft.com/api/xmlrpc`;\nconst v = 'https://' + app + '.infusionsoft.com' + '/api/xmlrpc';\n";
         assert_eq!(
             strings(Syntax::JavaScript, js),
