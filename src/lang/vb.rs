@@ -90,6 +90,7 @@ fn scan(syntax: Syntax, text: &str) -> View {
         view: View::new(syntax, 0..text.len()),
         scope: 0,
         stmt: 0..0,
+        depth: 0,
     };
     for line in s.lines() {
         s.stmt = line.first().map_or(0, |t| t.span.start)..line.last().map_or(0, |t| t.span.end);
@@ -103,6 +104,8 @@ struct Scanner<'t> {
     view: View,
     scope: usize,
     stmt: Range<usize>,
+    /// How deep expressions nest where the scanner is: bounded as the tree-sitter walks are.
+    depth: usize,
 }
 
 impl<'t> Scanner<'t> {
@@ -502,7 +505,35 @@ impl<'t> Scanner<'t> {
     }
 
     /// An expression from `toks[*i]`: operands joined by operators; `&` and `+` build strings.
+    /// Nested deeper than anyone writes, it is skipped whole (up to the `,` or `)` that ends
+    /// it) and taken for what it is, rather than exhaust the stack.
     fn expr(&mut self, toks: &[Token], i: &mut usize) -> Expr {
+        if self.depth >= super::MAX_DEPTH {
+            let start = toks.get(*i).map_or(0, |t| t.span.start);
+            let mut open = 0usize;
+            let mut end = start;
+            while let Some(t) = toks.get(*i) {
+                match t.tok {
+                    Tok::Punct('(') => open += 1,
+                    Tok::Punct(')' | ',') if open == 0 => break,
+                    Tok::Punct(')') => open -= 1,
+                    _ => {}
+                }
+                end = t.span.end;
+                *i += 1;
+            }
+            return Expr {
+                span: start..end,
+                kind: Kind::Other,
+            };
+        }
+        self.depth += 1;
+        let e = self.operation(toks, i);
+        self.depth -= 1;
+        e
+    }
+
+    fn operation(&mut self, toks: &[Token], i: &mut usize) -> Expr {
         let start = *i;
         let mut parts = vec![self.operand(toks, i)];
         let mut concat = true;
@@ -608,7 +639,12 @@ impl<'t> Scanner<'t> {
                 }
             }
             Tok::Punct('-' | '+') => {
-                *i += 1;
+                while toks
+                    .get(*i)
+                    .is_some_and(|t| matches!(t.tok, Tok::Punct('-' | '+')))
+                {
+                    *i += 1;
+                }
                 self.operand(toks, i)
             }
             Tok::Word => self.chain(toks, i),
