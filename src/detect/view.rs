@@ -859,7 +859,7 @@ impl<'a> Detector<'a> {
             }
             // Any other literal is a placeholder, however the language marks its strings
             // (Objective-C's `@"placeholder"`).
-            if t.is_plain() && !t.text.is_empty() {
+            if t.is_plain() {
                 return;
             }
         }
