@@ -75,6 +75,8 @@ struct Detector<'a> {
     hits: &'a mut Vec<Hit>,
     sites: Vec<Site>,
     wrapper: bool,
+    /// The site of a token prepended to every call beside the per-app endpoint.
+    token_wrapper: Option<usize>,
     /// The file calls a Keap service or names a legacy endpoint.
     strong: bool,
     /// The file names a legacy endpoint.
@@ -97,6 +99,7 @@ impl<'a> Detector<'a> {
             hits,
             sites: Vec::new(),
             wrapper: false,
+            token_wrapper: None,
             strong: false,
             strong_endpoint: false,
             xml: false,
@@ -794,17 +797,28 @@ impl<'a> Detector<'a> {
         let src = self.src(&key.span);
         // A token prepended to calls that go to the per-app endpoint is the legacy key there
         // (`[token | params]` beside `"https://#{app}.infusionsoft.com/api/xmlrpc"`); next to
-        // the new endpoint alone it is an OAuth token.
+        // the new endpoint alone it is an OAuth token. Reported once, at the last such
+        // wrapper: Elixir orders a function's clauses from the specific (`nil` app: OAuth) to
+        // the general one, which is where an app, and its legacy key, is passed.
         let token = self.strong_endpoint
             && classify_first_param(src, false) == FirstParam::Token
             && self.sites.iter().all(|s| s.detail != WRAPPER_DETAIL);
-        if token {
-            self.wrapper = true;
-            self.sites.push(Site {
+        if token
+            || self.token_wrapper.is_some() && classify_first_param(src, false) == FirstParam::Token
+        {
+            let site = Site {
                 span: key.span.clone(),
                 detail: WRAPPER_DETAIL.to_string(),
                 key_like: true,
-            });
+            };
+            match self.token_wrapper {
+                Some(i) => self.sites[i] = site,
+                None => {
+                    self.wrapper = true;
+                    self.token_wrapper = Some(self.sites.len());
+                    self.sites.push(site);
+                }
+            }
             return;
         }
         if key_like(src) && classify_first_param(src, false) == FirstParam::Key {
