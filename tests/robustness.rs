@@ -619,6 +619,29 @@ fn deeply_nested_code_is_read_without_exhausting_the_stack() {
             "h.php",
             format!("<?php\n$u = '{url}';\n$x = {};\n", deep("f(", ")")),
         ),
+        (
+            "i.m",
+            format!("NSString *u = @\"{url}\";\nint x = {};\n", deep("(", ")")),
+        ),
+        (
+            "j.ex",
+            format!(
+                "defmodule J do\n  @u \"{url}\"\n  def x, do: {}\nend\n",
+                deep("[", "]")
+            ),
+        ),
+        ("k.R", format!("u <- \"{url}\"\nx <- {}\n", deep("f(", ")"))),
+        (
+            "l.asp",
+            format!("<%\nu = \"{url}\"\nx = {}\n%>\n", deep("(", ")")),
+        ),
+        (
+            "m.vb",
+            format!(
+                "Module M\nDim u As String = \"{url}\"\nDim x = {}\nEnd Module\n",
+                deep("f(", ")")
+            ),
+        ),
     ];
     for (name, text) in &files {
         write(dir.path(), name, text);

@@ -75,6 +75,8 @@ struct Detector<'a> {
     hits: &'a mut Vec<Hit>,
     sites: Vec<Site>,
     wrapper: bool,
+    /// The site of a token prepended to every call beside the per-app endpoint.
+    token_wrapper: Option<usize>,
     /// The file calls a Keap service or names a legacy endpoint.
     strong: bool,
     /// The file names a legacy endpoint.
@@ -97,6 +99,7 @@ impl<'a> Detector<'a> {
             hits,
             sites: Vec::new(),
             wrapper: false,
+            token_wrapper: None,
             strong: false,
             strong_endpoint: false,
             xml: false,
@@ -490,6 +493,11 @@ impl<'a> Detector<'a> {
         }
         // call("ContactService.add", key, …), methodCall('X.y', [key, …], cb)
         let mut args = call.positional();
+        // R's `xml.rpc(url, "X.y", key, …)` (or `.args = list(key, …)`) and classic ASP's
+        // aspxmlrpc `xmlRPC(url, "X.y", paramList)`: the URL comes first.
+        if call.name == "xml.rpc" || call.name.eq_ignore_ascii_case("xmlRPC") {
+            args.next();
+        }
         let method = plain(&args.next()?.value)?;
         if !php::SERVICE_METHOD.is_match(method) {
             return None;
@@ -499,7 +507,16 @@ impl<'a> Detector<'a> {
             Kind::Splat(_) => None,
             // `var ca = [this.apiKey, cMap]; this.methodCaller('ContactService.add', ca, cb)`
             Kind::Name(n) => self.built_first(n, call).or(Some(&a.value)),
+            // Elixir's `[key | params]`, Objective-C's `[@[key] arrayByAddingObjectsFromArray:…]`.
+            Kind::Join(parts) => match parts.first().map(|p| &p.kind) {
+                Some(Kind::List(items)) => items.first(),
+                _ => None,
+            },
             _ => Some(&a.value),
+        });
+        let key = key.or_else(|| match &call.keyword(".args")?.value.kind {
+            Kind::List(items) if call.name == "xml.rpc" => items.first(),
+            _ => None,
         });
         Some((method.to_string(), key))
     }
@@ -518,8 +535,17 @@ impl<'a> Detector<'a> {
         let made = self
             .bound_before(name, call)
             .chain(self.bound_before(&other, call))
-            .max_by_key(|b| b.stmt.start)?;
-        self.first_added(made, call.scope, call.span.start)
+            .max_by_key(|b| b.stmt.start);
+        // `paramList(0) = key` (VB, VBScript) or `params[0] = key`, set after the list is made.
+        let slot = self
+            .bound_before(&format!("{name}(0)"), call)
+            .chain(self.bound_before(&format!("{name}[0]"), call))
+            .max_by_key(|b| b.stmt.start)
+            .filter(|s| made.is_none_or(|m| m.stmt.start < s.stmt.start));
+        if let Some(slot) = slot {
+            return Some(&slot.value);
+        }
+        self.first_added(made?, call.scope, call.span.start)
     }
 
     /// The first item of the list a binding makes, when it is made with its items or empty
@@ -613,6 +639,8 @@ impl<'a> Detector<'a> {
             "invoke",
             "rpc",
             "xmlrpc",
+            // Elixir's `%XMLRPC.MethodCall{method_name: m, params: p}`, as the adapter calls it.
+            "MethodCall",
         ];
         if !SENDS.contains(&call.name.as_str()) {
             return;
@@ -767,6 +795,32 @@ impl<'a> Detector<'a> {
             return;
         };
         let src = self.src(&key.span);
+        // A token prepended to calls that go to the per-app endpoint is the legacy key there
+        // (`[token | params]` beside `"https://#{app}.infusionsoft.com/api/xmlrpc"`); next to
+        // the new endpoint alone it is an OAuth token. Reported once, at the last such
+        // wrapper: Elixir orders a function's clauses from the specific (`nil` app: OAuth) to
+        // the general one, which is where an app, and its legacy key, is passed.
+        let token = self.strong_endpoint
+            && classify_first_param(src, false) == FirstParam::Token
+            && self.sites.iter().all(|s| s.detail != WRAPPER_DETAIL);
+        if token
+            || self.token_wrapper.is_some() && classify_first_param(src, false) == FirstParam::Token
+        {
+            let site = Site {
+                span: key.span.clone(),
+                detail: WRAPPER_DETAIL.to_string(),
+                key_like: true,
+            };
+            match self.token_wrapper {
+                Some(i) => self.sites[i] = site,
+                None => {
+                    self.wrapper = true;
+                    self.token_wrapper = Some(self.sites.len());
+                    self.sites.push(site);
+                }
+            }
+            return;
+        }
         if key_like(src) && classify_first_param(src, false) == FirstParam::Key {
             self.wrapper = true;
             self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
@@ -786,7 +840,11 @@ impl<'a> Detector<'a> {
             }
             let returned = Regex::new(&format!(r"\breturn\s+{}\s*;", regex::escape(&b.target)))
                 .expect("an escaped name is a pattern");
-            let body = &self.text[b.stmt.end..scope.span.end];
+            // A binding in a lambda's expression body can sit in a statement that outlasts
+            // the lambda's scope: nothing after it is that scope's.
+            let Some(body) = self.text.get(b.stmt.end..scope.span.end) else {
+                continue;
+            };
             if !returned.is_match(body) || !matches!(b.value.kind, Kind::Call(_)) {
                 continue;
             }
@@ -811,6 +869,11 @@ impl<'a> Detector<'a> {
                 if let Some(range) = t.source_range(0..t.text.len()) {
                     self.literal_key(range, detail);
                 }
+                return;
+            }
+            // Any other literal is a placeholder, however the language marks its strings
+            // (Objective-C's `@"placeholder"`).
+            if t.is_plain() {
                 return;
             }
         }
@@ -895,6 +958,11 @@ pub fn is_client(call: &Call) -> bool {
             .and_then(|m| plain(&m.value))
             .is_some_and(|m| m.eq_ignore_ascii_case("CFML2XMLRPC")),
         "call_url" => true,
+        // R's XMLRPC package sends each call itself; Elixir's request struct; an Objective-C
+        // `[[XMLRPCRequest alloc] initWithURL:…]`.
+        "xml.rpc" | "MethodCall" => true,
+        n if n.eq_ignore_ascii_case("xmlRPC") => call.receiver.is_none(),
+        "XMLRPCRequest" | "WPXMLRPCClient" | "AFXMLRPCClient" => call.new,
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,
     }

@@ -1,6 +1,10 @@
-//! ColdFusion and Rust: found through the view, left to a person with the exact code to add.
-//! No ColdFusion engine is served here to run a rewritten template against the mock, and no
-//! Rust XML-RPC client was run against it; the hints follow the tags' documented attributes and
+//! ColdFusion, Rust, Objective-C, Elixir and R: found through the view, left to a person with
+//! the exact code to add. No ColdFusion engine is served here to run a rewritten template
+//! against the mock, no Rust XML-RPC client was run against it, and Debian serves no XML-RPC
+//! library for Objective-C, Elixir or R. The Objective-C hint follows eczarny's xmlrpc
+//! `XMLRPCRequest` (`setValue:forHTTPHeaderField:` sets a header of the request it sends); R's
+//! XMLRPC package replaces its default `httpheader` (`Content-Type: text/xml`) by the one in
+//! `.opts`, so the hint keeps it. The hints follow the tags' documented attributes and
 //! the public sources of the `xmlrpc` crate (its `Transport` for a reqwest `RequestBuilder`
 //! adds `Content-Type: text/xml` itself, so a header set on the builder travels beside it) and
 //! of `dxr_client` (its `ClientBuilder::add_header` joins the default headers it sends).
@@ -32,6 +36,25 @@ pub fn hints(syntax: Syntax, text: &str, found: &[&Finding], opts: &FixOptions) 
                     "send \"{PLACEHOLDER}\" as this parameter, and the key as a header of the request that posts the call: {}",
                     cf_header(&key, opts.auth)
                 ),
+                (rules::KEY_IN_BODY, Syntax::Asp) => format!(
+                    "send \"{PLACEHOLDER}\" in slot 0 of the parameters, and the key as a header: {}",
+                    asp_header(&key, opts.auth)
+                ),
+                (rules::LEGACY_ENDPOINT, Syntax::Asp) => format!(
+                    "post to {} and send the key as a header: {}",
+                    code(&format!("\"{}\"", opts.endpoint)),
+                    asp_header("key", opts.auth)
+                ),
+                (rules::KEY_IN_BODY, Syntax::ObjC | Syntax::Elixir | Syntax::R) => format!(
+                    "send {} first in the call's parameters, and the key as a header: {}",
+                    code(&placeholder(syntax)),
+                    header(syntax, &key, opts)
+                ),
+                (rules::LEGACY_ENDPOINT, Syntax::ObjC | Syntax::Elixir | Syntax::R) => format!(
+                    "send the calls to {} with the key as a header: {}",
+                    code(&opts.endpoint),
+                    header(syntax, "key", opts)
+                ),
                 (rules::KEY_IN_BODY, _) if dxr => format!(
                     "send \"{PLACEHOLDER}\" first in the call's parameters, and build the client on the new endpoint with {}",
                     code(&dxr_header(&key, opts.auth))
@@ -62,6 +85,59 @@ pub fn hints(syntax: Syntax, text: &str, found: &[&Finding], opts: &FixOptions) 
             }
         })
         .collect()
+}
+
+/// aspxmlrpc's `xmlRPC` posts the call with an XMLHTTP object it makes itself: the header
+/// goes in its copy of the library, where the request's `Content-Type` is set.
+fn asp_header(key: &str, auth: Auth) -> String {
+    let (name, value) = match auth {
+        Auth::Header => ("X-Keap-API-Key", key.to_string()),
+        Auth::Bearer => ("Authorization", format!("\"Bearer \" & {key}")),
+    };
+    format!(
+        "{} on the HTTP object in aspxmlrpc's `xmlRPC` (`aspxmlrpc/code/xmlrpc.asp`), beside its `Content-Type`, with the key passed in or read there",
+        code(&format!(".setRequestHeader \"{name}\", {value}"))
+    )
+}
+
+/// The placeholder as a string literal of the language.
+fn placeholder(syntax: Syntax) -> String {
+    match syntax {
+        Syntax::ObjC => format!("@\"{PLACEHOLDER}\""),
+        _ => format!("\"{PLACEHOLDER}\""),
+    }
+}
+
+/// The code that sends the key as a header with the client each language's Keap code uses:
+/// eczarny's `XMLRPCRequest`, the HTTP client an Elixir `XMLRPC.encode!` body is posted with,
+/// R's `xml.rpc`.
+fn header(syntax: Syntax, key: &str, opts: &FixOptions) -> String {
+    let (name, value) = match (opts.auth, syntax) {
+        (Auth::Header, _) => ("X-Keap-API-Key", key.to_string()),
+        (Auth::Bearer, Syntax::ObjC) => (
+            "Authorization",
+            format!("[@\"Bearer \" stringByAppendingString:{key}]"),
+        ),
+        (Auth::Bearer, Syntax::Elixir) => ("Authorization", format!("\"Bearer \" <> {key}")),
+        (Auth::Bearer, _) => ("Authorization", format!("paste0(\"Bearer \", {key})")),
+    };
+    match syntax {
+        Syntax::ObjC => format!(
+            "{} after the request is made with {}",
+            code(&format!("[request setValue:{value} forHTTPHeaderField:@\"{name}\"];")),
+            code(&format!("[NSURL URLWithString:@\"{}\"]", opts.endpoint))
+        ),
+        Syntax::Elixir => format!(
+            "{} in the headers of the request that posts the encoded call (`HTTPoison.post(url, body, headers)`, `Finch.build(:post, url, headers, body)`)",
+            code(&format!("{{\"{name}\", {value}}}"))
+        ),
+        _ => format!(
+            "{} as an argument of `xml.rpc` (it replaces the default header list, so `Content-Type` stays in it)",
+            code(&format!(
+                ".opts = list(httpheader = c(\"Content-Type\" = \"text/xml\", \"{name}\" = {value}))"
+            ))
+        ),
+    }
 }
 
 fn code(s: &str) -> String {

@@ -7,12 +7,15 @@ use tree_sitter::{Node, Parser, Tree};
 
 mod cfml;
 mod csharp;
+mod elixir;
 mod go;
 mod java;
 pub use csharp::LAMBDA;
 mod js;
+mod objc;
 mod perl;
 mod python;
+mod r;
 mod ruby;
 mod rust;
 mod vb;
@@ -36,6 +39,11 @@ pub enum Syntax {
     Cfml,
     /// Read by `syn`, not tree-sitter.
     Rust,
+    ObjC,
+    Elixir,
+    R,
+    /// Classic ASP: the VBScript in `<% … %>`, read by the VB scanner.
+    Asp,
 }
 
 impl Syntax {
@@ -60,6 +68,11 @@ impl Syntax {
             "java" => Syntax::Java,
             "cfm" | "cfc" | "cfml" => Syntax::Cfml,
             "rs" => Syntax::Rust,
+            "m" => Syntax::ObjC,
+            "ex" | "exs" => Syntax::Elixir,
+            // `.R` and `.r` alike (the extension is lowercased above).
+            "r" => Syntax::R,
+            "asp" => Syntax::Asp,
             _ => return None,
         })
     }
@@ -78,6 +91,10 @@ impl Syntax {
             Syntax::Java => tree_sitter_java::LANGUAGE.into(),
             Syntax::Cfml => tree_sitter_cfml::LANGUAGE_CFML.into(),
             Syntax::Rust => return None,
+            Syntax::ObjC => tree_sitter_objc::LANGUAGE.into(),
+            Syntax::Elixir => tree_sitter_elixir::LANGUAGE.into(),
+            Syntax::R => tree_sitter_r::LANGUAGE.into(),
+            Syntax::Asp => return None,
         })
     }
 
@@ -101,6 +118,12 @@ impl Syntax {
                 format!("createObject(\"java\", \"java.lang.System\").getenv(\"{name}\")")
             }
             Syntax::Rust => format!("std::env::var(\"{name}\").expect(\"{name}\")"),
+            Syntax::ObjC => format!("NSProcessInfo.processInfo.environment[@\"{name}\"]"),
+            Syntax::Elixir => format!("System.fetch_env!(\"{name}\")"),
+            Syntax::R => format!("Sys.getenv(\"{name}\")"),
+            Syntax::Asp => {
+                format!("CreateObject(\"WScript.Shell\").Environment(\"PROCESS\")(\"{name}\")")
+            }
         }
     }
 
@@ -115,9 +138,13 @@ impl Syntax {
     }
 
     /// Found through the view, migrated by a person: ColdFusion has no engine here to run a
-    /// rewrite with, and no Rust XML-RPC crate was run against the mock.
+    /// rewrite with, no Rust XML-RPC crate was run against the mock, and no Objective-C,
+    /// Elixir or R XML-RPC library is served here.
     pub fn is_hinted(self) -> bool {
-        matches!(self, Syntax::Cfml | Syntax::Rust)
+        matches!(
+            self,
+            Syntax::Cfml | Syntax::Rust | Syntax::ObjC | Syntax::Elixir | Syntax::R | Syntax::Asp
+        )
     }
 }
 
@@ -416,6 +443,9 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
     if syntax == Syntax::VisualBasic {
         return Some(vb::view(text));
     }
+    if syntax == Syntax::Asp {
+        return Some(vb::view_asp(text));
+    }
     if syntax == Syntax::Rust {
         return rust::view(text);
     }
@@ -432,7 +462,10 @@ pub fn view(syntax: Syntax, text: &str) -> Option<View> {
             let scripts = cfml::Scripts::parse(text, root);
             cfml::walk_all(&mut b, root, &scripts);
         }
-        Syntax::VisualBasic | Syntax::Rust => unreachable!("scanned above"),
+        Syntax::ObjC => objc::walk(&mut b, root),
+        Syntax::Elixir => elixir::walk(&mut b, root),
+        Syntax::R => r::walk(&mut b, root),
+        Syntax::VisualBasic | Syntax::Rust | Syntax::Asp => unreachable!("scanned above"),
         _ => js::walk(&mut b, root),
     }
     Some(b.view)
@@ -647,7 +680,10 @@ fn literal_parts(node: Node, text: &str, content: &[&str]) -> Template {
     for part in node.named_children(&mut cursor) {
         if content.contains(&part.kind()) {
             t.literal(&text[part.byte_range()], part.start_byte());
-        } else if !matches!(part.kind(), "string_start" | "string_end") {
+        } else if !matches!(
+            part.kind(),
+            "string_start" | "string_end" | "string_open" | "string_close"
+        ) {
             t.hole(part.byte_range());
         }
     }
@@ -747,6 +783,19 @@ mod tests {
                 "https://{}.infusionsoft.com/api/xmlrpc"
             ]
         );
+        let objc = "NSString *u = [NSString stringWithFormat:@\"https://%@.infusionsoft.com/api/xmlrpc\", app];\n";
+        let ex = "defmodule K do\n  def u(app), do: \"https://#{app}.infusionsoft.com\" <> \"/api/xmlrpc\"\nend\n";
+        let r = "u <- paste(\"https://\", app, \".infusionsoft.com/api/xmlrpc\", sep = \"\")\nv <- sprintf(\"https://%s.infusionsoft.com/api/xmlrpc\", app)\n";
+        for (syntax, src) in [(Syntax::ObjC, objc), (Syntax::Elixir, ex), (Syntax::R, r)] {
+            let found = strings(syntax, src);
+            assert!(!found.is_empty(), "{syntax:?}");
+            assert!(
+                found
+                    .iter()
+                    .all(|s| s == "https://{}.infusionsoft.com/api/xmlrpc"),
+                "{syntax:?}: {found:?}"
+            );
+        }
         let js = "const u = `https://${app}.infusionsoft.com/api/xmlrpc`;\nconst v = 'https://' + app + '.infusionsoft.com' + '/api/xmlrpc';\n";
         assert_eq!(
             strings(Syntax::JavaScript, js),

@@ -47,11 +47,50 @@ const MODIFIERS: &[&str] = &[
 ];
 
 pub(super) fn view(text: &str) -> View {
+    scan(Syntax::VisualBasic, text)
+}
+
+/// Classic ASP: the VBScript inside `<% … %>`, read by the same scanner with the markup
+/// around it blanked (newlines kept), so offsets stay the file's. Keap's own ASP sample
+/// (`Legacy/asp/api.asp`) sends its calls with aspxmlrpc's `xmlRPC(url, "X.y", paramList)`.
+pub(super) fn view_asp(text: &str) -> View {
+    let mut masked = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("<%") {
+        blank(&mut masked, &rest[..open + 2]);
+        rest = &rest[open + 2..];
+        // `<%= expr %>` writes a value; `<%@ … %>` is a directive.
+        let code_end = rest.find("%>").unwrap_or(rest.len());
+        let code = &rest[..code_end];
+        if code.starts_with('@') {
+            blank(&mut masked, code);
+        } else {
+            masked.push_str(code);
+        }
+        rest = &rest[code_end..];
+        let close = rest.len().min(2);
+        blank(&mut masked, &rest[..close]);
+        rest = &rest[close..];
+    }
+    blank(&mut masked, rest);
+    scan(Syntax::Asp, &masked)
+}
+
+/// Markup as spaces, its line breaks kept.
+fn blank(out: &mut String, markup: &str) {
+    out.extend(markup.chars().map(|c| match c {
+        '\n' | '\r' => c,
+        _ => ' ',
+    }));
+}
+
+fn scan(syntax: Syntax, text: &str) -> View {
     let mut s = Scanner {
         text,
-        view: View::new(Syntax::VisualBasic, 0..text.len()),
+        view: View::new(syntax, 0..text.len()),
         scope: 0,
         stmt: 0..0,
+        depth: 0,
     };
     for line in s.lines() {
         s.stmt = line.first().map_or(0, |t| t.span.start)..line.last().map_or(0, |t| t.span.end);
@@ -65,6 +104,8 @@ struct Scanner<'t> {
     view: View,
     scope: usize,
     stmt: Range<usize>,
+    /// How deep expressions nest where the scanner is: bounded as the tree-sitter walks are.
+    depth: usize,
 }
 
 impl<'t> Scanner<'t> {
@@ -388,8 +429,8 @@ impl<'t> Scanner<'t> {
     }
 
     fn assignment_or_call(&mut self, toks: &[Token]) {
-        // `Call proxy.X(…)`: the keyword adds nothing.
-        let toks = if self.word(toks.first()) == "call" {
+        // `Call proxy.X(…)`, VBScript's `Set x = …`: the keyword adds nothing.
+        let toks = if matches!(self.word(toks.first()).as_str(), "call" | "set") {
             &toks[1..]
         } else {
             toks
@@ -398,12 +439,26 @@ impl<'t> Scanner<'t> {
         let target = self.expr(toks, &mut i);
         // `x = …`, `x &= …`: the expression parser stops before an assignment's operator.
         let op = toks.get(i).map(|t| self.src(t)).unwrap_or("");
-        if op == "=" && matches!(target.kind, Kind::Name(_)) {
+        // `paramList(0) = key`: a slot of an array, which VB indexes with parentheses.
+        let slot = match &target.kind {
+            Kind::Call(c) => {
+                let c = &self.view.calls[*c];
+                matches!(c.callee.kind, Kind::Name(_))
+                    && matches!(&c.args[..], [a] if matches!(a.value.kind, Kind::Number))
+            }
+            _ => false,
+        };
+        if op == "=" && (matches!(target.kind, Kind::Name(_)) || slot) {
             i += 1;
             let value = self.expr(toks, &mut i);
             self.string(&value);
+            let target_name = if slot {
+                self.text[target.span.clone()].split_whitespace().collect()
+            } else {
+                name_of(&target)
+            };
             self.view.bindings.push(Binding {
-                target: name_of(&target),
+                target: target_name,
                 target_span: target.span.clone(),
                 value,
                 scope: self.scope,
@@ -450,7 +505,35 @@ impl<'t> Scanner<'t> {
     }
 
     /// An expression from `toks[*i]`: operands joined by operators; `&` and `+` build strings.
+    /// Nested deeper than anyone writes, it is skipped whole (up to the `,` or `)` that ends
+    /// it) and taken for what it is, rather than exhaust the stack.
     fn expr(&mut self, toks: &[Token], i: &mut usize) -> Expr {
+        if self.depth >= super::MAX_DEPTH {
+            let start = toks.get(*i).map_or(0, |t| t.span.start);
+            let mut open = 0usize;
+            let mut end = start;
+            while let Some(t) = toks.get(*i) {
+                match t.tok {
+                    Tok::Punct('(') => open += 1,
+                    Tok::Punct(')' | ',') if open == 0 => break,
+                    Tok::Punct(')') => open -= 1,
+                    _ => {}
+                }
+                end = t.span.end;
+                *i += 1;
+            }
+            return Expr {
+                span: start..end,
+                kind: Kind::Other,
+            };
+        }
+        self.depth += 1;
+        let e = self.operation(toks, i);
+        self.depth -= 1;
+        e
+    }
+
+    fn operation(&mut self, toks: &[Token], i: &mut usize) -> Expr {
         let start = *i;
         let mut parts = vec![self.operand(toks, i)];
         let mut concat = true;
@@ -556,7 +639,12 @@ impl<'t> Scanner<'t> {
                 }
             }
             Tok::Punct('-' | '+') => {
-                *i += 1;
+                while toks
+                    .get(*i)
+                    .is_some_and(|t| matches!(t.tok, Tok::Punct('-' | '+')))
+                {
+                    *i += 1;
+                }
                 self.operand(toks, i)
             }
             Tok::Word => self.chain(toks, i),
