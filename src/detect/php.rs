@@ -612,7 +612,9 @@ impl<'t> Detector<'t, '_> {
         let literal = content
             .clone()
             .is_some_and(|c| is_secret_literal(&self.text[c]));
-        let xmlrpc = self.strong_context || self.xmlrpc;
+        // XML-RPC alone is not Keap: another service's client that puts its own key first
+        // (a newsletter API) names nothing of Keap's.
+        let xmlrpc = self.strong_context || (self.xmlrpc && self.keap_named);
         // A migrated wrapper prepends a placeholder: it still fills the first position (in an
         // `array_merge`, beside the method name, only the placeholder the rewrite writes).
         let placeholder = content
