@@ -493,9 +493,7 @@ impl<'a> Detector<'a> {
         }
         // call("ContactService.add", key, …), methodCall('X.y', [key, …], cb)
         let mut args = call.positional();
-        // R's `xml.rpc(url, "X.y", key, …)` (or `.args = list(key, …)`) and classic ASP's
-        // aspxmlrpc `xmlRPC(url, "X.y", paramList)`: the URL comes first.
-        if call.name == "xml.rpc" || call.name.eq_ignore_ascii_case("xmlRPC") {
+        if sends_to_url(call) {
             args.next();
         }
         let method = plain(&args.next()?.value)?;
@@ -960,12 +958,26 @@ pub fn is_client(call: &Call) -> bool {
         "call_url" => true,
         // R's XMLRPC package sends each call itself; Elixir's request struct; an Objective-C
         // `[[XMLRPCRequest alloc] initWithURL:…]`.
-        "xml.rpc" | "MethodCall" => true,
-        n if n.eq_ignore_ascii_case("xmlRPC") => call.receiver.is_none(),
+        "MethodCall" => true,
+        _ if sends_to_url(call) => true,
         "XMLRPCRequest" | "WPXMLRPCClient" | "AFXMLRPCClient" => call.new,
         n if n.starts_with("new") => path.contains("XMLRPC::Client"),
         _ => false,
     }
+}
+
+/// R's `xml.rpc(url, "X.y", key, …)` and classic ASP's aspxmlrpc `xmlRPC(url, "X.y", paramList)`:
+/// each call is sent to the URL that comes first. A Ruby gem's own `xmlrpc("X.y", …)` helper,
+/// which starts with the method, is not one.
+fn sends_to_url(call: &Call) -> bool {
+    let named = call.name == "xml.rpc"
+        || call.name.eq_ignore_ascii_case("xmlRPC") && call.receiver.is_none();
+    named
+        && call
+            .positional()
+            .next()
+            .and_then(|a| plain(&a.value))
+            .is_none_or(|first| !php::SERVICE_METHOD.is_match(first))
 }
 
 /// `name` of a ColdFusion slot `name[n]`.
