@@ -52,6 +52,10 @@ pub(super) static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
 static XMLRPC_CLIENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i-u)xmlrpc_?client|xmlrpc(?:msg|val|resp)\b|xmlrpc_(?:en|de)code|IXR_Client|XmlRpc\\|Zend_XmlRpc|XML_RPC_(?:Client|Message|Value)|methodCall|/api/xmlrpc|(?:->|\$)xml_?rpc\b|xmlrpc\.inc").unwrap()
 });
+/// A host in a literal given to a client: a URL or a bare name with a dot.
+static OTHER_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/|$)").unwrap()
+});
 static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
 
 /// Where an interpolated or computed value sits in a template.
@@ -90,6 +94,7 @@ pub fn detect(
         xml_bodies: false,
         strong_context: false,
         wrapper: false,
+        foreign_client: false,
         call_sites: Vec::new(),
         hex_literals: Vec::new(),
         assigned: HashMap::new(),
@@ -124,6 +129,8 @@ struct Detector<'t, 'h> {
     strong_context: bool,
     /// The file has a wrapper that prepends the key to every call.
     wrapper: bool,
+    /// The file makes an XML-RPC client for another service's host.
+    foreign_client: bool,
     call_sites: Vec<CallSite>,
     /// Whole string literals that look like a legacy key (content ranges).
     hex_literals: Vec<Range<usize>>,
@@ -310,6 +317,10 @@ impl<'t> Detector<'t, '_> {
         );
         if node.kind() == "object_creation_expression" {
             self.configured_base(&callee, &args);
+            self.foreign_client |= is_client_class(&callee)
+                && args
+                    .iter()
+                    .any(|a| plain_literal(self.text, *a).is_some_and(|t| OTHER_HOST.is_match(t)));
         }
         // Zend's `$client->getProxy('ContactService')->add($key, …)`: the key is the first argument.
         if let Some(service) = self.proxy_service(node) {
@@ -387,10 +398,7 @@ impl<'t> Detector<'t, '_> {
     /// URL completed with Keap's legacy path, in a file that names Keap. The base is the app's
     /// host, or Mortgage Pro's where the file names that too (then it is not reported).
     fn configured_base(&mut self, callee: &str, args: &[Node]) {
-        let client = matches!(
-            callee,
-            "xmlrpc_client" | "zend_xmlrpc_client" | "wp_http_ixr_client" | "ixr_client"
-        );
+        let client = is_client_class(callee);
         let Some(url) = args.first().filter(|_| client && self.keap_named) else {
             return;
         };
@@ -612,9 +620,7 @@ impl<'t> Detector<'t, '_> {
         let literal = content
             .clone()
             .is_some_and(|c| is_secret_literal(&self.text[c]));
-        // XML-RPC alone is not Keap: another service's client that puts its own key first
-        // (a newsletter API) names nothing of Keap's.
-        let xmlrpc = self.strong_context || (self.xmlrpc && self.keap_named);
+        let xmlrpc = self.strong_context || self.xmlrpc;
         // A migrated wrapper prepends a placeholder: it still fills the first position (in an
         // `array_merge`, beside the method name, only the placeholder the rewrite writes).
         let placeholder = content
@@ -646,6 +652,16 @@ impl<'t> Detector<'t, '_> {
     }
 
     fn finish(&mut self) {
+        // XML-RPC alone is not Keap: a file that names nothing of Keap's and makes its client
+        // for another host (a newsletter API that takes its own key first) is another
+        // service's. Only a wrapper could have found something there.
+        if self.foreign_client && !self.keap_named {
+            self.hits
+                .retain(|h| h.rule != KEY_IN_BODY && h.rule != HARDCODED_KEY);
+            self.call_sites.clear();
+            self.hex_literals.clear();
+            return;
+        }
         // Where a wrapper puts the key first, a call's own first element is data, unless it
         // plainly is a key too. So it is in a file that never speaks XML-RPC itself: its calls
         // go through a wrapper defined elsewhere (`$this->conn->call('ContactService.add',
@@ -689,6 +705,14 @@ fn phpxmlrpc_2(dir: &Path, library: &str) -> bool {
         }
         Err(_) => library.to_ascii_lowercase().contains("xmlrpc-2."),
     }
+}
+
+/// The XML-RPC clients whose constructor takes the URL (or the path and host).
+fn is_client_class(callee: &str) -> bool {
+    matches!(
+        callee,
+        "xmlrpc_client" | "zend_xmlrpc_client" | "wp_http_ixr_client" | "ixr_client"
+    )
 }
 
 pub fn is_concat(node: Node) -> bool {
