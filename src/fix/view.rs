@@ -39,6 +39,7 @@ pub fn fix(
             manual: (0..findings.len())
                 .map(|i| (i, "the file could not be parsed".to_string()))
                 .collect(),
+            notes: Vec::new(),
         };
     };
     let mut r = Recipe {
@@ -91,21 +92,34 @@ impl Remote {
         }
         let mut wanted: HashMap<PathBuf, Vec<(String, String)>> = HashMap::new();
         for (path, view) in &views {
-            for call in view.calls.iter().filter(|c| is_client(c)) {
+            for (index, call) in view.calls.iter().enumerate().filter(|(_, c)| is_client(c)) {
                 let scope = &view.scopes[call.scope];
                 if scope.kind != ScopeKind::Function {
                     continue;
                 }
-                let attrs: Vec<&String> = demands
-                    .iter()
-                    .filter(|(g, _)| *g == scope.name)
-                    .map(|(_, a)| a)
-                    .collect();
-                if let [attr] = attrs[..] {
-                    wanted
-                        .entry((*path).clone())
-                        .or_default()
-                        .push((scope.name.clone(), attr.clone()));
+                // The getter that returns the client (Ruby), or the attribute the constructor
+                // keeps it in (Python's `self.connection = ServerProxy(…)`).
+                let mut getters = vec![scope.name.clone()];
+                if view.syntax == Syntax::Python && scope.name == "__init__" {
+                    getters.extend(view.bindings.iter().filter_map(|b| match b.value.kind {
+                        Kind::Call(i) if i == index => {
+                            b.target.strip_prefix("self.").map(str::to_string)
+                        }
+                        _ => None,
+                    }));
+                }
+                for getter in getters {
+                    let attrs: Vec<&String> = demands
+                        .iter()
+                        .filter(|(g, _)| *g == getter)
+                        .map(|(_, a)| a)
+                        .collect();
+                    if let [attr] = attrs[..] {
+                        wanted
+                            .entry((*path).clone())
+                            .or_default()
+                            .push((getter, attr.clone()));
+                    }
                 }
             }
         }
@@ -234,8 +248,9 @@ impl<'a> Recipe<'a, '_> {
                 Some(r) => clients
                     .iter()
                     .position(|c| c.targets.iter().any(|t| t == r)),
-                // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one client.
-                None if clients.len() == 1 => Some(0),
+                // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one
+                // client. Not a hand-written XML body: what sends it is not that client.
+                None if clients.len() == 1 && !self.in_xml(&span) => Some(0),
                 None => None,
             };
             match at {
@@ -289,6 +304,17 @@ impl<'a> Recipe<'a, '_> {
             };
             self.manual(i, hint);
         }
+    }
+
+    /// Whether a site is the key in a hand-written `<methodCall>` body (its line holds the
+    /// XML around it).
+    fn in_xml(&self, span: &Range<usize>) -> bool {
+        let start = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = self.text[span.end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| span.end + i);
+        let line = &self.text[start..end];
+        line.contains("<value>") || line.contains("<param>")
     }
 
     /// Whether the text at `span` is part of `body`, directly or through the name it was
@@ -400,6 +426,21 @@ impl<'a> Recipe<'a, '_> {
         // the body: Keap's own endpoint, which is now the same for every app.
         let settings =
             endpoints.is_empty() && !client.sites.is_empty() && self.url_from_settings(client.call);
+        // An OAuth client (`…/crm/xmlrpc/v1?access_token=TOKEN`) whose calls still send a key
+        // first: once the token travels as a Bearer header, that parameter is ignored.
+        if endpoints.is_empty() && !settings && !client.sites.is_empty() {
+            let before = self.out.edits.len();
+            self.token_client(client.call);
+            if self.out.edits.len() > before {
+                for &i in &client.sites {
+                    let span = self.findings[i].span.clone();
+                    let text = self.placeholder(&span);
+                    self.out.edits.push(Edit::new(span, text, i));
+                    self.done[i] = true;
+                }
+                return;
+            }
+        }
         if endpoints.is_empty() && !settings {
             return leave(self, "this client's URL is not a legacy endpoint written in this file: point it at the new endpoint and send the key as a header");
         }
@@ -421,8 +462,12 @@ impl<'a> Recipe<'a, '_> {
         keys.sort_unstable();
         keys.dedup();
         let wanted = self.remote.wanted.get(self.path).and_then(|w| {
-            w.iter()
-                .find(|(getter, _)| client.targets.iter().any(|t| t == getter))
+            w.iter().find(|(getter, _)| {
+                client
+                    .targets
+                    .iter()
+                    .any(|t| t == getter || t.strip_prefix("self.") == Some(getter.as_str()))
+            })
         });
         let member = wanted.map(|(_, attr)| match self.view.syntax {
             Syntax::Ruby => format!("@{attr}"),
@@ -508,6 +553,34 @@ impl<'a> Recipe<'a, '_> {
                 })
                 .unwrap_or(anchor)
         };
+        // A URL or host read from settings, overwritten by the new one: say so, since a
+        // deliberate override there (a test mock, a staging host) is gone with it.
+        let host = self
+            .opts
+            .endpoint
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_default();
+        let overwritten = |was: &str| {
+            format!("`{was}` was read from elsewhere (a setting, a parameter): it is now the literal new endpoint, so an override there (a test mock, a staging host) no longer applies")
+        };
+        let notes = self.out.notes.len();
+        for e in &edits {
+            let was = self.src(&e.range).trim();
+            let now = e.text.trim_matches(|c| matches!(c, '\'' | '"' | '`'));
+            let quoted = was.starts_with(['\'', '"', '`', ':', '%']);
+            if !was.is_empty() && !quoted && (now == self.opts.endpoint || now == host) {
+                self.out.notes.push((tag(&e.range), overwritten(was)));
+            }
+        }
+        // npm's URL argument becomes an options object: the URL it held is the argument.
+        if settings && self.out.notes.len() == notes {
+            let url = client.call.positional().next().map(|a| self.src(&a.span));
+            if let Some(was) = url.filter(|u| !u.contains('\n')) {
+                self.out.notes.push((anchor, overwritten(was)));
+            }
+        }
         let tagged: Vec<Edit> = edits
             .into_iter()
             .map(|e| Edit::new(e.range.clone(), e.text, tag(&e.range)))
@@ -728,8 +801,14 @@ impl<'a> Recipe<'a, '_> {
         } else {
             '\''
         };
+        // The inside of a literal (`"5f40…"`, the key written at the call) keeps its quotes.
+        let bytes = self.text.as_bytes();
+        let inside = span.start > 0
+            && matches!(bytes[span.start - 1], b'\'' | b'"' | b'`')
+            && bytes.get(span.end) == Some(&bytes[span.start - 1]);
         match interpolated(self.src(span)) {
             Some(_) => PLACEHOLDER.to_string(),
+            None if inside => PLACEHOLDER.to_string(),
             None => format!("{quote}{PLACEHOLDER}{quote}"),
         }
     }
@@ -794,7 +873,12 @@ impl<'a> Recipe<'a, '_> {
             _ => vec![&a.value],
         });
         for v in values {
-            if let Some(b) = url_name(self.view, v).and_then(|n| self.view.only_binding(n)) {
+            let kept = url_name(self.view, v).and_then(|n| {
+                self.view
+                    .only_binding(n)
+                    .or_else(|| self.view.string_before(n, v.span.start))
+            });
+            if let Some(b) = kept {
                 spans.push(b.value.span.clone());
             }
         }
@@ -821,9 +905,15 @@ impl<'a> Recipe<'a, '_> {
         target: Option<&str>,
     ) -> Result<Key, String> {
         let syntax = self.view.syntax;
-        // A literal key: read from the environment instead, everywhere.
-        if site.secret.is_some() {
-            let secret = site.secret.clone().expect("checked");
+        // A literal key: read from the environment instead, everywhere. The key-in-body
+        // finding of a literal written at the call carries no secret; its hardcoded-key does.
+        let secret = site.secret.clone().or_else(|| {
+            self.findings
+                .iter()
+                .find(|f| f.rule == HARDCODED_KEY && f.span == site.span)
+                .and_then(|f| f.secret.clone())
+        });
+        if let Some(secret) = secret {
             let name = (self.env_for)(&secret);
             let fixed = self.secret_findings(site.span.clone());
             return Ok(Key {
