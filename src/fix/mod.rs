@@ -227,15 +227,15 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
         }
         if !matches!(lang, Lang::Php | Lang::Parsed(_)) {
             let cassette = is_cassette(path);
-            plan.manual.extend(walked.iter().map(|f| {
-                Manual {
-                    finding: (*f).clone(),
-                    hint: match cassette {
-                        true => cassette_hint(&f.rule),
-                        false => other_language_hint(&f.rule),
-                    }
-                    .to_string(),
+            let template = is_template(path);
+            plan.manual.extend(walked.iter().map(|f| Manual {
+                finding: (*f).clone(),
+                hint: match f.rule.as_str() {
+                    _ if cassette => cassette_hint(&f.rule),
+                    rules::KEY_IN_BODY if template => "an XML body in a template: write `placeholder` here, and add the key header (`X-Keap-API-Key`) to the request that posts the rendered body",
+                    rule => other_language_hint(rule),
                 }
+                .to_string(),
             }));
             continue;
         }
@@ -659,6 +659,14 @@ fn is_cassette(path: &Path) -> bool {
         .any(|c| c.as_os_str().to_string_lossy().contains("cassette"));
     yaml_or_json
         && (named || fs::read_to_string(path).is_ok_and(|t| t.contains("http_interactions")))
+}
+
+/// A Handlebars or Mustache template (a Zendesk app's `templates/*.hdbs`): it renders a body
+/// that some request elsewhere posts.
+fn is_template(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "hdbs" | "hbs" | "handlebars" | "mustache"))
 }
 
 /// What to do with a recording: it replays what the legacy code sent, so it is re-recorded once

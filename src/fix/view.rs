@@ -289,10 +289,15 @@ impl<'a> Recipe<'a, '_> {
                 self.done[i] = true;
                 continue;
             }
+            if self.in_xml(&span) {
+                self.manual(i, "this XML body is posted by something other than fetch, axios.post, npm request or requests.post: write `placeholder` here, and add the key header to the request that sends it");
+                continue;
+            }
             self.manual(i, "no XML-RPC client this file makes receives this call: send the key as a header where the client is made, and a placeholder here");
         }
         for (i, f) in self.findings.iter().enumerate() {
             let hint = match f.rule.as_str() {
+                LEGACY_ENDPOINT if self.request_object(&f.span) => "a request object (`url`, a POST `type` or `method`, `data`) whose XML body is made elsewhere (a template, another function): point `url` at the new endpoint, add `headers: { 'X-Keap-API-Key': key }` to it, and write `placeholder` where the body's first parameter is",
                 LEGACY_ENDPOINT => "this endpoint reaches no client that could be migrated whole: point the client at the new endpoint and send the key as a header",
                 HARDCODED_KEY => "move the key out of this file (an environment variable), and rotate it",
                 KEY_IN_BODY => "send the key as a header and a placeholder as the first parameter",
@@ -304,6 +309,23 @@ impl<'a> Recipe<'a, '_> {
             };
             self.manual(i, hint);
         }
+    }
+
+    /// Whether an endpoint is the `url` of an object that describes a POST with a body (jQuery's
+    /// `$.ajax` settings, a Zendesk app's `requests`): the object, not a client, sends it.
+    fn request_object(&self, span: &Range<usize>) -> bool {
+        let line = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        if !self.text[line..span.start].trim_start().starts_with("url") {
+            return false;
+        }
+        let near = |from: usize, to: usize| {
+            let from = self.text.floor_char_boundary(from);
+            let to = self.text.ceil_char_boundary(to.min(self.text.len()));
+            &self.text[from..to]
+        };
+        let around = near(line.saturating_sub(200), span.end + 300);
+        let post = around.contains("'POST'") || around.contains("\"POST\"");
+        post && (around.contains("data:") || around.contains("body:"))
     }
 
     /// Whether a site is the key in a hand-written `<methodCall>` body (its line holds the
