@@ -816,6 +816,11 @@ impl<'a> Detector<'a> {
 
     /// The expression in a call's key position.
     fn key_position(&mut self, key: &Expr, detail: String) {
+        // A hash or object literal is the call's data (`_sendRequest('X.y', {email: …})`, a
+        // wrapper that adds the key elsewhere): never a key.
+        if matches!(key.kind, Kind::Map(_)) {
+            return;
+        }
         if let Kind::Str(t) = &key.kind {
             if t.is_plain() && is_key_slot_literal(&t.text) {
                 if let Some(range) = t.source_range(0..t.text.len()) {

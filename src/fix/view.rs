@@ -9,7 +9,10 @@ use std::{
     collections::{HashMap, HashSet},
     ops::Range,
     path::{Path, PathBuf},
+    sync::LazyLock,
 };
+
+use regex::Regex;
 
 use super::{edit::Edit, php::Outcome, Auth, FixOptions, PLACEHOLDER};
 use crate::{
@@ -245,9 +248,15 @@ impl<'a> Recipe<'a, '_> {
             }
             let receiver = self.receiver_of(&span);
             let at = match receiver.as_deref() {
-                Some(r) => clients
-                    .iter()
-                    .position(|c| c.targets.iter().any(|t| t == r)),
+                // `self.client` of the site's own class first: a subclass may make its own.
+                Some(r) => {
+                    let kept = |c: &&Client| c.targets.iter().any(|t| t == r);
+                    let class = self.class_at(span.start);
+                    clients
+                        .iter()
+                        .position(|c| kept(&c) && self.class_at(c.call.span.start) == class)
+                        .or_else(|| clients.iter().position(|c| kept(&c)))
+                }
                 // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one
                 // client. Not a hand-written XML body: what sends it is not that client.
                 None if clients.len() == 1 && !self.in_xml(&span) => Some(0),
@@ -260,9 +269,14 @@ impl<'a> Recipe<'a, '_> {
         }
         for client in &clients {
             if let Some(target) = client.targets.first() {
+                // An attribute (`self.client`) is one per class.
+                let class = self.class_at(client.call.span.start);
                 let others = clients
                     .iter()
                     .filter(|c| c.targets.first() == Some(target))
+                    .filter(|c| {
+                        !target.starts_with("self.") || self.class_at(c.call.span.start) == class
+                    })
                     .count();
                 if others > 1 {
                     for &i in &client.sites {
@@ -323,9 +337,25 @@ impl<'a> Recipe<'a, '_> {
             let to = self.text.ceil_char_boundary(to.min(self.text.len()));
             &self.text[from..to]
         };
-        let around = near(line.saturating_sub(200), span.end + 300);
-        let post = around.contains("'POST'") || around.contains("\"POST\"");
-        post && (around.contains("data:") || around.contains("body:"))
+        static POST_BODY: LazyLock<(Regex, Regex)> = LazyLock::new(|| {
+            (
+                Regex::new(r#"\b(?:type|method)\s*:\s*['"](?i:post)['"]"#).unwrap(),
+                Regex::new(r"\b(?:data|body)\s*:").unwrap(),
+            )
+        });
+        let around = near(line.saturating_sub(300), span.end + 300);
+        POST_BODY.0.is_match(around) && POST_BODY.1.is_match(around)
+    }
+
+    /// The innermost class around an offset.
+    fn class_at(&self, at: usize) -> Option<usize> {
+        let scope = (0..self.view.scopes.len())
+            .filter(|&i| {
+                let span = &self.view.scopes[i].span;
+                span.start <= at && at <= span.end
+            })
+            .max_by_key(|&i| self.view.scopes[i].span.start)?;
+        self.view.class_of(scope)
     }
 
     /// Whether a site is the key in a hand-written `<methodCall>` body (its line holds the
