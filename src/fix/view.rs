@@ -347,6 +347,85 @@ impl<'a> Recipe<'a, '_> {
         POST_BODY.0.is_match(around) && POST_BODY.1.is_match(around)
     }
 
+    /// `uri = self.base_uri % name` then `ServerProxy(uri, …)`, the class attribute being the
+    /// legacy endpoint with a `%s` for the app (the PyPI `infusionsoft` library). The client
+    /// now gets the new endpoint written in its place; the attribute gets it too and the `%`
+    /// goes, so no legacy string is left and `uri` still computes. Only where nothing else
+    /// reads the attribute but classes that set their own (an OAuth subclass).
+    fn formatted_class_url(&mut self, call: &Call) -> bool {
+        let view = self.view;
+        let Some(arg) = call.positional().next() else {
+            return false;
+        };
+        // The `%` expression: the argument itself (which the client's own edit replaces), or
+        // the value of the name it is (which stays, so it loses its `%`).
+        let (expr, kept_apart) = match &arg.value.kind {
+            Kind::Name(url) => match view.bindings.iter().rfind(|b| {
+                b.target == *url && b.scope == call.scope && b.stmt.end <= call.span.start
+            }) {
+                Some(set) => (set.value.span.clone(), true),
+                None => return false,
+            },
+            _ => (arg.value.span.clone(), false),
+        };
+        let Some((attr_expr, _)) = self.src(&expr).split_once('%') else {
+            return false;
+        };
+        let attr_expr = attr_expr.trim();
+        let attr = attr_expr.strip_prefix("self.").unwrap_or(attr_expr);
+        if attr.is_empty() || !attr.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return false;
+        }
+        let Some(class) = view.class_of(call.scope) else {
+            return false;
+        };
+        let own = |class: Option<usize>| {
+            view.bindings
+                .iter()
+                .find(|b| b.target == attr && Some(b.scope) == class)
+        };
+        let Some(kept) = own(Some(class)) else {
+            return false;
+        };
+        if !matches!(kept.value.kind, Kind::Str(_)) {
+            return false;
+        }
+        let Some(found) = self.findings.iter().position(|f| {
+            f.rule == LEGACY_ENDPOINT
+                && kept.value.span.start <= f.span.start
+                && f.span.end <= kept.value.span.end
+        }) else {
+            return false;
+        };
+        let word = Regex::new(&format!(r"\b{attr}\b")).expect("an identifier");
+        let read_elsewhere = word.find_iter(self.text).any(|m| {
+            let at = m.start();
+            let inside = |r: &Range<usize>| r.start <= at && at < r.end;
+            if inside(&kept.target_span) || inside(&expr) {
+                return false;
+            }
+            let there = self.class_at(at);
+            there == Some(class) || own(there).is_none()
+        });
+        if read_elsewhere {
+            return false;
+        }
+        let q = quote_of(self.text, &kept.value);
+        let endpoint = self.opts.endpoint.clone();
+        self.out.edits.push(Edit::new(
+            kept.value.span.clone(),
+            format!("{q}{endpoint}{q}"),
+            found,
+        ));
+        if kept_apart {
+            self.out
+                .edits
+                .push(Edit::new(expr, attr_expr.to_string(), found));
+        }
+        self.done[found] = true;
+        true
+    }
+
     /// The innermost class around an offset.
     fn class_at(&self, at: usize) -> Option<usize> {
         let scope = (0..self.view.scopes.len())
@@ -614,11 +693,13 @@ impl<'a> Recipe<'a, '_> {
             .nth(1)
             .and_then(|r| r.split('/').next())
             .unwrap_or_default();
+        // Not a setting after all: the PyPI library's `base_uri % name` class attribute.
+        let class_url = settings && self.formatted_class_url(client.call);
         let overwritten = |was: &str| {
             format!("`{was}` was read from elsewhere (a setting, a parameter): it is now the literal new endpoint, so an override there (a test mock, a staging host) no longer applies")
         };
         let notes = self.out.notes.len();
-        for e in &edits {
+        for e in edits.iter().filter(|_| !class_url) {
             let was = self.src(&e.range).trim();
             let now = e.text.trim_matches(|c| matches!(c, '\'' | '"' | '`'));
             let quoted = was.starts_with(['\'', '"', '`', ':', '%']);
@@ -627,7 +708,7 @@ impl<'a> Recipe<'a, '_> {
             }
         }
         // npm's URL argument becomes an options object: the URL it held is the argument.
-        if settings && self.out.notes.len() == notes {
+        if settings && !class_url && self.out.notes.len() == notes {
             let url = client.call.positional().next().map(|a| self.src(&a.span));
             if let Some(was) = url.filter(|u| !u.contains('\n')) {
                 self.out.notes.push((anchor, overwritten(was)));
