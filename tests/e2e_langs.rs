@@ -76,6 +76,7 @@ styles!(
     js / fetch_xml,
     js / secure_client_param,
     js / literal_key_wrapper,
+    js / request_xml,
     go / kolo_client,
     perl / frontier_client,
     perl / rpc_xml,

@@ -449,7 +449,7 @@ impl<'a> Recipe<'a, '_> {
     }
 
     /// Whether the text at `span` is part of `body`, directly or through the name it was
-    /// built in, in the scope of the request that sends it.
+    /// built in, in the scope of the request that sends it or one around it.
     fn flows_into(&self, span: &Range<usize>, body: &Expr, request: &Call) -> bool {
         let inside = |e: &Expr| e.span.start <= span.start && span.end <= e.span.end;
         match &body.kind {
@@ -457,7 +457,11 @@ impl<'a> Recipe<'a, '_> {
                 .view
                 .bindings
                 .iter()
-                .any(|b| b.target == *n && b.scope == request.scope && inside(&b.value)),
+                // Built in the request's scope or one around it (`new Promise((resolve) =>
+                // request.post({ body: xml }, …))`).
+                .any(|b| {
+                    b.target == *n && self.view.within(request.scope, b.scope) && inside(&b.value)
+                }),
             _ => inside(body),
         }
     }
