@@ -332,9 +332,15 @@ impl<'a> Recipe<'a, '_> {
         if !self.text[line..span.start].trim_start().starts_with("url") {
             return false;
         }
-        let near = |from: usize, to: usize| {
-            let from = self.text.floor_char_boundary(from);
-            let to = self.text.ceil_char_boundary(to.min(self.text.len()));
+        // A window of the text around the line, cut at character boundaries.
+        let near = |mut from: usize, to: usize| {
+            let mut to = to.min(self.text.len());
+            while !self.text.is_char_boundary(from) {
+                from -= 1;
+            }
+            while !self.text.is_char_boundary(to) {
+                to += 1;
+            }
             &self.text[from..to]
         };
         static POST_BODY: LazyLock<(Regex, Regex)> = LazyLock::new(|| {

@@ -402,8 +402,7 @@ impl View {
             .max_by_key(|&i| self.scopes[i].span.start)?;
         self.bindings
             .iter()
-            .filter(|b| b.target == name && b.scope == scope && b.stmt.end <= at)
-            .last()
+            .rfind(|b| b.target == name && b.scope == scope && b.stmt.end <= at)
             .filter(|b| matches!(b.value.kind, Kind::Str(_)))
     }
 
