@@ -360,7 +360,11 @@ impl<'a> Recipe<'a, '_> {
     /// reads the attribute but classes that set their own (an OAuth subclass).
     fn formatted_class_url(&mut self, call: &Call) -> bool {
         let view = self.view;
-        let Some(arg) = call.positional().next() else {
+        let Some(arg) = call
+            .positional()
+            .next()
+            .filter(|_| view.syntax == Syntax::Python)
+        else {
             return false;
         };
         // The `%` expression: the argument itself (which the client's own edit replaces), or

@@ -643,8 +643,8 @@ fn request(
     value: &str,
     settings: bool,
 ) -> Result<Vec<Change>, String> {
-    if let Some(entries) = npm_request(call) {
-        return npm_request_options(view, text, call, entries, endpoint, name, value, settings);
+    if npm_request(call).is_some() {
+        return npm_request_options(view, text, call, endpoint, name, value, settings);
     }
     let target = call.positional().next().ok_or("the request has no URL")?;
     let mut out = vec![url(view, text, &target.value, endpoint, settings)?];
@@ -720,17 +720,16 @@ fn request(
 
 /// npm `request`: the URL where it is given (the options' `url` or `uri`, or the argument
 /// before them), and the header joined to the options' `headers` (or a `headers` entry added).
-#[allow(clippy::too_many_arguments)]
 fn npm_request_options(
     view: &View,
     text: &str,
     call: &Call,
-    entries: &[Entry],
     endpoint: &str,
     name: &str,
     value: &str,
     settings: bool,
 ) -> Result<Vec<Change>, String> {
+    let entries = npm_request(call).ok_or("not an npm request with a body")?;
     let target = entry(entries, "url")
         .or_else(|| entry(entries, "uri"))
         .map(|e| &e.value)
