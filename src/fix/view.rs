@@ -867,9 +867,10 @@ impl<'a> Recipe<'a, '_> {
             .next()
             .map(|a| &a.value)
             .and_then(|u| match &u.kind {
+                // npm options' `url`; Ruby's `new3` hash carries the query on its `path`.
                 Kind::Map(entries) => entries
                     .iter()
-                    .find(|e| e.key.as_deref() == Some("url"))
+                    .find(|e| matches!(e.key.as_deref(), Some("url" | "path")))
                     .map(|e| &e.value),
                 _ => Some(u),
             });
