@@ -379,6 +379,13 @@ pub fn key_like(src: &str) -> bool {
 static LEGACY_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
 static SAK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^KeapAK-[0-9a-fA-F]{50}$").unwrap());
 
+/// A literal in a call's key slot that is a key: a legacy or Service Account Key, or the
+/// 64-hex values public code also sends there (KEAP.md). Only in that slot: elsewhere a 64-hex
+/// string is far more often a SHA-256.
+pub fn is_key_slot_literal(s: &str) -> bool {
+    is_secret_literal(s) || (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// A whole literal that is a legacy key or a Service Account Key.
 pub fn is_secret_literal(s: &str) -> bool {
     LEGACY_KEY.is_match(s) || SAK.is_match(s)

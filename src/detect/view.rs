@@ -6,8 +6,8 @@ use std::{cell::OnceCell, collections::HashMap, ops::Range, sync::LazyLock};
 use regex::Regex;
 
 use super::{
-    classify_first_param, is_secret_literal, key_like, method_takes_key, php, text::Facts,
-    FirstParam, Hit, WRAPPER_DETAIL,
+    classify_first_param, is_key_slot_literal, is_secret_literal, key_like, method_takes_key, php,
+    text::Facts, FirstParam, Hit, WRAPPER_DETAIL,
 };
 use crate::{
     lang::{self, Binding, Call, Expr, Kind, Syntax, Template, View, HOLE},
@@ -789,6 +789,16 @@ impl<'a> Detector<'a> {
             }
             _ => None,
         };
+        // A literal 32- or 64-hex key written first (`["5f40…"].concat(data.inputs)`).
+        if let Some(Kind::Str(t)) = first.map(|k| &k.kind) {
+            if t.is_plain() && is_key_slot_literal(&t.text) {
+                if let Some(range) = t.source_range(0..t.text.len()) {
+                    self.wrapper = true;
+                    self.literal_key(range, WRAPPER_DETAIL.to_string());
+                }
+            }
+            return;
+        }
         let Some(key) = first.filter(|k| matches!(k.kind, Kind::Name(_))) else {
             return;
         };
@@ -862,8 +872,13 @@ impl<'a> Detector<'a> {
 
     /// The expression in a call's key position.
     fn key_position(&mut self, key: &Expr, detail: String) {
+        // A hash or object literal is the call's data (`_sendRequest('X.y', {email: …})`, a
+        // wrapper that adds the key elsewhere): never a key.
+        if matches!(key.kind, Kind::Map(_)) {
+            return;
+        }
         if let Kind::Str(t) = &key.kind {
-            if t.is_plain() && is_secret_literal(&t.text) {
+            if t.is_plain() && is_key_slot_literal(&t.text) {
                 if let Some(range) = t.source_range(0..t.text.len()) {
                     self.literal_key(range, detail);
                 }

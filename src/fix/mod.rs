@@ -126,6 +126,12 @@ pub struct Manual {
     pub hint: String,
 }
 
+/// What a person should know about a fix that was made: the finding it fixes, and the note.
+pub struct Note {
+    pub finding: Finding,
+    pub note: String,
+}
+
 /// An environment variable the migrated code reads, and the key it stands for.
 pub struct EnvVar {
     pub name: String,
@@ -137,6 +143,7 @@ pub struct EnvVar {
 pub struct Plan {
     pub changes: Vec<FileChange>,
     pub manual: Vec<Manual>,
+    pub notes: Vec<Note>,
     pub env: Vec<EnvVar>,
 }
 
@@ -219,9 +226,16 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             }
         }
         if !matches!(lang, Lang::Php | Lang::Parsed(_)) {
+            let cassette = is_cassette(path);
+            let template = is_template(path);
             plan.manual.extend(walked.iter().map(|f| Manual {
                 finding: (*f).clone(),
-                hint: other_language_hint(&f.rule).to_string(),
+                hint: match f.rule.as_str() {
+                    _ if cassette => cassette_hint(&f.rule),
+                    rules::KEY_IN_BODY if template => "an XML body in a template: write `placeholder` here, and add the key header (`X-Keap-API-Key`) to the request that posts the rendered body",
+                    rule => other_language_hint(rule),
+                }
+                .to_string(),
             }));
             continue;
         }
@@ -300,7 +314,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                 for e in &mut outcome.edits {
                     e.finding = index[e.finding];
                 }
-                for m in &mut outcome.manual {
+                for m in outcome.manual.iter_mut().chain(outcome.notes.iter_mut()) {
                     m.0 = index[m.0];
                 }
                 outcome.edits.extend(sdk.edits);
@@ -309,6 +323,7 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             }
         };
         let mut manual: Vec<(usize, String)> = outcome.manual;
+        let notes = outcome.notes;
         let edits: Vec<(String, edit::Edit)> = outcome
             .edits
             .iter()
@@ -350,6 +365,10 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
                 hint,
             }));
         if after != text {
+            plan.notes.extend(notes.into_iter().map(|(i, note)| Note {
+                finding: found[i].clone(),
+                note,
+            }));
             // Only the variables the rewritten file really reads are worth setting.
             for (name, secret) in named {
                 let read = match lang {
@@ -643,6 +662,42 @@ fn included_names(paths: &[&PathBuf]) -> HashSet<String> {
 }
 
 /// What to do by hand where only PHP is rewritten.
+/// A recorded HTTP interaction (a VCR or Polly cassette, a WebMock fixture): YAML or JSON that
+/// holds `http_interactions` (VCR's own key), or any file under a `cassettes` folder.
+fn is_cassette(path: &Path) -> bool {
+    let yaml_or_json = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "yml" | "yaml" | "json"));
+    let named = path
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().contains("cassette"));
+    yaml_or_json
+        && (named || fs::read_to_string(path).is_ok_and(|t| t.contains("http_interactions")))
+}
+
+/// A Handlebars or Mustache template (a Zendesk app's `templates/*.hdbs`): it renders a body
+/// that some request elsewhere posts.
+fn is_template(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "hdbs" | "hbs" | "handlebars" | "mustache"))
+}
+
+/// What to do with a recording: it replays what the legacy code sent, so it is re-recorded once
+/// the code is migrated (or the key filtered), never rewritten by hand.
+fn cassette_hint(rule: &str) -> &'static str {
+    match rule {
+        rules::HARDCODED_KEY | rules::KEY_IN_BODY => {
+            "a recorded request (VCR cassette) holds the key: rotate it, then re-record the cassette once the code sends the key as a header, or have VCR write a stand-in (`c.filter_sensitive_data('<KEAP_API_KEY>') { ENV['KEAP_API_KEY'] }`) and re-record"
+        }
+        rules::LEGACY_ENDPOINT => {
+            "a recorded request (VCR cassette) to the legacy endpoint: re-record it once the code is migrated, or replayed tests will not match the new endpoint"
+        }
+        rule => other_language_hint(rule),
+    }
+}
+
 fn other_language_hint(rule: &str) -> &'static str {
     match rule {
         rules::HARDCODED_KEY => {
@@ -794,6 +849,21 @@ impl Plan {
                 )?;
             }
         }
+        if !self.notes.is_empty() {
+            writeln!(out, "changed, worth a look:")?;
+        }
+        for n in &self.notes {
+            let f = &n.finding;
+            writeln!(
+                out,
+                "  {}:{}:{} {}: {}",
+                f.path.display(),
+                f.start.line,
+                f.start.column,
+                f.rule,
+                n.note
+            )?;
+        }
         if self.changes.is_empty() && self.manual.is_empty() {
             return Ok(());
         }
@@ -849,6 +919,15 @@ impl Plan {
                 json!({"path": c.path.display().to_string(), "relative_path": c.rel, "fixed": fixed})
             })
             .collect();
+        let notes: Vec<_> = self
+            .notes
+            .iter()
+            .map(|n| {
+                let mut s = site(&n.finding);
+                s["note"] = json!(n.note);
+                s
+            })
+            .collect();
         let env: Vec<_> = self
             .env
             .iter()
@@ -864,6 +943,7 @@ impl Plan {
             },
             "changes": changes,
             "manual": manual,
+            "notes": notes,
             "env": env,
         })
     }

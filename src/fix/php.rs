@@ -30,6 +30,9 @@ pub struct Outcome {
     pub edits: Vec<Edit>,
     /// Findings left for a person, by index, with a one-line hint.
     pub manual: Vec<(usize, String)>,
+    /// What a person should know about a fix that was made (a setting overwritten), by the
+    /// index of the finding it fixes.
+    pub notes: Vec<(usize, String)>,
 }
 
 /// Chooses the environment variable that replaces a hardcoded secret.
@@ -59,6 +62,7 @@ pub fn fix(
             manual: (0..findings.len())
                 .map(|i| (i, "the file could not be parsed".to_string()))
                 .collect(),
+            notes: Vec::new(),
         };
     };
     if nesting(tree) > MAX_DEPTH {
@@ -72,6 +76,7 @@ pub fn fix(
                     )
                 })
                 .collect(),
+            notes: Vec::new(),
         };
     }
     let mut r = Recipe {

@@ -9,7 +9,10 @@ use std::{
     collections::{HashMap, HashSet},
     ops::Range,
     path::{Path, PathBuf},
+    sync::LazyLock,
 };
+
+use regex::Regex;
 
 use super::{edit::Edit, php::Outcome, Auth, FixOptions, PLACEHOLDER};
 use crate::{
@@ -39,6 +42,7 @@ pub fn fix(
             manual: (0..findings.len())
                 .map(|i| (i, "the file could not be parsed".to_string()))
                 .collect(),
+            notes: Vec::new(),
         };
     };
     let mut r = Recipe {
@@ -91,21 +95,34 @@ impl Remote {
         }
         let mut wanted: HashMap<PathBuf, Vec<(String, String)>> = HashMap::new();
         for (path, view) in &views {
-            for call in view.calls.iter().filter(|c| is_client(c)) {
+            for (index, call) in view.calls.iter().enumerate().filter(|(_, c)| is_client(c)) {
                 let scope = &view.scopes[call.scope];
                 if scope.kind != ScopeKind::Function {
                     continue;
                 }
-                let attrs: Vec<&String> = demands
-                    .iter()
-                    .filter(|(g, _)| *g == scope.name)
-                    .map(|(_, a)| a)
-                    .collect();
-                if let [attr] = attrs[..] {
-                    wanted
-                        .entry((*path).clone())
-                        .or_default()
-                        .push((scope.name.clone(), attr.clone()));
+                // The getter that returns the client (Ruby), or the attribute the constructor
+                // keeps it in (Python's `self.connection = ServerProxy(…)`).
+                let mut getters = vec![scope.name.clone()];
+                if view.syntax == Syntax::Python && scope.name == "__init__" {
+                    getters.extend(view.bindings.iter().filter_map(|b| match b.value.kind {
+                        Kind::Call(i) if i == index => {
+                            b.target.strip_prefix("self.").map(str::to_string)
+                        }
+                        _ => None,
+                    }));
+                }
+                for getter in getters {
+                    let attrs: Vec<&String> = demands
+                        .iter()
+                        .filter(|(g, _)| *g == getter)
+                        .map(|(_, a)| a)
+                        .collect();
+                    if let [attr] = attrs[..] {
+                        wanted
+                            .entry((*path).clone())
+                            .or_default()
+                            .push((getter, attr.clone()));
+                    }
                 }
             }
         }
@@ -231,11 +248,18 @@ impl<'a> Recipe<'a, '_> {
             }
             let receiver = self.receiver_of(&span);
             let at = match receiver.as_deref() {
-                Some(r) => clients
-                    .iter()
-                    .position(|c| c.targets.iter().any(|t| t == r)),
-                // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one client.
-                None if clients.len() == 1 => Some(0),
+                // `self.client` of the site's own class first: a subclass may make its own.
+                Some(r) => {
+                    let kept = |c: &&Client| c.targets.iter().any(|t| t == r);
+                    let class = self.class_at(span.start);
+                    clients
+                        .iter()
+                        .position(|c| kept(&c) && self.class_at(c.call.span.start) == class)
+                        .or_else(|| clients.iter().position(|c| kept(&c)))
+                }
+                // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one
+                // client. Not a hand-written XML body: what sends it is not that client.
+                None if clients.len() == 1 && !self.in_xml(&span) => Some(0),
                 None => None,
             };
             match at {
@@ -245,9 +269,14 @@ impl<'a> Recipe<'a, '_> {
         }
         for client in &clients {
             if let Some(target) = client.targets.first() {
+                // An attribute (`self.client`) is one per class.
+                let class = self.class_at(client.call.span.start);
                 let others = clients
                     .iter()
                     .filter(|c| c.targets.first() == Some(target))
+                    .filter(|c| {
+                        !target.starts_with("self.") || self.class_at(c.call.span.start) == class
+                    })
                     .count();
                 if others > 1 {
                     for &i in &client.sites {
@@ -274,10 +303,15 @@ impl<'a> Recipe<'a, '_> {
                 self.done[i] = true;
                 continue;
             }
+            if self.in_xml(&span) {
+                self.manual(i, "this XML body is posted by something other than fetch, axios.post, npm request or requests.post: write `placeholder` here, and add the key header to the request that sends it");
+                continue;
+            }
             self.manual(i, "no XML-RPC client this file makes receives this call: send the key as a header where the client is made, and a placeholder here");
         }
         for (i, f) in self.findings.iter().enumerate() {
             let hint = match f.rule.as_str() {
+                LEGACY_ENDPOINT if self.request_object(&f.span) => "a request object (`url`, a POST `type` or `method`, `data`) whose XML body is made elsewhere (a template, another function): point `url` at the new endpoint, add `headers: { 'X-Keap-API-Key': key }` to it, and write `placeholder` where the body's first parameter is",
                 LEGACY_ENDPOINT => "this endpoint reaches no client that could be migrated whole: point the client at the new endpoint and send the key as a header",
                 HARDCODED_KEY => "move the key out of this file (an environment variable), and rotate it",
                 KEY_IN_BODY => "send the key as a header and a placeholder as the first parameter",
@@ -291,8 +325,141 @@ impl<'a> Recipe<'a, '_> {
         }
     }
 
+    /// Whether an endpoint is the `url` of an object that describes a POST with a body (jQuery's
+    /// `$.ajax` settings, a Zendesk app's `requests`): the object, not a client, sends it.
+    fn request_object(&self, span: &Range<usize>) -> bool {
+        let line = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        if !self.text[line..span.start].trim_start().starts_with("url") {
+            return false;
+        }
+        // A window of the text around the line, cut at character boundaries.
+        let near = |mut from: usize, to: usize| {
+            let mut to = to.min(self.text.len());
+            while !self.text.is_char_boundary(from) {
+                from -= 1;
+            }
+            while !self.text.is_char_boundary(to) {
+                to += 1;
+            }
+            &self.text[from..to]
+        };
+        static POST_BODY: LazyLock<(Regex, Regex)> = LazyLock::new(|| {
+            (
+                Regex::new(r#"\b(?:type|method)\s*:\s*['"](?i:post)['"]"#).unwrap(),
+                Regex::new(r"\b(?:data|body)\s*:").unwrap(),
+            )
+        });
+        let around = near(line.saturating_sub(300), span.end + 300);
+        POST_BODY.0.is_match(around) && POST_BODY.1.is_match(around)
+    }
+
+    /// `uri = self.base_uri % name` then `ServerProxy(uri, …)`, the class attribute being the
+    /// legacy endpoint with a `%s` for the app (the PyPI `infusionsoft` library). The client
+    /// now gets the new endpoint written in its place; the attribute gets it too and the `%`
+    /// goes, so no legacy string is left and `uri` still computes. Only where nothing else
+    /// reads the attribute but classes that set their own (an OAuth subclass).
+    fn formatted_class_url(&mut self, call: &Call) -> bool {
+        let view = self.view;
+        let Some(arg) = call
+            .positional()
+            .next()
+            .filter(|_| view.syntax == Syntax::Python)
+        else {
+            return false;
+        };
+        // The `%` expression: the argument itself (which the client's own edit replaces), or
+        // the value of the name it is (which stays, so it loses its `%`).
+        let (expr, kept_apart) = match &arg.value.kind {
+            Kind::Name(url) => match view.bindings.iter().rfind(|b| {
+                b.target == *url && b.scope == call.scope && b.stmt.end <= call.span.start
+            }) {
+                Some(set) => (set.value.span.clone(), true),
+                None => return false,
+            },
+            _ => (arg.value.span.clone(), false),
+        };
+        let Some((attr_expr, _)) = self.src(&expr).split_once('%') else {
+            return false;
+        };
+        let attr_expr = attr_expr.trim();
+        let attr = attr_expr.strip_prefix("self.").unwrap_or(attr_expr);
+        if attr.is_empty() || !attr.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return false;
+        }
+        let Some(class) = view.class_of(call.scope) else {
+            return false;
+        };
+        let own = |class: Option<usize>| {
+            view.bindings
+                .iter()
+                .find(|b| b.target == attr && Some(b.scope) == class)
+        };
+        let Some(kept) = own(Some(class)) else {
+            return false;
+        };
+        if !matches!(kept.value.kind, Kind::Str(_)) {
+            return false;
+        }
+        let Some(found) = self.findings.iter().position(|f| {
+            f.rule == LEGACY_ENDPOINT
+                && kept.value.span.start <= f.span.start
+                && f.span.end <= kept.value.span.end
+        }) else {
+            return false;
+        };
+        let word = Regex::new(&format!(r"\b{attr}\b")).expect("an identifier");
+        let read_elsewhere = word.find_iter(self.text).any(|m| {
+            let at = m.start();
+            let inside = |r: &Range<usize>| r.start <= at && at < r.end;
+            if inside(&kept.target_span) || inside(&expr) {
+                return false;
+            }
+            let there = self.class_at(at);
+            there == Some(class) || own(there).is_none()
+        });
+        if read_elsewhere {
+            return false;
+        }
+        let q = quote_of(self.text, &kept.value);
+        let endpoint = self.opts.endpoint.clone();
+        self.out.edits.push(Edit::new(
+            kept.value.span.clone(),
+            format!("{q}{endpoint}{q}"),
+            found,
+        ));
+        if kept_apart {
+            self.out
+                .edits
+                .push(Edit::new(expr, attr_expr.to_string(), found));
+        }
+        self.done[found] = true;
+        true
+    }
+
+    /// The innermost class around an offset.
+    fn class_at(&self, at: usize) -> Option<usize> {
+        let scope = (0..self.view.scopes.len())
+            .filter(|&i| {
+                let span = &self.view.scopes[i].span;
+                span.start <= at && at <= span.end
+            })
+            .max_by_key(|&i| self.view.scopes[i].span.start)?;
+        self.view.class_of(scope)
+    }
+
+    /// Whether a site is the key in a hand-written `<methodCall>` body (its line holds the
+    /// XML around it).
+    fn in_xml(&self, span: &Range<usize>) -> bool {
+        let start = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = self.text[span.end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| span.end + i);
+        let line = &self.text[start..end];
+        line.contains("<value>") || line.contains("<param>")
+    }
+
     /// Whether the text at `span` is part of `body`, directly or through the name it was
-    /// built in, in the scope of the request that sends it.
+    /// built in, in the scope of the request that sends it or one around it.
     fn flows_into(&self, span: &Range<usize>, body: &Expr, request: &Call) -> bool {
         let inside = |e: &Expr| e.span.start <= span.start && span.end <= e.span.end;
         match &body.kind {
@@ -300,7 +467,11 @@ impl<'a> Recipe<'a, '_> {
                 .view
                 .bindings
                 .iter()
-                .any(|b| b.target == *n && b.scope == request.scope && inside(&b.value)),
+                // Built in the request's scope or one around it (`new Promise((resolve) =>
+                // request.post({ body: xml }, …))`).
+                .any(|b| {
+                    b.target == *n && self.view.within(request.scope, b.scope) && inside(&b.value)
+                }),
             _ => inside(body),
         }
     }
@@ -400,6 +571,21 @@ impl<'a> Recipe<'a, '_> {
         // the body: Keap's own endpoint, which is now the same for every app.
         let settings =
             endpoints.is_empty() && !client.sites.is_empty() && self.url_from_settings(client.call);
+        // An OAuth client (`…/crm/xmlrpc/v1?access_token=TOKEN`) whose calls still send a key
+        // first: once the token travels as a Bearer header, that parameter is ignored.
+        if endpoints.is_empty() && !settings && !client.sites.is_empty() {
+            let before = self.out.edits.len();
+            self.token_client(client.call);
+            if self.out.edits.len() > before {
+                for &i in &client.sites {
+                    let span = self.findings[i].span.clone();
+                    let text = self.placeholder(&span);
+                    self.out.edits.push(Edit::new(span, text, i));
+                    self.done[i] = true;
+                }
+                return;
+            }
+        }
         if endpoints.is_empty() && !settings {
             return leave(self, "this client's URL is not a legacy endpoint written in this file: point it at the new endpoint and send the key as a header");
         }
@@ -421,8 +607,12 @@ impl<'a> Recipe<'a, '_> {
         keys.sort_unstable();
         keys.dedup();
         let wanted = self.remote.wanted.get(self.path).and_then(|w| {
-            w.iter()
-                .find(|(getter, _)| client.targets.iter().any(|t| t == getter))
+            w.iter().find(|(getter, _)| {
+                client
+                    .targets
+                    .iter()
+                    .any(|t| t == getter || t.strip_prefix("self.") == Some(getter.as_str()))
+            })
         });
         let member = wanted.map(|(_, attr)| match self.view.syntax {
             Syntax::Ruby => format!("@{attr}"),
@@ -508,6 +698,36 @@ impl<'a> Recipe<'a, '_> {
                 })
                 .unwrap_or(anchor)
         };
+        // A URL or host read from settings, overwritten by the new one: say so, since a
+        // deliberate override there (a test mock, a staging host) is gone with it.
+        let host = self
+            .opts
+            .endpoint
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_default();
+        // Not a setting after all: the PyPI library's `base_uri % name` class attribute.
+        let class_url = settings && self.formatted_class_url(client.call);
+        let overwritten = |was: &str| {
+            format!("`{was}` was read from elsewhere (a setting, a parameter): it is now the literal new endpoint, so an override there (a test mock, a staging host) no longer applies")
+        };
+        let notes = self.out.notes.len();
+        for e in edits.iter().filter(|_| !class_url) {
+            let was = self.src(&e.range).trim();
+            let now = e.text.trim_matches(|c| matches!(c, '\'' | '"' | '`'));
+            let quoted = was.starts_with(['\'', '"', '`', ':', '%']);
+            if !was.is_empty() && !quoted && (now == self.opts.endpoint || now == host) {
+                self.out.notes.push((tag(&e.range), overwritten(was)));
+            }
+        }
+        // npm's URL argument becomes an options object: the URL it held is the argument.
+        if settings && !class_url && self.out.notes.len() == notes {
+            let url = client.call.positional().next().map(|a| self.src(&a.span));
+            if let Some(was) = url.filter(|u| !u.contains('\n')) {
+                self.out.notes.push((anchor, overwritten(was)));
+            }
+        }
         let tagged: Vec<Edit> = edits
             .into_iter()
             .map(|e| Edit::new(e.range.clone(), e.text, tag(&e.range)))
@@ -647,9 +867,10 @@ impl<'a> Recipe<'a, '_> {
             .next()
             .map(|a| &a.value)
             .and_then(|u| match &u.kind {
+                // npm options' `url`; Ruby's `new3` hash carries the query on its `path`.
                 Kind::Map(entries) => entries
                     .iter()
-                    .find(|e| e.key.as_deref() == Some("url"))
+                    .find(|e| matches!(e.key.as_deref(), Some("url" | "path")))
                     .map(|e| &e.value),
                 _ => Some(u),
             });
@@ -728,8 +949,14 @@ impl<'a> Recipe<'a, '_> {
         } else {
             '\''
         };
+        // The inside of a literal (`"5f40…"`, the key written at the call) keeps its quotes.
+        let bytes = self.text.as_bytes();
+        let inside = span.start > 0
+            && matches!(bytes[span.start - 1], b'\'' | b'"' | b'`')
+            && bytes.get(span.end) == Some(&bytes[span.start - 1]);
         match interpolated(self.src(span)) {
             Some(_) => PLACEHOLDER.to_string(),
+            None if inside => PLACEHOLDER.to_string(),
             None => format!("{quote}{PLACEHOLDER}{quote}"),
         }
     }
@@ -794,7 +1021,12 @@ impl<'a> Recipe<'a, '_> {
             _ => vec![&a.value],
         });
         for v in values {
-            if let Some(b) = url_name(self.view, v).and_then(|n| self.view.only_binding(n)) {
+            let kept = url_name(self.view, v).and_then(|n| {
+                self.view
+                    .only_binding(n)
+                    .or_else(|| self.view.string_before(n, v.span.start))
+            });
+            if let Some(b) = kept {
                 spans.push(b.value.span.clone());
             }
         }
@@ -821,9 +1053,15 @@ impl<'a> Recipe<'a, '_> {
         target: Option<&str>,
     ) -> Result<Key, String> {
         let syntax = self.view.syntax;
-        // A literal key: read from the environment instead, everywhere.
-        if site.secret.is_some() {
-            let secret = site.secret.clone().expect("checked");
+        // A literal key: read from the environment instead, everywhere. The key-in-body
+        // finding of a literal written at the call carries no secret; its hardcoded-key does.
+        let secret = site.secret.clone().or_else(|| {
+            self.findings
+                .iter()
+                .find(|f| f.rule == HARDCODED_KEY && f.span == site.span)
+                .and_then(|f| f.secret.clone())
+        });
+        if let Some(secret) = secret {
             let name = (self.env_for)(&secret);
             let fixed = self.secret_findings(site.span.clone());
             return Ok(Key {

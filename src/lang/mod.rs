@@ -421,6 +421,18 @@ impl View {
         found.next().is_none().then_some(first)
     }
 
+    /// A name set more than once (`apiURL = ""` at the top, then the endpoint in each handler):
+    /// the string it was last given before `at`, in the innermost scope around `at`.
+    pub fn string_before(&self, name: &str, at: usize) -> Option<&Binding> {
+        let scope = (0..self.scopes.len())
+            .filter(|&i| self.scopes[i].span.start <= at && at <= self.scopes[i].span.end)
+            .max_by_key(|&i| self.scopes[i].span.start)?;
+        self.bindings
+            .iter()
+            .rfind(|b| b.target == name && b.scope == scope && b.stmt.end <= at)
+            .filter(|b| matches!(b.value.kind, Kind::Str(_)))
+    }
+
     /// Whether `inner` is `outer` or nested in it.
     pub fn within(&self, mut inner: usize, outer: usize) -> bool {
         loop {

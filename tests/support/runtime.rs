@@ -116,7 +116,7 @@ impl Runtime {
         match self {
             Runtime::Python => ["-c", "import xmlrpc.client, ssl"],
             Runtime::Ruby => ["-e", "require 'xmlrpc/client'"],
-            Runtime::Node => ["-e", "require('xmlrpc')"],
+            Runtime::Node => ["-e", "require('xmlrpc'); require('request')"],
             Runtime::Go => ["list", "github.com/kolo/xmlrpc"],
             Runtime::Perl => [
                 "-e",
@@ -133,7 +133,7 @@ impl Runtime {
             Runtime::Python => "python3 (Debian)",
             Runtime::Ruby => "ruby ruby-xmlrpc (Debian)",
             Runtime::Node => {
-                "nodejs (Debian) and the npm package xmlrpc@1.3.2 under target/e2e-node"
+                "nodejs (Debian) and the npm packages xmlrpc@1.3.2 and request@2.88.2 under target/e2e-node"
             }
             Runtime::Go => "golang-go golang-github-kolo-xmlrpc-dev (Debian)",
             Runtime::Perl => {

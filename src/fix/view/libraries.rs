@@ -111,6 +111,7 @@ fn url_string<'v>(view: &'v View, e: &'v Expr) -> Result<&'v Expr, String> {
         Some(n) => view
             .only_binding(n)
             .filter(|b| matches!(b.value.kind, Kind::Str(_)))
+            .or_else(|| view.string_before(n, e.span.start))
             .map(|b| &b.value)
             .ok_or_else(|| format!("the URL in `{n}` is not a string set once here")),
     }
@@ -579,7 +580,8 @@ fn npm(
 }
 
 /// An HTTP request that posts a hand-written XML-RPC body: `fetch(url, { body })`,
-/// `axios.post(url, body, config)`, Python's `requests.post(url, data=body)`.
+/// `axios.post(url, body, config)`, Python's `requests.post(url, data=body)`, npm
+/// `request({ url, body }, cb)` / `request.post(…)`.
 pub fn is_request(call: &Call) -> bool {
     match (
         call.name.as_str(),
@@ -587,15 +589,38 @@ pub fn is_request(call: &Call) -> bool {
     ) {
         ("fetch", None) => true,
         ("fetch", Some(Kind::Name(r))) => matches!(r.as_str(), "window" | "globalThis" | "self"),
-        ("post", Some(Kind::Name(r))) => matches!(r.as_str(), "axios" | "requests" | "httpx"),
-        _ => false,
+        ("post", Some(Kind::Name(r))) if matches!(r.as_str(), "axios" | "requests" | "httpx") => {
+            true
+        }
+        _ => npm_request(call).is_some(),
     }
+}
+
+/// npm `request`'s options object: `request(options, cb)`, `request.post(options, cb)`, or
+/// after the URL, `request.post(url, options, cb)`.
+fn npm_request(call: &Call) -> Option<&[Entry]> {
+    let bare = call.name == "request" && call.receiver.is_none() && !call.new;
+    let post = call.name == "post"
+        && matches!(call.receiver.as_deref().map(|r| &r.kind), Some(Kind::Name(r)) if r == "request");
+    if !bare && !post {
+        return None;
+    }
+    call.positional()
+        .take(2)
+        .find_map(|a| match &a.value.kind {
+            Kind::Map(entries) => Some(entries.as_slice()),
+            _ => None,
+        })
+        .filter(|entries| entry(entries, "body").is_some())
 }
 
 /// The body a request sends.
 pub fn body_of(call: &Call) -> Option<&Expr> {
     if !is_request(call) {
         return None;
+    }
+    if let Some(entries) = npm_request(call) {
+        return entry(entries, "body").map(|e| &e.value);
     }
     if call.name == "fetch" {
         let Kind::Map(entries) = &call.positional().nth(1)?.value.kind else {
@@ -618,6 +643,9 @@ fn request(
     value: &str,
     settings: bool,
 ) -> Result<Vec<Change>, String> {
+    if npm_request(call).is_some() {
+        return npm_request_options(view, text, call, endpoint, name, value, settings);
+    }
     let target = call.positional().next().ok_or("the request has no URL")?;
     let mut out = vec![url(view, text, &target.value, endpoint, settings)?];
     let python = view.syntax == Syntax::Python;
@@ -685,6 +713,59 @@ fn request(
                 format!(", {{ headers: {{ {entry_text} }} }}")
             };
             out.push(change(last.span.end..last.span.end, added));
+        }
+    }
+    Ok(out)
+}
+
+/// npm `request`: the URL where it is given (the options' `url` or `uri`, or the argument
+/// before them), and the header joined to the options' `headers` (or a `headers` entry added).
+fn npm_request_options(
+    view: &View,
+    text: &str,
+    call: &Call,
+    endpoint: &str,
+    name: &str,
+    value: &str,
+    settings: bool,
+) -> Result<Vec<Change>, String> {
+    let entries = npm_request(call).ok_or("not an npm request with a body")?;
+    let target = entry(entries, "url")
+        .or_else(|| entry(entries, "uri"))
+        .map(|e| &e.value)
+        .or_else(|| {
+            call.positional()
+                .map(|a| &a.value)
+                .next()
+                .filter(|v| !matches!(v.kind, Kind::Map(_)))
+        })
+        .ok_or("the request's URL is not given here: point it at the new endpoint by hand")?;
+    let mut out = vec![url(view, text, target, endpoint, settings)?];
+    let entry_text = format!("'{name}': {value}");
+    match entry(entries, "headers") {
+        Some(Entry {
+            value: Expr {
+                kind: Kind::Map(_),
+                span,
+            },
+            ..
+        }) => out.push(change(
+            span.start + 1..span.start + 1,
+            format!(" {entry_text},"),
+        )),
+        Some(_) => {
+            return Err(
+                "the request's headers are made elsewhere: add the key header to them".into(),
+            )
+        }
+        None => {
+            let options = call
+                .positional()
+                .map(|a| &a.value)
+                .find(|v| matches!(v.kind, Kind::Map(_)))
+                .expect("npm_request found the options");
+            let open = options.span.start + 1;
+            out.push(change(open..open, format!(" headers: {{ {entry_text} }},")));
         }
     }
     Ok(out)
