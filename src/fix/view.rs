@@ -1019,7 +1019,9 @@ impl<'a> Recipe<'a, '_> {
                 && matches!(c.receiver.as_deref().map(|r| &r.kind), Some(Kind::Name(n)) if n == client)
         });
         if early {
-            return Err(format!("`{client}` is called before `{key}` is set: set the key first, then run again"));
+            return Err(format!(
+                "`{client}` is called before `{key}` is set: set the key first, then run again"
+            ));
         }
         Ok(Key {
             late: Some(set.stmt.clone()),
