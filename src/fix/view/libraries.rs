@@ -463,7 +463,9 @@ fn after_statement(text: &str, stmt: &Range<usize>, code: &str) -> Result<Change
     let rest = &text[stmt.end..];
     let semi = stmt.end + rest.len() - rest.trim_start().len();
     if !text[semi..].starts_with(';') {
-        return Err("the key's statement ends a block: add the header after it by hand".into());
+        return Err(
+            "the key is not set by a statement of its own: add the header after it by hand".into(),
+        );
     }
     let after = semi + 1;
     let line = text[after..].split('\n').next().unwrap_or("");
