@@ -80,6 +80,8 @@ styles!(
     go / kolo_client,
     perl / frontier_client,
     perl / rpc_xml,
+    perl / frontier_key_after,
+    perl / rpc_xml_key_after,
     java / axmlrpc_client,
 );
 

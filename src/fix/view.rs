@@ -680,7 +680,8 @@ impl<'a> Recipe<'a, '_> {
             &libraries::Given {
                 auth: self.opts.auth,
                 key: &key.expr,
-                late: key.late,
+                late: key.late.as_ref(),
+                kept: client.targets.first().map(String::as_str),
                 settings,
             },
         ) {
@@ -924,7 +925,8 @@ impl<'a> Recipe<'a, '_> {
             &libraries::Given {
                 auth: Auth::Bearer,
                 key: &token,
-                late: false,
+                late: None,
+                kept: None,
                 settings: false,
             },
         ) {
@@ -1066,7 +1068,7 @@ impl<'a> Recipe<'a, '_> {
             let fixed = self.secret_findings(site.span.clone());
             return Ok(Key {
                 expr: syntax.env_read(&name),
-                late: false,
+                late: None,
                 edits: self.env_import(),
                 fixed,
             });
@@ -1215,15 +1217,16 @@ impl<'a> Recipe<'a, '_> {
             })
         };
         if !params.iter().any(|p| p == root) && !bound_here(true) && bound_here(false) {
-            if syntax == Syntax::Python {
-                return Ok(Key {
-                    late: true,
+            return match syntax {
+                Syntax::Python => Ok(Key {
+                    late: Some(client.span.clone()),
                     ..Key::plain(key)
-                });
-            }
-            return Err(format!(
-                "`{key}` is set after the client is made: set it first, then run again"
-            ));
+                }),
+                Syntax::Perl => self.set_once_after(key, root, target),
+                _ => Err(format!(
+                    "`{key}` is set after the client is made: set it first, then run again"
+                )),
+            };
         }
         if params.iter().any(|p| p == root) || local_before || module || env || constant {
             return Ok(Key::plain(key));
@@ -1231,6 +1234,37 @@ impl<'a> Recipe<'a, '_> {
         Err(format!(
             "`{key}` cannot be read where the client is made: add the header by hand"
         ))
+    }
+
+    /// Perl's `$key = …` once, after the client, in the scope that makes it (Keap's own
+    /// sample): the header can be set on the client right after that statement, so long as
+    /// nothing calls through the client before it (that call would go without the header).
+    fn set_once_after(&self, key: &str, root: &str, target: Option<&str>) -> Result<Key, String> {
+        let sets: Vec<&lang::Binding> = self
+            .view
+            .bindings
+            .iter()
+            .filter(|b| b.target == root)
+            .collect();
+        let [set] = sets[..] else {
+            return Err(format!("`{key}` is set more than once, after the client is made: set it once, before the client, then run again"));
+        };
+        let Some(client) = target else {
+            return Err(format!("`{key}` is set after the client is made, and the client is kept in no name: set the key first, then run again"));
+        };
+        let early = self.view.calls.iter().any(|c| {
+            c.span.start < set.stmt.end
+                && matches!(c.receiver.as_deref().map(|r| &r.kind), Some(Kind::Name(n)) if n == client)
+        });
+        if early {
+            return Err(format!(
+                "`{client}` is called before `{key}` is set: set the key first, then run again"
+            ));
+        }
+        Ok(Key {
+            late: Some(set.stmt.clone()),
+            ..Key::plain(key)
+        })
     }
 
     /// `API_KEY = "…"`: the literal a name is bound to becomes a read of the environment.
@@ -1397,8 +1431,9 @@ fn go_const(text: &str, stmt: &Range<usize>) -> Result<Option<Range<usize>>, ()>
 /// The key the header reads, and the edits that make it readable.
 struct Key {
     expr: String,
-    /// Only set once the client exists: read at each request.
-    late: bool,
+    /// Only set once the client exists: by this statement (Perl: the header follows it), or
+    /// after the client itself (Python: its transport reads the key at each request).
+    late: Option<Range<usize>>,
     edits: Vec<(Range<usize>, String)>,
     fixed: Vec<usize>,
 }
@@ -1407,7 +1442,7 @@ impl Key {
     fn plain(expr: &str) -> Self {
         Key {
             expr: expr.to_string(),
-            late: false,
+            late: None,
             edits: Vec::new(),
             fixed: Vec::new(),
         }

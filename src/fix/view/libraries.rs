@@ -12,7 +12,8 @@
 //! - Perl `Frontier::Client` keeps the `HTTP::Request` it sends every call with (and its own
 //!   `Content-Type: text/xml`) in `$client->{rq}`; `RPC::XML::Client` hands its template
 //!   request out through `request`, and clones it for each call: a header set on either goes
-//!   with every call.
+//!   with every later call, so one set after the client is made (where Keap's sample sets its
+//!   key) holds from there on.
 //! - Java aXMLRPC `XMLRPCClient` keeps a map of custom headers (`setCustomHttpHeader`) that it
 //!   writes beside its own `Content-Type` on every call; it refuses only Host, Content-Type and
 //!   Content-Length.
@@ -42,8 +43,11 @@ pub struct Given<'k> {
     pub auth: Auth,
     /// The key as code, read where the client is made.
     pub key: &'k str,
-    /// The key is only set once the client exists: read at each request.
-    pub late: bool,
+    /// The key is only set once the client exists, by this statement (Python: after the
+    /// client): read at each request, or given to the client right after the statement.
+    pub late: Option<&'k Range<usize>>,
+    /// The name the client is kept in.
+    pub kept: Option<&'k str>,
     /// The URL is read from settings: the new endpoint is written in its place.
     pub settings: bool,
 }
@@ -60,9 +64,10 @@ pub fn migrate(
         auth,
         key,
         late,
+        kept,
         settings,
     } = *given;
-    if late && view.syntax != Syntax::Python {
+    if late.is_some() && !matches!(view.syntax, Syntax::Python | Syntax::Perl) {
         return Err(format!(
             "`{key}` is set after the client is made: set it first, then run again"
         ));
@@ -94,7 +99,14 @@ pub fn migrate(
         }
         Syntax::Perl => {
             let (name, value) = header(Syntax::Perl, auth, key);
-            perl(view, text, call, endpoint, name, &value)
+            let late = match (late, kept) {
+                (Some(set), Some(kept)) => Some((set, kept)),
+                (Some(_), None) => {
+                    return Err(format!("`{key}` is set after the client is made, and the client is kept in no name: set the key first, then run again"))
+                }
+                (None, _) => None,
+            };
+            perl(view, text, call, endpoint, name, &value, late)
         }
         _ => {
             let (name, value) = header(view.syntax, auth, key);
@@ -220,6 +232,7 @@ fn python(
         key,
         late,
         settings,
+        ..
     } = *given;
     if call.keyword("headers").is_some()
         || call.keyword("transport").is_some()
@@ -238,7 +251,7 @@ fn python(
     let mut out = vec![url(view, text, &uri.value, endpoint, settings)?];
     // A key set after the client is read by the transport at each request.
     let python2 = text.contains("xmlrpclib");
-    if !python2 && !late {
+    if !python2 && late.is_none() {
         let (name, value) = header(Syntax::Python, auth, key);
         out.push(change(
             last.span.end..last.span.end,
@@ -396,7 +409,9 @@ fn ruby(
 
 /// `Frontier::Client->new(url => …)` or `RPC::XML::Client->new($url)`: the URL changes, and
 /// the client is made in a `do` block that sets the header on its request before giving the
-/// client back, so it holds wherever the client is kept or returned.
+/// client back, so it holds wherever the client is kept or returned. A key set only after the
+/// client (`late`: its statement, and the name the client is kept in) is given to the client
+/// right after that statement.
 fn perl(
     view: &View,
     text: &str,
@@ -404,6 +419,7 @@ fn perl(
     endpoint: &str,
     name: &str,
     value: &str,
+    late: Option<(&Range<usize>, &str)>,
 ) -> Result<Vec<Change>, String> {
     let (uri, request) = match call.path() {
         Some("Frontier::Client->new") => {
@@ -422,18 +438,55 @@ fn perl(
     if call.parens.is_none() {
         return Err("the client is made without parentheses: add them, then run again".into());
     }
+    let url = url(view, text, uri, endpoint, false)?;
+    if let Some((set, kept)) = late {
+        let header = format!("{kept}->{request}->header('{name}' => {value});");
+        return Ok(vec![url, after_statement(text, set, &header)?]);
+    }
     const CLIENT: &str = "$keap_client";
     Ok(vec![
         change(
             call.span.start..call.span.start,
             format!("do {{ my {CLIENT} = "),
         ),
-        url(view, text, uri, endpoint, false)?,
+        url,
         change(
             call.span.end..call.span.end,
             format!("; {CLIENT}->{request}->header('{name}' => {value}); {CLIENT} }}"),
         ),
     ])
+}
+
+/// `code` after the statement at `stmt` (which ends before its `;`): on a line of its own,
+/// indented like the statement, when nothing but a comment follows the `;`, else after it on
+/// the same line.
+fn after_statement(text: &str, stmt: &Range<usize>, code: &str) -> Result<Change, String> {
+    let rest = &text[stmt.end..];
+    let semi = stmt.end + rest.len() - rest.trim_start().len();
+    if !text[semi..].starts_with(';') {
+        return Err(
+            "the key is not set by a statement of its own: add the header after it by hand".into(),
+        );
+    }
+    let after = semi + 1;
+    let line = text[after..].split('\n').next().unwrap_or("");
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let tail = line.trim();
+    if !tail.is_empty() && !tail.starts_with('#') {
+        return Ok(change(after..after, format!(" {code}")));
+    }
+    let start = text[..stmt.start].rfind('\n').map_or(0, |n| n + 1);
+    let indent: String = text[start..stmt.start]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let end = after + line.len();
+    let eol = if text[end..].starts_with("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    Ok(change(end..end, format!("{eol}{indent}{code}")))
 }
 
 /// The last entry of the `http_header_extra` hash the client is given just after it is made
