@@ -171,8 +171,7 @@ fn walk(b: &mut Builder, node: Node, scripts: &Scripts) {
         }
         "string" | "binary_expression" | "call_expression" | "tag_statement" => {
             let e = expr(b, node);
-            b.string(&e);
-            if matches!(e.kind, Kind::Str(_)) {
+            if b.leaf_string(&e) {
                 return;
             }
         }
@@ -306,9 +305,7 @@ fn params(b: &Builder, node: Node) -> Vec<String> {
 }
 
 fn expr(b: &mut Builder, node: Node) -> Expr {
-    let span = node.byte_range();
-    let kind = b.deeper(|b| kind(b, node)).unwrap_or(Kind::Other);
-    Expr { span, kind }
+    b.expr(node, kind)
 }
 
 fn kind(b: &mut Builder, node: Node) -> Kind {

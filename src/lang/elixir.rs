@@ -71,9 +71,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
             let value = arguments(attr).and_then(|a| a.named_child(0));
             if let (Some(_), Some(value)) = (name, value) {
                 let e = expr(b, value);
-                if matches!(e.kind, Kind::Str(_)) {
-                    b.string(&e);
-                } else {
+                if !b.leaf_string(&e) {
                     walk(b, value);
                 }
                 let end = attr
@@ -89,9 +87,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
                 node.child_by_field_name("right"),
             ) {
                 let e = expr(b, right);
-                if matches!(e.kind, Kind::Str(_)) {
-                    b.string(&e);
-                } else {
+                if !b.leaf_string(&e) {
                     walk(b, right);
                 }
                 if left.kind() == "identifier" {
@@ -102,8 +98,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
         }
         "string" | "binary_operator" | "map" => {
             let e = expr(b, node);
-            b.string(&e);
-            if matches!(e.kind, Kind::Str(_)) {
+            if b.leaf_string(&e) {
                 return;
             }
         }
@@ -184,9 +179,7 @@ fn arguments(node: Node) -> Option<Node> {
 }
 
 fn expr(b: &mut Builder, node: Node) -> Expr {
-    let span = node.byte_range();
-    let kind = b.deeper(|b| kind(b, node)).unwrap_or(Kind::Other);
-    Expr { span, kind }
+    b.expr(node, kind)
 }
 
 fn is_name(s: &str) -> bool {

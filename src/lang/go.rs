@@ -97,8 +97,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
         | "binary_expression"
         | "call_expression" => {
             let e = expr(b, node);
-            b.string(&e);
-            if matches!(e.kind, Kind::Str(_)) {
+            if b.leaf_string(&e) {
                 return;
             }
         }
@@ -133,9 +132,7 @@ fn params(b: &Builder, node: Node) -> Vec<String> {
 }
 
 fn expr(b: &mut Builder, node: Node) -> Expr {
-    let span = node.byte_range();
-    let kind = b.deeper(|b| kind(b, node)).unwrap_or(Kind::Other);
-    Expr { span, kind }
+    b.expr(node, kind)
 }
 
 fn is_name(s: &str) -> bool {

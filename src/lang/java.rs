@@ -113,8 +113,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
         | "method_invocation"
         | "object_creation_expression" => {
             let e = expr(b, node);
-            b.string(&e);
-            if matches!(e.kind, Kind::Str(_)) {
+            if b.leaf_string(&e) {
                 return;
             }
         }
@@ -173,9 +172,7 @@ fn params(b: &mut Builder, node: Node) -> Vec<String> {
 }
 
 fn expr(b: &mut Builder, node: Node) -> Expr {
-    let span = node.byte_range();
-    let kind = b.deeper(|b| kind(b, node)).unwrap_or(Kind::Other);
-    Expr { span, kind }
+    b.expr(node, kind)
 }
 
 fn is_name(s: &str) -> bool {

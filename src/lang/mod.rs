@@ -643,6 +643,22 @@ impl<'t> Builder<'t> {
 
     /// Guards recursion: `None` once nesting is deeper than anyone writes.
     /// Walks a node's named children with the adapter's `walk`, as deep as `MAX_DEPTH` lets it.
+    /// The expression at `node`, its kind read by the language's `kind` (`Other` past the
+    /// nesting limit).
+    fn expr(&mut self, node: Node, kind: fn(&mut Builder, Node) -> Kind) -> Expr {
+        let kind = self.deeper(|b| kind(b, node)).unwrap_or(Kind::Other);
+        Expr {
+            span: node.byte_range(),
+            kind,
+        }
+    }
+
+    /// Records `expr` if it is a string: `true` then, and its parts need no walk of their own.
+    fn leaf_string(&mut self, expr: &Expr) -> bool {
+        self.string(expr);
+        matches!(expr.kind, Kind::Str(_))
+    }
+
     fn children(&mut self, node: Node, walk: fn(&mut Builder, Node)) {
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {

@@ -56,9 +56,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
             };
             if let (Some(target), Some(value)) = (target, value) {
                 let e = expr(b, value);
-                if matches!(e.kind, Kind::Str(_)) {
-                    b.string(&e);
-                } else {
+                if !b.leaf_string(&e) {
                     walk(b, value);
                 }
                 if matches!(target.kind(), "identifier" | "field_expression") {
@@ -69,8 +67,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
         }
         "string_literal" | "concatenated_string" | "message_expression" | "call_expression" => {
             let e = expr(b, node);
-            b.string(&e);
-            if matches!(e.kind, Kind::Str(_)) {
+            if b.leaf_string(&e) {
                 return;
             }
         }
@@ -93,9 +90,7 @@ fn declared(node: Node) -> Node {
 }
 
 fn expr(b: &mut Builder, node: Node) -> Expr {
-    let span = node.byte_range();
-    let kind = b.deeper(|b| kind(b, node)).unwrap_or(Kind::Other);
-    Expr { span, kind }
+    b.expr(node, kind)
 }
 
 fn kind(b: &mut Builder, node: Node) -> Kind {

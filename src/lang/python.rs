@@ -106,9 +106,7 @@ fn params(b: &Builder, node: Node) -> Vec<String> {
 }
 
 fn expr(b: &mut Builder, node: Node) -> Expr {
-    let span = node.byte_range();
-    let kind = b.deeper(|b| kind(b, node)).unwrap_or(Kind::Other);
-    Expr { span, kind }
+    b.expr(node, kind)
 }
 
 fn kind(b: &mut Builder, node: Node) -> Kind {

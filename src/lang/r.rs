@@ -58,9 +58,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
                 (lhs, rhs)
             };
             let e = expr(b, value);
-            if matches!(e.kind, Kind::Str(_)) {
-                b.string(&e);
-            } else {
+            if !b.leaf_string(&e) {
                 walk(b, value);
             }
             if matches!(target.kind(), "identifier" | "extract_operator")
@@ -72,8 +70,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
         }
         "string" | "call" => {
             let e = expr(b, node);
-            b.string(&e);
-            if matches!(e.kind, Kind::Str(_)) {
+            if b.leaf_string(&e) {
                 return;
             }
         }
@@ -92,9 +89,7 @@ fn operator<'t>(b: &Builder<'t>, node: Node) -> &'t str {
 }
 
 fn expr(b: &mut Builder, node: Node) -> Expr {
-    let span = node.byte_range();
-    let kind = b.deeper(|b| kind(b, node)).unwrap_or(Kind::Other);
-    Expr { span, kind }
+    b.expr(node, kind)
 }
 
 /// `key`, `self$key`, `input$apikey`, `XMLRPC::xml.rpc`.

@@ -77,8 +77,7 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
         }
         "string" | "binary" | "call" => {
             let e = expr(b, node);
-            b.string(&e);
-            if matches!(e.kind, Kind::Str(_)) {
+            if b.leaf_string(&e) {
                 return;
             }
         }
@@ -105,9 +104,7 @@ fn params(b: &Builder, node: Node) -> Vec<String> {
 }
 
 fn expr(b: &mut Builder, node: Node) -> Expr {
-    let span = node.byte_range();
-    let kind = b.deeper(|b| kind(b, node)).unwrap_or(Kind::Other);
-    Expr { span, kind }
+    b.expr(node, kind)
 }
 
 fn is_name(s: &str) -> bool {
