@@ -131,7 +131,7 @@ impl Collector {
 
     /// The findings of the bindings whose name a Keap file uses, less those already found.
     pub fn resolve(
-        self,
+        mut self,
         rules: &RuleSet,
         found: &[Finding],
         summary: &mut Summary,
@@ -142,6 +142,9 @@ impl Collector {
         if self.bindings.is_empty() || self.keap_files.is_empty() {
             return Vec::new();
         }
+        // The walk's threads met the files in any order: the first use a finding names must
+        // not change from run to run.
+        self.keap_files.sort_unstable();
         let names: Vec<&str> = {
             let set: HashSet<&str> = self.bindings.iter().map(|b| b.name.as_str()).collect();
             let mut names: Vec<&str> = set.into_iter().collect();

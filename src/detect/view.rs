@@ -38,10 +38,10 @@ pub fn detect(
     comments: &mut Vec<Range<usize>>,
 ) -> bool {
     let text = facts.text();
-    // A finding needs a Keap name, host or service, or an XML-RPC client: without one the
-    // parse is not worth its cost. Nor is it in a minified bundle that only names XML-RPC (an
-    // editor's list of languages): the patterns read it.
-    if !facts.keap() && (!super::text::mentions_xmlrpc(text) || minified(text)) {
+    // Every finding here needs a Keap name, host or service: without one the parse (most of
+    // a scan's cost) can only find nothing, however much the file speaks XML-RPC (`six`,
+    // pip's PyPI client, a lexer's list of PHP builtins).
+    if !facts.keap() {
         // The patterns still look for Keap's own service names.
         return false;
     }
@@ -51,13 +51,6 @@ pub fn detect(
     comments.extend(view.comments.iter().cloned());
     Detector::new(text, facts, &view, hits).run();
     true
-}
-
-/// Lines far longer than anyone writes by hand: a bundler's or minifier's output.
-fn minified(text: &str) -> bool {
-    const HAND_WRITTEN: usize = 1000;
-    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
-    text.len() / lines > HAND_WRITTEN
 }
 
 /// A key-in-body site, decided once the whole file is known (a wrapper may be what puts the key
