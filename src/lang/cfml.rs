@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use tree_sitter::{Node, Parser, Range as TsRange, Tree};
 
-use super::{join, literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind, Template};
+use super::{literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind, Template};
 
 /// The opaque nodes that hold cfscript.
 const SCRIPT: &[&str] = &["cf_script_content", "cf_component_content"];
@@ -316,19 +316,8 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             &["string_fragment", "escape_sequence"],
         )),
         "binary_expression" => {
-            let (Some(left), Some(right), Some(op)) = (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-                node.child_by_field_name("operator"),
-            ) else {
-                return Kind::Other;
-            };
             // `&` joins strings in CFML; `+` is arithmetic.
-            if b.src(op) != "&" {
-                return Kind::Other;
-            }
-            let parts = vec![expr(b, left), expr(b, right)];
-            join(parts).map_or(Kind::Other, Kind::Str)
+            b.concatenation(node, "&", expr)
         }
         "call_expression" | "new_expression" | "tag_statement" => {
             Kind::Call(b.call(node, |b| call(b, node)))

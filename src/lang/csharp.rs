@@ -309,20 +309,7 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             }
             Kind::Str(t)
         }
-        "binary_expression" => {
-            let (Some(left), Some(right), Some(op)) = (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-                node.child_by_field_name("operator"),
-            ) else {
-                return Kind::Other;
-            };
-            if b.src(op) != "+" {
-                return Kind::Other;
-            }
-            let parts = vec![expr(b, left), expr(b, right)];
-            join(parts).map_or(Kind::Other, Kind::Str)
-        }
+        "binary_expression" => b.concatenation(node, "+", expr),
         "invocation_expression" | "object_creation_expression" => {
             let i = b.call(node, |b| call(b, node));
             let c = &b.view.calls[i];

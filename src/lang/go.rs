@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use tree_sitter::Node;
 
-use super::{expand_format, join, literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind};
+use super::{expand_format, literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind};
 
 /// `%s`, `%v`, `%d`, `%q`: where `fmt.Sprintf` puts its arguments (`%%` is no placeholder).
 static VERB: LazyLock<Regex> =
@@ -151,19 +151,7 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
         "raw_string_literal" => {
             Kind::Str(literal_parts(node, b.text, &["raw_string_literal_content"]))
         }
-        "binary_expression" => {
-            let (Some(left), Some(right), Some(op)) = (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-                node.child_by_field_name("operator"),
-            ) else {
-                return Kind::Other;
-            };
-            if b.src(op) != "+" {
-                return Kind::Other;
-            }
-            join(vec![expr(b, left), expr(b, right)]).map_or(Kind::Other, Kind::Str)
-        }
+        "binary_expression" => b.concatenation(node, "+", expr),
         "call_expression" => {
             let i = b.call(node, |b| call(b, node));
             let c = &b.view.calls[i];

@@ -1,7 +1,7 @@
 //! JavaScript and TypeScript onto the view (tree-sitter-javascript, tree-sitter-typescript).
 use tree_sitter::Node;
 
-use super::{join, literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind};
+use super::{literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind};
 
 /// Nodes whose children are statements.
 const BODIES: &[&str] = &[
@@ -139,20 +139,7 @@ fn kind(b: &mut Builder, node: Node) -> Kind {
             b.text,
             &["string_fragment", "escape_sequence"],
         )),
-        "binary_expression" => {
-            let (Some(left), Some(right), Some(op)) = (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-                node.child_by_field_name("operator"),
-            ) else {
-                return Kind::Other;
-            };
-            if b.src(op) != "+" {
-                return Kind::Other;
-            }
-            let parts = vec![expr(b, left), expr(b, right)];
-            join(parts).map_or(Kind::Other, Kind::Str)
-        }
+        "binary_expression" => b.concatenation(node, "+", expr),
         "call_expression" | "new_expression" => {
             let i = b.call(node, |b| call(b, node));
             let c = &b.view.calls[i];

@@ -653,6 +653,28 @@ impl<'t> Builder<'t> {
         }
     }
 
+    /// `left OP right` as one string, where OP is the language's string concatenation (`+`,
+    /// CFML's `&`); `Other` for any other operator.
+    fn concatenation(
+        &mut self,
+        node: Node,
+        joiner: &str,
+        expr: fn(&mut Builder, Node) -> Expr,
+    ) -> Kind {
+        let (Some(left), Some(right), Some(op)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+            node.child_by_field_name("operator"),
+        ) else {
+            return Kind::Other;
+        };
+        if self.src(op) != joiner {
+            return Kind::Other;
+        }
+        let parts = vec![expr(self, left), expr(self, right)];
+        join(parts).map_or(Kind::Other, Kind::Str)
+    }
+
     /// Records `expr` if it is a string: `true` then, and its parts need no walk of their own.
     fn leaf_string(&mut self, expr: &Expr) -> bool {
         self.string(expr);
