@@ -661,7 +661,6 @@ fn included_names(paths: &[&PathBuf]) -> HashSet<String> {
     names
 }
 
-/// What to do by hand where only PHP is rewritten.
 /// A recorded HTTP interaction (a VCR or Polly cassette, a WebMock fixture): YAML or JSON that
 /// holds `http_interactions` (VCR's own key), or any file under a `cassettes` folder.
 fn is_cassette(path: &Path) -> bool {
@@ -698,6 +697,7 @@ fn cassette_hint(rule: &str) -> &'static str {
     }
 }
 
+/// What to do by hand in a file no recipe rewrites.
 fn other_language_hint(rule: &str) -> &'static str {
     match rule {
         rules::HARDCODED_KEY => {
