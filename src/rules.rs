@@ -218,7 +218,7 @@ fn build_pattern(source: &str) -> std::result::Result<Built, regex::Error> {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub patterns: Vec<Pattern>,
-    prefilter: regex::bytes::Regex,
+    prefilter: Prefilter,
 }
 
 impl RuleSet {
@@ -299,20 +299,13 @@ impl RuleSet {
             .flat_map(|r| r.keywords.iter().map(String::as_str))
             .chain([crate::ignore_comments::MARKER])
             .collect();
-        // One regex, not Aho-Corasick: with ASCII case folding the regex crate's lazy DFA reads
-        // a file in half the instructions (measured on WordPress), and the exact keywords ride
-        // along as a group that keeps its case.
-        let folded = keywords.iter().map(|k| regex::escape(k));
         let exact = rules
             .iter()
-            .flat_map(|r| &r.exact_keywords)
-            .map(|k| format!("(?-i:{})", regex::escape(k)));
-        let alternatives: Vec<String> = folded.chain(exact).collect();
-        let prefilter = regex::bytes::Regex::new(&format!("(?i-u){}", alternatives.join("|")))
-            .map_err(|e| Error::Rule {
-                file: "keywords".into(),
-                message: e.to_string(),
-            })?;
+            .flat_map(|r| r.exact_keywords.iter().map(String::as_str));
+        let prefilter = Prefilter::new(keywords, exact).map_err(|e| Error::Rule {
+            file: "keywords".into(),
+            message: e.to_string(),
+        })?;
         Ok(RuleSet {
             rules,
             patterns,
@@ -329,10 +322,91 @@ impl RuleSet {
         self.rules.iter().position(|r| r.id == id)
     }
 
-    /// Whether the file can hold a finding or an ignore directive at all: one pass of
-    /// Aho-Corasick over its bytes.
+    /// Whether the file can hold a finding or an ignore directive at all.
     pub fn prefilter(&self, bytes: &[u8]) -> bool {
         self.prefilter.is_match(bytes)
+    }
+}
+
+/// The keyword search every file pays for. Case-blind keywords are searched for, lowercased,
+/// in a lowercased copy of the file, a window at a time: a case-sensitive search of a few
+/// dozen literals runs on Aho-Corasick's SIMD prefilter (Teddy), where a case-blind one can
+/// only run a DFA byte by byte (five times slower on real trees, and as slow as ripgrep's
+/// whole search). The exact keywords are searched for lowercased too and checked against the
+/// file's own bytes.
+struct Prefilter {
+    keywords: aho_corasick::AhoCorasick,
+    patterns: Vec<Vec<u8>>,
+    /// Per pattern, the exact keyword it stands for, or `None` for a case-blind one.
+    exact: Vec<Option<Vec<u8>>>,
+    /// A keyword that starts in one window ends in the next one's overlap.
+    overlap: usize,
+}
+
+/// Bytes lowercased at a time: a file's copy costs no more than this, however large the file.
+const WINDOW: usize = 64 * 1024;
+
+impl Prefilter {
+    fn new<'a>(
+        folded: impl IntoIterator<Item = &'a str>,
+        exact: impl IntoIterator<Item = &'a str>,
+    ) -> std::result::Result<Self, aho_corasick::BuildError> {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut exact_of = Vec::new();
+        for k in folded {
+            patterns.push(k.as_bytes().to_ascii_lowercase());
+            exact_of.push(None);
+        }
+        for k in exact {
+            patterns.push(k.as_bytes().to_ascii_lowercase());
+            exact_of.push(Some(k.as_bytes().to_vec()));
+        }
+        let overlap = patterns.iter().map(Vec::len).max().unwrap_or(1) - 1;
+        Ok(Prefilter {
+            keywords: aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(&patterns)?,
+            patterns,
+            exact: exact_of,
+            overlap,
+        })
+    }
+
+    fn is_match(&self, bytes: &[u8]) -> bool {
+        let mut lower = Vec::with_capacity(bytes.len().min(WINDOW + self.overlap));
+        let mut start = 0;
+        loop {
+            let end = bytes.len().min(start + WINDOW + self.overlap);
+            let window = &bytes[start..end];
+            lower.clear();
+            lower.extend_from_slice(window);
+            lower.make_ascii_lowercase();
+            // From one place past each hit, not past its end: a keyword may start inside an
+            // exact one in the wrong case.
+            let mut at = 0;
+            while let Some(m) = self
+                .keywords
+                .find(aho_corasick::Input::new(&lower).range(at..))
+            {
+                if self.holds_at(window, &lower, m.start()) {
+                    return true;
+                }
+                at = m.start() + 1;
+            }
+            if end == bytes.len() {
+                return false;
+            }
+            start += WINDOW;
+        }
+    }
+
+    /// Whether a keyword holds at `at`, where the search found one lowercased: an exact
+    /// keyword in the wrong case does not, and the search reports one keyword per place, so
+    /// the others that start there are asked too.
+    fn holds_at(&self, window: &[u8], lower: &[u8], at: usize) -> bool {
+        self.patterns.iter().zip(&self.exact).any(|(p, exact)| {
+            lower[at..].starts_with(p) && exact.as_ref().is_none_or(|k| window[at..].starts_with(k))
+        })
     }
 }
 
@@ -409,7 +483,7 @@ fn without_unicode_word_looks(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir
 
 #[cfg(test)]
 mod tests {
-    use super::{build_pattern, Gate, RuleSet};
+    use super::{build_pattern, Gate, Prefilter, RuleSet, WINDOW};
 
     #[test]
     fn every_built_in_pattern_builds() {
@@ -433,5 +507,35 @@ mod tests {
         }
         assert!(gate.may_match("mykey=x"), "a superset: boundaries dropped");
         assert!(!gate.may_match("nothing here"));
+    }
+
+    #[test]
+    fn the_prefilter_folds_case_except_for_exact_keywords() {
+        let p = Prefilter::new(["isdk", "ice.add"], ["Service."]).unwrap();
+        let m = |t: &str| p.is_match(t.as_bytes());
+        assert!(m("new iSDK()") && m("ISDK") && m("a isdk"));
+        assert!(m("$c->query('ContactService.add')"));
+        assert!(
+            !m("the service. nothing"),
+            "an exact keyword keeps its case"
+        );
+        assert!(
+            m("service.ISDK"),
+            "a case-blind keyword after a wrong-case exact one"
+        );
+        assert!(m("service.add"), "one that starts inside it: `ice.add`");
+        assert!(!m("") && !m("isd k"));
+    }
+
+    #[test]
+    fn the_prefilter_finds_a_keyword_across_its_windows() {
+        let p = Prefilter::new(["infusionsoft"], []).unwrap();
+        for at in [WINDOW - 12, WINDOW - 5, WINDOW - 1, WINDOW, 2 * WINDOW + 3] {
+            let mut text = vec![b'x'; 3 * WINDOW];
+            text[at..at + 12].copy_from_slice(b"InfusionSoft");
+            assert!(p.is_match(&text), "keyword at {at}");
+            text[at + 6] = b'-';
+            assert!(!p.is_match(&text), "broken keyword at {at}");
+        }
     }
 }
