@@ -177,42 +177,116 @@ pub struct Pattern {
     source: String,
     /// Built on first use: most files reach no pattern, and building every pattern was most
     /// of a run's fixed start. Patterns of rules a user adds are built when they load.
-    built: OnceLock<Built>,
+    built: OnceLock<Regex>,
     pub scope: Scope,
     pub context: Context,
     pub filter: Option<Filter>,
 }
 
-struct Built {
-    regex: Regex,
-    /// `regex` without its Unicode word boundaries, when it has any.
-    gate: Gate,
-}
-
 impl Pattern {
-    /// The pattern's regex, and its gate (`Gate`).
-    pub fn regex(&self) -> (&Regex, &Gate) {
-        let built = self.built.get_or_init(|| {
+    pub fn regex(&self) -> &Regex {
+        self.built.get_or_init(|| {
             build_pattern(&self.source).expect("patterns are checked when their rules load")
-        });
-        (&built.regex, &built.gate)
+        })
     }
 }
 
-/// Code is ASCII where the patterns look: without Unicode classes (`\w`, `\s`, `\b`, case
-/// folding) a pattern builds in a fraction of the time and needs no gate. One that could then
-/// match half a character (`[^<]`) keeps Unicode, and its gate.
-fn build_pattern(source: &str) -> std::result::Result<Built, regex::Error> {
+/// Code is ASCII where the patterns look, so a pattern's `\w`, `\d`, `\s` and `\b` are
+/// ASCII: Unicode's `\w` is hundreds of ranges (a pattern built in a millisecond, most of a
+/// run's fixed start) and a Unicode `\b` turns the fast engines off on any non-ASCII text.
+/// Without Unicode at all a pattern also folds case in ASCII; one that could then match half a
+/// character (`[^<]`) keeps Unicode for the rest.
+pub fn build_pattern(source: &str) -> std::result::Result<Regex, regex::Error> {
     if let Ok(regex) = RegexBuilder::new(source).unicode(false).build() {
-        return Ok(Built {
-            regex,
-            gate: Gate(None),
-        });
+        return Ok(regex);
     }
-    Ok(Built {
-        regex: Regex::new(source)?,
-        gate: Gate::new(source),
-    })
+    match regex_syntax::ast::parse::Parser::new().parse(source) {
+        Ok(mut ast) => {
+            make_ascii(&mut ast);
+            let mut ascii = String::new();
+            regex_syntax::ast::print::Printer::new()
+                .print(&ast, &mut ascii)
+                .expect("printing to a String");
+            Regex::new(&ascii)
+        }
+        Err(_) => Regex::new(source),
+    }
+}
+
+/// `\w`, `\d`, `\s` made their ASCII classes and word boundaries put in `(?-u:…)`, in place
+/// (an `Ast` cannot be taken apart: it has its own `Drop`).
+fn make_ascii(ast: &mut regex_syntax::ast::Ast) {
+    use regex_syntax::ast::{
+        Ast, ClassBracketed, ClassSet, ClassSetItem, Flag, Flags, FlagsItem, FlagsItemKind, Group,
+        GroupKind,
+    };
+    match ast {
+        Ast::ClassPerl(p) => {
+            *ast = Ast::class_bracketed(ClassBracketed {
+                span: p.span,
+                negated: false,
+                kind: ClassSet::Item(ClassSetItem::Ascii(ascii_class(p))),
+            })
+        }
+        Ast::ClassBracketed(c) => make_set_ascii(&mut c.kind),
+        Ast::Assertion(a) if is_word_look(&a.kind) => {
+            let span = a.span;
+            let item = |kind| FlagsItem { span, kind };
+            *ast = Ast::group(Group {
+                span,
+                kind: GroupKind::NonCapturing(Flags {
+                    span,
+                    items: vec![
+                        item(FlagsItemKind::Negation),
+                        item(FlagsItemKind::Flag(Flag::Unicode)),
+                    ],
+                }),
+                ast: Box::new(Ast::Assertion(a.clone())),
+            })
+        }
+        Ast::Repetition(r) => make_ascii(&mut r.ast),
+        Ast::Group(g) => make_ascii(&mut g.ast),
+        Ast::Alternation(a) => a.asts.iter_mut().for_each(make_ascii),
+        Ast::Concat(c) => c.asts.iter_mut().for_each(make_ascii),
+        _ => {}
+    }
+}
+
+fn make_set_ascii(set: &mut regex_syntax::ast::ClassSet) {
+    use regex_syntax::ast::{ClassSet, ClassSetItem};
+    fn item(i: &mut ClassSetItem) {
+        match i {
+            ClassSetItem::Perl(p) => *i = ClassSetItem::Ascii(ascii_class(p)),
+            ClassSetItem::Bracketed(b) => make_set_ascii(&mut b.kind),
+            ClassSetItem::Union(u) => u.items.iter_mut().for_each(item),
+            _ => {}
+        }
+    }
+    match set {
+        ClassSet::Item(i) => item(i),
+        ClassSet::BinaryOp(op) => {
+            make_set_ascii(&mut op.lhs);
+            make_set_ascii(&mut op.rhs);
+        }
+    }
+}
+
+fn ascii_class(p: &regex_syntax::ast::ClassPerl) -> regex_syntax::ast::ClassAscii {
+    use regex_syntax::ast::{ClassAscii, ClassAsciiKind, ClassPerlKind};
+    ClassAscii {
+        span: p.span,
+        kind: match p.kind {
+            ClassPerlKind::Digit => ClassAsciiKind::Digit,
+            ClassPerlKind::Space => ClassAsciiKind::Space,
+            ClassPerlKind::Word => ClassAsciiKind::Word,
+        },
+        negated: p.negated,
+    }
+}
+
+fn is_word_look(kind: &regex_syntax::ast::AssertionKind) -> bool {
+    use regex_syntax::ast::AssertionKind::*;
+    !matches!(kind, StartLine | EndLine | StartText | EndText)
 }
 
 pub struct RuleSet {
@@ -433,57 +507,9 @@ fn parse(file: &str, text: &str) -> Result<Rule> {
     Ok(rule)
 }
 
-/// A cheap first question for a regex with Unicode word boundaries (`\\b`): on any non-ASCII
-/// text the regex crate's fast engines give up on those and the slow one reads the whole file.
-/// The same regex without them matches wherever the regex does, so where it finds nothing the
-/// regex has nothing to find; it runs on the fast engines.
-pub struct Gate(Option<Regex>);
-
-impl Gate {
-    pub fn new(pattern: &str) -> Gate {
-        let hir = match regex_syntax::parse(pattern) {
-            Ok(hir) if hir.properties().look_set().contains_word_unicode() => hir,
-            _ => return Gate(None),
-        };
-        Gate(Regex::new(&without_unicode_word_looks(&hir).to_string()).ok())
-    }
-
-    /// `false` only when the regex cannot match `text`.
-    pub fn may_match(&self, text: &str) -> bool {
-        self.0.as_ref().is_none_or(|g| g.is_match(text))
-    }
-}
-
-fn without_unicode_word_looks(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
-    use regex_syntax::hir::{Capture, Hir, HirKind, Repetition};
-    let each = |hs: &[Hir]| {
-        hs.iter()
-            .map(without_unicode_word_looks)
-            .collect::<Vec<_>>()
-    };
-    match hir.kind() {
-        HirKind::Look(look)
-            if regex_syntax::hir::LookSet::singleton(*look).contains_word_unicode() =>
-        {
-            Hir::empty()
-        }
-        HirKind::Repetition(r) => Hir::repetition(Repetition {
-            sub: Box::new(without_unicode_word_looks(&r.sub)),
-            ..r.clone()
-        }),
-        HirKind::Capture(c) => Hir::capture(Capture {
-            sub: Box::new(without_unicode_word_looks(&c.sub)),
-            ..c.clone()
-        }),
-        HirKind::Concat(hs) => Hir::concat(each(hs)),
-        HirKind::Alternation(hs) => Hir::alternation(each(hs)),
-        _ => hir.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{build_pattern, Gate, Prefilter, RuleSet, WINDOW};
+    use super::{build_pattern, Prefilter, RuleSet, WINDOW};
 
     #[test]
     fn every_built_in_pattern_builds() {
@@ -497,16 +523,35 @@ mod tests {
     }
 
     #[test]
-    fn a_gate_lets_through_whatever_its_regex_matches() {
-        // Only regexes with a Unicode word boundary get one.
-        assert!(Gate::new(r"(?i)xml_?rpc").0.is_none());
-        let gate = Gate::new(r"(?i)\bisdk\b|\bkey=(?P<k>\w+)");
-        let exact = regex::Regex::new(r"(?i)\bisdk\b|\bkey=(?P<k>\w+)").unwrap();
-        for text in ["new iSDK()", "é key=1", "ß", "", "mykey=x", "isdkx"] {
-            assert!(!exact.is_match(text) || gate.may_match(text), "{text}");
+    fn patterns_read_ascii_classes() {
+        let unicode = |p: &str| regex::Regex::new(p).unwrap();
+        let cases = [
+            r"(?i)\bisdk\b|\bkey=(?P<k>\w+)",
+            r"['\x22](?P<m>[A-Z]\w*Service\.\w+)['\x22][^<]*?\s*[\w.-]+",
+            r"[^\s/][\W\d]\B(?:a\b|[[:alpha:]\S&&\w])",
+        ];
+        for p in cases {
+            let ascii = build_pattern(p).unwrap();
+            for text in [
+                "new iSDK() key=ab_9",
+                "x('DataService.query' é, a.b-c)",
+                "q-1 a é",
+                "mykey=x isdkx",
+                "",
+            ] {
+                assert_eq!(
+                    ascii.is_match(text),
+                    unicode(p).is_match(text),
+                    "{p} on {text}"
+                );
+            }
         }
-        assert!(gate.may_match("mykey=x"), "a superset: boundaries dropped");
-        assert!(!gate.may_match("nothing here"));
+        // Where they differ: `é` is no word character, and `[^<]` still takes it whole.
+        let p = build_pattern(r"^\w+$").unwrap();
+        assert!(!p.is_match("clé") && p.is_match("cle_9"));
+        let p = build_pattern(r"<a>([^<]*)\b<").unwrap();
+        assert_eq!(&p.captures("<a>clé1<").unwrap()[1], "clé1");
+        assert!(!p.is_match("<a>clé<"), "no boundary between é and <");
     }
 
     #[test]

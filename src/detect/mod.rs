@@ -4,6 +4,8 @@ use std::{cell::OnceCell, cmp::Reverse, ops::Range, path::Path, sync::LazyLock};
 
 use regex::Regex;
 
+use crate::rules::build_pattern;
+
 use crate::{
     finding::{LineIndex, Severity},
     lang::Syntax,
@@ -376,8 +378,8 @@ pub fn key_like(src: &str) -> bool {
         .any(|w| lower.contains(w))
 }
 
-static LEGACY_KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
-static SAK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^KeapAK-[0-9a-fA-F]{50}$").unwrap());
+static LEGACY_KEY: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^[0-9a-fA-F]{32}$").unwrap());
+static SAK: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^KeapAK-[0-9a-fA-F]{50}$").unwrap());
 
 /// A literal in a call's key slot that is a key: a legacy or Service Account Key, or the
 /// 64-hex values public code also sends there (KEAP.md). Only in that slot: elsewhere a 64-hex

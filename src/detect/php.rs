@@ -11,7 +11,8 @@ use super::{
     WRAPPER_DETAIL,
 };
 use crate::rules::{
-    HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, LEGACY_LIBRARY, MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN,
+    build_pattern, HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, LEGACY_LIBRARY,
+    MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN,
 };
 
 thread_local! {
@@ -30,33 +31,37 @@ pub fn parse(text: &str) -> Option<Tree> {
 }
 
 pub(super) static LEGACY_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:https?://)?[^\s/'\x22]*\.infusionsoft\.com(?::443)?/api/xmlrpc(?:/v1)?/?")
-        .unwrap()
+    build_pattern(
+        r"(?i)(?:https?://)?[^\s/'\x22]*\.infusionsoft\.com(?::443)?/api/xmlrpc(?:/v1)?/?",
+    )
+    .unwrap()
 });
 pub(super) static MORTGAGE_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:https?://)?[^\s/'\x22]*\.mortgageprocrm\.com(?::443)?/api/xmlrpc/?")
+    build_pattern(r"(?i)(?:https?://)?[^\s/'\x22]*\.mortgageprocrm\.com(?::443)?/api/xmlrpc/?")
         .unwrap()
 });
 static LEGACY_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:https?://)?[^\s/]*\.(infusionsoft|mortgageprocrm)\.com(?::443)?$").unwrap()
+    build_pattern(r"(?i)^(?:https?://)?[^\s/]*\.(infusionsoft|mortgageprocrm)\.com(?::443)?$")
+        .unwrap()
 });
 pub(super) static SERVICE_METHOD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Z]\w*Service\.\w+$").unwrap());
-static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"%(?:\d+\$)?[sdu]").unwrap());
+static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"%(?:\d+\$)?[sdu]").unwrap());
 pub(super) static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<methodName>\s*(?P<method>[A-Z]\w*Service\.\w+|\{\})\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
+    build_pattern(r"<methodName>\s*(?P<method>[A-Z]\w*Service\.\w+|\{\})\s*</methodName>\s*<params>\s*<param>\s*<value>\s*(?:<string>\s*)?(?P<arg>[^<\s][^<]*?)\s*<").unwrap()
 });
 /// What makes or sends an XML-RPC request in PHP: phpxmlrpc, ext-xmlrpc, IXR, Zend / Laminas,
 /// fXmlRpc, PEAR, a hand-written `<methodCall>`, a client kept as `$xmlrpc` or `->xmlrpc`, a
-/// bundled `xmlrpc.inc`, Keap's legacy path.
+/// bundled `xmlrpc.inc`, Keap's legacy path. A namespace is followed by a class name: Laravel's
+/// list of URL schemes has `xmlrpc\.beep` in a regex.
 static XMLRPC_CLIENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)xmlrpc_?client|xmlrpc(?:msg|val|resp)\b|xmlrpc_(?:en|de)code|IXR_Client|XmlRpc\\|Zend_XmlRpc|XML_RPC_(?:Client|Message|Value)|methodCall|/api/xmlrpc|(?:->|\$)xml_?rpc\b|xmlrpc\.inc").unwrap()
+    build_pattern(r"(?i-u)xmlrpc_?client|xmlrpc(?:msg|val|resp)\b|xmlrpc_(?:en|de)code|IXR_Client|XmlRpc\\{1,2}(?-i:[A-Z])|Zend_XmlRpc|XML_RPC_(?:Client|Message|Value)|methodCall|/api/xmlrpc|(?:->|\$)xml_?rpc\b|xmlrpc\.inc").unwrap()
 });
 /// A host in a literal given to a client: a URL or a bare name with a dot.
 static OTHER_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/|$)").unwrap()
+    build_pattern(r"(?i-u)^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/|$)").unwrap()
 });
-static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
+static HEX32: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^[0-9a-fA-F]{32}$").unwrap());
 
 /// Where an interpolated or computed value sits in a template.
 pub const HOLE: &str = "{}";
@@ -1021,4 +1026,21 @@ fn parts<'n>(text: &str, body: Node<'n>) -> Template<'n> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::XMLRPC_CLIENT;
+
+    #[test]
+    fn an_xml_rpc_namespace_is_followed_by_a_class() {
+        for client in [
+            r"use Laminas\XmlRpc\Client;",
+            r"new \PhpXmlRpc\Client($url);",
+            r#"$c = "fXmlRpc\\Client";"#,
+        ] {
+            assert!(XMLRPC_CLIENT.is_match(client), "{client}");
+        }
+        assert!(!XMLRPC_CLIENT.is_match(r"'aaa|xfire|xmlrpc\.beep|xmpp'"));
+    }
 }

@@ -8,43 +8,31 @@ use super::{
     classify_first_param, is_secret_literal, key_like, method_takes_key, FirstParam, Hit,
     WRAPPER_DETAIL,
 };
-use crate::rules::{Context, Filter, Gate, RuleSet, Scope, BUILTIN_IDS, HARDCODED_KEY};
+use crate::rules::{build_pattern, Context, Filter, RuleSet, Scope, BUILTIN_IDS, HARDCODED_KEY};
 
 /// Names only Keap uses: its brand and hosts, services no one else named, and methods of its
 /// common services that are Keap's own.
-static KEAP_CONTEXT: LazyLock<Gated> = LazyLock::new(|| {
-    Gated::new(
+static KEAP_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    build_pattern(
         r"(?i:infusionsoft|keap|\bisdk\b|mortgageprocrm)|\b(?:APIEmail|APIAffiliate|AffiliateProgram|Funnel|WebForm|WebTracking|CreditCardSubmission)Service\.\w+|\bContactService\.(?:addToGroup|addWithDupCheck|removeFromGroup|addToCampaign|findByEmail|linkContacts|runActionSequence)\b|\bDataService\.(?:findByField|getAppSetting|getTemporaryKey|authenticateUser|getUserInfo)\b",
-    )
+    ).unwrap()
 });
 /// Keap's service names that other APIs use too: Keap's only next to XML-RPC.
-static SHARED_SERVICE: LazyLock<Gated> = LazyLock::new(|| {
-    Gated::new(
+static SHARED_SERVICE: LazyLock<Regex> = LazyLock::new(|| {
+    build_pattern(
         r"\b(?:Contact|Data|Invoice|Product|Order|Email|Affiliate|Discount|File|Search|Shipping)Service\.\w+",
-    )
+    ).unwrap()
 });
-static XMLRPC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)xml_?rpc|IXR_").unwrap());
+static XMLRPC: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"(?i)xml_?rpc|IXR_").unwrap());
 static QUOTED_HEX32: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"['"]([0-9a-fA-F]{32})['"]"#).unwrap());
-static ENDPOINT_HOST: LazyLock<Gated> = LazyLock::new(|| Gated::new(r"(?i)\.infusionsoft\.com\b"));
+static ENDPOINT_HOST: LazyLock<Regex> =
+    LazyLock::new(|| build_pattern(r"(?i)\.infusionsoft\.com\b").unwrap());
 /// What a file that authenticates to the new endpoint says somewhere: the header's name, or
 /// phpxmlrpc 4.11's own extra-headers option.
 static KEY_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)x-keap-api-key|authorization|bearer|OPT_EXTRA_HEADERS").unwrap()
+    build_pattern(r"(?i)x-keap-api-key|authorization|bearer|OPT_EXTRA_HEADERS").unwrap()
 });
-
-/// A regex only asked whether it matches, its `Gate` asked first.
-struct Gated(Regex, Gate);
-
-impl Gated {
-    fn new(pattern: &str) -> Gated {
-        Gated(Regex::new(pattern).unwrap(), Gate::new(pattern))
-    }
-
-    fn is_match(&self, text: &str) -> bool {
-        self.1.may_match(text) && self.0.is_match(text)
-    }
-}
 
 /// Whether the text talks to Keap at all (a name, a host, a service call).
 pub fn has_keap_context(text: &str) -> bool {
@@ -136,10 +124,7 @@ fn detect_scoped(
         {
             continue;
         }
-        let (regex, gate) = pattern.regex();
-        if !gate.may_match(text) {
-            continue;
-        }
+        let regex = pattern.regex();
         for caps in regex.captures_iter(text) {
             let Some(hit) = hit_from(rule, &caps, pattern.filter) else {
                 continue;

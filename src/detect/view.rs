@@ -5,6 +5,8 @@ use std::{cell::OnceCell, collections::HashMap, ops::Range, sync::LazyLock};
 
 use regex::Regex;
 
+use crate::rules::build_pattern;
+
 use super::{
     classify_first_param, is_key_slot_literal, is_secret_literal, key_like, method_takes_key, php,
     text::Facts, FirstParam, Hit, WRAPPER_DETAIL,
@@ -17,17 +19,17 @@ use crate::{
     },
 };
 
-static SERVICE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Z]\w*Service$").unwrap());
+static SERVICE: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^[A-Z]\w*Service$").unwrap());
 /// Services only Keap has: a call to one needs no other sign that the file talks to Keap.
 static KEAP_SERVICE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:Contact|Data|Invoice|Product|Order|Funnel|APIEmail|Email|Affiliate|APIAffiliate|AffiliateProgram|Discount|File|Search|Shipping|WebForm|WebTracking|CreditCardSubmission)Service$").unwrap()
+    build_pattern(r"^(?:Contact|Data|Invoice|Product|Order|Funnel|APIEmail|Email|Affiliate|APIAffiliate|AffiliateProgram|Discount|File|Search|Shipping|WebForm|WebTracking|CreditCardSubmission)Service$").unwrap()
 });
 /// A per-app host alone, which an SDK completes with `/api/xmlrpc`.
 static APP_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:https?://)?(?P<app>[^\s/.]+)\.infusionsoft\.com(?::443)?/?$").unwrap()
+    build_pattern(r"(?i)^(?:https?://)?(?P<app>[^\s/.]+)\.infusionsoft\.com(?::443)?/?$").unwrap()
 });
-static API_PATH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^/api/xmlrpc/?$").unwrap());
-static HEX32: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-fA-F]{32}$").unwrap());
+static API_PATH: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^/api/xmlrpc/?$").unwrap());
+static HEX32: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^[0-9a-fA-F]{32}$").unwrap());
 
 /// Finds what the rules look for in a parsed file and lists its comments; `false` when it
 /// cannot be parsed (the regex fallback takes it then).
