@@ -249,7 +249,7 @@ fn chars_in(bytes: &[u8]) -> usize {
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
             .collect();
         let chars_before = std::iter::once(0)
             .chain(text.as_bytes().chunks(CHUNK).map(chars_in))

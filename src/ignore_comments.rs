@@ -77,11 +77,13 @@ pub fn apply(text: &str, findings: Vec<Finding>) -> Applied {
 }
 
 fn parse(text: &str) -> Vec<Directive> {
-    let index = LineIndex::new(text);
+    // Most files have no directive: their lines are not counted.
+    let lines = std::cell::OnceCell::new();
+    let index = || lines.get_or_init(|| LineIndex::new(text));
     let mut directives = Vec::new();
     for caps in DIRECTIVE.captures_iter(text) {
         let at = caps.get(0).expect("whole match").start();
-        let line_start = index.line_start(at);
+        let line_start = index().line_start(at);
         let before = &text[line_start..at];
         let Some(opener) = comment_start(before) else {
             continue;
@@ -99,7 +101,7 @@ fn parse(text: &str) -> Vec<Directive> {
             })
             .unwrap_or_default();
         directives.push(Directive {
-            line: index.line_of(at),
+            line: index().line_of(at),
             covers_next,
             rules,
             used: false,
