@@ -21,6 +21,7 @@ pub mod git;
 pub mod history;
 pub mod ignore_comments;
 pub mod lang;
+pub mod literals;
 pub mod progress;
 pub mod report;
 pub mod rules;

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::{
     error::{Error, Result},
     finding::{redact, Severity},
+    literals::Literals,
 };
 
 pub const LEGACY_ENDPOINT: &str = "legacy-endpoint";
@@ -197,9 +198,27 @@ impl Pattern {
 /// Without Unicode at all a pattern also folds case in ASCII; one that could then match half a
 /// character (`[^<]`) keeps Unicode for the rest.
 pub fn build_pattern(source: &str) -> std::result::Result<Regex, regex::Error> {
-    if let Ok(regex) = RegexBuilder::new(source).unicode(false).build() {
-        return Ok(regex);
+    match RegexBuilder::new(source).unicode(false).build() {
+        Ok(regex) => Ok(regex),
+        Err(_) => Regex::new(&with_ascii_classes(source)),
     }
+}
+
+/// What `build_pattern` builds, as the regex crate's syntax tree.
+fn pattern_hir(source: &str) -> Option<regex_syntax::hir::Hir> {
+    let ascii = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .build()
+        .parse(source);
+    match ascii {
+        Ok(hir) => Some(hir),
+        Err(_) => regex_syntax::Parser::new()
+            .parse(&with_ascii_classes(source))
+            .ok(),
+    }
+}
+
+fn with_ascii_classes(source: &str) -> String {
     match regex_syntax::ast::parse::Parser::new().parse(source) {
         Ok(mut ast) => {
             make_ascii(&mut ast);
@@ -207,9 +226,9 @@ pub fn build_pattern(source: &str) -> std::result::Result<Regex, regex::Error> {
             regex_syntax::ast::print::Printer::new()
                 .print(&ast, &mut ascii)
                 .expect("printing to a String");
-            Regex::new(&ascii)
+            ascii
         }
-        Err(_) => Regex::new(source),
+        Err(_) => source.to_string(),
     }
 }
 
@@ -292,7 +311,15 @@ fn is_word_look(kind: &regex_syntax::ast::AssertionKind) -> bool {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub patterns: Vec<Pattern>,
-    prefilter: Prefilter,
+    prefilter: Literals,
+    /// Per pattern, the literals one of which its every match holds: built on first use.
+    needs: OnceLock<Needs>,
+}
+
+struct Needs {
+    literals: Literals,
+    /// Per pattern, its literals' places in `literals`, or `None` when none is known.
+    of_pattern: Vec<Option<Vec<usize>>>,
 }
 
 impl RuleSet {
@@ -376,7 +403,11 @@ impl RuleSet {
         let exact = rules
             .iter()
             .flat_map(|r| r.exact_keywords.iter().map(String::as_str));
-        let prefilter = Prefilter::new(keywords, exact).map_err(|e| Error::Rule {
+        let prefilter = Literals::new(
+            keywords.into_iter().map(str::as_bytes),
+            exact.map(str::as_bytes),
+        )
+        .map_err(|e| Error::Rule {
             file: "keywords".into(),
             message: e.to_string(),
         })?;
@@ -384,6 +415,7 @@ impl RuleSet {
             rules,
             patterns,
             prefilter,
+            needs: OnceLock::new(),
         })
     }
 
@@ -398,89 +430,46 @@ impl RuleSet {
 
     /// Whether the file can hold a finding or an ignore directive at all.
     pub fn prefilter(&self, bytes: &[u8]) -> bool {
-        self.prefilter.is_match(bytes)
-    }
-}
-
-/// The keyword search every file pays for. Case-blind keywords are searched for, lowercased,
-/// in a lowercased copy of the file, a window at a time: a case-sensitive search of a few
-/// dozen literals runs on Aho-Corasick's SIMD prefilter (Teddy), where a case-blind one can
-/// only run a DFA byte by byte (five times slower on real trees, and as slow as ripgrep's
-/// whole search). The exact keywords are searched for lowercased too and checked against the
-/// file's own bytes.
-struct Prefilter {
-    keywords: aho_corasick::AhoCorasick,
-    patterns: Vec<Vec<u8>>,
-    /// Per pattern, the exact keyword it stands for, or `None` for a case-blind one.
-    exact: Vec<Option<Vec<u8>>>,
-    /// A keyword that starts in one window ends in the next one's overlap.
-    overlap: usize,
-}
-
-/// Bytes lowercased at a time: a file's copy costs no more than this, however large the file.
-const WINDOW: usize = 64 * 1024;
-
-impl Prefilter {
-    fn new<'a>(
-        folded: impl IntoIterator<Item = &'a str>,
-        exact: impl IntoIterator<Item = &'a str>,
-    ) -> std::result::Result<Self, aho_corasick::BuildError> {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut exact_of = Vec::new();
-        for k in folded {
-            patterns.push(k.as_bytes().to_ascii_lowercase());
-            exact_of.push(None);
-        }
-        for k in exact {
-            patterns.push(k.as_bytes().to_ascii_lowercase());
-            exact_of.push(Some(k.as_bytes().to_vec()));
-        }
-        let overlap = patterns.iter().map(Vec::len).max().unwrap_or(1) - 1;
-        Ok(Prefilter {
-            keywords: aho_corasick::AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                .build(&patterns)?,
-            patterns,
-            exact: exact_of,
-            overlap,
-        })
+        self.prefilter.any(bytes)
     }
 
-    fn is_match(&self, bytes: &[u8]) -> bool {
-        let mut lower = Vec::with_capacity(bytes.len().min(WINDOW + self.overlap));
-        let mut start = 0;
-        loop {
-            let end = bytes.len().min(start + WINDOW + self.overlap);
-            let window = &bytes[start..end];
-            lower.clear();
-            lower.extend_from_slice(window);
-            lower.make_ascii_lowercase();
-            // From one place past each hit, not past its end: a keyword may start inside an
-            // exact one in the wrong case.
-            let mut at = 0;
-            while let Some(m) = self
-                .keywords
-                .find(aho_corasick::Input::new(&lower).range(at..))
-            {
-                if self.holds_at(window, &lower, m.start()) {
-                    return true;
-                }
-                at = m.start() + 1;
+    /// Per pattern, whether it can match in `text` at all: one search for the literals the
+    /// patterns need, where each pattern would read the whole file (a megabyte of minified
+    /// JavaScript that says `Service.` once).
+    pub fn may_match(&self, text: &str) -> Vec<bool> {
+        let needs = self.needs.get_or_init(|| {
+            let mut all: Vec<Vec<u8>> = Vec::new();
+            let of_pattern = self
+                .patterns
+                .iter()
+                .map(|p| {
+                    let set = crate::literals::required(&pattern_hir(&p.source)?)?;
+                    Some(
+                        set.into_iter()
+                            .map(|l| match all.iter().position(|a| *a == l) {
+                                Some(i) => i,
+                                None => {
+                                    all.push(l);
+                                    all.len() - 1
+                                }
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            let literals =
+                Literals::new(all.iter().map(Vec::as_slice), []).expect("literals always build");
+            Needs {
+                literals,
+                of_pattern,
             }
-            if end == bytes.len() {
-                return false;
-            }
-            start += WINDOW;
-        }
-    }
-
-    /// Whether a keyword holds at `at`, where the search found one lowercased: an exact
-    /// keyword in the wrong case does not, and the search reports one keyword per place, so
-    /// the others that start there are asked too.
-    fn holds_at(&self, window: &[u8], lower: &[u8], at: usize) -> bool {
-        self.patterns.iter().zip(&self.exact).any(|(p, exact)| {
-            lower[at..].starts_with(p) && exact.as_ref().is_none_or(|k| window[at..].starts_with(k))
-        })
+        });
+        let present = needs.literals.present(text.as_bytes());
+        needs
+            .of_pattern
+            .iter()
+            .map(|of| of.as_ref().is_none_or(|ls| ls.iter().any(|&l| present[l])))
+            .collect()
     }
 }
 
@@ -509,7 +498,7 @@ fn parse(file: &str, text: &str) -> Result<Rule> {
 
 #[cfg(test)]
 mod tests {
-    use super::{build_pattern, Prefilter, RuleSet, WINDOW};
+    use super::{build_pattern, RuleSet};
 
     #[test]
     fn every_built_in_pattern_builds() {
@@ -552,35 +541,5 @@ mod tests {
         let p = build_pattern(r"<a>([^<]*)\b<").unwrap();
         assert_eq!(&p.captures("<a>clé1<").unwrap()[1], "clé1");
         assert!(!p.is_match("<a>clé<"), "no boundary between é and <");
-    }
-
-    #[test]
-    fn the_prefilter_folds_case_except_for_exact_keywords() {
-        let p = Prefilter::new(["isdk", "ice.add"], ["Service."]).unwrap();
-        let m = |t: &str| p.is_match(t.as_bytes());
-        assert!(m("new iSDK()") && m("ISDK") && m("a isdk"));
-        assert!(m("$c->query('ContactService.add')"));
-        assert!(
-            !m("the service. nothing"),
-            "an exact keyword keeps its case"
-        );
-        assert!(
-            m("service.ISDK"),
-            "a case-blind keyword after a wrong-case exact one"
-        );
-        assert!(m("service.add"), "one that starts inside it: `ice.add`");
-        assert!(!m("") && !m("isd k"));
-    }
-
-    #[test]
-    fn the_prefilter_finds_a_keyword_across_its_windows() {
-        let p = Prefilter::new(["infusionsoft"], []).unwrap();
-        for at in [WINDOW - 12, WINDOW - 5, WINDOW - 1, WINDOW, 2 * WINDOW + 3] {
-            let mut text = vec![b'x'; 3 * WINDOW];
-            text[at..at + 12].copy_from_slice(b"InfusionSoft");
-            assert!(p.is_match(&text), "keyword at {at}");
-            text[at + 6] = b'-';
-            assert!(!p.is_match(&text), "broken keyword at {at}");
-        }
     }
 }

@@ -51,6 +51,7 @@ pub struct Facts<'t> {
     keap: OnceCell<bool>,
     host: OnceCell<bool>,
     key_header: OnceCell<bool>,
+    may_match: OnceCell<Vec<bool>>,
 }
 
 impl<'t> Facts<'t> {
@@ -60,6 +61,7 @@ impl<'t> Facts<'t> {
             keap: OnceCell::new(),
             host: OnceCell::new(),
             key_header: OnceCell::new(),
+            may_match: OnceCell::new(),
         }
     }
 
@@ -75,6 +77,11 @@ impl<'t> Facts<'t> {
     /// The file names an `*.infusionsoft.com` host.
     pub fn endpoint_host(&self) -> bool {
         *self.host.get_or_init(|| ENDPOINT_HOST.is_match(self.text))
+    }
+
+    /// Whether the pattern (by its place in the rule set) can match in the file at all.
+    fn may_match(&self, rules: &RuleSet, pattern: usize) -> bool {
+        self.may_match.get_or_init(|| rules.may_match(self.text))[pattern]
     }
 
     /// The file sends a key header (or names one) somewhere.
@@ -102,7 +109,7 @@ fn detect_scoped(
     let text = facts.text;
     let mut call_sites = Vec::new();
     let mut wrapper = false;
-    for pattern in &rules.patterns {
+    for (i, pattern) in rules.patterns.iter().enumerate() {
         if pattern.scope != scope
             || (user_only && BUILTIN_IDS.contains(&rules.rules[pattern.rule].id.as_str()))
         {
@@ -124,8 +131,10 @@ fn detect_scoped(
         {
             continue;
         }
-        let regex = pattern.regex();
-        for caps in regex.captures_iter(text) {
+        if !facts.may_match(rules, i) {
+            continue;
+        }
+        for caps in pattern.regex().captures_iter(text) {
             let Some(hit) = hit_from(rule, &caps, pattern.filter) else {
                 continue;
             };
