@@ -158,48 +158,61 @@ impl<'t> Detector<'t, '_> {
 
     /// Iterative, so deep expression chains cannot overflow the stack.
     fn walk(&mut self, root: Node) {
-        // (node, whether an enclosing expression already stands for the string it builds)
-        let mut stack = vec![(root, false)];
-        while let Some((node, covered)) = stack.pop() {
-            let mut matched = false;
-            match node.kind() {
-                "comment" => self.comments.push(node.byte_range()),
-                "string" | "encapsed_string" | "heredoc" | "nowdoc" => {
-                    matched = !covered && self.expression(node);
-                    if let Some(content) = literal_content(node) {
-                        if HEX32.is_match(&self.text[content.clone()]) {
-                            self.hex_literals.push(content);
-                        }
-                    }
-                }
-                "binary_expression" if is_concat(node) => {
-                    matched = !covered && self.expression(node);
-                }
-                "assignment_expression" => self.assignment(node),
-                "array_creation_expression" => self.spread_wrapper(node),
-                "include_expression"
-                | "include_once_expression"
-                | "require_expression"
-                | "require_once_expression" => self.include(node),
-                "function_call_expression"
-                | "member_call_expression"
-                | "nullsafe_member_call_expression"
-                | "scoped_call_expression"
-                | "object_creation_expression" => {
-                    if node.kind() == "function_call_expression" && !covered {
-                        matched = self.expression(node);
-                    }
-                    self.call(node);
-                }
-                _ => {}
+        // One cursor down the tree, in file order. Per depth: whether an enclosing expression
+        // already stands for the string the nodes there build.
+        let mut cursor = root.walk();
+        let mut covered = vec![false];
+        loop {
+            let node = cursor.node();
+            let pass = self.visit(node, *covered.last().expect("the root's entry"));
+            if cursor.goto_first_child() {
+                covered.push(pass);
+                continue;
             }
-            let pass = matched
-                || is_concat(node)
-                || (covered && node.kind() == "parenthesized_expression");
-            let mut cursor = node.walk();
-            let children: Vec<Node> = node.children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev().map(|c| (c, pass)));
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    return;
+                }
+                covered.pop();
+            }
         }
+    }
+
+    /// Looks at one node; whether its children are covered by it.
+    fn visit(&mut self, node: Node, covered: bool) -> bool {
+        let mut matched = false;
+        match node.kind() {
+            "comment" => self.comments.push(node.byte_range()),
+            "string" | "encapsed_string" | "heredoc" | "nowdoc" => {
+                matched = !covered && self.expression(node);
+                if let Some(content) = literal_content(node) {
+                    if HEX32.is_match(&self.text[content.clone()]) {
+                        self.hex_literals.push(content);
+                    }
+                }
+            }
+            "binary_expression" if is_concat(node) => {
+                matched = !covered && self.expression(node);
+            }
+            "assignment_expression" => self.assignment(node),
+            "array_creation_expression" => self.spread_wrapper(node),
+            "include_expression"
+            | "include_once_expression"
+            | "require_expression"
+            | "require_once_expression" => self.include(node),
+            "function_call_expression"
+            | "member_call_expression"
+            | "nullsafe_member_call_expression"
+            | "scoped_call_expression"
+            | "object_creation_expression" => {
+                if node.kind() == "function_call_expression" && !covered {
+                    matched = self.expression(node);
+                }
+                self.call(node);
+            }
+            _ => {}
+        }
+        matched || is_concat(node) || (covered && node.kind() == "parenthesized_expression")
     }
 
     /// Checks the string an expression builds: a legacy endpoint (reported as the whole
