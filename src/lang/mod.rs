@@ -375,6 +375,8 @@ pub struct View {
     pub proxies: Vec<Proxy>,
     pub rpc_methods: Vec<RpcMethod>,
     pub typed: Vec<Typed>,
+    /// What functions give back: `return e`, an arrow function's expression body (JS only).
+    pub returns: Vec<Expr>,
 }
 
 impl View {
@@ -395,6 +397,7 @@ impl View {
             proxies: Vec::new(),
             rpc_methods: Vec::new(),
             typed: Vec::new(),
+            returns: Vec::new(),
         }
     }
 
