@@ -922,17 +922,30 @@ impl<'a> Recipe<'a, '_> {
         let Some(token) = token else {
             return self.manual(first, "the token is not the URL's last part: send it as an Authorization: Bearer header by hand");
         };
+        let token_end = token.end;
         let token = self.src(&token);
         let token = interpolated(token).unwrap_or(token).to_string();
         // A base read from settings (`config.apiHost + config.apiEndpoint + '?access_token=' +
-        // token`) keeps it: only the query after it goes.
+        // token`) keeps it: only the query after it goes, up to the token's end (a template's
+        // closing quote stays).
         let settings_base = url.and_then(|u| match &u.kind {
             Kind::Str(t) if !t.text.to_ascii_lowercase().contains("infusionsoft") => {
                 let at = t.text.find("?access_token=")?;
                 let base = t.holes_in(0..at).last()?;
+                // Not a name kept with Keap's endpoint (`f"{self.xmlrpc_url}?access_token=…"`):
+                // that one becomes the new endpoint written out.
+                let first = t.holes_in(0..at).next()?;
+                let name = self.src(&first);
+                let name = interpolated(name).unwrap_or(name).trim();
+                let keap = self.view.only_binding(name).is_some_and(|b| {
+                    matches!(&b.value.kind, Kind::Str(u) if u.text.contains("infusionsoft.com"))
+                });
+                if keap {
+                    return None;
+                }
                 t.text[..at]
                     .ends_with(lang::HOLE)
-                    .then(|| (u.span.clone(), base.end..u.span.end))
+                    .then(|| (u.span.clone(), base.end..token_end))
             }
             _ => None,
         });
