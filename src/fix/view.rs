@@ -244,7 +244,8 @@ impl<'a> Recipe<'a, '_> {
             let span = f.span.clone();
             // A hand-written body goes through the request that sends it.
             let request = clients.iter().position(|c| {
-                libraries::body_of(self.view, c.call).is_some_and(|body| self.flows_into(&span, body, c.call))
+                libraries::body_of(self.view, c.call)
+                    .is_some_and(|body| self.flows_into(&span, body, c.call))
             });
             if let Some(c) = request {
                 clients[c].sites.push(i);
@@ -868,13 +869,13 @@ impl<'a> Recipe<'a, '_> {
         // The URL: the first argument, npm options' `url`, or the string a name given to the
         // client was set to just before, in the same scope.
         let url = libraries::options_of(call).and_then(|u| match &u.kind {
-                // npm options' `url`; Ruby's `new3` hash carries the query on its `path`.
-                Kind::Map(entries) => entries
-                    .iter()
-                    .find(|e| matches!(e.key.as_deref(), Some("url" | "path")))
-                    .map(|e| &e.value),
-                _ => Some(u),
-            });
+            // npm options' `url`; Ruby's `new3` hash carries the query on its `path`.
+            Kind::Map(entries) => entries
+                .iter()
+                .find(|e| matches!(e.key.as_deref(), Some("url" | "path")))
+                .map(|e| &e.value),
+            _ => Some(u),
+        });
         let url = url.map(|u| match &u.kind {
             Kind::Name(n) => self
                 .view

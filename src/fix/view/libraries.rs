@@ -711,9 +711,7 @@ fn fetch_options<'v>(view: &'v View, call: &'v Call) -> Option<&'v Expr> {
             .bindings
             .iter()
             .rfind(|b| {
-                b.target == *n
-                    && view.within(call.scope, b.scope)
-                    && b.stmt.end <= call.span.start
+                b.target == *n && view.within(call.scope, b.scope) && b.stmt.end <= call.span.start
             })
             .map(|b| &b.value)?,
         _ => given,
