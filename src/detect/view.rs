@@ -1010,7 +1010,14 @@ impl<'a> Detector<'a> {
             Kind::Name(n) => {
                 !self.strong_endpoint && classify_first_param(n, false) == FirstParam::Token
             }
-            Kind::Str(t) => t.is_plain() && !is_key_slot_literal(&t.text),
+            // Not a slot a reader fills with their key (`'YOUR_API_KEY'`, `'xxxx'`).
+            Kind::Str(t) => {
+                let lower = t.text.to_ascii_lowercase();
+                let fill_in = ["your", "xxx", "<", "api_key", "apikey"]
+                    .iter()
+                    .any(|w| lower.contains(w));
+                t.is_plain() && !is_key_slot_literal(&t.text) && !fill_in
+            }
             _ => false,
         })
     }
