@@ -77,6 +77,8 @@ styles!(
     js / secure_client_param,
     js / literal_key_wrapper,
     js / request_xml,
+    js / sdk_client_options,
+    js / fetch_options_name,
     go / kolo_client,
     perl / frontier_client,
     perl / rpc_xml,

@@ -139,6 +139,7 @@ impl<'a> Detector<'a> {
         for call in &self.view.calls {
             self.call(call);
         }
+        self.token_urls();
         if self.view.syntax == Syntax::Cfml {
             self.cfml_arrays();
         }
@@ -150,8 +151,22 @@ impl<'a> Detector<'a> {
                 self.joined(&a.value);
             }
         }
+        // What a mutator gives back: the call's parameters, nested in what it returns
+        // (`[method, [this.key, ...params]]`).
+        for e in &self.view.returns {
+            self.returned(e);
+        }
         self.returned_lists();
         self.finish();
+    }
+
+    fn returned(&mut self, e: &Expr) {
+        self.joined(e);
+        if let Kind::List(items) = &e.kind {
+            for item in items {
+                self.returned(item);
+            }
+        }
     }
 
     /// Endpoints, Mortgage Pro, a host an SDK completes, a path beside a host, XML bodies.
@@ -221,6 +236,53 @@ impl<'a> Detector<'a> {
             .is_some_and(|base| base.contains("infusionsoft.com/crm/xmlrpc"))
         {
             self.hits.push(Hit::new(TOKEN_IN_URL, s.span.clone()));
+        }
+    }
+
+    /// `config.apiHost + config.apiEndpoint + '?access_token=' + config.token`: a URL read from
+    /// settings with the OAuth token joined last, that a file calling Keap's services hands to a
+    /// client or a request (as its URL, or as the options' `url`), directly or through a name.
+    fn token_urls(&mut self) {
+        if !self.strong {
+            return;
+        }
+        let token_last = |e: &Expr| match &e.kind {
+            Kind::Str(t) => {
+                let lower = t.text.to_ascii_lowercase();
+                !lower.contains("infusionsoft")
+                    && ["?access_token=", "&access_token="]
+                        .iter()
+                        .any(|q| lower.ends_with(&format!("{q}{HOLE}")))
+            }
+            _ => false,
+        };
+        let mut found: Vec<Range<usize>> = Vec::new();
+        for c in &self.view.calls {
+            let given = c.positional().next().map(|a| &a.value);
+            let entries = c.args.iter().filter_map(|a| match &a.value.kind {
+                Kind::Map(es) => Some(es),
+                _ => None,
+            });
+            let named = entries.flatten().filter_map(|e| {
+                matches!(e.key.as_deref(), Some("url" | "uri")).then_some(&e.value)
+            });
+            for u in given.into_iter().chain(named) {
+                if token_last(u) {
+                    found.push(u.span.clone());
+                } else if let Kind::Name(n) = &u.kind {
+                    found.extend(
+                        self.bound_before(n, c)
+                            .chain(self.bound.get(n.as_str()).into_iter().flatten().copied())
+                            .filter(|b| self.view.within(c.scope, b.scope) && token_last(&b.value))
+                            .map(|b| b.value.span.clone()),
+                    );
+                }
+            }
+        }
+        found.sort_by_key(|r| (r.start, r.end));
+        found.dedup();
+        for span in found {
+            self.hits.push(Hit::new(TOKEN_IN_URL, span));
         }
     }
 
@@ -891,6 +953,7 @@ impl<'a> Detector<'a> {
     fn key_at(&mut self, span: Range<usize>, detail: String) {
         let src = self.src(&span);
         match classify_first_param(src, false) {
+            FirstParam::Key if self.holds_no_key(src) => {}
             FirstParam::Key => {
                 let key_like = key_like(src) || detail == WRAPPER_DETAIL;
                 self.sites.push(Site {
@@ -902,6 +965,63 @@ impl<'a> Detector<'a> {
             FirstParam::LiteralKey => self.literal_key(span, detail),
             FirstParam::Placeholder | FirstParam::Token | FirstParam::Data => {}
         }
+    }
+
+    /// Whether an attribute sent first is, by what this file sets it to, no key: an OAuth
+    /// token (`this.apiKey = token`: forks of a legacy SDK that keep its wrapper), a placeholder
+    /// (`this.apiKey = 'privateKey'`), or nothing at all where the file's clients are made from
+    /// options handed in and no legacy endpoint is named (a fork whose callers pass the new
+    /// endpoint and a Bearer header).
+    fn holds_no_key(&self, src: &str) -> bool {
+        let Some((root, rest)) = src.split_once('.') else {
+            return false;
+        };
+        // `var dataContext = this; … dataContext.apiKey` is the object's own attribute.
+        let this = root == "this"
+            || self.bound.get(root).is_some_and(|bs| {
+                bs.iter()
+                    .all(|b| matches!(&b.value.kind, Kind::Name(n) if n == "this"))
+            });
+        let names = if this {
+            vec![format!("this.{rest}"), src.to_string()]
+        } else {
+            vec![src.to_string()]
+        };
+        let sets: Vec<&Binding> = names
+            .iter()
+            .flat_map(|n| self.bound.get(n.as_str()).into_iter().flatten().copied())
+            .collect();
+        if sets.is_empty() {
+            let handed_in = |c: &Call| {
+                matches!(c.positional().next().map(|a| &a.value.kind), Some(Kind::Name(n))
+                    if self.view.scopes[c.scope].params.contains(n))
+            };
+            let mut clients = self.view.calls.iter().filter(|c| is_client(c)).peekable();
+            let set_as_entry = self.view.calls.iter().any(|c| {
+                c.args.iter().any(|a| {
+                    matches!(&a.value.kind, Kind::Map(es) if es.iter().any(|e| e.key.as_deref() == Some(rest)))
+                })
+            });
+            return this
+                && !self.strong_endpoint
+                && !set_as_entry
+                && clients.peek().is_some()
+                && clients.all(handed_in);
+        }
+        sets.iter().all(|b| match &b.value.kind {
+            Kind::Name(n) => {
+                !self.strong_endpoint && classify_first_param(n, false) == FirstParam::Token
+            }
+            // Not a slot a reader fills with their key (`'YOUR_API_KEY'`, `'xxxx'`).
+            Kind::Str(t) => {
+                let lower = t.text.to_ascii_lowercase();
+                let fill_in = ["your", "xxx", "<", "api_key", "apikey"]
+                    .iter()
+                    .any(|w| lower.contains(w));
+                t.is_plain() && !is_key_slot_literal(&t.text) && !fill_in
+            }
+            _ => false,
+        })
     }
 
     fn literal_key(&mut self, range: Range<usize>, detail: String) {

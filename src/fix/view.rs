@@ -224,7 +224,11 @@ impl<'a> Recipe<'a, '_> {
             .view
             .calls
             .iter()
-            .filter(|c| is_client(c) || libraries::is_request(c))
+            .filter(|c| {
+                is_client(c)
+                    || libraries::is_request(c)
+                    || (self.view.syntax.is_js() && libraries::sdk_options(c).is_some())
+            })
             .map(|c| Client {
                 call: c,
                 targets: self.targets_of(c),
@@ -240,7 +244,8 @@ impl<'a> Recipe<'a, '_> {
             let span = f.span.clone();
             // A hand-written body goes through the request that sends it.
             let request = clients.iter().position(|c| {
-                libraries::body_of(c.call).is_some_and(|body| self.flows_into(&span, body, c.call))
+                libraries::body_of(self.view, c.call)
+                    .is_some_and(|body| self.flows_into(&span, body, c.call))
             });
             if let Some(c) = request {
                 clients[c].sites.push(i);
@@ -863,24 +868,28 @@ impl<'a> Recipe<'a, '_> {
     fn token_client(&mut self, call: &Call) {
         // The URL: the first argument, npm options' `url`, or the string a name given to the
         // client was set to just before, in the same scope.
-        let url = call
-            .positional()
-            .next()
-            .map(|a| &a.value)
-            .and_then(|u| match &u.kind {
-                // npm options' `url`; Ruby's `new3` hash carries the query on its `path`.
-                Kind::Map(entries) => entries
-                    .iter()
-                    .find(|e| matches!(e.key.as_deref(), Some("url" | "path")))
-                    .map(|e| &e.value),
-                _ => Some(u),
-            });
+        let url = libraries::options_of(call).and_then(|u| match &u.kind {
+            // npm options' `url`; Ruby's `new3` hash carries the query on its `path`.
+            Kind::Map(entries) => entries
+                .iter()
+                .find(|e| matches!(e.key.as_deref(), Some("url" | "path")))
+                .map(|e| &e.value),
+            _ => Some(u),
+        });
         let url = url.map(|u| match &u.kind {
             Kind::Name(n) => self
                 .view
                 .bindings
                 .iter()
                 .rfind(|b| b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start)
+                // A module's `let apiURL = …` read in each handler.
+                .or_else(|| {
+                    self.view.bindings.iter().rfind(|b| {
+                        b.target == *n
+                            && b.scope != call.scope
+                            && self.view.within(call.scope, b.scope)
+                    })
+                })
                 .map_or(u, |b| &b.value),
             _ => u,
         });
@@ -914,8 +923,33 @@ impl<'a> Recipe<'a, '_> {
         let Some(token) = token else {
             return self.manual(first, "the token is not the URL's last part: send it as an Authorization: Bearer header by hand");
         };
+        let token_end = token.end;
         let token = self.src(&token);
         let token = interpolated(token).unwrap_or(token).to_string();
+        // A base read from settings (`config.apiHost + config.apiEndpoint + '?access_token=' +
+        // token`) keeps it: only the query after it goes, up to the token's end (a template's
+        // closing quote stays).
+        let settings_base = url.and_then(|u| match &u.kind {
+            Kind::Str(t) if !t.text.to_ascii_lowercase().contains("infusionsoft") => {
+                let at = t.text.find("?access_token=")?;
+                let base = t.holes_in(0..at).last()?;
+                // Not a name kept with Keap's endpoint (`f"{self.xmlrpc_url}?access_token=…"`):
+                // that one becomes the new endpoint written out.
+                let first = t.holes_in(0..at).next()?;
+                let name = self.src(&first);
+                let name = interpolated(name).unwrap_or(name).trim();
+                let keap = self.view.only_binding(name).is_some_and(|b| {
+                    matches!(&b.value.kind, Kind::Str(u) if u.text.contains("infusionsoft.com"))
+                });
+                if keap {
+                    return None;
+                }
+                t.text[..at]
+                    .ends_with(lang::HOLE)
+                    .then(|| (u.span.clone(), base.end..token_end))
+            }
+            _ => None,
+        });
         let endpoint = self.opts.endpoint.clone();
         match libraries::migrate(
             self.view,
@@ -932,7 +966,11 @@ impl<'a> Recipe<'a, '_> {
         ) {
             Ok(edits) => {
                 for e in edits {
-                    self.out.edits.push(Edit::new(e.range, e.text, first));
+                    let (range, text) = match &settings_base {
+                        Some((whole, query)) if e.range == *whole => (query.clone(), String::new()),
+                        _ => (e.range, e.text),
+                    };
+                    self.out.edits.push(Edit::new(range, text, first));
                 }
                 for i in findings {
                     self.done[i] = true;

@@ -40,7 +40,26 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
                 .or_else(|| node.child_by_field_name("parameter"))
                 .map(|p| params(b, p))
                 .unwrap_or_default();
-            return b.scoped(kind, node, &name, params, |b| children(b, node));
+            return b.scoped(kind, node, &name, params, |b| {
+                children(b, node);
+                // `([m, p]) => [m, [this.key, ...p]]`: a mutator that gives each call its
+                // parameters back with the key first.
+                if let Some(body) = node
+                    .child_by_field_name("body")
+                    .filter(|n| k == "arrow_function" && n.kind() != "statement_block")
+                {
+                    let value = expr(b, body);
+                    b.view.returns.push(value);
+                }
+            });
+        }
+        "return_statement" => {
+            children(b, node);
+            if let Some(value) = node.named_child(0).filter(|n| n.kind() != "comment") {
+                let value = expr(b, value);
+                b.view.returns.push(value);
+            }
+            return;
         }
         "import_statement" => return imports(b, node, node),
         k if BODIES.contains(&k) => {

@@ -375,6 +375,8 @@ pub struct View {
     pub proxies: Vec<Proxy>,
     pub rpc_methods: Vec<RpcMethod>,
     pub typed: Vec<Typed>,
+    /// What functions give back: `return e`, an arrow function's expression body (JS only).
+    pub returns: Vec<Expr>,
 }
 
 impl View {
@@ -395,6 +397,7 @@ impl View {
             proxies: Vec::new(),
             rpc_methods: Vec::new(),
             typed: Vec::new(),
+            returns: Vec::new(),
         }
     }
 
@@ -854,6 +857,24 @@ mod tests {
                 "https://{}.infusionsoft.com/api/xmlrpc"
             ]
         );
+    }
+
+    #[test]
+    fn what_js_functions_give_back_is_in_the_view() {
+        let v = view(
+            Syntax::JavaScript,
+            "new Api({ mutators: [([m, p]) => ([m, [this.key, ...p]])] });\nfunction f(a) { return [k].concat(a); }\nconst g = (x) => { return x; };\n",
+        )
+        .unwrap();
+        assert_eq!(v.returns.len(), 3);
+        let Kind::List(items) = &v.returns[0].kind else {
+            panic!("the arrow's body is a list")
+        };
+        assert!(matches!(&items[1].kind, Kind::List(inner)
+            if matches!(&inner[0].kind, Kind::Name(n) if n == "this.key")
+                && matches!(inner[1].kind, Kind::Splat(_))));
+        assert!(matches!(v.returns[1].kind, Kind::Join(_)));
+        assert!(matches!(&v.returns[2].kind, Kind::Name(n) if n == "x"));
     }
 
     #[test]

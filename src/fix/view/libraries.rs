@@ -535,10 +535,7 @@ fn npm(
     value: &str,
     settings: bool,
 ) -> Result<Vec<Change>, String> {
-    let options = call
-        .positional()
-        .next()
-        .ok_or("the client has no options")?;
+    let options = options_of(call).ok_or("the client has no options")?;
     let mut out = Vec::new();
     // `createClient` speaks plain HTTP; the new endpoint is https only.
     if call.name == "createClient" {
@@ -553,20 +550,20 @@ fn npm(
         ));
     }
     let header = format!("headers: {{ '{name}': {value} }}");
-    match &options.value.kind {
+    match &options.kind {
         Kind::Str(_) => {
-            let u = url(view, text, &options.value, endpoint, false)?;
+            let u = url(view, text, options, endpoint, false)?;
             out.push(change(u.range, format!("{{ url: {}, {header} }}", u.text)));
         }
-        Kind::Name(_) if settings && url_string(view, &options.value).is_err() => {
+        Kind::Name(_) if settings && url_string(view, options).is_err() => {
             // `createSecureClient(config.url)`: options with the new endpoint in its place.
-            let u = url(view, text, &options.value, endpoint, true)?;
+            let u = url(view, text, options, endpoint, true)?;
             out.push(change(u.range, format!("{{ url: {}, {header} }}", u.text)));
         }
         Kind::Name(_) => {
             // `createSecureClient(API_URL)`: the string it holds, and options around the name.
-            out.push(url(view, text, &options.value, endpoint, false)?);
-            let e = &options.value.span;
+            out.push(url(view, text, options, endpoint, false)?);
+            let e = &options.span;
             out.push(change(e.start..e.start, "{ url: "));
             out.push(change(e.end..e.end, format!(", {header} }}")));
         }
@@ -618,7 +615,7 @@ fn npm(
                     }
                 }
                 None => {
-                    let open = options.value.span.start + 1;
+                    let open = options.span.start + 1;
                     out.push(change(open..open, format!(" {header},")));
                 }
             }
@@ -632,6 +629,40 @@ fn npm(
     Ok(out)
 }
 
+/// The npm `xmlrpc` options a client is made from: its first argument, or those an SDK's own
+/// class is handed among its settings (`new XmlApi({ xmlrpc: { clientOptions: { url, ca },
+/// methodCallMutators: […] } })`, which the SDK's module gives to `createSecureClient`).
+pub fn options_of(call: &Call) -> Option<&Expr> {
+    sdk_options(call).or_else(|| call.positional().next().map(|a| &a.value))
+}
+
+/// The client options in an SDK's settings: an object with a `url`, or a `host` and a `path`,
+/// under keys of which one names the XML-RPC client (`xmlrpc`, `clientOptions`), so an object
+/// that merely has a `url` is not taken for one.
+pub fn sdk_options(call: &Call) -> Option<&Expr> {
+    fn find(e: &Expr, named: bool, depth: usize) -> Option<&Expr> {
+        let Kind::Map(entries) = &e.kind else {
+            return None;
+        };
+        let has = |k: &str| entry(entries, k).is_some();
+        if named && (has("url") || (has("host") && has("path"))) {
+            return Some(e);
+        }
+        if depth == 0 {
+            return None;
+        }
+        entries.iter().find_map(|en| {
+            let key = en.key.as_deref().unwrap_or("").to_ascii_lowercase();
+            let names = key.contains("xmlrpc") || key.contains("client");
+            find(&en.value, named || names, depth - 1)
+        })
+    }
+    if is_client(call) || is_request(call) {
+        return None;
+    }
+    find(&call.positional().next()?.value, false, 3)
+}
+
 /// An HTTP request that posts a hand-written XML-RPC body: `fetch(url, { body })`,
 /// `axios.post(url, body, config)`, Python's `requests.post(url, data=body)`, npm
 /// `request({ url, body }, cb)` / `request.post(…)`.
@@ -641,7 +672,10 @@ pub fn is_request(call: &Call) -> bool {
         call.receiver.as_deref().map(|r| &r.kind),
     ) {
         ("fetch", None) => true,
-        ("fetch", Some(Kind::Name(r))) => matches!(r.as_str(), "window" | "globalThis" | "self"),
+        // Google Apps Script's `UrlFetchApp.fetch(url, { method: 'post', payload: xml })`.
+        ("fetch", Some(Kind::Name(r))) => {
+            matches!(r.as_str(), "window" | "globalThis" | "self" | "UrlFetchApp")
+        }
         ("post", Some(Kind::Name(r))) if matches!(r.as_str(), "axios" | "requests" | "httpx") => {
             true
         }
@@ -667,8 +701,26 @@ fn npm_request(call: &Call) -> Option<&[Entry]> {
         .filter(|entries| entry(entries, "body").is_some())
 }
 
+/// The options object `fetch(url, options)` is given: written there, or the object the name
+/// given there was last set to before the call, in its scope or one around it (Apps Script
+/// code keeps them in `var params = { … }`).
+fn fetch_options<'v>(view: &'v View, call: &'v Call) -> Option<&'v Expr> {
+    let given = &call.positional().nth(1)?.value;
+    let options = match &given.kind {
+        Kind::Name(n) => view
+            .bindings
+            .iter()
+            .rfind(|b| {
+                b.target == *n && view.within(call.scope, b.scope) && b.stmt.end <= call.span.start
+            })
+            .map(|b| &b.value)?,
+        _ => given,
+    };
+    matches!(options.kind, Kind::Map(_)).then_some(options)
+}
+
 /// The body a request sends.
-pub fn body_of(call: &Call) -> Option<&Expr> {
+pub fn body_of<'v>(view: &'v View, call: &'v Call) -> Option<&'v Expr> {
     if !is_request(call) {
         return None;
     }
@@ -676,10 +728,13 @@ pub fn body_of(call: &Call) -> Option<&Expr> {
         return entry(entries, "body").map(|e| &e.value);
     }
     if call.name == "fetch" {
-        let Kind::Map(entries) = &call.positional().nth(1)?.value.kind else {
+        let Kind::Map(entries) = &fetch_options(view, call)?.kind else {
             return None;
         };
-        return entry(entries, "body").map(|e| &e.value);
+        // Apps Script names it `payload`.
+        return entry(entries, "body")
+            .or_else(|| entry(entries, "payload"))
+            .map(|e| &e.value);
     }
     call.keyword("data")
         .or_else(|| call.keyword("content"))
@@ -705,16 +760,16 @@ fn request(
     // The options that carry the headers: fetch's second argument, axios' third, requests'
     // `headers=`.
     let options = match (call.name.as_str(), python) {
-        ("fetch", _) => call.positional().nth(1),
-        (_, false) => call.positional().nth(2),
-        (_, true) => call.keyword("headers"),
+        ("fetch", _) => fetch_options(view, call).or(call.positional().nth(1).map(|a| &a.value)),
+        (_, false) => call.positional().nth(2).map(|a| &a.value),
+        (_, true) => call.keyword("headers").map(|a| &a.value),
     };
     let entry_text = if python {
         format!("\"{name}\": {value}")
     } else {
         format!("'{name}': {value}")
     };
-    match options.map(|o| &o.value) {
+    match options {
         Some(Expr {
             kind: Kind::Map(_),
             span,
