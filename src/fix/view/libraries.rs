@@ -175,10 +175,12 @@ fn host_path(
     let Kind::Str(path_text) = &path.kind else {
         return Err("the client's path is computed: set it to /crm/xmlrpc by hand".into());
     };
+    // Keap's own paths, the legacy one or an OAuth one (`/crm/xmlrpc/v1?access_token=…`):
+    // the host beside them can only be Keap's.
     let legacy_path = matches!(
         path_text.text.trim_end_matches('/'),
         "/api/xmlrpc" | "/api/xmlrpc/v1"
-    );
+    ) || path_text.text.starts_with("/crm/xmlrpc");
     let kept = super::url_name(view, host)
         .and_then(|n| view.only_binding(n))
         .map(|b| &b.value)
