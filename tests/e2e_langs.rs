@@ -71,6 +71,8 @@ styles!(
     ruby / client_new3,
     ruby / connection_getter,
     ruby / gem_settings,
+    ruby / action_clients,
+    ruby / gem_method_key,
     js / secure_client_url,
     js / secure_client_options,
     js / fetch_xml,

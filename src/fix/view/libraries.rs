@@ -182,7 +182,7 @@ fn host_path(
         "/api/xmlrpc" | "/api/xmlrpc/v1"
     ) || path_text.text.starts_with("/crm/xmlrpc");
     let kept = super::url_name(view, host)
-        .and_then(|n| view.only_binding(n))
+        .and_then(|n| view.only_binding(n).or_else(|| ruby_setting(view, n)))
         .map(|b| &b.value)
         .filter(|v| matches!(v.kind, Kind::Str(_)));
     let host = match (&host.kind, kept) {
@@ -210,6 +210,18 @@ fn host_path(
     let mut out = vec![quoted(host, new_host), quoted(path, &new_path)];
     out.extend(port.map(|p| change(p.span.clone(), "443")));
     Ok(out)
+}
+
+/// Ruby: the one setting a bare name reads (`api_url`, a method of the gem's configuration)
+/// is given in this file, `config.api_url = 'app.infusionsoft.com'` in a `configure` block.
+fn ruby_setting<'v>(view: &'v View, name: &str) -> Option<&'v crate::lang::Binding> {
+    if view.syntax != Syntax::Ruby || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return None;
+    }
+    let suffix = format!(".{name}");
+    let mut set = view.bindings.iter().filter(|b| b.target.ends_with(&suffix));
+    let first = set.next()?;
+    set.next().is_none().then_some(first)
 }
 
 fn host_and_path(endpoint: &str) -> (&str, String) {
