@@ -73,6 +73,7 @@ styles!(
     ruby / gem_settings,
     ruby / action_clients,
     ruby / gem_method_key,
+    ruby / gem_oauth_path,
     js / secure_client_url,
     js / secure_client_options,
     js / fetch_xml,
