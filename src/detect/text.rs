@@ -286,7 +286,13 @@ mod tests {
         assert!(has_keap_context(
             "$r = $client->call('APIEmailService.optIn', [$k, $e, 'x']);"
         ));
-        for named in ["X-Keap-API-Key", "getKeapClient()", "MY_KEAP_KEY", "keap_key", "$keap"] {
+        for named in [
+            "X-Keap-API-Key",
+            "getKeapClient()",
+            "MY_KEAP_KEY",
+            "keap_key",
+            "$keap",
+        ] {
             assert!(has_keap_context(named), "{named}");
         }
         // AngularJS: `hasOwnProperty.call(obj, key)` next to `invokeApply` is no Keap wrapper.

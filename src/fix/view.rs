@@ -272,9 +272,9 @@ impl<'a> Recipe<'a, '_> {
                             kept(&c) && c.call.scope == scope && c.call.span.end <= span.start
                         })
                         .or_else(|| {
-                            clients.iter().position(|c| {
-                                kept(&c) && self.class_at(c.call.span.start) == class
-                            })
+                            clients
+                                .iter()
+                                .position(|c| kept(&c) && self.class_at(c.call.span.start) == class)
                         })
                         .or_else(|| clients.iter().position(|c| kept(&c)))
                 }
@@ -303,9 +303,9 @@ impl<'a> Recipe<'a, '_> {
                 // name shared between them.
                 let per_method = same.iter().all(|c| {
                     self.view.scopes[c.call.scope].kind == ScopeKind::Function
-                        && c.sites.iter().all(|&i| {
-                            self.scope_at(self.findings[i].span.start) == c.call.scope
-                        })
+                        && c.sites
+                            .iter()
+                            .all(|&i| self.scope_at(self.findings[i].span.start) == c.call.scope)
                 });
                 if same.len() > 1 && !per_method {
                     for &i in &client.sites {
@@ -371,8 +371,10 @@ impl<'a> Recipe<'a, '_> {
     /// are what the recorded requests were made with.
     fn test_helper(&self) -> bool {
         let dir = self.path.parent().and_then(|d| d.file_name());
-        matches!(dir.and_then(|d| d.to_str()), Some("test" | "tests" | "spec"))
-            || self
+        matches!(
+            dir.and_then(|d| d.to_str()),
+            Some("test" | "tests" | "spec")
+        ) || self
             .path
             .file_name()
             .and_then(|n| n.to_str())

@@ -377,7 +377,14 @@ fn ruby(
             let port = entry(entries, "port").map(|e| &e.value);
             match oauth_path(view, text, call, &path_entry.value) {
                 Some(oauth) => {
-                    out.extend(oauth_host_path(view, text, &oauth, &host_entry.value, port, endpoint));
+                    out.extend(oauth_host_path(
+                        view,
+                        text,
+                        &oauth,
+                        &host_entry.value,
+                        port,
+                        endpoint,
+                    ));
                     header = oauth_header(&oauth, name, value);
                 }
                 None => out.extend(host_path(
@@ -509,7 +516,9 @@ fn oauth_host_path(
     let host = super::url_name(view, host)
         .and_then(|n| ruby_setting(view, n))
         .map(|b| &b.value)
-        .filter(|v| matches!(v.kind, Kind::Str(_)) && text[v.span.clone()].contains(".infusionsoft.com"))
+        .filter(|v| {
+            matches!(v.kind, Kind::Str(_)) && text[v.span.clone()].contains(".infusionsoft.com")
+        })
         .unwrap_or(host);
     let hq = if matches!(host.kind, Kind::Str(_)) {
         quote_of(text, host)
