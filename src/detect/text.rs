@@ -11,10 +11,11 @@ use super::{
 use crate::rules::{build_pattern, Context, Filter, RuleSet, Scope, BUILTIN_IDS, HARDCODED_KEY};
 
 /// Names only Keap uses: its brand and hosts, services no one else named, and methods of its
-/// common services that are Keap's own.
+/// common services that are Keap's own. "Keap" starts a word or a camelCase part: the letters
+/// alone are inside common words (AngularJS's `invokeApply`, `makeApp`).
 static KEAP_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     build_pattern(
-        r"(?i:infusionsoft|keap|\bisdk\b|mortgageprocrm)|\b(?:APIEmail|APIAffiliate|AffiliateProgram|Funnel|WebForm|WebTracking|CreditCardSubmission)Service\.\w+|\bContactService\.(?:addToGroup|addWithDupCheck|removeFromGroup|addToCampaign|findByEmail|linkContacts|runActionSequence)\b|\bDataService\.(?:findByField|getAppSetting|getTemporaryKey|authenticateUser|getUserInfo)\b",
+        r"(?i:infusionsoft|(?:\b|_)keap|\bisdk\b|mortgageprocrm)|Keap|KEAP|\b(?:APIEmail|APIAffiliate|AffiliateProgram|Funnel|WebForm|WebTracking|CreditCardSubmission)Service\.\w+|\bContactService\.(?:addToGroup|addWithDupCheck|removeFromGroup|addToCampaign|findByEmail|linkContacts|runActionSequence)\b|\bDataService\.(?:findByField|getAppSetting|getTemporaryKey|authenticateUser|getUserInfo)\b",
     ).unwrap()
 });
 /// Keap's service names that other APIs use too: Keap's only next to XML-RPC.
@@ -279,5 +280,17 @@ mod tests {
         assert!(has_keap_context(
             "$r = $client->call('APIEmailService.optIn', [$k, $e, 'x']);"
         ));
+        for named in [
+            "X-Keap-API-Key",
+            "getKeapClient()",
+            "MY_KEAP_KEY",
+            "keap_key",
+            "$keap",
+        ] {
+            assert!(has_keap_context(named), "{named}");
+        }
+        // AngularJS: `hasOwnProperty.call(obj, key)` next to `invokeApply` is no Keap wrapper.
+        assert!(!has_keap_context("timeout(fn, delay, invokeApply)"));
+        assert!(!has_keap_context("function makeApp() {}"));
     }
 }

@@ -207,6 +207,17 @@ struct Recipe<'a, 'e> {
     path: &'a Path,
 }
 
+/// What an app that configures the infusionsoft gem is told. Read from the gem's code: every
+/// release up to 1.4.1 (the last) makes its client from `api_url` with the path `/api/xmlrpc`
+/// and sends `api_key` first in the body; with `use_oauth` it sends it in the URL instead
+/// (`/crm/xmlrpc/v1?access_token=…`, what its 2025 README suggests for a Service Account
+/// Key). None sends a key header, so the host alone cannot be changed here.
+const GEM_SETTING: &str = "the infusionsoft gem makes its client from this host: no release of it (up to 1.4.1) sends the key as a header (with `config.use_oauth = true` it puts the key in the URL, `?access_token=`, where it gets logged). Keep the host until the gem's `Infusionsoft::Connection#connection` (vendored, or patched from this initializer) makes its client with host `api.infusionsoft.com`, path `/crm/xmlrpc` and `'X-Keap-API-Key' => api_key` in its `http_header_extra`, and sends `\"placeholder\"` first";
+
+/// The same setting in a test helper: the gem's requests its VCR cassettes replay were made
+/// with it, so it changes with them, not before.
+const GEM_TEST_SETTING: &str = "a test setting of the infusionsoft gem: the requests the tests' VCR cassettes replay were recorded against this host and path. Change it to `api.infusionsoft.com` once the gem's connection uses that host, the path `/crm/xmlrpc` and the key header (apply does so where the connection is in this repository), then re-record the cassettes (or have VCR match on the method and body only): until then the replayed tests do not match the requests";
+
 impl<'a> Recipe<'a, '_> {
     fn src(&self, span: &Range<usize>) -> &'a str {
         &self.text[span.clone()]
@@ -257,9 +268,19 @@ impl<'a> Recipe<'a, '_> {
                 Some(r) => {
                     let kept = |c: &&Client| c.targets.iter().any(|t| t == r);
                     let class = self.class_at(span.start);
+                    // `@server = XMLRPC::Client.new2(…)` again in each action: the one made
+                    // last before the call in its own method.
+                    let scope = self.scope_at(span.start);
                     clients
                         .iter()
-                        .position(|c| kept(&c) && self.class_at(c.call.span.start) == class)
+                        .rposition(|c| {
+                            kept(&c) && c.call.scope == scope && c.call.span.end <= span.start
+                        })
+                        .or_else(|| {
+                            clients
+                                .iter()
+                                .position(|c| kept(&c) && self.class_at(c.call.span.start) == class)
+                        })
                         .or_else(|| clients.iter().position(|c| kept(&c)))
                 }
                 // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one
@@ -276,14 +297,22 @@ impl<'a> Recipe<'a, '_> {
             if let Some(target) = client.targets.first() {
                 // An attribute (`self.client`) is one per class.
                 let class = self.class_at(client.call.span.start);
-                let others = clients
+                let same: Vec<&Client> = clients
                     .iter()
                     .filter(|c| c.targets.first() == Some(target))
                     .filter(|c| {
                         !target.starts_with("self.") || self.class_at(c.call.span.start) == class
                     })
-                    .count();
-                if others > 1 {
+                    .collect();
+                // Each made in the method its calls are in: one client per method, not one
+                // name shared between them.
+                let per_method = same.iter().all(|c| {
+                    self.view.scopes[c.call.scope].kind == ScopeKind::Function
+                        && c.sites
+                            .iter()
+                            .all(|&i| self.scope_at(self.findings[i].span.start) == c.call.scope)
+                });
+                if same.len() > 1 && !per_method {
                     for &i in &client.sites {
                         self.manual(
                             i,
@@ -317,6 +346,8 @@ impl<'a> Recipe<'a, '_> {
         for (i, f) in self.findings.iter().enumerate() {
             let hint = match f.rule.as_str() {
                 LEGACY_ENDPOINT if self.request_object(&f.span) => "a request object (`url`, a POST `type` or `method`, `data`) whose XML body is made elsewhere (a template, another function): point `url` at the new endpoint, add `headers: { 'X-Keap-API-Key': key }` to it, and write `placeholder` where the body's first parameter is",
+                LEGACY_ENDPOINT if self.gem_setting(&f.span) && self.test_helper() => GEM_TEST_SETTING,
+                LEGACY_ENDPOINT if self.gem_setting(&f.span) => GEM_SETTING,
                 LEGACY_ENDPOINT => "this endpoint reaches no client that could be migrated whole: point the client at the new endpoint and send the key as a header",
                 HARDCODED_KEY => "move the key out of this file (an environment variable), and rotate it",
                 KEY_IN_BODY => "send the key as a header and a placeholder as the first parameter",
@@ -332,6 +363,29 @@ impl<'a> Recipe<'a, '_> {
 
     /// Whether an endpoint is the `url` of an object that describes a POST with a body (jQuery's
     /// `$.ajax` settings, a Zendesk app's `requests`): the object, not a client, sends it.
+    /// `config.api_url = 'app.infusionsoft.com'` in `Infusionsoft.configure`: the host the
+    /// infusionsoft gem makes its client with.
+    fn gem_setting(&self, span: &Range<usize>) -> bool {
+        let line = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        self.view.syntax == Syntax::Ruby
+            && self.text.contains("Infusionsoft.configure")
+            && self.text[line..span.start].contains("api_url")
+    }
+
+    /// A test's or spec's helper (`test/test_helper.rb`, `spec/spec_helper.rb`): its settings
+    /// are what the recorded requests were made with.
+    fn test_helper(&self) -> bool {
+        let dir = self.path.parent().and_then(|d| d.file_name());
+        matches!(
+            dir.and_then(|d| d.to_str()),
+            Some("test" | "tests" | "spec")
+        ) || self
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with("_helper.rb"))
+    }
+
     fn request_object(&self, span: &Range<usize>) -> bool {
         let line = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
         if !self.text[line..span.start].trim_start().starts_with("url") {
@@ -442,6 +496,17 @@ impl<'a> Recipe<'a, '_> {
     }
 
     /// The innermost class around an offset.
+    /// The innermost scope holding an offset.
+    fn scope_at(&self, at: usize) -> usize {
+        (0..self.view.scopes.len())
+            .filter(|&i| {
+                let span = &self.view.scopes[i].span;
+                span.start <= at && at <= span.end
+            })
+            .max_by_key(|&i| self.view.scopes[i].span.start)
+            .unwrap_or(0)
+    }
+
     fn class_at(&self, at: usize) -> Option<usize> {
         let scope = (0..self.view.scopes.len())
             .filter(|&i| {
@@ -732,6 +797,17 @@ impl<'a> Recipe<'a, '_> {
             let url = client.call.positional().next().map(|a| self.src(&a.span));
             if let Some(was) = url.filter(|u| !u.contains('\n')) {
                 self.out.notes.push((anchor, overwritten(was)));
+            }
+        }
+        // A token URL the client's edits replace whole (the gem's `use_oauth ? … : …` path)
+        // is answered by them.
+        for (i, f) in self.findings.iter().enumerate() {
+            if f.rule == TOKEN_IN_URL
+                && edits
+                    .iter()
+                    .any(|e| e.range.start <= f.span.start && f.span.end <= e.range.end)
+            {
+                self.done[i] = true;
             }
         }
         let tagged: Vec<Edit> = edits
@@ -1266,7 +1342,23 @@ impl<'a> Recipe<'a, '_> {
                 )),
             };
         }
-        if params.iter().any(|p| p == root) || local_before || module || env || constant {
+        // Ruby: a bare name the method never assigns is a call of a method of the same object
+        // (the infusionsoft gem's `api_key`, a setting its configuration module defines), read
+        // at the client as well as at the call in the same method.
+        let own_method = syntax == Syntax::Ruby
+            && key == root
+            && root.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && site_call_scope == client.scope
+            && self.view.scopes[client.scope].kind == ScopeKind::Function
+            && !bound_here(true)
+            && !bound_here(false);
+        if params.iter().any(|p| p == root)
+            || local_before
+            || module
+            || env
+            || constant
+            || own_method
+        {
             return Ok(Key::plain(key));
         }
         Err(format!(

@@ -175,12 +175,14 @@ fn host_path(
     let Kind::Str(path_text) = &path.kind else {
         return Err("the client's path is computed: set it to /crm/xmlrpc by hand".into());
     };
+    // Keap's own paths, the legacy one or an OAuth one (`/crm/xmlrpc/v1?access_token=…`):
+    // the host beside them can only be Keap's.
     let legacy_path = matches!(
         path_text.text.trim_end_matches('/'),
         "/api/xmlrpc" | "/api/xmlrpc/v1"
-    );
+    ) || path_text.text.starts_with("/crm/xmlrpc");
     let kept = super::url_name(view, host)
-        .and_then(|n| view.only_binding(n))
+        .and_then(|n| view.only_binding(n).or_else(|| ruby_setting(view, n)))
         .map(|b| &b.value)
         .filter(|v| matches!(v.kind, Kind::Str(_)));
     let host = match (&host.kind, kept) {
@@ -208,6 +210,18 @@ fn host_path(
     let mut out = vec![quoted(host, new_host), quoted(path, &new_path)];
     out.extend(port.map(|p| change(p.span.clone(), "443")));
     Ok(out)
+}
+
+/// Ruby: the one setting a bare name reads (`api_url`, a method of the gem's configuration)
+/// is given in this file, `config.api_url = 'app.infusionsoft.com'` in a `configure` block.
+fn ruby_setting<'v>(view: &'v View, name: &str) -> Option<&'v crate::lang::Binding> {
+    if view.syntax != Syntax::Ruby || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return None;
+    }
+    let suffix = format!(".{name}");
+    let mut set = view.bindings.iter().filter(|b| b.target.ends_with(&suffix));
+    let first = set.next()?;
+    set.next().is_none().then_some(first)
 }
 
 fn host_and_path(endpoint: &str) -> (&str, String) {
@@ -337,6 +351,8 @@ fn ruby(
         .ok_or("the client is made without parentheses: add them, then run again")?;
     let extra = existing_header_extra(view, text, call)?;
     let mut out = Vec::new();
+    // The hash entry that sends the key, its name in the hash's own quotes.
+    let mut header = Header::Plain(name, value.to_string());
     let args: Vec<&Expr> = call.positional().map(|a| &a.value).collect();
     match call.name.as_str() {
         "new2" | "new_from_uri" => out.push(url(
@@ -359,14 +375,27 @@ fn ruby(
                 );
             }
             let port = entry(entries, "port").map(|e| &e.value);
-            out.extend(host_path(
-                view,
-                text,
-                &host_entry.value,
-                &path_entry.value,
-                port,
-                endpoint,
-            )?);
+            match oauth_path(view, text, call, &path_entry.value) {
+                Some(oauth) => {
+                    out.extend(oauth_host_path(
+                        view,
+                        text,
+                        &oauth,
+                        &host_entry.value,
+                        port,
+                        endpoint,
+                    ));
+                    header = oauth_header(&oauth, name, value);
+                }
+                None => out.extend(host_path(
+                    view,
+                    text,
+                    &host_entry.value,
+                    &path_entry.value,
+                    port,
+                    endpoint,
+                )?),
+            }
         }
         "new" => {
             let (Some(h), Some(p)) = (args.first(), args.get(1)) else {
@@ -395,16 +424,127 @@ fn ruby(
             };
             out.push(change(
                 last.span.end..last.span.end,
-                format!(", {q}{name}{q} => {value}"),
+                format!(", {}", header.entry(q)),
             ))
         }
         // On the client itself, so it holds wherever the client is kept or returned.
         None => out.push(change(
             parens.end..parens.end,
-            format!(".tap {{ |c| c.http_header_extra = {{ \"{name}\" => {value} }} }}"),
+            format!(
+                ".tap {{ |c| c.http_header_extra = {{ {} }} }}",
+                header.entry('"')
+            ),
         )),
     }
     Ok(out)
+}
+
+/// The `http_header_extra` entry a Ruby client gets.
+enum Header<'n> {
+    Plain(&'n str, String),
+    /// The infusionsoft gem's two modes: a Bearer token when `cond` holds, the key otherwise.
+    Either {
+        cond: String,
+        token: String,
+        name: &'n str,
+        value: String,
+    },
+}
+
+impl Header<'_> {
+    fn entry(&self, q: char) -> String {
+        match self {
+            Header::Plain(name, value) => format!("{q}{name}{q} => {value}"),
+            Header::Either {
+                cond,
+                token,
+                name,
+                value,
+            } => format!(
+                "({cond} ? {q}Authorization{q} : {q}{name}{q}) => ({cond} ? \"Bearer #{{{token}}}\" : {value})"
+            ),
+        }
+    }
+}
+
+/// The infusionsoft gem's path, a name set just before the client in its method:
+/// `path = use_oauth ? "/crm/xmlrpc/v1?access_token=#{api_key}" : "/api/xmlrpc"`.
+struct OauthPath {
+    /// The whole conditional, and the quote its strings use.
+    span: Range<usize>,
+    quote: char,
+    cond: String,
+    token: String,
+}
+
+fn oauth_path(view: &View, text: &str, call: &Call, path: &Expr) -> Option<OauthPath> {
+    static TERNARY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"^(?P<cond>@?\w+\??)\s*\?\s*(?P<q>["'])/crm/xmlrpc(?:/v1)?\?access_token=#\{(?P<token>@?\w+)\}["']\s*:\s*["']/api/xmlrpc/?["']$"#,
+        )
+        .unwrap()
+    });
+    let Kind::Name(n) = &path.kind else {
+        return None;
+    };
+    let set = view
+        .bindings
+        .iter()
+        .rfind(|b| b.target == *n && b.scope == call.scope && b.stmt.end <= call.span.start)?;
+    let found = TERNARY.captures(text[set.value.span.clone()].trim())?;
+    Some(OauthPath {
+        span: set.value.span.clone(),
+        quote: found["q"].chars().next()?,
+        cond: found["cond"].to_string(),
+        token: found["token"].to_string(),
+    })
+}
+
+/// Both of the gem's modes go to the new endpoint: the path without its token, and the host
+/// every app now shares (the one configured was the app's own or Keap's OAuth host).
+fn oauth_host_path(
+    view: &View,
+    text: &str,
+    oauth: &OauthPath,
+    host: &Expr,
+    port: Option<&Expr>,
+    endpoint: &str,
+) -> Vec<Change> {
+    let (new_host, new_path) = host_and_path(endpoint);
+    let q = oauth.quote;
+    // A setting given in this file (`config.api_url = 'app.infusionsoft.com'`) changes there.
+    let host = super::url_name(view, host)
+        .and_then(|n| ruby_setting(view, n))
+        .map(|b| &b.value)
+        .filter(|v| {
+            matches!(v.kind, Kind::Str(_)) && text[v.span.clone()].contains(".infusionsoft.com")
+        })
+        .unwrap_or(host);
+    let hq = if matches!(host.kind, Kind::Str(_)) {
+        quote_of(text, host)
+    } else {
+        q
+    };
+    let mut out = vec![
+        change(oauth.span.clone(), format!("{q}{new_path}{q}")),
+        change(host.span.clone(), format!("{hq}{new_host}{hq}")),
+    ];
+    out.extend(port.map(|p| change(p.span.clone(), "443")));
+    out
+}
+
+/// With `--auth bearer` both modes send a Bearer header; with the key header, the OAuth mode
+/// still sends its token as Bearer (an OAuth token is not an API key).
+fn oauth_header<'n>(oauth: &OauthPath, name: &'n str, value: &str) -> Header<'n> {
+    if name == "Authorization" {
+        return Header::Plain(name, value.to_string());
+    }
+    Header::Either {
+        cond: oauth.cond.clone(),
+        token: oauth.token.clone(),
+        name,
+        value: value.to_string(),
+    }
 }
 
 /// `Frontier::Client->new(url => …)` or `RPC::XML::Client->new($url)`: the URL changes, and
