@@ -30,7 +30,10 @@ use tempfile::TempDir;
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/e2e");
 const KEY_ENV: &str = "KEAP_API_KEY";
 /// Keap's official Python library, played by a stand-in (no registry here serves it).
-const OFFICIAL_LIBRARY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/official_library");
+const OFFICIAL_LIBRARY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/support/official_library"
+);
 /// The calls every program makes, in order.
 const CALLS: [&str; 3] = [
     "ContactService.add",
@@ -70,6 +73,7 @@ styles!(
     python / url_parameter,
     python / remote_connection,
     python / official_library,
+    python / official_library_subclass,
     python / default_args_proxy,
     ruby / client_new2,
     ruby / client_new3,

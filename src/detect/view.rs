@@ -656,9 +656,9 @@ impl<'a> Detector<'a> {
             if !self.strong_endpoint {
                 return;
             }
-            let key = items.first().filter(|k| {
-                matches!(k.kind, Kind::Name(_)) && key_like(self.src(&k.span))
-            });
+            let key = items
+                .first()
+                .filter(|k| matches!(k.kind, Kind::Name(_)) && key_like(self.src(&k.span)));
             if let Some(key) = key {
                 self.wrapper = true;
                 self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
@@ -1002,7 +1002,8 @@ pub const OFFICIAL_LIBRARY_DETAIL: &str =
 /// call, and in the library's own file (it defines the classes).
 pub fn official_library(view: &View, text: &str, call: &Call) -> Option<&'static str> {
     if view.syntax != Syntax::Python
-        || !(text.contains("infusionsoft.library") || text.contains("from infusionsoft import library"))
+        || !(text.contains("infusionsoft.library")
+            || text.contains("from infusionsoft import library"))
         || text.contains("class Infusionsoft")
     {
         return None;

@@ -228,6 +228,8 @@ impl<'a> Recipe<'a, '_> {
     }
 
     fn run(&mut self) {
+        // Its calls are in the library, not here: before the clients whose calls are here.
+        self.library_subclass();
         let mut clients: Vec<Client> = self
             .view
             .calls
@@ -797,9 +799,11 @@ impl<'a> Recipe<'a, '_> {
             }
             let q = quote_of(text, &kept.value);
             let endpoint = &self.opts.endpoint;
-            self.out
-                .edits
-                .push(Edit::new(kept.value.span.clone(), format!("{q}{endpoint}{q}"), i));
+            self.out.edits.push(Edit::new(
+                kept.value.span.clone(),
+                format!("{q}{endpoint}{q}"),
+                i,
+            ));
             self.done[i] = true;
         }
     }
@@ -1433,7 +1437,11 @@ impl<'a> Recipe<'a, '_> {
     fn official_library(&mut self) {
         let text = self.text;
         let python2 = text.contains("xmlrpclib") || PRINT_STATEMENT.is_match(text);
-        let module = if python2 { "xmlrpclib" } else { "xmlrpc.client" };
+        let module = if python2 {
+            "xmlrpclib"
+        } else {
+            "xmlrpc.client"
+        };
         let mut imported = text.lines().any(|l| l.trim() == format!("import {module}"));
         // Python 2's ServerProxy takes no headers: a transport sends the header there.
         let mut transport = !python2 || text.contains(&format!("class {}(", libraries::TRANSPORT));
@@ -1442,9 +1450,12 @@ impl<'a> Recipe<'a, '_> {
             if self.done[i] || !(f.rule == LEGACY_ENDPOINT || f.rule == TOKEN_IN_URL) {
                 continue;
             }
-            let Some(call) = self.view.calls.iter().find(|c| {
-                c.span == f.span && official_library(self.view, text, c).is_some()
-            }) else {
+            let Some(call) = self
+                .view
+                .calls
+                .iter()
+                .find(|c| c.span == f.span && official_library(self.view, text, c).is_some())
+            else {
                 continue;
             };
             let edits = self.library_client(call, module).and_then(|mut edits| {
@@ -1475,6 +1486,111 @@ impl<'a> Recipe<'a, '_> {
                         .extend(edits.into_iter().map(|(r, t)| Edit::new(r, t, i)));
                 }
                 Err(reason) => self.manual(i, reason),
+            }
+        }
+    }
+
+    /// A subclass of the official library's `Infusionsoft` that makes its own `self.client =
+    /// ServerProxy(url)` in `__init__`, after `Infusionsoft.__init__(self, name, api_key)` (or
+    /// `super().__init__(name, api_key)`): the library's dispatcher sends every call through it,
+    /// `self.key` first. The client gets the new endpoint and the header with the key the
+    /// library is given, and `self.key` a placeholder right after.
+    fn library_subclass(&mut self) {
+        let (view, text) = (self.view, self.text);
+        if view.syntax != Syntax::Python || !text.contains("infusionsoft.library") {
+            return;
+        }
+        for call in view.calls.iter().filter(|c| c.name == "ServerProxy") {
+            let scope = &view.scopes[call.scope];
+            let Some(class) = view.class_of(call.scope) else {
+                continue;
+            };
+            let header = &text[view.scopes[class].span.clone()];
+            let header = header.split(':').next().unwrap_or_default();
+            let subclass =
+                header.contains("(Infusionsoft)") || header.contains("(library.Infusionsoft)");
+            if scope.name != "__init__" || !subclass {
+                continue;
+            }
+            let Some(kept) = view
+                .bindings
+                .iter()
+                .find(|b| b.value.span == call.span && b.target == "self.client")
+            else {
+                continue;
+            };
+            let endpoints: Vec<usize> = (0..self.findings.len())
+                .filter(|&i| {
+                    let f = &self.findings[i];
+                    !self.done[i]
+                        && f.rule == LEGACY_ENDPOINT
+                        && call.span.start <= f.span.start
+                        && f.span.end <= call.span.end
+                })
+                .collect();
+            let Some(&first) = endpoints.first() else {
+                continue;
+            };
+            // The key the parent constructor is given, before the client is made.
+            let key = view.calls.iter().find_map(|c| {
+                let parent =
+                    c.name == "__init__" && c.scope == call.scope && c.span.end <= call.span.start;
+                let receiver = c.receiver.as_deref().map(|r| self.src(&r.span));
+                let skip = match receiver {
+                    Some("Infusionsoft") => 2,
+                    Some(r) if r.starts_with("super(") => 1,
+                    _ => return None,
+                };
+                parent
+                    .then(|| c.positional().nth(skip))
+                    .flatten()
+                    .map(|a| self.src(&a.value.span))
+            });
+            let Some(key) = key else {
+                self.manual(first, "a subclass of the official library whose parent is given no key before the client: send the key as a header on this client by hand");
+                continue;
+            };
+            let given = libraries::Given {
+                auth: self.opts.auth,
+                key,
+                late: None,
+                kept: Some("self.client"),
+                settings: false,
+            };
+            let edits = libraries::migrate(view, text, call, &self.opts.endpoint, &given)
+                .and_then(|edits| {
+                    let line_end = text[kept.stmt.end..]
+                        .find('\n')
+                        .map_or(text.len(), |n| kept.stmt.end + n);
+                    let at = line_end - usize::from(text[..line_end].ends_with('\r'));
+                    let eol = if text[..line_end].ends_with('\r') { "\r\n" } else { "\n" };
+                    let start = text[..kept.stmt.start].rfind('\n').map_or(0, |n| n + 1);
+                    let indent = &text[start..kept.stmt.start];
+                    if !indent.trim().is_empty() || !text[kept.stmt.end..line_end].trim().is_empty() {
+                        return Err("the client is made inside a larger statement: set `self.key` to a placeholder after it by hand".to_string());
+                    }
+                    // What the library's dispatcher sends first is no longer the key.
+                    let placeholder = format!("{eol}{indent}self.key = \"{PLACEHOLDER}\"");
+                    Ok(edits
+                        .into_iter()
+                        .map(|c| (c.range, c.text))
+                        .chain(std::iter::once((at..at, placeholder)))
+                        .collect::<Vec<_>>())
+                });
+            match edits {
+                Ok(edits) => {
+                    for i in &endpoints {
+                        self.done[*i] = true;
+                    }
+                    self.out
+                        .edits
+                        .extend(edits.into_iter().map(|(r, t)| Edit::new(r, t, first)));
+                }
+                Err(why) => {
+                    for i in endpoints {
+                        self.manual(i, why.clone());
+                    }
+                }
             }
         }
     }
@@ -1569,7 +1685,9 @@ impl<'a> Recipe<'a, '_> {
                 return Ok((at..at, format!("{lead}import {module}{eol}")));
             }
         }
-        Err(format!("the library is imported over several lines: add `import {module}` beside it"))
+        Err(format!(
+            "the library is imported over several lines: add `import {module}` beside it"
+        ))
     }
 
     /// Python reads the environment through `os`: imported first when the file does not. (Go's

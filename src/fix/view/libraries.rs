@@ -239,7 +239,9 @@ fn python(
     let positional = call
         .positional()
         .filter(|a| !matches!(a.value.kind, Kind::Splat(_)));
-    if call.keyword("headers").is_some() || call.keyword("transport").is_some() || positional.count() > 1
+    if call.keyword("headers").is_some()
+        || call.keyword("transport").is_some()
+        || positional.count() > 1
     {
         return Err(
             "this ServerProxy has its own transport or headers: add the key header to them".into(),
