@@ -992,6 +992,22 @@ impl<'a> Detector<'a> {
     }
 }
 
+/// The line that imports Keap's official Python library: `infusionsoft.library`, or the
+/// package itself with `InfusionsoftOAuth`, a name only that library (and its copies) exports.
+/// A plain `from infusionsoft import Infusionsoft` could be a REST client of the same name.
+pub fn official_library_import(line: &str) -> bool {
+    let t = line.trim_start();
+    let imports = t.starts_with("from ") || t.starts_with("import ");
+    imports
+        && (t.contains("infusionsoft.library")
+            || t.starts_with("from infusionsoft import library")
+            || (t.starts_with("from infusionsoft import ") && t.contains("InfusionsoftOAuth")))
+}
+
+pub fn imports_official_library(text: &str) -> bool {
+    text.lines().any(official_library_import)
+}
+
 pub const OFFICIAL_LIBRARY_DETAIL: &str =
     "made by Keap's official Python library, `infusionsoft.library`";
 
@@ -1001,11 +1017,9 @@ pub const OFFICIAL_LIBRARY_DETAIL: &str =
 /// installed apart (pip, git), so the app's constructor call is the site. `None` for any other
 /// call, and in the library's own file (it defines the classes).
 pub fn official_library(view: &View, text: &str, call: &Call) -> Option<&'static str> {
-    if view.syntax != Syntax::Python
-        || !(text.contains("infusionsoft.library")
-            || text.contains("from infusionsoft import library"))
-        || text.contains("class Infusionsoft")
-    {
+    static DEFINED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^class Infusionsoft(OAuth)?\b[(:]").unwrap());
+    if view.syntax != Syntax::Python || !imports_official_library(text) || DEFINED.is_match(text) {
         return None;
     }
     let path = call.path()?;

@@ -18,7 +18,7 @@ use super::{edit::Edit, php::Outcome, Auth, FixOptions, PLACEHOLDER};
 use crate::{
     detect::{
         is_key_slot_literal, key_like,
-        view::{is_client, official_library},
+        view::{imports_official_library, is_client, official_library, official_library_import},
     },
     finding::Finding,
     lang::{self, Call, Expr, Kind, ScopeKind, Syntax, View},
@@ -1497,7 +1497,7 @@ impl<'a> Recipe<'a, '_> {
     /// library is given, and `self.key` a placeholder right after.
     fn library_subclass(&mut self) {
         let (view, text) = (self.view, self.text);
-        if view.syntax != Syntax::Python || !text.contains("infusionsoft.library") {
+        if view.syntax != Syntax::Python || !imports_official_library(text) {
             return;
         }
         for call in view.calls.iter().filter(|c| c.name == "ServerProxy") {
@@ -1669,10 +1669,7 @@ impl<'a> Recipe<'a, '_> {
         for line in text.split_inclusive('\n') {
             let t = line.trim();
             offset += line.len();
-            let library = t.starts_with("from infusionsoft.library import")
-                || t.starts_with("import infusionsoft.library")
-                || t.starts_with("from infusionsoft import library");
-            if library && !line.starts_with(char::is_whitespace) {
+            if official_library_import(line) && !line.starts_with(char::is_whitespace) {
                 if t.ends_with('(') || t.ends_with('\\') {
                     break;
                 }
