@@ -1004,6 +1004,7 @@ pub fn official_library_import(line: &str) -> bool {
             || (t.starts_with("from infusionsoft import ") && t.contains("InfusionsoftOAuth")))
 }
 
+/// Whether a Python file imports Keap's official library (see `official_library_import`).
 pub fn imports_official_library(text: &str) -> bool {
     text.lines().any(official_library_import)
 }
