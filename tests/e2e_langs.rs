@@ -29,6 +29,11 @@ use tempfile::TempDir;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/e2e");
 const KEY_ENV: &str = "KEAP_API_KEY";
+/// Keap's official Python library, played by a stand-in (no registry here serves it).
+const OFFICIAL_LIBRARY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/support/official_library"
+);
 /// The calls every program makes, in order.
 const CALLS: [&str; 3] = [
     "ContactService.add",
@@ -67,6 +72,9 @@ styles!(
     python / samples_key_after,
     python / url_parameter,
     python / remote_connection,
+    python / official_library,
+    python / official_library_subclass,
+    python / default_args_proxy,
     ruby / client_new2,
     ruby / client_new3,
     ruby / connection_getter,
@@ -116,6 +124,9 @@ struct Fixture {
     source: String,
     /// The made-up legacy key the program hardcodes.
     key: String,
+    /// The program imports Keap's official Python library, which the stand-in in
+    /// `tests/support/official_library` plays.
+    stand_in: bool,
 }
 
 impl Fixture {
@@ -143,8 +154,17 @@ impl Fixture {
             runtime,
             program,
             key: keys[0].to_string(),
+            stand_in: style.starts_with("official_library"),
             dir,
             source,
+        }
+    }
+
+    /// What every run of the program is given: the stand-in library's path.
+    fn env(&self) -> Vec<(&'static str, &'static str)> {
+        match self.stand_in {
+            true => vec![("PYTHONPATH", OFFICIAL_LIBRARY)],
+            false => Vec::new(),
         }
     }
 
@@ -164,11 +184,17 @@ impl Fixture {
         fs::write(&program, point_at(&self.source, &mock, None)).unwrap();
         let helpers = point_helpers(copy.path(), self.program, &mock, None);
         assert!(
-            helpers || self.source.contains(".infusionsoft.com"),
+            helpers || self.stand_in || self.source.contains(".infusionsoft.com"),
             "{}: no Keap host in the program or beside it",
             self.style
         );
-        let run = self.runtime.run(&program, &[]);
+        // The stand-in library builds the per-app URL itself: it is given the mock's host.
+        let host = mock.host_port();
+        let mut env: Vec<(&str, &str)> = self.env();
+        if self.stand_in {
+            env.push(("KEAP_STAND_IN_HOST", &host));
+        }
+        let run = self.runtime.run(&program, &env);
         assert!(
             run.status.success(),
             "{}: the legacy program failed: {}",
@@ -300,7 +326,9 @@ fn check_migration(lang: &'static str, style: &'static str, auth: Auth) {
     let mock = MockKeap::start();
     fs::write(&program, point_at(&migrated, &mock, Some("api"))).unwrap();
     point_helpers(copy.path(), fixture.program, &mock, Some("api"));
-    let run = fixture.runtime.run(&program, &[(KEY_ENV, &fixture.key)]);
+    let mut env: Vec<(&str, &str)> = fixture.env();
+    env.push((KEY_ENV, &fixture.key));
+    let run = fixture.runtime.run(&program, &env);
     let shown = format!(
         "--- migrated {lang}/{style}/{} ---\n{migrated}",
         fixture.program

@@ -376,6 +376,19 @@ impl<'a> Detector<'a> {
     /// (`call("ContactService.add", key, …)`, `methodCall('X.y', [key, …])`), through `getattr`,
     /// or with the method computed (a wrapper).
     fn call(&mut self, call: &'a Call) {
+        if let Some(rule) = official_library(self.view, self.text, call) {
+            self.strong = true;
+            self.strong_endpoint = true;
+            self.hits
+                .push(Hit::new(rule, call.span.clone()).detail(OFFICIAL_LIBRARY_DETAIL));
+            if rule == LEGACY_ENDPOINT {
+                let key = call.keyword("api_key").or_else(|| call.positional().nth(1));
+                if let Some(key) = key {
+                    self.library_key(&key.value, call);
+                }
+            }
+            return;
+        }
         if let Some((method, key)) = self.proxy_call(call).or_else(|| self.service_call(call)) {
             let service = method.split('.').next().unwrap_or("");
             let keap = KEAP_SERVICE.is_match(service) || self.facts.keap();
@@ -396,6 +409,29 @@ impl<'a> Detector<'a> {
             return;
         }
         self.dynamic_call(call);
+    }
+
+    /// The key handed to the official library, written here (`Infusionsoft(app, "…")`) or in
+    /// the name it is given (`API_KEY = "…"`, in the same function or the module): a 64-hex
+    /// value is a key in that slot too. (32-hex literals are found in any file that calls Keap.)
+    fn library_key(&mut self, key: &'a Expr, call: &Call) {
+        let value = match &key.kind {
+            Kind::Name(n) => self.bound_before(n, call).next().or_else(|| {
+                self.bound
+                    .get(n.as_str())
+                    .and_then(|bs| bs.iter().rev().find(|b| b.scope == 0).copied())
+            }),
+            _ => None,
+        }
+        .map_or(key, |b| &b.value);
+        if let Kind::Str(t) = &value.kind {
+            if t.is_plain() && !HEX32.is_match(&t.text) && is_key_slot_literal(&t.text) {
+                if let Some(range) = t.source_range(0..t.text.len()) {
+                    self.hits
+                        .push(Hit::new(HARDCODED_KEY, range.clone()).secret(range));
+                }
+            }
+        }
     }
 
     /// XML-RPC.NET: `proxy.AddContact(key, data)` sends the call its `[XmlRpcMethod]` names, the
@@ -674,6 +710,22 @@ impl<'a> Detector<'a> {
                     self.wrapper = true;
                     self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
                 }
+            }
+            return;
+        }
+        // A ServerProxy subclass that puts `default_args=[api_key]` before every call's own
+        // arguments (theY4Kman's infusionsoft-client), in a file that names the legacy endpoint:
+        // elsewhere it is some other service's client.
+        if let Some(Kind::List(items)) = default_args(call).map(|a| &a.value.kind) {
+            if !self.strong_endpoint {
+                return;
+            }
+            let key = items
+                .first()
+                .filter(|k| matches!(k.kind, Kind::Name(_)) && key_like(self.src(&k.span)));
+            if let Some(key) = key {
+                self.wrapper = true;
+                self.key_at(key.span.clone(), WRAPPER_DETAIL.to_string());
             }
             return;
         }
@@ -1062,6 +1114,64 @@ impl<'a> Detector<'a> {
     }
 }
 
+/// The line that imports Keap's official Python library: `infusionsoft.library`, or the
+/// package itself with `InfusionsoftOAuth`, a name only that library (and its copies) exports.
+/// A plain `from infusionsoft import Infusionsoft` could be a REST client of the same name.
+pub fn official_library_import(line: &str) -> bool {
+    let t = line.trim_start();
+    let imports = t.starts_with("from ") || t.starts_with("import ");
+    imports
+        && (t.contains("infusionsoft.library")
+            || t.starts_with("from infusionsoft import library")
+            || (t.starts_with("from infusionsoft import ") && t.contains("InfusionsoftOAuth")))
+}
+
+/// Whether a Python file imports Keap's official library (see `official_library_import`).
+pub fn imports_official_library(text: &str) -> bool {
+    text.lines().any(official_library_import)
+}
+
+pub const OFFICIAL_LIBRARY_DETAIL: &str =
+    "made by Keap's official Python library, `infusionsoft.library`";
+
+/// Keap's official Python library (infusionsoft/Official-API-Python-Library, imported as
+/// `infusionsoft.library`): `Infusionsoft(app, key)` builds the per-app URL and sends the key
+/// first in every call; `InfusionsoftOAuth(token)` puts the token in the URL. The library is
+/// installed apart (pip, git), so the app's constructor call is the site. `None` for any other
+/// call, and in the library's own file (it defines the classes).
+pub fn official_library(view: &View, text: &str, call: &Call) -> Option<&'static str> {
+    static DEFINED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^class Infusionsoft(OAuth)?\b[(:]").unwrap());
+    if view.syntax != Syntax::Python || !imports_official_library(text) || DEFINED.is_match(text) {
+        return None;
+    }
+    let path = call.path()?;
+    let (rule, args) = match call.name.as_str() {
+        "Infusionsoft" => (LEGACY_ENDPOINT, 2),
+        "InfusionsoftOAuth" => (TOKEN_IN_URL, 1),
+        _ => return None,
+    };
+    let named = path == call.name || path == format!("library.{}", call.name);
+    if !named || call.args.len() < args {
+        return None;
+    }
+    // Migrated already: the object is given its own client after it is made.
+    let kept = view.bindings.iter().find(|b| b.value.span == call.span);
+    let own_client = kept.is_some_and(|k| {
+        let client = format!("{}.client", k.target);
+        view.bindings
+            .iter()
+            .any(|b| b.target == client && b.scope == k.scope && b.stmt.start > k.stmt.end)
+    });
+    (!own_client).then_some(rule)
+}
+
+/// The `default_args=[…]` a Python client is made with: arguments it sends before every call's
+/// own.
+pub fn default_args(call: &Call) -> Option<&lang::Arg> {
+    call.keyword("default_args")
+}
+
 /// Whether a call makes an XML-RPC client: Python's `ServerProxy`, Ruby's `XMLRPC::Client.new*`,
 /// the npm `xmlrpc` package's `createClient` / `createSecureClient`, Go's kolo/xmlrpc
 /// `xmlrpc.NewClient`, Perl's `Frontier::Client->new` and `RPC::XML::Client->new`, Java's
@@ -1070,6 +1180,8 @@ pub fn is_client(call: &Call) -> bool {
     let path = call.path().unwrap_or("");
     match call.name.as_str() {
         "ServerProxy" => true,
+        // A ServerProxy subclass given the arguments every call starts with.
+        _ if default_args(call).is_some() => true,
         "Server" => path.ends_with("xmlrpclib.Server") || path.ends_with("client.Server"),
         "createClient" | "createSecureClient" => true,
         "NewClient" => path == "xmlrpc.NewClient",

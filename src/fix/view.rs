@@ -16,7 +16,10 @@ use regex::Regex;
 
 use super::{edit::Edit, php::Outcome, Auth, FixOptions, PLACEHOLDER};
 use crate::{
-    detect::{is_secret_literal, key_like, view::is_client},
+    detect::{
+        is_key_slot_literal, key_like,
+        view::{imports_official_library, is_client, official_library, official_library_import},
+    },
     finding::Finding,
     lang::{self, Call, Expr, Kind, ScopeKind, Syntax, View},
     rules::{
@@ -184,6 +187,11 @@ pub(super) fn header(syntax: Syntax, auth: Auth, key: &str) -> (&'static str, St
     }
 }
 
+/// A Python 2 `print` statement (`print "…"`, `print x`): such a file runs where `ServerProxy`
+/// takes no `headers`.
+static PRINT_STATEMENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?m)^[ \t]*print[ \t]+[\w"']"#).unwrap());
+
 /// One client and what goes through it.
 struct Client<'v> {
     call: &'v Call,
@@ -231,6 +239,8 @@ impl<'a> Recipe<'a, '_> {
     }
 
     fn run(&mut self) {
+        // Its calls are in the library, not here: before the clients whose calls are here.
+        self.library_subclass();
         let mut clients: Vec<Client> = self
             .view
             .calls
@@ -324,6 +334,7 @@ impl<'a> Recipe<'a, '_> {
             }
             self.client(client);
         }
+        self.official_library();
         self.move_bound_keys();
         if self.view.syntax == Syntax::Go {
             self.go_imports();
@@ -829,6 +840,52 @@ impl<'a> Recipe<'a, '_> {
         }
         if settings {
             self.constructor_urls(client.call);
+            self.format_template_urls(client.call);
+        }
+    }
+
+    /// `url_fmt = 'https://{app_name}.infusionsoft.com/api/xmlrpc'` then
+    /// `api_url = url_fmt.format(app_name=app)` in the function whose client now gets the new
+    /// endpoint literally (theY4Kman's infusionsoft-client): the template becomes the new
+    /// endpoint too, so no legacy string is left; `.format` ignores the keywords it no longer
+    /// uses. Only where every other read of the name is a `.format` call.
+    fn format_template_urls(&mut self, call: &Call) {
+        let (view, text) = (self.view, self.text);
+        if view.syntax != Syntax::Python || view.scopes[call.scope].kind != ScopeKind::Function {
+            return;
+        }
+        let scope = view.scopes[call.scope].span.clone();
+        for i in 0..self.findings.len() {
+            let f = &self.findings[i];
+            if self.done[i] || f.rule != LEGACY_ENDPOINT {
+                continue;
+            }
+            let Some(kept) = view.bindings.iter().find(|b| {
+                b.scope == call.scope
+                    && matches!(b.value.kind, Kind::Str(_))
+                    && b.value.span.start <= f.span.start
+                    && f.span.end <= b.value.span.end
+            }) else {
+                continue;
+            };
+            let name = Regex::new(&format!(r"\b{}\b", regex::escape(&kept.target)))
+                .expect("an escaped name");
+            let only_formatted = name
+                .find_iter(&text[scope.clone()])
+                .map(|m| scope.start + m.start())
+                .filter(|&at| at != kept.target_span.start)
+                .all(|at| text[at + kept.target.len()..].starts_with(".format("));
+            if !only_formatted {
+                continue;
+            }
+            let q = quote_of(text, &kept.value);
+            let endpoint = &self.opts.endpoint;
+            self.out.edits.push(Edit::new(
+                kept.value.span.clone(),
+                format!("{q}{endpoint}{q}"),
+                i,
+            ));
+            self.done[i] = true;
         }
     }
 
@@ -1428,8 +1485,9 @@ impl<'a> Recipe<'a, '_> {
             let Kind::Str(t) = &value.kind else {
                 continue;
             };
-            // The API key only: an OAuth client secret is not what the key variable holds.
-            if !t.is_plain() || !is_secret_literal(&t.text) {
+            // The API key only: an OAuth client secret is not what the key variable holds. A
+            // 64-hex value only where the scan took it for a key (in a call's key slot).
+            if !t.is_plain() || !is_key_slot_literal(&t.text) {
                 continue;
             }
             let inside = self.secret_findings(value.span.clone());
@@ -1499,6 +1557,264 @@ impl<'a> Recipe<'a, '_> {
             })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// Apps of Keap's official Python library (`Infusionsoft(app, key)`, `InfusionsoftOAuth(token)`
+    /// from `infusionsoft.library`): the library keeps its `ServerProxy` in `client`, and every
+    /// call goes through it (`getattr(self.client, "X.y")(self.key, *args)`, its `except` reads
+    /// `client.error`, and sends its `key` first). Right after the object is made it gets a
+    /// client on the new endpoint with the key header, and a placeholder as its `key`.
+    fn official_library(&mut self) {
+        let text = self.text;
+        let python2 = text.contains("xmlrpclib") || PRINT_STATEMENT.is_match(text);
+        let module = if python2 {
+            "xmlrpclib"
+        } else {
+            "xmlrpc.client"
+        };
+        let mut imported = text.lines().any(|l| l.trim() == format!("import {module}"));
+        // Python 2's ServerProxy takes no headers: a transport sends the header there.
+        let mut transport = !python2 || text.contains(&format!("class {}(", libraries::TRANSPORT));
+        for i in 0..self.findings.len() {
+            let f = &self.findings[i];
+            if self.done[i] || !(f.rule == LEGACY_ENDPOINT || f.rule == TOKEN_IN_URL) {
+                continue;
+            }
+            let Some(call) = self
+                .view
+                .calls
+                .iter()
+                .find(|c| c.span == f.span && official_library(self.view, text, c).is_some())
+            else {
+                continue;
+            };
+            let edits = self.library_client(call, module).and_then(|mut edits| {
+                let mut head = Vec::new();
+                if !imported {
+                    head.push(self.after_library_import(module)?);
+                }
+                if !transport {
+                    let at = libraries::top_level_start(self.view, text, call);
+                    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+                    let class = libraries::transport_class(self.opts.auth, eol);
+                    // Both where the statement follows the import at once: one insertion.
+                    match head.first_mut() {
+                        Some((range, import)) if range.start == at => import.push_str(&class),
+                        _ => head.push((at..at, class)),
+                    }
+                }
+                edits.extend(head);
+                Ok(edits)
+            });
+            match edits {
+                Ok(edits) => {
+                    imported = true;
+                    transport = true;
+                    self.done[i] = true;
+                    self.out
+                        .edits
+                        .extend(edits.into_iter().map(|(r, t)| Edit::new(r, t, i)));
+                }
+                Err(reason) => self.manual(i, reason),
+            }
+        }
+    }
+
+    /// A subclass of the official library's `Infusionsoft` that makes its own `self.client =
+    /// ServerProxy(url)` in `__init__`, after `Infusionsoft.__init__(self, name, api_key)` (or
+    /// `super().__init__(name, api_key)`): the library's dispatcher sends every call through it,
+    /// `self.key` first. The client gets the new endpoint and the header with the key the
+    /// library is given, and `self.key` a placeholder right after.
+    fn library_subclass(&mut self) {
+        let (view, text) = (self.view, self.text);
+        if view.syntax != Syntax::Python || !imports_official_library(text) {
+            return;
+        }
+        for call in view.calls.iter().filter(|c| c.name == "ServerProxy") {
+            let scope = &view.scopes[call.scope];
+            let Some(class) = view.class_of(call.scope) else {
+                continue;
+            };
+            let header = &text[view.scopes[class].span.clone()];
+            let header = header.split(':').next().unwrap_or_default();
+            let subclass =
+                header.contains("(Infusionsoft)") || header.contains("(library.Infusionsoft)");
+            if scope.name != "__init__" || !subclass {
+                continue;
+            }
+            let Some(kept) = view
+                .bindings
+                .iter()
+                .find(|b| b.value.span == call.span && b.target == "self.client")
+            else {
+                continue;
+            };
+            let endpoints: Vec<usize> = (0..self.findings.len())
+                .filter(|&i| {
+                    let f = &self.findings[i];
+                    !self.done[i]
+                        && f.rule == LEGACY_ENDPOINT
+                        && call.span.start <= f.span.start
+                        && f.span.end <= call.span.end
+                })
+                .collect();
+            let Some(&first) = endpoints.first() else {
+                continue;
+            };
+            // The key the parent constructor is given, before the client is made.
+            let key = view.calls.iter().find_map(|c| {
+                let parent =
+                    c.name == "__init__" && c.scope == call.scope && c.span.end <= call.span.start;
+                let receiver = c.receiver.as_deref().map(|r| self.src(&r.span));
+                let skip = match receiver {
+                    Some("Infusionsoft") => 2,
+                    Some(r) if r.starts_with("super(") => 1,
+                    _ => return None,
+                };
+                parent
+                    .then(|| c.positional().nth(skip))
+                    .flatten()
+                    .map(|a| self.src(&a.value.span))
+            });
+            let Some(key) = key else {
+                self.manual(first, "a subclass of the official library whose parent is given no key before the client: send the key as a header on this client by hand");
+                continue;
+            };
+            let given = libraries::Given {
+                auth: self.opts.auth,
+                key,
+                late: None,
+                kept: Some("self.client"),
+                settings: false,
+            };
+            let edits = libraries::migrate(view, text, call, &self.opts.endpoint, &given)
+                .and_then(|edits| {
+                    let line_end = text[kept.stmt.end..]
+                        .find('\n')
+                        .map_or(text.len(), |n| kept.stmt.end + n);
+                    let at = line_end - usize::from(text[..line_end].ends_with('\r'));
+                    let eol = if text[..line_end].ends_with('\r') { "\r\n" } else { "\n" };
+                    let start = text[..kept.stmt.start].rfind('\n').map_or(0, |n| n + 1);
+                    let indent = &text[start..kept.stmt.start];
+                    if !indent.trim().is_empty() || !text[kept.stmt.end..line_end].trim().is_empty() {
+                        return Err("the client is made inside a larger statement: set `self.key` to a placeholder after it by hand".to_string());
+                    }
+                    // What the library's dispatcher sends first is no longer the key.
+                    let placeholder = format!("{eol}{indent}self.key = \"{PLACEHOLDER}\"");
+                    Ok(edits
+                        .into_iter()
+                        .map(|c| (c.range, c.text))
+                        .chain(std::iter::once((at..at, placeholder)))
+                        .collect::<Vec<_>>())
+                });
+            match edits {
+                Ok(edits) => {
+                    for i in &endpoints {
+                        self.done[*i] = true;
+                    }
+                    self.out
+                        .edits
+                        .extend(edits.into_iter().map(|(r, t)| Edit::new(r, t, first)));
+                }
+                Err(why) => {
+                    for i in endpoints {
+                        self.manual(i, why.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The lines that give the library's object its new client, after the statement that keeps
+    /// it in a name.
+    fn library_client(
+        &self,
+        call: &Call,
+        module: &str,
+    ) -> Result<Vec<(Range<usize>, String)>, String> {
+        let text = self.text;
+        let kept = self
+            .view
+            .bindings
+            .iter()
+            .find(|b| b.value.span == call.span)
+            .ok_or("the library's object is kept in no name: keep it (`ifs = Infusionsoft(app, key)`), then run again")?;
+        let start = text[..kept.stmt.start].rfind('\n').map_or(0, |n| n + 1);
+        let indent = &text[start..kept.stmt.start];
+        let line_end = text[kept.stmt.end..]
+            .find('\n')
+            .map_or(text.len(), |n| kept.stmt.end + n);
+        let tail = text[kept.stmt.end..line_end].trim();
+        if !indent.trim().is_empty() || !(tail.is_empty() || tail.starts_with('#')) {
+            return Err("the library's object is made inside a larger statement: give its `client` the new endpoint and the key header by hand".into());
+        }
+        let oauth = call.name == "InfusionsoftOAuth";
+        let arg = |n: usize, name: &str| {
+            call.keyword(name)
+                .or_else(|| call.positional().nth(n))
+                .map(|a| self.src(&a.value.span))
+        };
+        let (auth, key) = if oauth {
+            (Auth::Bearer, arg(0, "access_token"))
+        } else {
+            (self.opts.auth, arg(1, "api_key"))
+        };
+        let key = key.ok_or("the library is given no key here")?;
+        let python2 = module == "xmlrpclib";
+        if python2 && auth != self.opts.auth {
+            return Err("an OAuth client in a Python 2 file: give the library's `client` a transport that sends `Authorization: Bearer` with the token".into());
+        }
+        let datetime = arg(if oauth { 1 } else { 2 }, "use_datetime")
+            .map(|d| format!(", use_datetime={d}"))
+            .unwrap_or_default();
+        let (name, value) = header(Syntax::Python, auth, key);
+        let sends = match python2 {
+            true => format!("transport={}(lambda: {key})", libraries::TRANSPORT),
+            false => format!("headers=[(\"{name}\", {value})]"),
+        };
+        let target = &kept.target;
+        let what = if oauth { "token" } else { "key" };
+        let eol = if text[line_end..].starts_with("\r\n") || text[..line_end].ends_with('\r') {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        let at = line_end - usize::from(text[..line_end].ends_with('\r'));
+        let endpoint = &self.opts.endpoint;
+        Ok(vec![(
+            at..at,
+            format!(
+                "{eol}{indent}# The library's client on Keap's shared endpoint, the {what} in a header (first, a placeholder).\
+                 {eol}{indent}{target}.client = {module}.ServerProxy(\"{endpoint}\", {sends}{datetime})\
+                 {eol}{indent}{target}.client.error = {module}.Error\
+                 {eol}{indent}{target}.key = \"{PLACEHOLDER}\""
+            ),
+        )])
+    }
+
+    /// `import xmlrpc.client` (Python 2: `xmlrpclib`) on the line after the library's import.
+    fn after_library_import(&self, module: &str) -> Result<(Range<usize>, String), String> {
+        let text = self.text;
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let t = line.trim();
+            offset += line.len();
+            if official_library_import(line) && !line.starts_with(char::is_whitespace) {
+                if t.ends_with('(') || t.ends_with('\\') {
+                    break;
+                }
+                let eol = if line.ends_with("\r\n") { "\r\n" } else { "\n" };
+                let (at, lead) = if line.ends_with('\n') {
+                    (offset, "")
+                } else {
+                    (offset, eol)
+                };
+                return Ok((at..at, format!("{lead}import {module}{eol}")));
+            }
+        }
+        Err(format!(
+            "the library is imported over several lines: add `import {module}` beside it"
+        ))
     }
 
     /// Python reads the environment through `os`: imported first when the file does not. (Go's

@@ -72,11 +72,13 @@ pub fn migrate(
             "`{key}` is set after the client is made: set it first, then run again"
         ));
     }
-    if call
-        .args
-        .iter()
-        .any(|a| matches!(a.value.kind, Kind::Splat(_)))
-    {
+    // Python's `**options` may follow the header keyword (a `headers` among them would clash,
+    // which no code seen passes); any other splat hides where the options come from.
+    let passed_on = |a: &&crate::lang::Arg| {
+        matches!(a.value.kind, Kind::Splat(_))
+            && !(view.syntax == Syntax::Python && text[a.span.clone()].starts_with("**"))
+    };
+    if call.args.iter().any(|a| passed_on(&a)) {
         return Err(
             "the client's options are passed on from elsewhere: add the header where they are made"
                 .into(),
@@ -232,7 +234,7 @@ fn host_and_path(endpoint: &str) -> (&str, String) {
 
 /// Python 2's `ServerProxy` takes no headers: a transport sends them. Written to import on
 /// Python 2 and 3 alike, so code that runs on both keeps doing so.
-const TRANSPORT: &str = "KeapKeyTransport";
+pub const TRANSPORT: &str = "KeapKeyTransport";
 
 fn python(
     view: &View,
@@ -248,9 +250,12 @@ fn python(
         settings,
         ..
     } = *given;
+    let positional = call
+        .positional()
+        .filter(|a| !matches!(a.value.kind, Kind::Splat(_)));
     if call.keyword("headers").is_some()
         || call.keyword("transport").is_some()
-        || call.positional().count() > 1
+        || positional.count() > 1
     {
         return Err(
             "this ServerProxy has its own transport or headers: add the key header to them".into(),
@@ -283,8 +288,15 @@ fn python(
         view.calls.iter().find(|c| is_client(c)).unwrap_or(call),
     );
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    out.push(change(at..at, transport_class(auth, eol)));
+    Ok(out)
+}
+
+/// `KeapKeyTransport`: a `SafeTransport` that sends the key header with every request, the key
+/// read by the function it is given (Python 2's `ServerProxy` takes no `headers`).
+pub fn transport_class(auth: Auth, eol: &str) -> String {
     let (name, value) = header(Syntax::Python, auth, "self.keap_key()");
-    let class = [
+    [
         "try:",
         "    from xmlrpclib import SafeTransport as _SafeTransport",
         "except ImportError:",
@@ -306,14 +318,12 @@ fn python(
         "",
         "",
     ]
-    .join(eol);
-    out.push(change(at..at, class));
-    Ok(out)
+    .join(eol)
 }
 
 /// Where the module-level statement holding a call starts (its decorators included): a
 /// definition inserted there exists before the call runs.
-fn top_level_start(view: &View, text: &str, call: &Call) -> usize {
+pub fn top_level_start(view: &View, text: &str, call: &Call) -> usize {
     let mut scope = call.scope;
     let mut start = call.stmt.start;
     while let Some(parent) = view.scopes[scope].parent {
