@@ -508,6 +508,7 @@ impl WalkArgs {
         Ok(Scanner {
             rules: self.rules(config)?,
             max_file_size: self.max_file_size,
+            keep_detected: false,
         })
     }
 

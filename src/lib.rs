@@ -155,7 +155,9 @@ fn scan(args: &ScanArgs, io: &mut Io, stderr_is_terminal: bool) -> anyhow::Resul
         None => Default::default(),
     };
     let fixes = match &job.fixes {
-        Some(options) => fix::plan(&scan.findings, &job.scanner, options).suggestions(),
+        Some(options) => {
+            fix::plan(&scan.findings, &mut scan.detected, &job.scanner, options).suggestions()
+        }
         None => Default::default(),
     };
     let paths = report::RepoPaths::new(
@@ -291,7 +293,8 @@ fn scan_for_fix(
 ) -> anyhow::Result<(fix::FixOptions, scan::Scanner, scan::Scan)> {
     let config = walk.config()?;
     let options = migrate.options(&config.migrate)?;
-    let scanner = walk.scanner(&config)?;
+    let mut scanner = walk.scanner(&config)?;
+    scanner.keep_detected = true;
     let scan = scanner.scan(&walk.walker(config.exclude)?)?;
     scan::release_freed_memory();
     for e in &scan.summary.errors {
@@ -301,8 +304,8 @@ fn scan_for_fix(
 }
 
 fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
-    let (options, scanner, scan) = scan_for_fix(&args.walk, &args.migrate, io)?;
-    let plan = fix::plan(&scan.findings, &scanner, &options);
+    let (options, scanner, mut scan) = scan_for_fix(&args.walk, &args.migrate, io)?;
+    let plan = fix::plan(&scan.findings, &mut scan.detected, &scanner, &options);
     match &args.output {
         Some(path) => {
             fix::apply::write_private(path, plan.patch(false).as_bytes())?;
@@ -355,8 +358,8 @@ fn apply(args: &ApplyArgs, io: &mut Io) -> anyhow::Result<Exit> {
     if let Some(patch) = &args.patch {
         return apply_patch(patch, &args.walk.paths[0], args.undo, io);
     }
-    let (options, scanner, scan) = scan_for_fix(&args.walk, &args.migrate, io)?;
-    let mut plan = fix::plan(&scan.findings, &scanner, &options);
+    let (options, scanner, mut scan) = scan_for_fix(&args.walk, &args.migrate, io)?;
+    let mut plan = fix::plan(&scan.findings, &mut scan.detected, &scanner, &options);
     let roots = fix::apply::canonical_roots(&args.walk.paths)?;
     let (writes, refused) = fix::apply::writes_for(&plan.changes, &roots)?;
     for e in &refused {

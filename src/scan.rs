@@ -70,6 +70,36 @@ pub struct Scan {
     pub reach: Reach,
     /// The commits of each finding of a history scan.
     pub origins: crate::history::Origins,
+    /// What the detectors found in each file with findings, before its inline ignores, when the
+    /// scanner keeps it for a plan.
+    pub detected: Detected,
+}
+
+/// Each file's findings before its inline ignores, with a hash of the text they were found in:
+/// the plan reads them instead of detecting the file a second time, as long as the file it reads
+/// again hashes the same.
+#[derive(Default)]
+pub struct Detected(HashMap<PathBuf, (u64, Vec<Finding>)>);
+
+impl Detected {
+    /// The findings of `path` if they were found in `text`.
+    pub fn take(&mut self, path: &Path, text: &str) -> Option<Vec<Finding>> {
+        let (hash, _) = self.0.get(path)?;
+        if *hash != text_hash(text) {
+            return None;
+        }
+        self.0.remove(path).map(|(_, found)| found)
+    }
+
+    fn keep(&mut self, path: &Path, text: &str, found: &[Finding]) {
+        self.0
+            .insert(path.to_path_buf(), (text_hash(text), found.to_vec()));
+    }
+}
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(text)
 }
 
 /// What a scan looked at. A baseline entry of a file outside it is not stale: the scan did not
@@ -120,6 +150,7 @@ impl Scan {
             summary,
             reach: Reach::Under(vec![String::new()]),
             origins: Default::default(),
+            detected: Detected::default(),
         }
     }
 }
@@ -127,12 +158,14 @@ impl Scan {
 pub struct Scanner {
     pub rules: RuleSet,
     pub max_file_size: u64,
+    /// Keep each file's findings for a plan (`Scan::detected`): `diff` and `apply`.
+    pub keep_detected: bool,
 }
 
 impl Scanner {
     pub fn scan(&self, walker: &Walker) -> Result<Scan> {
         let started = Instant::now();
-        let shared = Mutex::new((Vec::new(), Summary::default()));
+        let shared = Mutex::new((Vec::new(), Summary::default(), Detected::default()));
         let context = Mutex::new(context::Collector::default());
         let places: HashMap<PathBuf, RootPlace> = walker
             .roots()
@@ -144,17 +177,19 @@ impl Scanner {
             places: &places,
             findings: Vec::new(),
             summary: Summary::default(),
+            detected: Detected::default(),
             shared: &shared,
             context: Default::default(),
             shared_context: &context,
         })?;
-        let (mut findings, mut summary) = shared.into_inner().unwrap();
+        let (mut findings, mut summary, detected) = shared.into_inner().unwrap();
         // Keys whose Keap context is in another file: known only once every file was seen.
         let context = context.into_inner().unwrap_or_else(|e| e.into_inner());
         let more = context.resolve(&self.rules, &findings, &mut summary);
         findings.extend(more);
         summary.elapsed = started.elapsed();
         let mut scan = Scan::new(findings, summary);
+        scan.detected = detected;
         scan.reach = Reach::Under(
             walker
                 .roots()
@@ -176,12 +211,13 @@ impl Scanner {
         summary: &mut Summary,
     ) -> Vec<Finding> {
         let keyword = self.rules.prefilter(&bytes);
-        self.scan_prefiltered(path, rel, repo_rel, bytes, keyword, summary)
+        self.scan_prefiltered(path, rel, repo_rel, bytes, keyword, summary, None)
     }
 
     /// `scan_loaded` for bytes the prefilter has read already (`keyword`: whether it matched),
-    /// so the walk reads each file's bytes with it once.
-    pub fn scan_prefiltered(
+    /// so the walk reads each file's bytes with it once; `detected` keeps what was found.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_prefiltered(
         &self,
         path: &Path,
         rel: &str,
@@ -189,6 +225,7 @@ impl Scanner {
         bytes: Vec<u8>,
         keyword: bool,
         summary: &mut Summary,
+        detected: Option<&mut Detected>,
     ) -> Vec<Finding> {
         summary.files_scanned += 1;
         summary.bytes_scanned += bytes.len() as u64;
@@ -218,6 +255,9 @@ impl Scanner {
             },
         };
         let findings = self.detect_text(path, rel, repo_rel, &text, &mut None);
+        if let Some(detected) = detected.filter(|_| !findings.is_empty()) {
+            detected.keep(path, &text, &findings);
+        }
         let applied = ignore_comments::apply(&text, findings);
         summary.ignored += applied.suppressed;
         summary
@@ -475,7 +515,8 @@ struct Visitor<'a> {
     places: &'a HashMap<PathBuf, RootPlace>,
     findings: Vec<Finding>,
     summary: Summary,
-    shared: &'a Mutex<(Vec<Finding>, Summary)>,
+    detected: Detected,
+    shared: &'a Mutex<(Vec<Finding>, Summary, Detected)>,
     context: context::Collector,
     shared_context: &'a Mutex<context::Collector>,
 }
@@ -517,6 +558,7 @@ impl Visitor<'_> {
             bytes,
             keyword,
             &mut self.summary,
+            self.scanner.keep_detected.then_some(&mut self.detected),
         );
         self.findings.extend(found);
     }
@@ -534,6 +576,7 @@ impl Drop for Visitor<'_> {
         shared.0.append(&mut self.findings);
         let mine = std::mem::take(&mut self.summary);
         shared.1.add(mine);
+        shared.2 .0.extend(std::mem::take(&mut self.detected).0);
         let context = std::mem::take(&mut self.context);
         self.shared_context
             .lock()
@@ -561,6 +604,19 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_findings_are_given_back_only_for_the_text_they_were_found_in() {
+        let path = Path::new("a.php");
+        let mut detected = Detected::default();
+        detected.keep(path, "<?php $k = 'x';", &[]);
+        assert!(detected.take(path, "<?php $k = 'y';").is_none());
+        assert!(detected.take(path, "<?php $k = 'x';").is_some());
+        assert!(
+            detected.take(path, "<?php $k = 'x';").is_none(),
+            "given once"
+        );
+    }
 
     #[test]
     fn utf16_decodes_both_byte_orders_and_says_what_it_replaced() {

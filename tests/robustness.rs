@@ -436,6 +436,7 @@ mod mutated_fixtures {
     static SCANNER: LazyLock<Scanner> = LazyLock::new(|| Scanner {
         rules: RuleSet::load(&[] as &[PathBuf], &[]).unwrap(),
         max_file_size: 8 << 20,
+        keep_detected: false,
     });
 
     #[derive(Clone, Debug)]

@@ -11,6 +11,7 @@ fn scanner() -> Scanner {
     Scanner {
         rules: RuleSet::load(&[] as &[&Path], &[]).unwrap(),
         max_file_size: 1 << 20,
+        keep_detected: false,
     }
 }
 
@@ -96,6 +97,7 @@ findings = 1
     let scanner = Scanner {
         rules,
         max_file_size: 1 << 20,
+        keep_detected: false,
     };
     let found = scanner.scan_text(
         Path::new("a.py"),
@@ -124,6 +126,7 @@ fn disabling_a_rule_drops_its_findings_and_unknown_ids_are_errors() {
     let scanner = Scanner {
         rules,
         max_file_size: 1 << 20,
+        keep_detected: false,
     };
     let text = "KEAP_SAK=KeapAK-aea8d763cb70ecdc0e21798fdaec7a7831319e07a5197b1c09\n";
     assert!(scanner

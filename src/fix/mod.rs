@@ -149,7 +149,12 @@ pub struct Plan {
 
 /// Plans the migration of every file with findings. Each file is read again and rescanned, so
 /// the edits apply to exactly the bytes that `apply` will check before it writes.
-pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan {
+pub fn plan(
+    findings: &[Finding],
+    detected: &mut scan::Detected,
+    scanner: &Scanner,
+    opts: &FixOptions,
+) -> Plan {
     let mut by_file: BTreeMap<&PathBuf, (&str, Vec<&Finding>)> = BTreeMap::new();
     for f in findings {
         by_file
@@ -253,7 +258,9 @@ pub fn plan(findings: &[Finding], scanner: &Scanner, opts: &FixOptions) -> Plan 
             continue;
         };
         let mut tree = None;
-        let found = scanner.scan_text_keeping(path, rel, repo_rel, text, &mut tree);
+        let found = detected
+            .take(path, text)
+            .unwrap_or_else(|| scanner.scan_text_keeping(path, rel, repo_rel, text, &mut tree));
         // What only the whole tree shows (a key whose Keap context is in another file) has no
         // recipe here: a person reads it from the environment.
         let refound: HashSet<&str> = found.iter().map(|g| g.fingerprint.as_str()).collect();
