@@ -90,6 +90,7 @@ styles!(
     js / request_xml,
     js / sdk_client_options,
     js / fetch_options_name,
+    js / isdk_branch_lists,
     go / kolo_client,
     perl / frontier_client,
     perl / rpc_xml,

@@ -405,6 +405,9 @@ impl<'a> Detector<'a> {
             }
             if let Some(key) = key {
                 self.key_position(key, format!("`{method}`"));
+                for other in self.other_branches(call, key) {
+                    self.key_position(other, format!("`{method}`"));
+                }
             }
             return;
         }
@@ -610,6 +613,42 @@ impl<'a> Detector<'a> {
             _ => None,
         });
         Some((method.to_string(), key))
+    }
+
+    /// The key of every other list a name the call sends was built as since the last call
+    /// that sent it: one per branch (`switch (arguments.length) { case 8: var ca = [this.apiKey,
+    /// …]; break; case 6: var ca = [this.apiKey, …]; }`), where `built_first` gives the last.
+    fn other_branches(&self, call: &Call, key: &Expr) -> Vec<&'a Expr> {
+        let mut found = Vec::new();
+        for arg in call.positional() {
+            let Kind::Name(name) = &arg.value.kind else {
+                continue;
+            };
+            let sent_before = |b: &Binding| {
+                self.view.calls.iter().any(|c| {
+                    c.scope == call.scope
+                        && c.span.start >= b.stmt.end
+                        && c.span.start < call.span.start
+                        && c.positional()
+                            .any(|a| matches!(&a.value.kind, Kind::Name(n) if n == name))
+                })
+            };
+            for b in self.bound_before(name, call) {
+                if sent_before(b) {
+                    break;
+                }
+                let Kind::List(items) = &b.value.kind else {
+                    break;
+                };
+                match items.first() {
+                    Some(first) if first.span != key.span && key_like(self.src(&first.span)) => {
+                        found.push(first)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        found
     }
 
     /// The first item of the list a name was built as before the call, in its scope: a list

@@ -1457,8 +1457,14 @@ impl<'a> Recipe<'a, '_> {
     /// `API_KEY = "…"`: the literal a name is bound to becomes a read of the environment.
     fn move_bound_keys(&mut self) {
         let mut import = false;
-        // Bound to a name (`API_KEY = "…"`), or a key-named entry of a call's options
-        // (`Client.new(api_key: "…")`).
+        // Bound to a name (`API_KEY = "…"`), a key-named entry of a call's options
+        // (`Client.new(api_key: "…")`), or handed to a call as it is (`new ISDK("…")`).
+        let handed = self
+            .view
+            .calls
+            .iter()
+            .flat_map(|c| c.positional())
+            .map(|a| (&a.value, None));
         let entries = self
             .view
             .calls
@@ -1480,6 +1486,7 @@ impl<'a> Recipe<'a, '_> {
                     .filter(|e| e.key.as_deref().is_some_and(key_like))
                     .map(|e| (&e.value, None)),
             )
+            .chain(handed)
             .collect();
         for (value, stmt) in values {
             let Kind::Str(t) = &value.kind else {
