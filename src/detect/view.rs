@@ -223,18 +223,21 @@ impl<'a> Detector<'a> {
     }
 
     /// `f"{self.xmlrpc_url}?access_token={token}"`: the token joined to a URL kept in a name
-    /// set once to Keap's XML-RPC endpoint (the patterns see only URLs written whole).
+    /// set once to Keap's XML-RPC endpoint (the patterns see only URLs written whole), or to a
+    /// URL that ends in its query's `?` (`'%saccess_token=%s' % (self.base_uri, token)`, the
+    /// official library's OAuth class).
     fn token_after_name(&mut self, s: &Expr, t: &Template) {
         let Some(query) = t.text.strip_prefix(HOLE) else {
             return;
         };
-        if !query.starts_with("?access_token=") && !query.starts_with("/?access_token=") {
+        let own_query = query.starts_with("?access_token=") || query.starts_with("/?access_token=");
+        if !own_query && !query.starts_with("access_token=") {
             return;
         }
-        if self
-            .named_prefix(t)
-            .is_some_and(|base| base.contains("infusionsoft.com/crm/xmlrpc"))
-        {
+        if self.named_prefix(t).is_some_and(|base| {
+            base.contains("infusionsoft.com/crm/xmlrpc")
+                && (own_query || base.ends_with('?') || base.ends_with('&'))
+        }) {
             self.hits.push(Hit::new(TOKEN_IN_URL, s.span.clone()));
         }
     }
@@ -299,7 +302,11 @@ impl<'a> Detector<'a> {
             .and_then(|n| n.strip_suffix('}'))
             .unwrap_or(name)
             .trim();
-        match &self.view.only_binding(name)?.value.kind {
+        let bound = self
+            .view
+            .only_binding(name)
+            .or_else(|| self.view.class_attr_at(name, hole.start))?;
+        match &bound.value.kind {
             Kind::Str(u) => Some(u.text.as_str()),
             _ => None,
         }

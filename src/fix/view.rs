@@ -1603,7 +1603,7 @@ impl<'a> Recipe<'a, '_> {
                 if !transport {
                     let at = libraries::top_level_start(self.view, text, call);
                     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-                    let class = libraries::transport_class(self.opts.auth, eol);
+                    let class = libraries::transport_class(eol);
                     // Both where the statement follows the import at once: one insertion.
                     match head.first_mut() {
                         Some((range, import)) if range.start == at => import.push_str(&class),
@@ -1768,15 +1768,12 @@ impl<'a> Recipe<'a, '_> {
         };
         let key = key.ok_or("the library is given no key here")?;
         let python2 = module == "xmlrpclib";
-        if python2 && auth != self.opts.auth {
-            return Err("an OAuth client in a Python 2 file: give the library's `client` a transport that sends `Authorization: Bearer` with the token".into());
-        }
         let datetime = arg(if oauth { 1 } else { 2 }, "use_datetime")
             .map(|d| format!(", use_datetime={d}"))
             .unwrap_or_default();
         let (name, value) = header(Syntax::Python, auth, key);
         let sends = match python2 {
-            true => format!("transport={}(lambda: {key})", libraries::TRANSPORT),
+            true => format!("transport={}", libraries::transport(auth, key)),
             false => format!("headers=[(\"{name}\", {value})]"),
         };
         let target = &kept.target;

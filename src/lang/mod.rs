@@ -424,6 +424,22 @@ impl View {
         found.next().is_none().then_some(first)
     }
 
+    /// `self.X` read at `at`: the `X = …` of the innermost class around it, where the file's
+    /// classes each set their own (`base_uri` of a class and of its OAuth subclass).
+    pub fn class_attr_at(&self, name: &str, at: usize) -> Option<&Binding> {
+        let attr = name.strip_prefix("self.").filter(|n| !n.contains('.'))?;
+        let class = (0..self.scopes.len())
+            .filter(|&i| {
+                let s = &self.scopes[i];
+                s.kind == ScopeKind::Class && s.span.start <= at && at <= s.span.end
+            })
+            .max_by_key(|&i| self.scopes[i].span.start)?;
+        self.bindings
+            .iter()
+            .rev()
+            .find(|b| b.scope == class && b.target == attr)
+    }
+
     /// A name set more than once (`apiURL = ""` at the top, then the endpoint in each handler):
     /// the string it was last given before `at`, in the innermost scope around `at`.
     pub fn string_before(&self, name: &str, at: usize) -> Option<&Binding> {

@@ -280,7 +280,7 @@ fn python(
     }
     out.push(change(
         last.span.end..last.span.end,
-        format!(", transport={TRANSPORT}(lambda: {key})"),
+        format!(", transport={}", transport(auth, key)),
     ));
     let at = top_level_start(
         view,
@@ -288,14 +288,23 @@ fn python(
         view.calls.iter().find(|c| is_client(c)).unwrap_or(call),
     );
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    out.push(change(at..at, transport_class(auth, eol)));
+    out.push(change(at..at, transport_class(eol)));
     Ok(out)
 }
 
-/// `KeapKeyTransport`: a `SafeTransport` that sends the key header with every request, the key
-/// read by the function it is given (Python 2's `ServerProxy` takes no `headers`).
-pub fn transport_class(auth: Auth, eol: &str) -> String {
-    let (name, value) = header(Syntax::Python, auth, "self.keap_key()");
+/// The transport that sends `key`'s header: `KeapKeyTransport(lambda: key)`, with the header's
+/// name after it where it is not the key header.
+pub fn transport(auth: Auth, key: &str) -> String {
+    match header(Syntax::Python, auth, key) {
+        ("X-Keap-API-Key", value) => format!("{TRANSPORT}(lambda: {value})"),
+        (name, value) => format!("{TRANSPORT}(lambda: {value}, \"{name}\")"),
+    }
+}
+
+/// `KeapKeyTransport`: a `SafeTransport` that sends a header with every request, its value read
+/// by the function it is given (Python 2's `ServerProxy` takes no `headers`). One class for
+/// both headers, so a file with a key client and a token client defines it once.
+pub fn transport_class(eol: &str) -> String {
     [
         "try:",
         "    from xmlrpclib import SafeTransport as _SafeTransport",
@@ -304,15 +313,16 @@ pub fn transport_class(auth: Auth, eol: &str) -> String {
         "",
         "",
         &format!("class {TRANSPORT}(_SafeTransport):"),
-        &format!("    \"\"\"Sends the Keap API key as the {name} header of every request.\"\"\""),
+        "    \"\"\"Sends Keap's key header (X-Keap-API-Key, or Authorization) with every request.\"\"\"",
         "",
-        "    def __init__(self, key):",
+        "    def __init__(self, key, header=\"X-Keap-API-Key\"):",
         "        _SafeTransport.__init__(self)",
         "        # Called at each request, so a key set after the client is made still counts.",
         "        self.keap_key = key",
+        "        self.keap_header = header",
         "",
         "    def send_content(self, connection, request_body):",
-        &format!("        connection.putheader(\"{name}\", {value})"),
+        "        connection.putheader(self.keap_header, self.keap_key())",
         "        _SafeTransport.send_content(self, connection, request_body)",
         "",
         "",
