@@ -10,12 +10,13 @@ use super::{
 };
 use crate::rules::{build_pattern, Context, Filter, RuleSet, Scope, BUILTIN_IDS, HARDCODED_KEY};
 
-/// Names only Keap uses: its brand and hosts, services no one else named, and methods of its
-/// common services that are Keap's own. "Keap" starts a word or a camelCase part: the letters
-/// alone are inside common words (AngularJS's `invokeApply`, `makeApp`).
+/// Names only Keap uses: its brand and hosts, services no one else named, methods of its
+/// common services that are Keap's own, and tables of its data model that no other schema has
+/// (an app's table of field lists, its keys beside them). "Keap" starts a word or a camelCase
+/// part: the letters alone are inside common words (AngularJS's `invokeApply`, `makeApp`).
 static KEAP_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     build_pattern(
-        r"(?i:infusionsoft|(?:\b|_)keap|\bisdk\b|mortgageprocrm)|Keap|KEAP|\b(?:APIEmail|APIAffiliate|AffiliateProgram|Funnel|WebForm|WebTracking|CreditCardSubmission)Service\.\w+|\bContactService\.(?:addToGroup|addWithDupCheck|removeFromGroup|addToCampaign|findByEmail|linkContacts|runActionSequence)\b|\bDataService\.(?:findByField|getAppSetting|getTemporaryKey|authenticateUser|getUserInfo)\b",
+        r"(?i:infusionsoft|(?:\b|_)keap|\bisdk\b|mortgageprocrm)|Keap|KEAP|\b(?:APIEmail|APIAffiliate|AffiliateProgram|Funnel|WebForm|WebTracking|CreditCardSubmission)Service\.\w+|\bContactService\.(?:addToGroup|addWithDupCheck|removeFromGroup|addToCampaign|findByEmail|linkContacts|runActionSequence)\b|\bDataService\.(?:findByField|getAppSetting|getTemporaryKey|authenticateUser|getUserInfo)\b|\b(?:ContactGroupAssign|ContactGroupCategory|DataFormField|RecurringOrderWithContact|LeadSourceRecurringExpense|ProductInterestBundle|JobRecurringInstance)\b",
     ).unwrap()
 });
 /// Keap's service names that other APIs use too: Keap's only next to XML-RPC.
