@@ -665,3 +665,29 @@ fn the_plan_ends_with_the_next_steps() {
         assert!(rest[1].starts_with("  quota: ") && rest[1].contains("30,000/day"), "{case}: {err}");
     }
 }
+
+/// An SDK that no release migrates is patched where the code uses it: the plan names those
+/// places, however the code reaches the SDK (a module method, a client of its own settings, a
+/// `require`).
+#[test]
+fn an_sdk_no_release_migrates_is_named_where_it_is_used() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sdk");
+    for (case, used) in [
+        ("ng.gem-client-instance", "app/adapters/crm_adapter.rb:4"),
+        ("ng.npm-isdk-port", "sync.js:1"),
+    ] {
+        let plan = bin(&["diff", "--format", "json", "."], &fixtures.join(case));
+        let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+        let hints: Vec<&str> = plan["manual"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["rule"] == "legacy-sdk")
+            .map(|m| m["hint"].as_str().unwrap())
+            .collect();
+        assert!(
+            hints.iter().any(|h| h.contains(&format!("used at {used}"))),
+            "{case}: {hints:?}"
+        );
+    }
+}
