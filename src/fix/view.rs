@@ -187,10 +187,20 @@ pub(super) fn header(syntax: Syntax, auth: Auth, key: &str) -> (&'static str, St
     }
 }
 
-/// A Python 2 `print` statement (`print "…"`, `print x`): such a file runs where `ServerProxy`
-/// takes no `headers`.
-static PRINT_STATEMENT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?m)^[ \t]*print[ \t]+[\w"']"#).unwrap());
+/// What only Python 2 runs: a `print` statement (`print "…"`, `print x`), `except E, e:`, the
+/// `urllib` functions Python 3 moved to `urllib.parse` and `urllib.request`, `urllib2`. Such a
+/// file's `ServerProxy` takes no `headers`.
+static PYTHON2_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?m)^[ \t]*print[ \t]+[\w"']|^[ \t]*except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:|\burllib\.(?:urlencode|quote|unquote|urlopen)\b|\burllib2\b"#,
+    )
+    .unwrap()
+});
+
+/// Whether a Python file is Python 2's (or imports its `xmlrpclib`, alone or beside Python 3's).
+pub(super) fn python2(text: &str) -> bool {
+    text.contains("xmlrpclib") || PYTHON2_ONLY.is_match(text)
+}
 
 /// One client and what goes through it.
 struct Client<'v> {
@@ -1573,7 +1583,7 @@ impl<'a> Recipe<'a, '_> {
     /// client on the new endpoint with the key header, and a placeholder as its `key`.
     fn official_library(&mut self) {
         let text = self.text;
-        let python2 = text.contains("xmlrpclib") || PRINT_STATEMENT.is_match(text);
+        let python2 = python2(text);
         let module = if python2 {
             "xmlrpclib"
         } else {

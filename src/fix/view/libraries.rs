@@ -269,7 +269,7 @@ fn python(
     let last = call.args.last().expect("the URL is an argument");
     let mut out = vec![url(view, text, &uri.value, endpoint, settings)?];
     // A key set after the client is read by the transport at each request.
-    let python2 = text.contains("xmlrpclib");
+    let python2 = super::python2(text);
     if !python2 && late.is_none() {
         let (name, value) = header(Syntax::Python, auth, key);
         out.push(change(
