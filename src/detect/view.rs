@@ -396,6 +396,16 @@ impl<'a> Detector<'a> {
             }
             return;
         }
+        if sdk_data_context(self.view, self.text, call) {
+            self.strong = true;
+            self.strong_endpoint = true;
+            self.hits
+                .push(Hit::new(LEGACY_ENDPOINT, call.span.clone()).detail(DATA_CONTEXT_DETAIL));
+            if let Some(key) = call.positional().nth(1) {
+                self.library_key(&key.value, call);
+            }
+            return;
+        }
         if let Some((method, key)) = self.proxy_call(call).or_else(|| self.service_call(call)) {
             let service = method.split('.').next().unwrap_or("");
             let keap = KEAP_SERVICE.is_match(service) || self.facts.keap();
@@ -1210,6 +1220,24 @@ pub fn official_library(view: &View, text: &str, call: &Call) -> Option<&'static
             .any(|b| b.target == client && b.scope == k.scope && b.stmt.start > k.stmt.end)
     });
     (!own_client).then_some(rule)
+}
+
+pub const DATA_CONTEXT_DETAIL: &str = "made by the npm infusionsoft-api package's `DataContext`";
+
+/// bvalosek's npm infusionsoft-api: `new api.DataContext(app, key)` makes an npm `xmlrpc` client
+/// for the per-app URL and prepends the key to every call, inside `node_modules`; the app's
+/// constructor call is the site, in a file that requires the package (its `package.json` may be
+/// elsewhere, or not in the tree).
+pub fn sdk_data_context(view: &View, text: &str, call: &Call) -> bool {
+    static REQUIRED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"require\(\s*['"]infusionsoft-api['"]\s*\)|from\s+['"]infusionsoft-api['"]"#)
+            .unwrap()
+    });
+    view.syntax.is_js()
+        && call.new
+        && call.name == "DataContext"
+        && call.positional().count() >= 2
+        && REQUIRED.is_match(text)
 }
 
 /// The `default_args=[…]` a Python client is made with: arguments it sends before every call's

@@ -18,7 +18,10 @@ use super::{edit::Edit, php::Outcome, Auth, FixOptions, PLACEHOLDER};
 use crate::{
     detect::{
         is_key_slot_literal, key_like,
-        view::{imports_official_library, is_client, official_library, official_library_import},
+        view::{
+            imports_official_library, is_client, official_library, official_library_import,
+            DATA_CONTEXT_DETAIL,
+        },
     },
     finding::Finding,
     lang::{self, Call, Expr, Kind, ScopeKind, Syntax, View},
@@ -232,6 +235,10 @@ struct Recipe<'a, 'e> {
 /// Key). None sends a key header, so the host alone cannot be changed here.
 const GEM_SETTING: &str = "the infusionsoft gem makes its client from this host: no release of it (up to 1.4.1) sends the key as a header (with `config.use_oauth = true` it puts the key in the URL, `?access_token=`, where it gets logged). Keep the host until the gem's `Infusionsoft::Connection#connection` (vendored, or patched from this initializer) makes its client with host `api.infusionsoft.com`, path `/crm/xmlrpc` and `'X-Keap-API-Key' => api_key` in its `http_header_extra`, and sends `\"placeholder\"` first";
 
+/// bvalosek's npm infusionsoft-api builds its client inside `node_modules`: no release of it sends
+/// a key header.
+const DATA_CONTEXT: &str = "the npm infusionsoft-api package makes its client for the per-app URL and prepends the key to every call: no release of it (up to 0.6.0) sends the key as a header. Patch its `DataContext` (vendored) to make its npm `xmlrpc` client for `https://api.infusionsoft.com/crm/xmlrpc` with `headers: { 'X-Keap-API-Key': key }` and to prepend `'placeholder'`";
+
 /// The same setting in a test helper: the gem's requests its VCR cassettes replay were made
 /// with it, so it changes with them, not before.
 const GEM_TEST_SETTING: &str = "a test setting of the infusionsoft gem: the requests the tests' VCR cassettes replay were recorded against this host and path. Change it to `api.infusionsoft.com` once the gem's connection uses that host, the path `/crm/xmlrpc` and the key header (apply does so where the connection is in this repository), then re-record the cassettes (or have VCR match on the method and body only): until then the replayed tests do not match the requests";
@@ -369,6 +376,7 @@ impl<'a> Recipe<'a, '_> {
                 LEGACY_ENDPOINT if self.request_object(&f.span) => "a request object (`url`, a POST `type` or `method`, `data`) whose XML body is made elsewhere (a template, another function): point `url` at the new endpoint, add `headers: { 'X-Keap-API-Key': key }` to it, and write `placeholder` where the body's first parameter is",
                 LEGACY_ENDPOINT if self.gem_setting(&f.span) && self.test_helper() => GEM_TEST_SETTING,
                 LEGACY_ENDPOINT if self.gem_setting(&f.span) => GEM_SETTING,
+                LEGACY_ENDPOINT if f.message.contains(DATA_CONTEXT_DETAIL) => DATA_CONTEXT,
                 LEGACY_ENDPOINT => "this endpoint reaches no client that could be migrated whole: point the client at the new endpoint and send the key as a header",
                 HARDCODED_KEY => "move the key out of this file (an environment variable), and rotate it",
                 KEY_IN_BODY => "send the key as a header and a placeholder as the first parameter",
