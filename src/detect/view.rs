@@ -397,8 +397,9 @@ impl<'a> Detector<'a> {
             return;
         }
         if sdk_data_context(self.view, self.text, call) {
+            // The package prepends the key: its calls' own first arguments are data.
             self.strong = true;
-            self.strong_endpoint = true;
+            self.wrapper = true;
             self.hits
                 .push(Hit::new(LEGACY_ENDPOINT, call.span.clone()).detail(DATA_CONTEXT_DETAIL));
             if let Some(key) = call.positional().nth(1) {
