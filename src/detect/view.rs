@@ -140,6 +140,9 @@ impl<'a> Detector<'a> {
             self.call(call);
         }
         self.token_urls();
+        if self.view.syntax == Syntax::Ruby {
+            self.gem_host_settings();
+        }
         if self.view.syntax == Syntax::Cfml {
             self.cfml_arrays();
         }
@@ -158,6 +161,30 @@ impl<'a> Detector<'a> {
         }
         self.returned_lists();
         self.finish();
+    }
+
+    /// `config.api_url = ENV['INFUSIONSOFT_URL']` in `Infusionsoft.configure`: the host the
+    /// infusionsoft gem completes with `/api/xmlrpc` and sends the key to in the body, read from
+    /// settings (a host written here is found as a string).
+    fn gem_host_settings(&mut self) {
+        let blocks: Vec<Range<usize>> = self
+            .view
+            .calls
+            .iter()
+            .filter(|c| c.path() == Some("Infusionsoft.configure"))
+            .map(|c| c.span.clone())
+            .collect();
+        for b in &self.view.bindings {
+            let setting = b.target.rsplit('.').next() == Some("api_url");
+            let inside = blocks
+                .iter()
+                .any(|block| block.start <= b.stmt.start && b.stmt.end <= block.end);
+            if setting && inside && !matches!(b.value.kind, Kind::Str(_)) {
+                self.strong = true;
+                self.hits
+                    .push(Hit::new(LEGACY_ENDPOINT, b.value.span.clone()).detail(GEM_HOST_DETAIL));
+            }
+        }
     }
 
     fn returned(&mut self, e: &Expr) {
@@ -1222,6 +1249,8 @@ pub fn official_library(view: &View, text: &str, call: &Call) -> Option<&'static
     });
     (!own_client).then_some(rule)
 }
+
+pub const GEM_HOST_DETAIL: &str = "the host the infusionsoft gem calls `/api/xmlrpc` on";
 
 pub const DATA_CONTEXT_DETAIL: &str = "made by the npm infusionsoft-api package's `DataContext`";
 
