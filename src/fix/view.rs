@@ -685,6 +685,28 @@ impl<'a> Recipe<'a, '_> {
                 return;
             }
         }
+        // Migrated by hand but for the body: the client sends the key header already, so
+        // the first parameter needs only the placeholder.
+        if endpoints.is_empty()
+            && !settings
+            && libraries::sends_key_header(self.view, self.text, client.call)
+        {
+            for &i in &client.sites {
+                let span = self.findings[i].span.clone();
+                // Only code that runs: not a commented-out copy of a call.
+                let commented = self
+                    .view
+                    .comments
+                    .iter()
+                    .any(|c| c.start <= span.start && span.end <= c.end);
+                if !commented {
+                    let text = self.placeholder(&span);
+                    self.out.edits.push(Edit::new(span, text, i));
+                    self.done[i] = true;
+                }
+            }
+            return;
+        }
         if endpoints.is_empty() && !settings {
             return leave(self, "this client's URL is not a legacy endpoint written in this file: point it at the new endpoint and send the key as a header");
         }

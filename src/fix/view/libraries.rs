@@ -649,6 +649,35 @@ fn after_statement(text: &str, stmt: &Range<usize>, code: &str) -> Result<Change
     Ok(change(end..end, format!("{eol}{indent}{code}")))
 }
 
+/// Whether a client already sends a key header: written in its constructor's arguments
+/// (`headers=[("X-Keap-API-Key", key)]`, npm options' `headers`, a `KeapKeyTransport`), or in
+/// the `http_header_extra` hash it is given just after it is made, in the same scope.
+pub fn sends_key_header(view: &View, text: &str, call: &Call) -> bool {
+    let says = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        s.contains("x-keap-api-key")
+            || s.contains("keapkeytransport(")
+            || (s.contains("authorization") && s.contains("bearer"))
+    };
+    if says(&text[call.span.clone()]) {
+        return true;
+    }
+    let Some(kept) = view
+        .bindings
+        .iter()
+        .find(|b| b.value.span == call.span && b.scope == call.scope)
+    else {
+        return false;
+    };
+    let target = format!("{}.http_header_extra", kept.target);
+    view.bindings.iter().any(|b| {
+        b.target == target
+            && b.scope == call.scope
+            && b.stmt.start >= call.span.end
+            && says(&text[b.value.span.clone()])
+    })
+}
+
 /// The last entry of the `http_header_extra` hash the client is given just after it is made
 /// (`client.http_header_extra = {'User-Agent' => agent}`, as the infusionsoft gem does), or
 /// `None` where the file sets no such hash. Any other use of it (set on another name, in
