@@ -1259,9 +1259,13 @@ pub const DATA_CONTEXT_DETAIL: &str = "made by the npm infusionsoft-api package'
 /// constructor call is the site, in a file that requires the package (its `package.json` may be
 /// elsewhere, or not in the tree).
 pub fn sdk_data_context(view: &View, text: &str, call: &Call) -> bool {
+    // How code requires it: the usage pattern of its entry in the SDK facts.
     static REQUIRED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"require\(\s*['"]infusionsoft-api['"]\s*\)|from\s+['"]infusionsoft-api['"]"#)
-            .unwrap()
+        let sdk = super::manifest::SDKS
+            .iter()
+            .find(|s| s.packages.iter().any(|p| p == "infusionsoft-api"))
+            .expect("infusionsoft-api is in rules/sdk-facts");
+        build_pattern(sdk.usage.as_deref().expect("its usage pattern")).unwrap()
     });
     view.syntax.is_js()
         && call.new

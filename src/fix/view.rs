@@ -294,19 +294,19 @@ impl<'a> Recipe<'a, '_> {
                 // `self.client` of the site's own class first: a subclass may make its own.
                 Some(r) => {
                     let kept = |c: &&Client| c.targets.iter().any(|t| t == r);
-                    let class = self.class_at(span.start);
+                    let class = self.view.class_at(span.start);
                     // `@server = XMLRPC::Client.new2(…)` again in each action: the one made
                     // last before the call in its own method.
-                    let scope = self.scope_at(span.start);
+                    let scope = self.view.scope_at(span.start);
                     clients
                         .iter()
                         .rposition(|c| {
                             kept(&c) && c.call.scope == scope && c.call.span.end <= span.start
                         })
                         .or_else(|| {
-                            clients
-                                .iter()
-                                .position(|c| kept(&c) && self.class_at(c.call.span.start) == class)
+                            clients.iter().position(|c| {
+                                kept(&c) && self.view.class_at(c.call.span.start) == class
+                            })
                         })
                         .or_else(|| clients.iter().position(|c| kept(&c)))
                 }
@@ -323,21 +323,22 @@ impl<'a> Recipe<'a, '_> {
         for client in &clients {
             if let Some(target) = client.targets.first() {
                 // An attribute (`self.client`) is one per class.
-                let class = self.class_at(client.call.span.start);
+                let class = self.view.class_at(client.call.span.start);
                 let same: Vec<&Client> = clients
                     .iter()
                     .filter(|c| c.targets.first() == Some(target))
                     .filter(|c| {
-                        !target.starts_with("self.") || self.class_at(c.call.span.start) == class
+                        !target.starts_with("self.")
+                            || self.view.class_at(c.call.span.start) == class
                     })
                     .collect();
                 // Each made in the method its calls are in: one client per method, not one
                 // name shared between them.
                 let per_method = same.iter().all(|c| {
                     self.view.scopes[c.call.scope].kind == ScopeKind::Function
-                        && c.sites
-                            .iter()
-                            .all(|&i| self.scope_at(self.findings[i].span.start) == c.call.scope)
+                        && c.sites.iter().all(|&i| {
+                            self.view.scope_at(self.findings[i].span.start) == c.call.scope
+                        })
                 });
                 if same.len() > 1 && !per_method {
                     for &i in &client.sites {
@@ -360,9 +361,7 @@ impl<'a> Recipe<'a, '_> {
             let span = self.findings[i].span.clone();
             let pair = remote_pair(self.view, self.text, &span);
             if pair.is_some_and(|p| self.remote.migrated.borrow().contains(&p)) {
-                let text = self.placeholder(&span);
-                self.out.edits.push(Edit::new(span, text, i));
-                self.done[i] = true;
+                self.write_placeholder(i);
                 continue;
             }
             if self.in_xml(&span) {
@@ -390,8 +389,6 @@ impl<'a> Recipe<'a, '_> {
         }
     }
 
-    /// Whether an endpoint is the `url` of an object that describes a POST with a body (jQuery's
-    /// `$.ajax` settings, a Zendesk app's `requests`): the object, not a client, sends it.
     /// `config.api_url = 'app.infusionsoft.com'` in `Infusionsoft.configure`: the host the
     /// infusionsoft gem makes its client with.
     fn gem_setting(&self, span: &Range<usize>) -> bool {
@@ -415,6 +412,8 @@ impl<'a> Recipe<'a, '_> {
             .is_some_and(|n| n.ends_with("_helper.rb"))
     }
 
+    /// Whether an endpoint is the `url` of an object that describes a POST with a body (jQuery's
+    /// `$.ajax` settings, a Zendesk app's `requests`): the object, not a client, sends it.
     fn request_object(&self, span: &Range<usize>) -> bool {
         let line = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
         if !self.text[line..span.start].trim_start().starts_with("url") {
@@ -502,7 +501,7 @@ impl<'a> Recipe<'a, '_> {
             if inside(&kept.target_span) || inside(&expr) {
                 return false;
             }
-            let there = self.class_at(at);
+            let there = self.view.class_at(at);
             there == Some(class) || own(there).is_none()
         });
         if read_elsewhere {
@@ -522,28 +521,6 @@ impl<'a> Recipe<'a, '_> {
         }
         self.done[found] = true;
         true
-    }
-
-    /// The innermost class around an offset.
-    /// The innermost scope holding an offset.
-    fn scope_at(&self, at: usize) -> usize {
-        (0..self.view.scopes.len())
-            .filter(|&i| {
-                let span = &self.view.scopes[i].span;
-                span.start <= at && at <= span.end
-            })
-            .max_by_key(|&i| self.view.scopes[i].span.start)
-            .unwrap_or(0)
-    }
-
-    fn class_at(&self, at: usize) -> Option<usize> {
-        let scope = (0..self.view.scopes.len())
-            .filter(|&i| {
-                let span = &self.view.scopes[i].span;
-                span.start <= at && at <= span.end
-            })
-            .max_by_key(|&i| self.view.scopes[i].span.start)?;
-        self.view.class_of(scope)
     }
 
     /// Whether a site is the key in a hand-written `<methodCall>` body (its line holds the
@@ -677,10 +654,7 @@ impl<'a> Recipe<'a, '_> {
             self.token_client(client.call);
             if self.out.edits.len() > before {
                 for &i in &client.sites {
-                    let span = self.findings[i].span.clone();
-                    let text = self.placeholder(&span);
-                    self.out.edits.push(Edit::new(span, text, i));
-                    self.done[i] = true;
+                    self.write_placeholder(i);
                 }
                 return;
             }
@@ -692,17 +666,15 @@ impl<'a> Recipe<'a, '_> {
             && libraries::sends_key_header(self.view, self.text, client.call)
         {
             for &i in &client.sites {
-                let span = self.findings[i].span.clone();
                 // Only code that runs: not a commented-out copy of a call.
+                let span = &self.findings[i].span;
                 let commented = self
                     .view
                     .comments
                     .iter()
                     .any(|c| c.start <= span.start && span.end <= c.end);
                 if !commented {
-                    let text = self.placeholder(&span);
-                    self.out.edits.push(Edit::new(span, text, i));
-                    self.done[i] = true;
+                    self.write_placeholder(i);
                 }
             }
             return;
@@ -871,9 +843,7 @@ impl<'a> Recipe<'a, '_> {
             self.out.edits.push(Edit::new(e.0, e.1, tag));
         }
         for &i in &client.sites {
-            let span = self.findings[i].span.clone();
-            let text = self.placeholder(&span);
-            self.out.edits.push(Edit::new(span, text, i));
+            self.write_placeholder(i);
         }
         for i in all.into_iter().chain(key.fixed) {
             self.done[i] = true;
@@ -1151,6 +1121,14 @@ impl<'a> Recipe<'a, '_> {
             }
             Err(why) => self.manual(first, why),
         }
+    }
+
+    /// A key-in-body site rewritten to the placeholder.
+    fn write_placeholder(&mut self, i: usize) {
+        let span = self.findings[i].span.clone();
+        let text = self.placeholder(&span);
+        self.out.edits.push(Edit::new(span, text, i));
+        self.done[i] = true;
     }
 
     /// What replaces the key at `span`: a string literal, or text inside a string (`${key}`,

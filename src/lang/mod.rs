@@ -424,16 +424,24 @@ impl View {
         found.next().is_none().then_some(first)
     }
 
+    /// The innermost scope holding an offset (the module's, `0`, around everything).
+    pub fn scope_at(&self, at: usize) -> usize {
+        (0..self.scopes.len())
+            .filter(|&i| self.scopes[i].span.start <= at && at <= self.scopes[i].span.end)
+            .max_by_key(|&i| self.scopes[i].span.start)
+            .unwrap_or(0)
+    }
+
+    /// The innermost class around an offset.
+    pub fn class_at(&self, at: usize) -> Option<usize> {
+        self.class_of(self.scope_at(at))
+    }
+
     /// `self.X` read at `at`: the `X = …` of the innermost class around it, where the file's
     /// classes each set their own (`base_uri` of a class and of its OAuth subclass).
     pub fn class_attr_at(&self, name: &str, at: usize) -> Option<&Binding> {
         let attr = name.strip_prefix("self.").filter(|n| !n.contains('.'))?;
-        let class = (0..self.scopes.len())
-            .filter(|&i| {
-                let s = &self.scopes[i];
-                s.kind == ScopeKind::Class && s.span.start <= at && at <= s.span.end
-            })
-            .max_by_key(|&i| self.scopes[i].span.start)?;
+        let class = self.class_at(at)?;
         self.bindings
             .iter()
             .rev()
@@ -443,9 +451,7 @@ impl View {
     /// A name set more than once (`apiURL = ""` at the top, then the endpoint in each handler):
     /// the string it was last given before `at`, in the innermost scope around `at`.
     pub fn string_before(&self, name: &str, at: usize) -> Option<&Binding> {
-        let scope = (0..self.scopes.len())
-            .filter(|&i| self.scopes[i].span.start <= at && at <= self.scopes[i].span.end)
-            .max_by_key(|&i| self.scopes[i].span.start)?;
+        let scope = self.scope_at(at);
         self.bindings
             .iter()
             .rfind(|b| b.target == name && b.scope == scope && b.stmt.end <= at)

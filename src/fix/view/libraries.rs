@@ -659,23 +659,31 @@ pub fn sends_key_header(view: &View, text: &str, call: &Call) -> bool {
             || s.contains("keapkeytransport(")
             || (s.contains("authorization") && s.contains("bearer"))
     };
-    if says(&text[call.span.clone()]) {
-        return true;
-    }
-    let Some(kept) = view
+    says(&text[call.span.clone()])
+        || header_extra_sets(view, call)
+            .into_iter()
+            .flatten()
+            .any(|b| {
+                b.scope == call.scope
+                    && b.stmt.start >= call.span.end
+                    && says(&text[b.value.span.clone()])
+            })
+}
+
+/// The `X.http_header_extra = …` statements of the name `X` a client is kept in; `None` where
+/// it is kept in none.
+fn header_extra_sets<'v>(view: &'v View, call: &Call) -> Option<Vec<&'v crate::lang::Binding>> {
+    let kept = view
         .bindings
         .iter()
-        .find(|b| b.value.span == call.span && b.scope == call.scope)
-    else {
-        return false;
-    };
+        .find(|b| b.value.span == call.span && b.scope == call.scope)?;
     let target = format!("{}.http_header_extra", kept.target);
-    view.bindings.iter().any(|b| {
-        b.target == target
-            && b.scope == call.scope
-            && b.stmt.start >= call.span.end
-            && says(&text[b.value.span.clone()])
-    })
+    Some(
+        view.bindings
+            .iter()
+            .filter(|b| b.target == target)
+            .collect(),
+    )
 }
 
 /// The last entry of the `http_header_extra` hash the client is given just after it is made
@@ -693,17 +701,7 @@ fn existing_header_extra<'v>(
     }
     let refuse =
         || "the client already sets http_header_extra: add the key header to that hash".to_string();
-    let kept = view
-        .bindings
-        .iter()
-        .find(|b| b.value.span == call.span && b.scope == call.scope)
-        .ok_or_else(refuse)?;
-    let target = format!("{}.http_header_extra", kept.target);
-    let set: Vec<_> = view
-        .bindings
-        .iter()
-        .filter(|b| b.target == target)
-        .collect();
+    let set = header_extra_sets(view, call).ok_or_else(refuse)?;
     match set[..] {
         [b] if uses == 1 && b.scope == call.scope && b.stmt.start >= call.span.end => {
             match &b.value.kind {
