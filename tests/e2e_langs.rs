@@ -75,6 +75,7 @@ styles!(
     python / official_library,
     python / official_library_subclass,
     python / default_args_proxy,
+    python / aliased_proxy,
     ruby / client_new2,
     ruby / client_new3,
     ruby / connection_getter,

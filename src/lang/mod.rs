@@ -557,6 +557,9 @@ pub(crate) struct Builder<'t> {
     text: &'t str,
     view: View,
     calls: HashMap<usize, usize>,
+    /// Names that stand for another callable (`from m import ServerProxy as Proxy`, a
+    /// parameter defaulting to `ServerProxy`): a call through one is a call to what it names.
+    aliases: HashMap<String, String>,
     scope: usize,
     stmt: Range<usize>,
     depth: usize,
@@ -568,6 +571,7 @@ impl<'t> Builder<'t> {
             text,
             view: View::new(syntax, root.byte_range()),
             calls: HashMap::new(),
+            aliases: HashMap::new(),
             scope: 0,
             stmt: root.byte_range(),
             depth: 0,
@@ -637,6 +641,36 @@ impl<'t> Builder<'t> {
             kind: Kind::Other,
         };
         self.bind(name, value);
+    }
+
+    /// `name` stands for the callable `target` names (a chain of names).
+    fn alias(&mut self, name: &str, target: &str) {
+        if name != target {
+            self.aliases.insert(name.to_string(), target.to_string());
+        }
+    }
+
+    /// What a bare name called as a function stands for: an alias, or a chain of names last
+    /// assigned to it (`Proxy = xmlrpc.client.ServerProxy`), followed a few steps
+    /// (`server=Proxy` with `ServerProxy as Proxy`).
+    fn aliased(&self, name: &str) -> Option<&str> {
+        let step = |name: &str| {
+            self.aliases.get(name).map(String::as_str).or_else(|| {
+                let bound = self.view.bindings.iter().rev().find(|b| b.target == name)?;
+                match &bound.value.kind {
+                    Kind::Name(target) if target != name => Some(target.as_str()),
+                    _ => None,
+                }
+            })
+        };
+        let mut target = step(name)?;
+        for _ in 0..3 {
+            match step(target) {
+                Some(next) if next != name => target = next,
+                _ => break,
+            }
+        }
+        Some(target)
     }
 
     /// Records a call once, however many times the walk meets it; returns its index.
@@ -728,12 +762,18 @@ impl<'t> Builder<'t> {
     fn new_call(
         &self,
         node: Node,
-        name: String,
+        mut name: String,
         receiver: Option<Expr>,
-        callee: Expr,
+        mut callee: Expr,
         args: Vec<Arg>,
         parens: Option<Range<usize>>,
     ) -> Call {
+        if let (None, Kind::Name(n)) = (&receiver, &callee.kind) {
+            if let Some(target) = self.aliased(n) {
+                name = target.rsplit('.').next().unwrap_or(target).to_string();
+                callee.kind = Kind::Name(target.to_string());
+            }
+        }
         Call {
             span: node.byte_range(),
             name,

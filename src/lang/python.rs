@@ -82,6 +82,15 @@ fn imports(b: &mut Builder, node: Node) {
         if let Some(bound) = bound.filter(|n| n.kind() == "identifier" || n.kind() == "dotted_name")
         {
             b.bind_import(bound, node);
+            if name.kind() == "aliased_import" {
+                let imported = name.child_by_field_name("name").map_or("", |n| b.src(n));
+                let target = match node.child_by_field_name("module_name") {
+                    Some(module) => format!("{}.{imported}", b.src(module)),
+                    None => imported.to_string(),
+                };
+                let alias = b.src(bound);
+                b.alias(alias, &target);
+            }
         }
     }
 }
@@ -90,13 +99,25 @@ fn children(b: &mut Builder, node: Node) {
     b.children(node, walk);
 }
 
-fn params(b: &Builder, node: Node) -> Vec<String> {
+/// A function's parameter names; one that defaults to a callable (`server=ServerProxy`) is
+/// an alias of it.
+fn params(b: &mut Builder, node: Node) -> Vec<String> {
     let mut out = Vec::new();
     let mut cursor = node.walk();
     for p in node.named_children(&mut cursor) {
         let name = match p.kind() {
             "identifier" => Some(p),
-            "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+            "default_parameter" | "typed_default_parameter" => {
+                let name = p.child_by_field_name("name");
+                let default = p.child_by_field_name("value");
+                if let (Some(n), Some(d)) = (name, default) {
+                    if matches!(d.kind(), "identifier" | "attribute") {
+                        let (n, d) = (b.src(n), b.src(d));
+                        b.alias(n, d);
+                    }
+                }
+                name
+            }
             "typed_parameter" => p.named_child(0),
             _ => None,
         };
