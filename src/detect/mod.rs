@@ -215,15 +215,30 @@ fn dedup_nested(hits: &mut Vec<Hit>, rules: &RuleSet) {
     hits.retain(|_| !nested.next().expect("one flag per hit"));
 }
 
-/// Calls whose first parameter is not the app key (KEAP.md).
+/// Calls whose first parameter is not the app key (KEAP.md). `DataService.authenticateUser`
+/// takes it first, as the iSDK and the official SDK send it.
 pub fn method_takes_key(method: &str) -> bool {
     !matches!(
         method,
-        "DataService.getTemporaryKey"
-            | "DataService.authenticateUser"
-            | "DataService.echo"
-            | "DataService.getUserInfo"
+        "DataService.getTemporaryKey" | "DataService.echo" | "DataService.getUserInfo"
     )
+}
+
+const AUTHENTICATE_USER: &str = "DataService.authenticateUser";
+
+/// What a key-in-body finding says of the method it is sent to.
+pub fn method_detail(method: &str) -> String {
+    if method == AUTHENTICATE_USER {
+        format!("`{method}`, which Keap removed on 2025-08-15: with the key in a header it fails too, so replace the login")
+    } else {
+        format!("`{method}`")
+    }
+}
+
+/// A login call (`detail` from `method_detail`) handed a user name first: code written as if
+/// `authenticateUser` took no key. Only a key-like name or a literal key counts there.
+pub fn user_name_first(detail: &str, src: &str) -> bool {
+    detail.starts_with(&format!("`{AUTHENTICATE_USER}`")) && !key_like(src)
 }
 
 /// What sits in the first-parameter position of a call.

@@ -7,8 +7,8 @@ use regex::Regex;
 use tree_sitter::{Node, Parser, Tree};
 
 use super::{
-    classify_first_param, is_secret_literal, key_like, method_takes_key, FirstParam, Hit,
-    WRAPPER_DETAIL,
+    classify_first_param, is_secret_literal, key_like, method_detail, method_takes_key,
+    user_name_first, FirstParam, Hit, WRAPPER_DETAIL,
 };
 use crate::rules::{
     build_pattern, HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, LEGACY_LIBRARY,
@@ -270,7 +270,7 @@ impl<'t> Detector<'t, '_> {
             if !method_takes_key(method) {
                 continue;
             }
-            let detail = format!("`{method}`");
+            let detail = method_detail(&method);
             if let Some(hole) = t.hole_at(arg.start()).filter(|_| arg.as_str() == HOLE) {
                 self.key_position(hole, &detail);
             } else if is_secret_literal(arg.as_str()) {
@@ -346,7 +346,7 @@ impl<'t> Detector<'t, '_> {
             if self.is_keap_service(&method) && method_takes_key(&method) {
                 self.strong_context = true;
                 if let Some(key) = args.first() {
-                    self.key_position(*key, &format!("`{method}`"));
+                    self.key_position(*key, &method_detail(&method));
                 }
             }
             return;
@@ -362,7 +362,7 @@ impl<'t> Detector<'t, '_> {
             if method == "DataService.getTemporaryKey" {
                 self.hits.push(Hit::new(VENDOR_LOGIN, args[k].byte_range()));
             } else if method_takes_key(method) {
-                let detail = format!("`{method}`");
+                let detail = method_detail(&method);
                 if let Some(key) = self.key_argument(&callee, &args[k..], node) {
                     self.key_position(key, &detail);
                 }
@@ -594,7 +594,7 @@ impl<'t> Detector<'t, '_> {
             return;
         }
         let src = self.src(key);
-        if classify_first_param(src, false) == FirstParam::Key {
+        if classify_first_param(src, false) == FirstParam::Key && !user_name_first(detail, src) {
             self.call_sites.push(CallSite {
                 span: key.byte_range(),
                 detail: detail.to_string(),

@@ -5,8 +5,8 @@ use std::{cell::OnceCell, ops::Range, sync::LazyLock};
 use regex::{Captures, Regex};
 
 use super::{
-    classify_first_param, is_secret_literal, key_like, method_takes_key, FirstParam, Hit,
-    WRAPPER_DETAIL,
+    classify_first_param, is_secret_literal, key_like, method_detail, method_takes_key,
+    user_name_first, FirstParam, Hit, WRAPPER_DETAIL,
 };
 use crate::rules::{build_pattern, Context, Filter, RuleSet, Scope, BUILTIN_IDS, HARDCODED_KEY};
 
@@ -223,9 +223,11 @@ fn hit_from(rule: &str, caps: &Captures, filter: Option<Filter>) -> Option<Hit> 
         if !method_takes_key(method) {
             return None;
         }
+        let detail = method_detail(method);
         return match classify_first_param(arg.as_str(), xml) {
+            FirstParam::Key if user_name_first(&detail, arg.as_str()) => None,
             FirstParam::Key | FirstParam::LiteralKey => {
-                Some(Hit::new(rule, arg.range()).detail(format!("`{method}`")))
+                Some(Hit::new(rule, arg.range()).detail(detail))
             }
             FirstParam::Placeholder | FirstParam::Token | FirstParam::Data => None,
         };

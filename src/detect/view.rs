@@ -8,8 +8,8 @@ use regex::Regex;
 use crate::rules::build_pattern;
 
 use super::{
-    classify_first_param, is_key_slot_literal, is_secret_literal, key_like, method_takes_key, php,
-    text::Facts, FirstParam, Hit, WRAPPER_DETAIL,
+    classify_first_param, is_key_slot_literal, is_secret_literal, key_like, method_detail,
+    method_takes_key, php, text::Facts, user_name_first, FirstParam, Hit, WRAPPER_DETAIL,
 };
 use crate::{
     lang::{self, Binding, Call, Expr, Kind, Syntax, Template, View, HOLE},
@@ -395,7 +395,7 @@ impl<'a> Detector<'a> {
             if !method_takes_key(method) {
                 continue;
             }
-            let detail = format!("`{method}`");
+            let detail = method_detail(&method);
             if let Some(hole) = hole {
                 self.key_at(hole, detail);
             } else if is_secret_literal(arg.as_str()) {
@@ -449,9 +449,9 @@ impl<'a> Detector<'a> {
                 return;
             }
             if let Some(key) = key {
-                self.key_position(key, format!("`{method}`"));
+                self.key_position(key, method_detail(&method));
                 for other in self.other_branches(call, key) {
-                    self.key_position(other, format!("`{method}`"));
+                    self.key_position(other, method_detail(&method));
                 }
             }
             return;
@@ -948,7 +948,7 @@ impl<'a> Detector<'a> {
                     if method == "DataService.getTemporaryKey" {
                         self.hits.push(Hit::new(VENDOR_LOGIN, key.span.clone()));
                     } else if method_takes_key(&method) {
-                        self.key_position(key, format!("`{method}`"));
+                        self.key_position(key, method_detail(&method));
                     }
                 }
                 None => {
@@ -1089,7 +1089,7 @@ impl<'a> Detector<'a> {
     fn key_at(&mut self, span: Range<usize>, detail: String) {
         let src = self.src(&span);
         match classify_first_param(src, false) {
-            FirstParam::Key if self.holds_no_key(src) => {}
+            FirstParam::Key if self.holds_no_key(src) || user_name_first(&detail, src) => {}
             FirstParam::Key => {
                 let key_like = key_like(src) || detail == WRAPPER_DETAIL;
                 self.sites.push(Site {

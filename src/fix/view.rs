@@ -561,7 +561,10 @@ impl<'a> Recipe<'a, '_> {
             .view
             .bindings
             .iter()
-            .filter(|b| matches!(b.value.kind, Kind::Call(i) if i == index))
+            .filter(|b| match b.value.kind {
+                Kind::Call(i) => i == index || self.tapped(i, index),
+                _ => false,
+            })
             .map(|b| b.target.clone())
             .collect();
         // `def client; @client ||= XMLRPC::Client.new2(url); end`: the method that ends with
@@ -572,6 +575,17 @@ impl<'a> Recipe<'a, '_> {
             targets.push(scope.name.clone());
         }
         targets
+    }
+
+    /// Whether call `outer` is Ruby's `client.tap { … }` on call `inner` (which it returns, as
+    /// the migration writes a header onto a new client).
+    fn tapped(&self, outer: usize, inner: usize) -> bool {
+        let outer = &self.view.calls[outer];
+        outer.name == "tap"
+            && outer
+                .receiver
+                .as_deref()
+                .is_some_and(|r| matches!(r.kind, Kind::Call(i) if i == inner))
     }
 
     /// The client name a key-in-body site's call goes through.

@@ -659,7 +659,12 @@ pub fn sends_key_header(view: &View, text: &str, call: &Call) -> bool {
             || s.contains("keapkeytransport(")
             || (s.contains("authorization") && s.contains("bearer"))
     };
-    says(&text[call.span.clone()])
+    // Ruby's `XMLRPC::Client.new2(url).tap { |c| c.http_header_extra = {…} }`, as written here.
+    let tap = view
+        .calls
+        .iter()
+        .find(|t| t.name == "tap" && t.receiver.as_deref().is_some_and(|r| r.span == call.span));
+    says(&text[tap.map_or(&call.span, |t| &t.span).clone()])
         || header_extra_sets(view, call)
             .into_iter()
             .flatten()
