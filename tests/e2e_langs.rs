@@ -76,6 +76,8 @@ styles!(
     python / official_library_subclass,
     python / default_args_proxy,
     python / aliased_proxy,
+    python / official_library_package,
+    python / transport_options,
     ruby / client_new2,
     ruby / client_new3,
     ruby / connection_getter,

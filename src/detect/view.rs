@@ -1210,9 +1210,18 @@ pub fn official_library_import(line: &str) -> bool {
             || (t.starts_with("from infusionsoft import ") && t.contains("InfusionsoftOAuth")))
 }
 
-/// Whether a Python file imports Keap's official library (see `official_library_import`).
+/// Whether a Python file imports Keap's official library (see `official_library_import`), or
+/// imports `Infusionsoft` from the package and calls services the library's way
+/// (`infusionsoft.ContactService('add', …)`), which a REST client of that name does not.
 pub fn imports_official_library(text: &str) -> bool {
-    text.lines().any(official_library_import)
+    static LIBRARY_CALL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"\.[A-Z]\w*Service\(\s*['"]\w+['"]"#).unwrap());
+    text.lines().any(|line| {
+        official_library_import(line)
+            || (line.trim_start().starts_with("from infusionsoft import ")
+                && line.contains("Infusionsoft")
+                && LIBRARY_CALL.is_match(text))
+    })
 }
 
 pub const OFFICIAL_LIBRARY_DETAIL: &str =
@@ -1235,7 +1244,9 @@ pub fn official_library(view: &View, text: &str, call: &Call) -> Option<&'static
         "InfusionsoftOAuth" => (TOKEN_IN_URL, 1),
         _ => return None,
     };
-    let named = path == call.name || path == format!("library.{}", call.name);
+    let named = path == call.name
+        || path == format!("library.{}", call.name)
+        || path == format!("infusionsoft.library.{}", call.name);
     if !named || call.args.len() < args {
         return None;
     }

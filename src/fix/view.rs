@@ -687,7 +687,8 @@ impl<'a> Recipe<'a, '_> {
                     .comments
                     .iter()
                     .any(|c| c.start <= span.start && span.end <= c.end);
-                if !commented {
+                // A name defined nowhere stays, as on the first run (it raised before too).
+                if !commented && !self.undefined_key(i) {
                     self.write_placeholder(i);
                 }
             }
@@ -1362,6 +1363,13 @@ impl<'a> Recipe<'a, '_> {
                         return Ok(Key::plain(n));
                     }
                 }
+                // Python's transport reads the key at each request, after the method is done.
+                if syntax == Syntax::Python {
+                    return Ok(Key {
+                        late: Some(b.stmt.clone()),
+                        ..Key::plain(key)
+                    });
+                }
             }
             return Err(format!(
                 "`{key}` is not set before the client is made: set it first, then add the header"
@@ -1805,8 +1813,8 @@ impl<'a> Recipe<'a, '_> {
             .unwrap_or_default();
         let (name, value) = header(Syntax::Python, auth, key);
         let sends = match python2 {
-            true => format!("transport={}", libraries::transport(auth, key)),
-            false => format!("headers=[(\"{name}\", {value})]"),
+            true => format!("transport={}", libraries::transport(auth, key, &datetime)),
+            false => format!("headers=[(\"{name}\", {value})]{datetime}"),
         };
         let target = &kept.target;
         let what = if oauth { "token" } else { "key" };
@@ -1821,7 +1829,7 @@ impl<'a> Recipe<'a, '_> {
             at..at,
             format!(
                 "{eol}{indent}# The library's client on Keap's shared endpoint, the {what} in a header (first, a placeholder).\
-                 {eol}{indent}{target}.client = {module}.ServerProxy(\"{endpoint}\", {sends}{datetime})\
+                 {eol}{indent}{target}.client = {module}.ServerProxy(\"{endpoint}\", {sends})\
                  {eol}{indent}{target}.client.error = {module}.Error\
                  {eol}{indent}{target}.key = \"{PLACEHOLDER}\""
             ),
@@ -1835,17 +1843,21 @@ impl<'a> Recipe<'a, '_> {
         for line in text.split_inclusive('\n') {
             let t = line.trim();
             offset += line.len();
-            if official_library_import(line) && !line.starts_with(char::is_whitespace) {
+            let from_package =
+                t.starts_with("from infusionsoft import ") && t.contains("Infusionsoft");
+            if official_library_import(line) || from_package {
                 if t.ends_with('(') || t.ends_with('\\') {
                     break;
                 }
+                // An import inside a function gets its neighbour at its own indentation.
+                let indent = &line[..line.len() - line.trim_start().len()];
                 let eol = if line.ends_with("\r\n") { "\r\n" } else { "\n" };
                 let (at, lead) = if line.ends_with('\n') {
                     (offset, "")
                 } else {
                     (offset, eol)
                 };
-                return Ok((at..at, format!("{lead}import {module}{eol}")));
+                return Ok((at..at, format!("{lead}{indent}import {module}{eol}")));
             }
         }
         Err(format!(

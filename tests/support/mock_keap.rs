@@ -587,8 +587,11 @@ fn result_of(call: &MethodCall) -> Value {
             };
             let row = |id: i64| {
                 let row = fields.iter().map(|&field| {
+                    // Keap answers its date fields (`DateCreated`, `LastUpdated`) as dates.
                     let value = if field == "Id" {
                         Value::Int(id)
+                    } else if field.starts_with("Date") || field == "LastUpdated" {
+                        Value::DateTime("20261207T09:30:00".to_string())
                     } else {
                         Value::String(format!("{field} {id}"))
                     };

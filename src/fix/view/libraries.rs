@@ -280,7 +280,10 @@ fn python(
     }
     out.push(change(
         last.span.end..last.span.end,
-        format!(", transport={}", transport(auth, key)),
+        format!(
+            ", transport={}",
+            transport(auth, key, &transport_options(text, call))
+        ),
     ));
     let at = top_level_start(
         view,
@@ -293,12 +296,23 @@ fn python(
 }
 
 /// The transport that sends `key`'s header: `KeapKeyTransport(lambda: key)`, with the header's
-/// name after it where it is not the key header.
-pub fn transport(auth: Auth, key: &str) -> String {
+/// name after it where it is not the key header, then `options` (`, use_datetime=True`).
+pub fn transport(auth: Auth, key: &str, options: &str) -> String {
     match header(Syntax::Python, auth, key) {
-        ("X-Keap-API-Key", value) => format!("{TRANSPORT}(lambda: {value})"),
-        (name, value) => format!("{TRANSPORT}(lambda: {value}, \"{name}\")"),
+        ("X-Keap-API-Key", value) => format!("{TRANSPORT}(lambda: {value}{options})"),
+        (name, value) => format!("{TRANSPORT}(lambda: {value}, \"{name}\"{options})"),
     }
+}
+
+/// What `ServerProxy` hands the transport it makes itself, and not one it is given: a
+/// `KeapKeyTransport` takes them instead (`, use_datetime=True, context=ctx`), so dates still
+/// come back as `datetime` and a custom TLS context still applies.
+pub fn transport_options(text: &str, call: &Call) -> String {
+    ["use_datetime", "use_builtin_types", "context"]
+        .iter()
+        .filter_map(|name| call.keyword(name))
+        .map(|a| format!(", {}", &text[a.span.clone()]))
+        .collect()
 }
 
 /// `KeapKeyTransport`: a `SafeTransport` that sends a header with every request, its value read
@@ -315,8 +329,8 @@ pub fn transport_class(eol: &str) -> String {
         &format!("class {TRANSPORT}(_SafeTransport):"),
         "    \"\"\"Sends Keap's key header (X-Keap-API-Key, or Authorization) with every request.\"\"\"",
         "",
-        "    def __init__(self, key, header=\"X-Keap-API-Key\"):",
-        "        _SafeTransport.__init__(self)",
+        "    def __init__(self, key, header=\"X-Keap-API-Key\", **options):",
+        "        _SafeTransport.__init__(self, **options)",
         "        # Called at each request, so a key set after the client is made still counts.",
         "        self.keap_key = key",
         "        self.keap_header = header",
