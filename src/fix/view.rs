@@ -1775,7 +1775,7 @@ impl<'a> Recipe<'a, '_> {
     /// The lines that give the library's object its new client, after the statement that keeps
     /// it in a name.
     fn library_client(
-        &self,
+        &mut self,
         call: &Call,
         module: &str,
     ) -> Result<Vec<(Range<usize>, String)>, String> {
@@ -1796,6 +1796,22 @@ impl<'a> Recipe<'a, '_> {
             return Err("the library's object is made inside a larger statement: give its `client` the new endpoint and the key header by hand".into());
         }
         let oauth = call.name == "InfusionsoftOAuth";
+        // A hardcoded key, which moves to the environment: the header reads it from there.
+        let key_span = call
+            .keyword(if oauth { "access_token" } else { "api_key" })
+            .or_else(|| call.positional().nth(usize::from(!oauth)))
+            .map(|a| a.value.span.clone())
+            .expect("the key was read from an argument");
+        let moved = self
+            .findings
+            .iter()
+            .find(|f| {
+                f.rule == HARDCODED_KEY
+                    && key_span.start <= f.span.start
+                    && f.span.end <= key_span.end
+            })
+            .and_then(|f| f.secret.clone());
+        let moved = moved.map(|secret| self.view.syntax.env_read(&(self.env_for)(&secret)));
         let arg = |n: usize, name: &str| {
             call.keyword(name)
                 .or_else(|| call.positional().nth(n))
@@ -1807,6 +1823,7 @@ impl<'a> Recipe<'a, '_> {
             (self.opts.auth, arg(1, "api_key"))
         };
         let key = key.ok_or("the library is given no key here")?;
+        let key = moved.as_deref().unwrap_or(key);
         let python2 = module == "xmlrpclib";
         let datetime = arg(if oauth { 1 } else { 2 }, "use_datetime")
             .map(|d| format!(", use_datetime={d}"))
