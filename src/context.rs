@@ -37,6 +37,9 @@ static BARE: LazyLock<Regex> = LazyLock::new(|| {
     )
     .unwrap()
 });
+/// A URL on a line, whatever its host: one that is not Keap's says the line talks elsewhere.
+static OTHER_URL: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"https?://[A-Za-z0-9.-]+").unwrap());
 static KEY_HEADER: LazyLock<regex::Regex> =
     LazyLock::new(|| regex::Regex::new(r"(?i)x-keap-api-key").unwrap());
 
@@ -162,6 +165,11 @@ impl Collector {
                     continue;
                 }
                 let line = line_of(&text, m.start());
+                // Sent to another service (`'https://trello.com/…&key=' + site.trelloKey`): not
+                // a use with Keap, however Keap-like the file.
+                if OTHER_URL.is_match(line) && !text::has_keap_context(line) {
+                    continue;
+                }
                 // In a Keap file, a service call or Keap's own name on the line.
                 let calls = line.contains("Service.") || text::has_keap_context(line);
                 reached
