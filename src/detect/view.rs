@@ -842,7 +842,15 @@ impl<'a> Detector<'a> {
             // `fn.call(this, key, value)` is JavaScript's Function.prototype.call: `this` is
             // the receiver it binds, never a method name.
             Kind::Name(n) => !matches!(n.as_str(), "this" | "self"),
-            Kind::Str(t) => t.text == HOLE,
+            // `"#{service_call}"`, `"#{service}.#{method}"`, `service + "." + method`,
+            // `"ContactService.#{method}"`.
+            Kind::Str(t) => {
+                let rest = t.text.replace(HOLE, "");
+                let service = rest
+                    .strip_suffix('.')
+                    .is_some_and(|s| KEAP_SERVICE.is_match(s));
+                t.text.contains(HOLE) && (rest.chars().all(|c| c == '.') || service)
+            }
             _ => false,
         };
         if !computed {
