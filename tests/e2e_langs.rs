@@ -94,6 +94,7 @@ styles!(
     js / sdk_client_options,
     js / fetch_options_name,
     js / isdk_branch_lists,
+    js / settings_object_key,
     go / kolo_client,
     perl / frontier_client,
     perl / rpc_xml,

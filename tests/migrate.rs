@@ -662,8 +662,57 @@ fn the_plan_ends_with_the_next_steps() {
             assert_eq!(tail[1], set, "{case}");
         }
         assert!(rest[0].starts_with("  rotate: create a Service Account Key"), "{case}: {err}");
-        assert!(rest[1].starts_with("  quota: ") && rest[1].contains("30,000/day"), "{case}: {err}");
+        // History holds a key only where the code wrote one; the quota matters once something
+        // is rewritten.
+        assert_eq!(
+            rest[0].ends_with("git history still has them"),
+            set.is_some(),
+            "{case}: {err}"
+        );
+        let rewritten = !err.starts_with("0 files");
+        assert_eq!(
+            rest.get(1).is_some_and(|l| l.starts_with("  quota: ") && l.contains("30,000/day")),
+            rewritten,
+            "{case}: {err}"
+        );
     }
+}
+
+/// A package npm installed is changed like any file, with a note that the next install undoes
+/// it; a key or an endpoint left in a comment is told apart from code.
+#[test]
+fn installed_packages_and_comments_are_told_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("node_modules/crm-sdk/lib");
+    fs::create_dir_all(&lib).unwrap();
+    fs::write(
+        lib.join("client.js"),
+        "var xmlrpc = require('xmlrpc');\n\
+         // Infusionsoft\n\
+         // old: xmlrpc.createSecureClient('https://' + app + '.infusionsoft.com/api/xmlrpc')\n\
+         exports.make = function (app, apiKey) {\n\
+         \x20 var client = xmlrpc.createSecureClient('https://' + app + '.infusionsoft.com/api/xmlrpc');\n\
+         \x20 return function (method, args, cb) { client.methodCall(method, [apiKey].concat(args), cb); };\n\
+         };\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("settings.js"),
+        "// Infusionsoft app key, before the move: 'apiKey': 'c07a52e9d8f1b4e6a3d09f7c2b85e1d4'\n\
+         module.exports = { infusionsoft: { appName: 'zz913', apiKey: process.env.IS_KEY } };\n",
+    )
+    .unwrap();
+    let out = bin(&["diff", "."], dir.path());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("client.js:5:") && err.contains("the next npm install undoes this change"),
+        "{err}"
+    );
+    assert!(err.contains("in a comment, which nothing runs"), "{err}");
+    assert!(
+        err.contains("this key sits in a comment: delete it, and rotate it"),
+        "{err}"
+    );
 }
 
 /// An SDK that no release migrates is patched where the code uses it: the plan names those

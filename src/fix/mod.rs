@@ -376,6 +376,18 @@ pub fn plan(
                 finding: found[i].clone(),
                 note,
             }));
+            // npm writes node_modules anew from the package's source at the next install.
+            let installed = Path::new(rel)
+                .components()
+                .any(|c| c.as_os_str() == "node_modules");
+            if let (true, Some(first)) = (installed, edits.first()) {
+                if let Some(f) = found.iter().find(|f| f.fingerprint == first.0) {
+                    plan.notes.push(Note {
+                        finding: f.clone(),
+                        note: "a package installed under node_modules: the next npm install undoes this change; fix the package at its source (or vendor it outside node_modules)".into(),
+                    });
+                }
+            }
             // Only the variables the rewritten file really reads are worth setting.
             for (name, secret) in named {
                 let read = match lang {
@@ -886,11 +898,25 @@ impl Plan {
                 e.secret.redacted(),
             )?;
         }
+        // Git history keeps a key only where the code wrote one.
+        let written = !self.env.is_empty()
+            || self
+                .manual
+                .iter()
+                .any(|m| m.finding.rule == crate::rules::HARDCODED_KEY);
+        let history = if written {
+            ": git history still has them"
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "  rotate: create a Service Account Key in Keap, use it as the new key, then revoke every legacy key the code held: git history still has them"
+            "  rotate: create a Service Account Key in Keap, use it as the new key, then revoke every legacy key the code held{history}"
         )?;
-        writeln!(out, "  quota: {RATE_LIMIT_NOTE}")?;
+        // KEAP.md: said once when something is rewritten.
+        if !self.changes.is_empty() {
+            writeln!(out, "  quota: {RATE_LIMIT_NOTE}")?;
+        }
         Ok(())
     }
 

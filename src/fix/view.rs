@@ -376,6 +376,8 @@ impl<'a> Recipe<'a, '_> {
                 LEGACY_ENDPOINT if self.gem_setting(&f.span) && self.test_helper() => GEM_TEST_SETTING,
                 LEGACY_ENDPOINT if self.gem_setting(&f.span) => GEM_SETTING,
                 LEGACY_ENDPOINT if f.message.contains(DATA_CONTEXT_DETAIL) => DATA_CONTEXT,
+                HARDCODED_KEY if self.commented(&f.span) => "this key sits in a comment: delete it, and rotate it",
+                _ if self.commented(&f.span) => "in a comment, which nothing runs: update it or delete it",
                 LEGACY_ENDPOINT => "this endpoint reaches no client that could be migrated whole: point the client at the new endpoint and send the key as a header",
                 HARDCODED_KEY => "move the key out of this file (an environment variable), and rotate it",
                 KEY_IN_BODY => "send the key as a header and a placeholder as the first parameter",
@@ -387,6 +389,14 @@ impl<'a> Recipe<'a, '_> {
             };
             self.manual(i, hint);
         }
+    }
+
+    /// Whether a span sits in a comment.
+    fn commented(&self, span: &Range<usize>) -> bool {
+        self.view
+            .comments
+            .iter()
+            .any(|c| c.start <= span.start && span.end <= c.end)
     }
 
     /// `config.api_url = 'app.infusionsoft.com'` in `Infusionsoft.configure`: the host the
@@ -680,15 +690,9 @@ impl<'a> Recipe<'a, '_> {
             && libraries::sends_key_header(self.view, self.text, client.call)
         {
             for &i in &client.sites {
-                // Only code that runs: not a commented-out copy of a call.
-                let span = &self.findings[i].span;
-                let commented = self
-                    .view
-                    .comments
-                    .iter()
-                    .any(|c| c.start <= span.start && span.end <= c.end);
-                // A name defined nowhere stays, as on the first run (it raised before too).
-                if !commented && !self.undefined_key(i) {
+                // Only code that runs (not a commented-out copy of a call); a name defined
+                // nowhere stays, as on the first run (it raised before too).
+                if !self.commented(&self.findings[i].span) && !self.undefined_key(i) {
                     self.write_placeholder(i);
                 }
             }
@@ -1505,27 +1509,26 @@ impl<'a> Recipe<'a, '_> {
             .iter()
             .flat_map(|c| c.positional())
             .map(|a| (&a.value, None));
-        let entries = self
+        // Key-named entries of a call's options, and of settings objects however deep
+        // (`module.exports = { infusionsoft: { APIKey: '…' } }`, a list of apps' settings).
+        let mut entries = Vec::new();
+        for value in self
             .view
             .calls
             .iter()
             .flat_map(|c| &c.args)
-            .filter_map(|a| match &a.value.kind {
-                Kind::Map(entries) => Some(entries),
-                _ => None,
-            });
+            .map(|a| &a.value)
+            .chain(self.view.bindings.iter().map(|b| &b.value))
+        {
+            key_entries(value, &mut entries);
+        }
         // With the statement of a binding: a Go `const` cannot hold what a function returns.
         let values: Vec<(&Expr, Option<&Range<usize>>)> = self
             .view
             .bindings
             .iter()
             .map(|b| (&b.value, Some(&b.stmt)))
-            .chain(
-                entries
-                    .flatten()
-                    .filter(|e| e.key.as_deref().is_some_and(key_like))
-                    .map(|e| (&e.value, None)),
-            )
+            .chain(entries.into_iter().map(|e| (&e.value, None)))
             .chain(handed)
             .collect();
         for (value, stmt) in values {
@@ -1977,6 +1980,23 @@ pub(super) fn url_name<'v>(view: &'v View, e: &'v Expr) -> Option<&'v str> {
 
 /// Whether `key` is an argument itself, or first in the list an argument is (`[key, …]`,
 /// `[key].concat(args)`), rather than somewhere inside it (a callback's body).
+/// The key-named entries of a map, and of the maps and lists inside it.
+fn key_entries<'e>(value: &'e Expr, out: &mut Vec<&'e lang::Entry>) {
+    match &value.kind {
+        Kind::Map(entries) => {
+            for e in entries {
+                if e.key.as_deref().is_some_and(key_like) {
+                    out.push(e);
+                } else {
+                    key_entries(&e.value, out);
+                }
+            }
+        }
+        Kind::List(items) => items.iter().for_each(|i| key_entries(i, out)),
+        _ => {}
+    }
+}
+
 fn in_key_position(arg: &Expr, key: &Range<usize>) -> bool {
     match &arg.kind {
         _ if arg.span == *key => true,
