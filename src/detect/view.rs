@@ -1099,6 +1099,7 @@ impl<'a> Detector<'a> {
         match classify_first_param(src, false) {
             FirstParam::Key if self.holds_no_key(src) || user_name_first(&detail, src) => {}
             FirstParam::Key => {
+                self.bound_long_key(src);
                 let key_like = key_like(src) || detail == WRAPPER_DETAIL;
                 self.sites.push(Site {
                     span,
@@ -1108,6 +1109,31 @@ impl<'a> Detector<'a> {
             }
             FirstParam::LiteralKey => self.literal_key(span, detail),
             FirstParam::Placeholder | FirstParam::Token | FirstParam::Data => {}
+        }
+    }
+
+    /// `key = '<64 hex>'` sent first: a 64-hex value is a key only in that slot (KEAP.md), so
+    /// the slot says what its binding holds. (32-hex keys are found by their own rule.)
+    fn bound_long_key(&mut self, name: &str) {
+        let Some(bindings) = self.bound.get(name) else {
+            return;
+        };
+        let literals: Vec<Range<usize>> = bindings
+            .iter()
+            .filter_map(|b| match &b.value.kind {
+                Kind::Str(t)
+                    if t.is_plain() && t.text.len() == 64 && is_key_slot_literal(&t.text) =>
+                {
+                    t.source_range(0..t.text.len())
+                }
+                _ => None,
+            })
+            .collect();
+        for range in literals {
+            if !self.hits.iter().any(|h| h.span == range) {
+                self.hits
+                    .push(Hit::new(HARDCODED_KEY, range.clone()).secret(range));
+            }
         }
     }
 
