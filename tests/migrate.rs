@@ -678,6 +678,16 @@ fn the_plan_ends_with_the_next_steps() {
     }
 }
 
+/// Clients rewritten onto a bundled library that lacks what they now call: the upgrade is the
+/// plan's first word, not one line among the manual ones.
+#[test]
+fn a_library_upgrade_the_rewrite_needs_comes_first() {
+    let dir = copy_inputs(Path::new("fixtures/php/ng.phpxmlrpc2-bundled"));
+    let err = text(&bin(&["diff", "."], dir.path()).stderr);
+    let second = err.lines().nth(1).unwrap_or_default();
+    assert!(second.starts_with("first: upgrade the library"), "{err}");
+}
+
 /// A package npm installed is changed like any file, with a note that the next install undoes
 /// it; a key or an endpoint left in a comment is told apart from code.
 #[test]

@@ -848,6 +848,18 @@ impl Plan {
             count(self.fixed(), "site"),
             count(self.manual.len(), "site"),
         )?;
+        // Rewritten clients that call what their bundled library lacks run only after the
+        // upgrade: said first, not only in the list.
+        let upgrade = self
+            .manual
+            .iter()
+            .any(|m| m.finding.rule == crate::rules::LEGACY_LIBRARY);
+        if upgrade && !self.changes.is_empty() {
+            writeln!(
+                out,
+                "first: upgrade the library named below (legacy-library): the changed code calls what the bundled version lacks and fails until then"
+            )?;
+        }
         let groups = self.manual_groups();
         if !groups.is_empty() {
             writeln!(out, "needs a manual change, by file and reason:")?;
