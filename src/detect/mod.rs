@@ -226,6 +226,19 @@ pub fn method_takes_key(method: &str) -> bool {
 
 const AUTHENTICATE_USER: &str = "DataService.authenticateUser";
 
+/// Keap's own hosts under infusionsoft.com, which are no app's.
+pub const KEAP_HOSTS: &[&str] = &[
+    "api",
+    "signin",
+    "accounts",
+    "www",
+    "developer",
+    "help",
+    "marketplace",
+    "community",
+    "keys",
+];
+
 /// What a key-in-body finding says of the method it is sent to.
 pub fn method_detail(method: &str) -> String {
     if method == AUTHENTICATE_USER {

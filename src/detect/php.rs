@@ -222,7 +222,7 @@ impl<'t> Detector<'t, '_> {
             return false;
         };
         self.xml_body(&t);
-        let rule = if LEGACY_URL.is_match(&t.text) {
+        let rule = if LEGACY_URL.is_match(&t.text) || self.host_setter(node, &t.text) {
             self.strong_context = true;
             LEGACY_ENDPOINT
         } else if MORTGAGE_URL.is_match(&t.text) {
@@ -232,6 +232,36 @@ impl<'t> Detector<'t, '_> {
         };
         self.hits.push(Hit::new(rule, node.byte_range()));
         true
+    }
+
+    /// `$this->setApiUrl('https://' . $app . '.infusionsoft.com')` in a file that sets the path
+    /// `'/api/xmlrpc'` apart (`setApiEndpoint('/api/xmlrpc')`): the endpoint, split across two
+    /// setters of a client class.
+    fn host_setter(&self, node: Node, text: &str) -> bool {
+        // The app's own host, not one of Keap's (`api.`, `signin.`, `www.` …).
+        let lower = text.to_ascii_lowercase();
+        let label = lower
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split('.')
+            .next()
+            .unwrap_or("");
+        let host = LEGACY_HOST
+            .captures(text)
+            .is_some_and(|c| c[1].eq_ignore_ascii_case("infusionsoft"))
+            && !super::KEAP_HOSTS.contains(&label);
+        let set = node
+            .parent()
+            .filter(|p| p.kind() == "argument")
+            .and_then(|a| a.parent())
+            .and_then(|list| list.parent())
+            .is_some_and(|call| {
+                callee_name(self.text, call)
+                    .get(..3)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("set"))
+            });
+        host && set
+            && (self.text.contains("'/api/xmlrpc'") || self.text.contains("\"/api/xmlrpc\""))
     }
 
     /// The first `<param>` of each service call in a hand-written XML body.

@@ -211,19 +211,7 @@ impl<'a> Detector<'a> {
             (None, None) if joined => (LEGACY_ENDPOINT, None),
             (None, None) => {
                 let host = APP_HOST.captures(&t.text).filter(|c| {
-                    let app = c["app"].to_ascii_lowercase();
-                    !matches!(
-                        app.as_str(),
-                        "api"
-                            | "signin"
-                            | "accounts"
-                            | "www"
-                            | "developer"
-                            | "help"
-                            | "marketplace"
-                            | "community"
-                            | "keys"
-                    )
+                    !super::KEAP_HOSTS.contains(&c["app"].to_ascii_lowercase().as_str())
                 });
                 // Where the path is written too, that is the endpoint's finding.
                 let host_alone = host.is_some() && !self.path_too() && self.host_for_a_client(s);
