@@ -85,6 +85,7 @@ styles!(
     ruby / action_clients,
     ruby / gem_method_key,
     ruby / gem_oauth_path,
+    ruby / header_hash_variable,
     js / secure_client_url,
     js / secure_client_options,
     js / fetch_xml,

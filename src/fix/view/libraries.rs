@@ -174,6 +174,11 @@ fn host_path(
     port: Option<&Expr>,
     endpoint: &str,
 ) -> Result<Vec<Change>, String> {
+    // A path kept in a name set once to a string (`path = "/api/xmlrpc"`) changes there.
+    let path = match super::url_name(view, path).and_then(|n| view.only_binding(n)) {
+        Some(b) if matches!(b.value.kind, Kind::Str(_)) => &b.value,
+        _ => path,
+    };
     let Kind::Str(path_text) = &path.kind else {
         return Err("the client's path is computed: set it to /crm/xmlrpc by hand".into());
     };
@@ -725,6 +730,22 @@ fn existing_header_extra<'v>(
         [b] if uses == 1 && b.scope == call.scope && b.stmt.start >= call.span.end => {
             match &b.value.kind {
                 Kind::Map(entries) => entries.last().map(Some).ok_or_else(refuse),
+                // `headers = {…}` once in the same method, then `client.http_header_extra =
+                // headers`: the hash literal is the one to add to.
+                Kind::Name(name) => {
+                    let held: Vec<_> = view
+                        .bindings
+                        .iter()
+                        .filter(|h| h.target == *name && h.scope == call.scope)
+                        .collect();
+                    match held[..] {
+                        [h] if h.stmt.end <= b.stmt.start => match &h.value.kind {
+                            Kind::Map(entries) => entries.last().map(Some).ok_or_else(refuse),
+                            _ => Err(refuse()),
+                        },
+                        _ => Err(refuse()),
+                    }
+                }
                 _ => Err(refuse()),
             }
         }
