@@ -726,26 +726,29 @@ fn existing_header_extra<'v>(
     let refuse =
         || "the client already sets http_header_extra: add the key header to that hash".to_string();
     let set = header_extra_sets(view, call).ok_or_else(refuse)?;
-    match set[..] {
-        [b] if uses == 1 && b.scope == call.scope && b.stmt.start >= call.span.end => {
-            match &b.value.kind {
-                Kind::Map(entries) => entries.last().map(Some).ok_or_else(refuse),
-                // `headers = {…}` once in the same method, then `client.http_header_extra =
-                // headers`: the hash literal is the one to add to.
-                Kind::Name(name) => {
-                    let held: Vec<_> = view
-                        .bindings
-                        .iter()
-                        .filter(|h| h.target == *name && h.scope == call.scope)
-                        .collect();
-                    match held[..] {
-                        [h] if h.stmt.end <= b.stmt.start => match &h.value.kind {
-                            Kind::Map(entries) => entries.last().map(Some).ok_or_else(refuse),
-                            _ => Err(refuse()),
-                        },
-                        _ => Err(refuse()),
-                    }
-                }
+    // Set twice in a row, the last hash is the one the client sends (the infuseit gem's
+    // `User-Agent` line, then its `accept-encoding` line).
+    let after_client =
+        |b: &&crate::lang::Binding| b.scope == call.scope && b.stmt.start >= call.span.end;
+    if !(set.iter().all(after_client) && uses == set.len()) {
+        return Err(refuse());
+    }
+    let b = set.iter().max_by_key(|b| b.stmt.start).ok_or_else(refuse)?;
+    match &b.value.kind {
+        Kind::Map(entries) => entries.last().map(Some).ok_or_else(refuse),
+        // `headers = {…}` once in the same method, then `client.http_header_extra = headers`:
+        // the hash literal is the one to add to.
+        Kind::Name(name) => {
+            let held: Vec<_> = view
+                .bindings
+                .iter()
+                .filter(|h| h.target == *name && h.scope == call.scope)
+                .collect();
+            match held[..] {
+                [h] if h.stmt.end <= b.stmt.start => match &h.value.kind {
+                    Kind::Map(entries) => entries.last().map(Some).ok_or_else(refuse),
+                    _ => Err(refuse()),
+                },
                 _ => Err(refuse()),
             }
         }
