@@ -152,6 +152,9 @@ fn detect_scoped(
                     wrapper = true;
                     hits.push(hit.detail(WRAPPER_DETAIL));
                 }
+                // A settings file naming the endpoint in a constant makes no call: whether
+                // the calls send the header is for the file that makes them.
+                Some(Filter::NoKeyHeader) if constant_only(text, &hit.span) => {}
                 Some(Filter::KeyName | Filter::NoKeyHeader) | None => hits.push(hit),
             }
         }
@@ -161,6 +164,16 @@ fn detect_scoped(
     hits.extend(call_sites.into_iter().filter(|h| {
         !wrapper || key_like(&text[h.span.clone()]) || secret_literal(text, &h.span).is_some()
     }));
+}
+
+/// Whether the match sits in a constant's definition (`API_ENDPOINT = "…".freeze`,
+/// `define('KEAP_URL', '…')`) in a file that calls no Keap service.
+fn constant_only(text: &str, span: &Range<usize>) -> bool {
+    static CONSTANT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"^\s*(?:(?:const|export const|final|static)\s+)*[A-Z][A-Z0-9_]*\s*[:=]|^\s*define\s*\(\s*['"][A-Z][A-Z0-9_]*['"]"#).unwrap()
+    });
+    let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    CONSTANT.is_match(&text[start..span.start]) && !text.contains("Service.")
 }
 
 /// The fallback patterns over the comments of a parsed file (commented-out code): matches
