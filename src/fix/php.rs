@@ -333,7 +333,11 @@ impl<'a, 't> Recipe<'a, 't> {
             && !(endpoints.is_empty()
                 && (self.sends_key_header() || self.sends_through_shared_clients()))
         {
-            Some("the client these calls go through is not made in this file: add the key header where it is made, then put a placeholder in the first parameter")
+            Some(if self.makes_client() {
+                "the client here is made from a URL read elsewhere (a setting), not a legacy endpoint written in this file: point that setting at the new endpoint, add the key header to the client, then put a placeholder in the first parameter"
+            } else {
+                "the client these calls go through is not made in this file: add the key header where it is made, then put a placeholder in the first parameter"
+            })
         } else {
             None
         };
@@ -504,6 +508,19 @@ impl<'a, 't> Recipe<'a, 't> {
                 self.manual(i, "the key header this file sends reads another key: send this call's key as the header of the client it goes through, then put a placeholder first");
             }
         }
+    }
+
+    /// Whether the file makes an XML-RPC client of a library it knows.
+    fn makes_client(&self) -> bool {
+        let lower = self.text.to_ascii_lowercase();
+        [
+            "new xmlrpc_client(",
+            "new zend_xmlrpc_client(",
+            "new ixr_client(",
+            "new wp_http_ixr_client(",
+        ]
+        .iter()
+        .any(|c| lower.contains(c))
     }
 
     fn sends_key_header(&self) -> bool {
