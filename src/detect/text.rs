@@ -136,6 +136,8 @@ fn detect_scoped(
         if !facts.may_match(rules, i) {
             continue;
         }
+        // A file that names no Keap service makes no call of its own.
+        let calls = pattern.filter == Some(Filter::NoKeyHeader) && text.contains("Service.");
         for caps in pattern.regex().captures_iter(text) {
             let Some(hit) = hit_from(rule, &caps, pattern.filter) else {
                 continue;
@@ -154,7 +156,7 @@ fn detect_scoped(
                 }
                 // A settings file naming the endpoint in a constant makes no call: whether
                 // the calls send the header is for the file that makes them.
-                Some(Filter::NoKeyHeader) if constant_only(text, &hit.span) => {}
+                Some(Filter::NoKeyHeader) if !calls && in_constant(text, &hit.span) => {}
                 Some(Filter::KeyName | Filter::NoKeyHeader) | None => hits.push(hit),
             }
         }
@@ -167,13 +169,13 @@ fn detect_scoped(
 }
 
 /// Whether the match sits in a constant's definition (`API_ENDPOINT = "…".freeze`,
-/// `define('KEAP_URL', '…')`) in a file that calls no Keap service.
-fn constant_only(text: &str, span: &Range<usize>) -> bool {
+/// `define('KEAP_URL', '…')`).
+fn in_constant(text: &str, span: &Range<usize>) -> bool {
     static CONSTANT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"^\s*(?:(?:const|export const|final|static)\s+)*[A-Z][A-Z0-9_]*\s*[:=]|^\s*define\s*\(\s*['"][A-Z][A-Z0-9_]*['"]"#).unwrap()
     });
     let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
-    CONSTANT.is_match(&text[start..span.start]) && !text.contains("Service.")
+    CONSTANT.is_match(&text[start..span.start])
 }
 
 /// The fallback patterns over the comments of a parsed file (commented-out code): matches

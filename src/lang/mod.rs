@@ -560,6 +560,8 @@ pub(crate) struct Builder<'t> {
     /// Names that stand for another callable (`from m import ServerProxy as Proxy`, a
     /// parameter defaulting to `ServerProxy`): a call through one is a call to what it names.
     aliases: HashMap<String, String>,
+    /// The last binding of each name, so a call finds what its name holds at once.
+    last_bound: HashMap<String, usize>,
     scope: usize,
     stmt: Range<usize>,
     depth: usize,
@@ -572,6 +574,7 @@ impl<'t> Builder<'t> {
             view: View::new(syntax, root.byte_range()),
             calls: HashMap::new(),
             aliases: HashMap::new(),
+            last_bound: HashMap::new(),
             scope: 0,
             stmt: root.byte_range(),
             depth: 0,
@@ -624,6 +627,8 @@ impl<'t> Builder<'t> {
         let Kind::Name(name) = self.name(target) else {
             unreachable!("names are names")
         };
+        self.last_bound
+            .insert(name.clone(), self.view.bindings.len());
         self.view.bindings.push(Binding {
             target: name,
             target_span: target.byte_range(),
@@ -656,7 +661,7 @@ impl<'t> Builder<'t> {
     fn aliased(&self, name: &str) -> Option<&str> {
         let step = |name: &str| {
             self.aliases.get(name).map(String::as_str).or_else(|| {
-                let bound = self.view.bindings.iter().rev().find(|b| b.target == name)?;
+                let bound = &self.view.bindings[*self.last_bound.get(name)?];
                 match &bound.value.kind {
                     Kind::Name(target) if target != name => Some(target.as_str()),
                     _ => None,
