@@ -688,6 +688,32 @@ fn a_library_upgrade_the_rewrite_needs_comes_first() {
     assert!(second.starts_with("first: upgrade the library"), "{err}");
 }
 
+/// The legacy endpoint recorded in VCR cassettes is one line of the plan, however many
+/// recordings there are; a key recorded in a body stays listed with its file.
+#[test]
+fn recordings_of_the_legacy_endpoint_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cassettes = dir.path().join("spec/cassettes");
+    fs::create_dir_all(&cassettes).unwrap();
+    for name in ["contact_add", "tag_add", "query"] {
+        fs::write(
+            cassettes.join(format!("{name}.yml")),
+            "http_interactions:\n- request:\n    method: post\n    uri: https://wx471.infusionsoft.com/api/xmlrpc\n    body:\n      string: <?xml version=\"1.0\"?><methodCall><methodName>ContactService.add</methodName><params><param><value><string>placeholder</string></value></param></params></methodCall>\n",
+        )
+        .unwrap();
+    }
+    let err = text(&bin(&["diff", "."], dir.path()).stderr);
+    assert!(
+        err.starts_with("0 files to change: 0 sites fixed automatically, 3 sites left for a person (3 of them requests recorded in VCR cassettes)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  3 recorded requests to the legacy endpoint in 3 VCR cassettes ("),
+        "{err}"
+    );
+    assert!(!err.contains("tag_add.yml (1)"), "{err}");
+}
+
 /// A package npm installed is changed like any file, with a note that the next install undoes
 /// it; a key or an endpoint left in a comment is told apart from code.
 #[test]

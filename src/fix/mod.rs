@@ -702,6 +702,8 @@ fn is_template(path: &Path) -> bool {
         .is_some_and(|e| matches!(e, "hdbs" | "hbs" | "handlebars" | "mustache"))
 }
 
+const RECORDED_ENDPOINT: &str = "a recorded request (VCR cassette) to the legacy endpoint: re-record it once the code is migrated, or replayed tests will not match the new endpoint";
+
 /// What to do with a recording: it replays what the legacy code sent, so it is re-recorded once
 /// the code is migrated (or the key filtered), never rewritten by hand.
 fn cassette_hint(rule: &str) -> &'static str {
@@ -709,9 +711,7 @@ fn cassette_hint(rule: &str) -> &'static str {
         rules::HARDCODED_KEY | rules::KEY_IN_BODY => {
             "a recorded request (VCR cassette) holds the key: rotate it, then re-record the cassette once the code sends the key as a header, or have VCR write a stand-in (`c.filter_sensitive_data('<KEAP_API_KEY>') { ENV['KEAP_API_KEY'] }`) and re-record"
         }
-        rules::LEGACY_ENDPOINT => {
-            "a recorded request (VCR cassette) to the legacy endpoint: re-record it once the code is migrated, or replayed tests will not match the new endpoint"
-        }
+        rules::LEGACY_ENDPOINT => RECORDED_ENDPOINT,
         rule => other_language_hint(rule),
     }
 }
@@ -818,7 +818,7 @@ impl Plan {
     /// The manual items by file, then by rule and hint, in file order.
     fn manual_groups(&self) -> Vec<(&Path, Vec<Reason<'_>>)> {
         let mut files: Vec<(&Path, Vec<Reason>)> = Vec::new();
-        for m in &self.manual {
+        for m in self.manual.iter().filter(|m| m.hint != RECORDED_ENDPOINT) {
             let path = m.finding.path.as_path();
             let at = match files.iter().position(|(p, _)| *p == path) {
                 Some(at) => at,
@@ -841,9 +841,21 @@ impl Plan {
     /// file and reason, variables to set, the rate limit.
     pub fn write_summary(&self, out: &mut dyn Write, applied: bool) -> io::Result<()> {
         let verb = if applied { "changed" } else { "to change" };
+        // Recordings of the legacy endpoint are many and all alike (a gem fork has dozens):
+        // one line for them, not a file each.
+        let recorded: Vec<&Finding> = self
+            .manual
+            .iter()
+            .filter(|m| m.hint == RECORDED_ENDPOINT)
+            .map(|m| &m.finding)
+            .collect();
+        let of_them = match recorded.len() {
+            0 => String::new(),
+            n => format!(" ({n} of them requests recorded in VCR cassettes)"),
+        };
         writeln!(
             out,
-            "{} {verb}: {} fixed automatically, {} left for a person",
+            "{} {verb}: {} fixed automatically, {} left for a person{of_them}",
             count(self.changes.len(), "file"),
             count(self.fixed(), "site"),
             count(self.manual.len(), "site"),
@@ -861,8 +873,19 @@ impl Plan {
             )?;
         }
         let groups = self.manual_groups();
-        if !groups.is_empty() {
+        if !groups.is_empty() || !recorded.is_empty() {
             writeln!(out, "needs a manual change, by file and reason:")?;
+        }
+        if let Some(first) = recorded.first() {
+            let mut files: Vec<&Path> = recorded.iter().map(|f| f.path.as_path()).collect();
+            files.dedup();
+            writeln!(
+                out,
+                "  {} recorded requests to the legacy endpoint in {} ({}, …): re-record them once the code is migrated, or replayed tests will not match the new endpoint",
+                recorded.len(),
+                count(files.len(), "VCR cassette"),
+                first.path.display(),
+            )?;
         }
         for (path, reasons) in &groups {
             let sites: usize = reasons.iter().map(|r| r.2.len()).sum();
