@@ -300,7 +300,7 @@ impl<'t> Detector<'t, '_> {
             if !method_takes_key(method) {
                 continue;
             }
-            let detail = method_detail(&method);
+            let detail = method_detail(method);
             if let Some(hole) = t.hole_at(arg.start()).filter(|_| arg.as_str() == HOLE) {
                 self.key_position(hole, &detail);
             } else if is_secret_literal(arg.as_str()) {
@@ -392,7 +392,7 @@ impl<'t> Detector<'t, '_> {
             if method == "DataService.getTemporaryKey" {
                 self.hits.push(Hit::new(VENDOR_LOGIN, args[k].byte_range()));
             } else if method_takes_key(method) {
-                let detail = method_detail(&method);
+                let detail = method_detail(method);
                 if let Some(key) = self.key_argument(&callee, &args[k..], node) {
                     self.key_position(key, &detail);
                 }

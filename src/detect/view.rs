@@ -383,7 +383,7 @@ impl<'a> Detector<'a> {
             if !method_takes_key(method) {
                 continue;
             }
-            let detail = method_detail(&method);
+            let detail = method_detail(method);
             if let Some(hole) = hole {
                 self.key_at(hole, detail);
             } else if is_secret_literal(arg.as_str()) {
