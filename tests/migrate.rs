@@ -688,6 +688,30 @@ fn a_library_upgrade_the_rewrite_needs_comes_first() {
     assert!(second.starts_with("first: upgrade the library"), "{err}");
 }
 
+/// A login through `DataService.authenticateUser` is migrated like any call, and the plan says
+/// that Keap removed the method, so it fails anyway.
+#[test]
+fn a_migrated_login_through_a_removed_method_is_pointed_out() {
+    for case in [
+        "fixtures/ruby/ng.authenticate-user",
+        "fixtures/php/ng.authenticate-user",
+    ] {
+        let dir = copy_inputs(Path::new(case));
+        let err = text(&bin(&["diff", "."], dir.path()).stderr);
+        let notes: Vec<&str> = err
+            .lines()
+            .skip_while(|l| *l != "changed, worth a look:")
+            .take_while(|l| *l != "next:")
+            .collect();
+        assert!(
+            notes
+                .iter()
+                .any(|l| l.contains("Keap removed DataService.authenticateUser")),
+            "{case}: {err}"
+        );
+    }
+}
+
 /// The legacy endpoint recorded in VCR cassettes is one line of the plan, however many
 /// recordings there are; a key recorded in a body stays listed with its file.
 #[test]

@@ -388,6 +388,16 @@ pub fn plan(
                     });
                 }
             }
+            // A login through a method Keap removed is migrated like any call, and still fails.
+            let logins = found.iter().filter(|f| {
+                f.rule == rules::KEY_IN_BODY
+                    && f.message.contains("`DataService.authenticateUser`")
+                    && edits.iter().any(|(fp, _)| *fp == f.fingerprint)
+            });
+            plan.notes.extend(logins.map(|f| Note {
+                finding: f.clone(),
+                note: "Keap removed DataService.authenticateUser on 2025-08-15: this login fails with the key in a header too; replace it (OAuth, or the app's own users)".into(),
+            }));
             // Only the variables the rewritten file really reads are worth setting.
             for (name, secret) in named {
                 let read = match lang {
