@@ -205,6 +205,42 @@ pub(super) fn python2(text: &str) -> bool {
     text.contains("xmlrpclib") || PYTHON2_ONLY.is_match(text)
 }
 
+/// What says which Python a project runs on, and a version before 3.8 there (whose
+/// `ServerProxy` takes no `headers`): Heroku's `runtime.txt`, pyenv's `.python-version`, a
+/// Pipfile's `python_version`, `python_requires` / `requires-python` lower bounds, classifiers.
+const PYTHON_VERSION_FILES: [&str; 6] = [
+    "runtime.txt",
+    ".python-version",
+    "Pipfile",
+    "setup.py",
+    "setup.cfg",
+    "pyproject.toml",
+];
+static OLD_PYTHON3: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?m)(?:python-|^|python_version\s*=\s*["']|(?:python_requires|requires-python)\s*=\s*["']\s*(?:>=|~=|==)?\s*|Python :: )3\.[0-7](?:\.\d+)?\b"#,
+    )
+    .unwrap()
+});
+
+/// Whether the project a Python file belongs to (the nearest folder up to the repository's
+/// root holding one of `PYTHON_VERSION_FILES`) says it runs on a Python 3 before 3.8.
+fn project_python_before_3_8(path: &Path) -> bool {
+    for dir in path.ancestors().skip(1) {
+        let found: Vec<String> = PYTHON_VERSION_FILES
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(dir.join(f)).ok())
+            .collect();
+        if !found.is_empty() {
+            return found.iter().any(|t| OLD_PYTHON3.is_match(t));
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    false
+}
+
 /// One client and what goes through it.
 struct Client<'v> {
     call: &'v Call,
@@ -389,6 +425,13 @@ impl<'a> Recipe<'a, '_> {
             };
             self.manual(i, hint);
         }
+    }
+
+    /// A Python file of a project that runs on a Python 3 before 3.8, or on Python 2: its
+    /// `ServerProxy` takes no `headers`, a transport sends them.
+    fn old_python(&self) -> bool {
+        self.view.syntax == Syntax::Python
+            && (python2(self.text) || project_python_before_3_8(self.path))
     }
 
     /// Whether a span sits in a comment.
@@ -795,6 +838,7 @@ impl<'a> Recipe<'a, '_> {
                 late: key.late.as_ref(),
                 kept: client.targets.first().map(String::as_str),
                 settings,
+                old_python: self.old_python(),
             },
         ) {
             Ok(e) => e,
@@ -1124,6 +1168,7 @@ impl<'a> Recipe<'a, '_> {
                 late: None,
                 kept: None,
                 settings: false,
+                old_python: self.old_python(),
             },
         ) {
             Ok(edits) => {
@@ -1616,15 +1661,17 @@ impl<'a> Recipe<'a, '_> {
     /// client on the new endpoint with the key header, and a placeholder as its `key`.
     fn official_library(&mut self) {
         let text = self.text;
-        let python2 = python2(text);
-        let module = if python2 {
+        let module = if python2(text) {
             "xmlrpclib"
         } else {
             "xmlrpc.client"
         };
         let mut imported = text.lines().any(|l| l.trim() == format!("import {module}"));
-        // Python 2's ServerProxy takes no headers: a transport sends the header there.
-        let mut transport = !python2 || text.contains(&format!("class {}(", libraries::TRANSPORT));
+        // A ServerProxy that takes no headers (Python 2's, or before 3.8): a transport sends
+        // the header there.
+        let via_transport = self.old_python();
+        let mut transport =
+            !via_transport || text.contains(&format!("class {}(", libraries::TRANSPORT));
         for i in 0..self.findings.len() {
             let f = &self.findings[i];
             if self.done[i] || !(f.rule == LEGACY_ENDPOINT || f.rule == TOKEN_IN_URL) {
@@ -1638,24 +1685,26 @@ impl<'a> Recipe<'a, '_> {
             else {
                 continue;
             };
-            let edits = self.library_client(call, module).and_then(|mut edits| {
-                let mut head = Vec::new();
-                if !imported {
-                    head.push(self.after_library_import(module)?);
-                }
-                if !transport {
-                    let at = libraries::top_level_start(self.view, text, call);
-                    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-                    let class = libraries::transport_class(eol);
-                    // Both where the statement follows the import at once: one insertion.
-                    match head.first_mut() {
-                        Some((range, import)) if range.start == at => import.push_str(&class),
-                        _ => head.push((at..at, class)),
+            let edits = self
+                .library_client(call, module, via_transport)
+                .and_then(|mut edits| {
+                    let mut head = Vec::new();
+                    if !imported {
+                        head.push(self.after_library_import(module)?);
                     }
-                }
-                edits.extend(head);
-                Ok(edits)
-            });
+                    if !transport {
+                        let at = libraries::top_level_start(self.view, text, call);
+                        let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+                        let class = libraries::transport_class(eol);
+                        // Both where the statement follows the import at once: one insertion.
+                        match head.first_mut() {
+                            Some((range, import)) if range.start == at => import.push_str(&class),
+                            _ => head.push((at..at, class)),
+                        }
+                    }
+                    edits.extend(head);
+                    Ok(edits)
+                });
             match edits {
                 Ok(edits) => {
                     imported = true;
@@ -1736,6 +1785,7 @@ impl<'a> Recipe<'a, '_> {
                 late: None,
                 kept: Some("self.client"),
                 settings: false,
+                old_python: self.old_python(),
             };
             let edits = libraries::migrate(view, text, call, &self.opts.endpoint, &given)
                 .and_then(|edits| {
@@ -1781,6 +1831,7 @@ impl<'a> Recipe<'a, '_> {
         &mut self,
         call: &Call,
         module: &str,
+        via_transport: bool,
     ) -> Result<Vec<(Range<usize>, String)>, String> {
         let text = self.text;
         let kept = self
@@ -1827,12 +1878,11 @@ impl<'a> Recipe<'a, '_> {
         };
         let key = key.ok_or("the library is given no key here")?;
         let key = moved.as_deref().unwrap_or(key);
-        let python2 = module == "xmlrpclib";
         let datetime = arg(if oauth { 1 } else { 2 }, "use_datetime")
             .map(|d| format!(", use_datetime={d}"))
             .unwrap_or_default();
         let (name, value) = header(Syntax::Python, auth, key);
-        let sends = match python2 {
+        let sends = match via_transport {
             true => format!("transport={}", libraries::transport(auth, key, &datetime)),
             false => format!("headers=[(\"{name}\", {value})]{datetime}"),
         };

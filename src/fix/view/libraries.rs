@@ -50,6 +50,8 @@ pub struct Given<'k> {
     pub kept: Option<&'k str>,
     /// The URL is read from settings: the new endpoint is written in its place.
     pub settings: bool,
+    /// Python 2, or a project on a Python 3 before 3.8: `ServerProxy` takes no `headers`.
+    pub old_python: bool,
 }
 
 /// Points a client at `endpoint` and adds the header `name: value` (value as code).
@@ -66,6 +68,7 @@ pub fn migrate(
         late,
         kept,
         settings,
+        ..
     } = *given;
     if late.is_some() && !matches!(view.syntax, Syntax::Python | Syntax::Perl) {
         return Err(format!(
@@ -274,8 +277,7 @@ fn python(
     let last = call.args.last().expect("the URL is an argument");
     let mut out = vec![url(view, text, &uri.value, endpoint, settings)?];
     // A key set after the client is read by the transport at each request.
-    let python2 = super::python2(text);
-    if !python2 && late.is_none() {
+    if !given.old_python && late.is_none() {
         let (name, value) = header(Syntax::Python, auth, key);
         out.push(change(
             last.span.end..last.span.end,
