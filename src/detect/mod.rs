@@ -249,9 +249,14 @@ pub fn method_detail(method: &str) -> String {
 }
 
 /// A login call (`detail` from `method_detail`) handed a user name first: code written as if
-/// `authenticateUser` took no key. Only a key-like name or a literal key counts there.
+/// `authenticateUser` took no key. What the name says decides (`$username`, `login`).
 pub fn user_name_first(detail: &str, src: &str) -> bool {
-    detail.starts_with(&format!("`{AUTHENTICATE_USER}`")) && !key_like(src)
+    let lower = src.to_ascii_lowercase();
+    detail.starts_with(&format!("`{AUTHENTICATE_USER}`"))
+        && !key_like(src)
+        && ["user", "login", "email", "name"]
+            .iter()
+            .any(|w| lower.contains(w))
 }
 
 /// What sits in the first-parameter position of a call.

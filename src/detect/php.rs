@@ -256,9 +256,11 @@ impl<'t> Detector<'t, '_> {
             .and_then(|a| a.parent())
             .and_then(|list| list.parent())
             .is_some_and(|call| {
-                callee_name(self.text, call)
-                    .get(..3)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("set"))
+                let name = callee_name(self.text, call).to_ascii_lowercase();
+                name.starts_with("set")
+                    && ["url", "host", "api", "endpoint", "base"]
+                        .iter()
+                        .any(|w| name.contains(w))
             });
         host && set
             && (self.text.contains("'/api/xmlrpc'") || self.text.contains("\"/api/xmlrpc\""))

@@ -168,11 +168,12 @@ fn detect_scoped(
     }));
 }
 
-/// Whether the match sits in a constant's definition (`API_ENDPOINT = "…".freeze`,
-/// `define('KEAP_URL', '…')`).
+/// Whether the match is the whole string a constant is defined as (`API_ENDPOINT =
+/// "…".freeze`, `define('KEAP_URL', '…')`), not a client kept in a constant (`CLIENT =
+/// XMLRPC::Client.new2("…")`).
 fn in_constant(text: &str, span: &Range<usize>) -> bool {
     static CONSTANT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"^\s*(?:(?:const|export const|final|static)\s+)*[A-Z][A-Z0-9_]*\s*[:=]|^\s*define\s*\(\s*['"][A-Z][A-Z0-9_]*['"]"#).unwrap()
+        Regex::new(r#"^\s*(?:(?:const|export const|final|static)\s+)*[A-Z][A-Z0-9_]*\s*[:=]\s*['"]$|^\s*define\s*\(\s*['"][A-Z][A-Z0-9_]*['"]\s*,\s*['"]$"#).unwrap()
     });
     let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
     CONSTANT.is_match(&text[start..span.start])

@@ -1087,7 +1087,7 @@ impl<'a> Detector<'a> {
         match classify_first_param(src, false) {
             FirstParam::Key if self.holds_no_key(src) || user_name_first(&detail, src) => {}
             FirstParam::Key => {
-                self.bound_long_key(src);
+                self.bound_long_key(src, span.start);
                 let key_like = key_like(src) || detail == WRAPPER_DETAIL;
                 self.sites.push(Site {
                     span,
@@ -1102,12 +1102,15 @@ impl<'a> Detector<'a> {
 
     /// `key = '<64 hex>'` sent first: a 64-hex value is a key only in that slot (KEAP.md), so
     /// the slot says what its binding holds. (32-hex keys are found by their own rule.)
-    fn bound_long_key(&mut self, name: &str) {
+    /// Only a binding the call can see counts: in its scope or one around it.
+    fn bound_long_key(&mut self, name: &str, at: usize) {
         let Some(bindings) = self.bound.get(name) else {
             return;
         };
+        let scope = self.view.scope_at(at);
         let literals: Vec<Range<usize>> = bindings
             .iter()
+            .filter(|b| self.view.within(scope, b.scope))
             .filter_map(|b| match &b.value.kind {
                 Kind::Str(t)
                     if t.is_plain() && t.text.len() == 64 && is_key_slot_literal(&t.text) =>
@@ -1257,15 +1260,16 @@ pub const OFFICIAL_LIBRARY_DETAIL: &str =
 pub fn official_library(view: &View, text: &str, call: &Call) -> Option<&'static str> {
     static DEFINED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?m)^class Infusionsoft(OAuth)?\b[(:]").unwrap());
-    if view.syntax != Syntax::Python || !imports_official_library(text) || DEFINED.is_match(text) {
-        return None;
-    }
-    let path = call.path()?;
+    // The call's name first: reading the file for its imports per call is quadratic.
     let (rule, args) = match call.name.as_str() {
         "Infusionsoft" => (LEGACY_ENDPOINT, 2),
         "InfusionsoftOAuth" => (TOKEN_IN_URL, 1),
         _ => return None,
     };
+    if view.syntax != Syntax::Python || !imports_official_library(text) || DEFINED.is_match(text) {
+        return None;
+    }
+    let path = call.path()?;
     let named = path == call.name
         || path == format!("library.{}", call.name)
         || path == format!("infusionsoft.library.{}", call.name);

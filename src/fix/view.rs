@@ -634,7 +634,8 @@ impl<'a> Recipe<'a, '_> {
     /// the migration writes a header onto a new client).
     fn tapped(&self, outer: usize, inner: usize) -> bool {
         let outer = &self.view.calls[outer];
-        outer.name == "tap"
+        self.view.syntax == Syntax::Ruby
+            && outer.name == "tap"
             && outer
                 .receiver
                 .as_deref()
@@ -1547,12 +1548,13 @@ impl<'a> Recipe<'a, '_> {
     fn move_bound_keys(&mut self) {
         let mut import = false;
         // Bound to a name (`API_KEY = "…"`), a key-named entry of a call's options
-        // (`Client.new(api_key: "…")`), or handed to a call as it is (`new ISDK("…")`).
+        // (`Client.new(api_key: "…")`), or handed to a call as it is (`new ISDK("…")`,
+        // `Infusionsoft(app, api_key="…")`).
         let handed = self
             .view
             .calls
             .iter()
-            .flat_map(|c| c.positional())
+            .flat_map(|c| &c.args)
             .map(|a| (&a.value, None));
         // Key-named entries of a call's options, and of settings objects however deep
         // (`module.exports = { infusionsoft: { APIKey: '…' } }`, a list of apps' settings).
@@ -1919,15 +1921,33 @@ impl<'a> Recipe<'a, '_> {
                 if t.ends_with('(') || t.ends_with('\\') {
                     break;
                 }
-                // An import inside a function gets its neighbour at its own indentation.
-                let indent = &line[..line.len() - line.trim_start().len()];
                 let eol = if line.ends_with("\r\n") { "\r\n" } else { "\n" };
+                // Imported inside a function (maybe in several): the module imports it once,
+                // for every client written.
+                if line.starts_with(char::is_whitespace) {
+                    // After the module's first import where it has one: `import os`, when a
+                    // key moves to the environment, goes before it, and two insertions at one
+                    // point would overlap.
+                    let at = self.module_import_at();
+                    let end = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+                    let first = text[at..end].trim();
+                    let import = (first.starts_with("import ") || first.starts_with("from "))
+                        && !first.ends_with('(')
+                        && !first.ends_with('\\');
+                    return Ok(match import {
+                        true if text[..end].ends_with('\n') => {
+                            (end..end, format!("import {module}{eol}"))
+                        }
+                        true => (end..end, format!("{eol}import {module}")),
+                        false => (at..at, format!("import {module}{eol}")),
+                    });
+                }
                 let (at, lead) = if line.ends_with('\n') {
                     (offset, "")
                 } else {
                     (offset, eol)
                 };
-                return Ok((at..at, format!("{lead}{indent}import {module}{eol}")));
+                return Ok((at..at, format!("{lead}import {module}{eol}")));
             }
         }
         Err(format!(
@@ -1948,8 +1968,18 @@ impl<'a> Recipe<'a, '_> {
         if imported {
             return Vec::new();
         }
-        // After a shebang, comments, the module's docstring and `from __future__` imports,
-        // which must come first.
+        let eol = if self.text.contains("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        let at = self.module_import_at();
+        vec![(at..at, format!("import os{eol}"))]
+    }
+
+    /// Where a module-level import goes: after a shebang, comments, the module's docstring and
+    /// `from __future__` imports, which must come first.
+    fn module_import_at(&self) -> usize {
         let text = self.text;
         let mut offset = 0;
         while offset < text.len() {
@@ -1969,12 +1999,7 @@ impl<'a> Recipe<'a, '_> {
                 break;
             }
         }
-        let eol = if self.text.contains("\r\n") {
-            "\r\n"
-        } else {
-            "\n"
-        };
-        vec![(offset..offset, format!("import os{eol}"))]
+        offset
     }
 }
 
@@ -2028,8 +2053,6 @@ pub(super) fn url_name<'v>(view: &'v View, e: &'v Expr) -> Option<&'v str> {
     }
 }
 
-/// Whether `key` is an argument itself, or first in the list an argument is (`[key, …]`,
-/// `[key].concat(args)`), rather than somewhere inside it (a callback's body).
 /// The key-named entries of a map, and of the maps and lists inside it.
 fn key_entries<'e>(value: &'e Expr, out: &mut Vec<&'e lang::Entry>) {
     match &value.kind {
@@ -2047,6 +2070,8 @@ fn key_entries<'e>(value: &'e Expr, out: &mut Vec<&'e lang::Entry>) {
     }
 }
 
+/// Whether `key` is an argument itself, or first in the list an argument is (`[key, …]`,
+/// `[key].concat(args)`), rather than somewhere inside it (a callback's body).
 fn in_key_position(arg: &Expr, key: &Range<usize>) -> bool {
     match &arg.kind {
         _ if arg.span == *key => true,

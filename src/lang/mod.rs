@@ -557,11 +557,13 @@ pub(crate) struct Builder<'t> {
     text: &'t str,
     view: View,
     calls: HashMap<usize, usize>,
-    /// Names that stand for another callable (`from m import ServerProxy as Proxy`, a
-    /// parameter defaulting to `ServerProxy`): a call through one is a call to what it names.
-    aliases: HashMap<String, String>,
-    /// The last binding of each name, so a call finds what its name holds at once.
-    last_bound: HashMap<String, usize>,
+    /// Names that stand, in a scope, for another callable (`from m import ServerProxy as
+    /// Proxy`, a parameter defaulting to `ServerProxy`): a call through one is a call to what
+    /// it names.
+    aliases: HashMap<(usize, String), String>,
+    /// The last binding of each name in each scope, so a call finds what its name holds at
+    /// once.
+    last_bound: HashMap<(usize, String), usize>,
     scope: usize,
     stmt: Range<usize>,
     depth: usize,
@@ -628,7 +630,7 @@ impl<'t> Builder<'t> {
             unreachable!("names are names")
         };
         self.last_bound
-            .insert(name.clone(), self.view.bindings.len());
+            .insert((self.scope, name.clone()), self.view.bindings.len());
         self.view.bindings.push(Binding {
             target: name,
             target_span: target.byte_range(),
@@ -648,25 +650,38 @@ impl<'t> Builder<'t> {
         self.bind(name, value);
     }
 
-    /// `name` stands for the callable `target` names (a chain of names).
-    fn alias(&mut self, name: &str, target: &str) {
+    /// `name` stands in `scope` for the callable `target` names (a chain of names).
+    fn alias(&mut self, scope: usize, name: &str, target: &str) {
         if name != target {
-            self.aliases.insert(name.to_string(), target.to_string());
+            self.aliases
+                .insert((scope, name.to_string()), target.to_string());
         }
     }
 
-    /// What a bare name called as a function stands for: an alias, or a chain of names last
-    /// assigned to it (`Proxy = xmlrpc.client.ServerProxy`), followed a few steps
-    /// (`server=Proxy` with `ServerProxy as Proxy`).
+    /// What a bare name called as a function stands for, as the current scope sees it: an
+    /// alias, or a chain of names last assigned to it (`Proxy = xmlrpc.client.ServerProxy`),
+    /// followed a few steps (`server=Proxy` with `ServerProxy as Proxy`). The innermost scope
+    /// that binds the name, or takes it as a parameter, decides.
     fn aliased(&self, name: &str) -> Option<&str> {
         let step = |name: &str| {
-            self.aliases.get(name).map(String::as_str).or_else(|| {
-                let bound = &self.view.bindings[*self.last_bound.get(name)?];
-                match &bound.value.kind {
-                    Kind::Name(target) if target != name => Some(target.as_str()),
-                    _ => None,
+            let mut scope = Some(self.scope);
+            while let Some(s) = scope {
+                let key = (s, name.to_string());
+                if let Some(target) = self.aliases.get(&key) {
+                    return Some(target.as_str());
                 }
-            })
+                if let Some(&i) = self.last_bound.get(&key) {
+                    return match &self.view.bindings[i].value.kind {
+                        Kind::Name(target) if target != name => Some(target.as_str()),
+                        _ => None,
+                    };
+                }
+                if self.view.scopes[s].params.iter().any(|p| p == name) {
+                    return None;
+                }
+                scope = self.view.scopes[s].parent;
+            }
+            None
         };
         let mut target = step(name)?;
         for _ in 0..3 {

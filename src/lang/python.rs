@@ -24,9 +24,11 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
                 .child_by_field_name("name")
                 .map_or("", |n| b.src(n))
                 .to_string();
+            // The scope `scoped` is about to make: its parameters' aliases live there.
+            let scope = b.view.scopes.len();
             let params = node
                 .child_by_field_name("parameters")
-                .map(|p| params(b, p))
+                .map(|p| params(b, p, scope))
                 .unwrap_or_default();
             return b.scoped(kind, node, &name, params, |b| children(b, node));
         }
@@ -89,7 +91,8 @@ fn imports(b: &mut Builder, node: Node) {
                     None => imported.to_string(),
                 };
                 let alias = b.src(bound);
-                b.alias(alias, &target);
+                let scope = b.scope;
+                b.alias(scope, alias, &target);
             }
         }
     }
@@ -101,7 +104,7 @@ fn children(b: &mut Builder, node: Node) {
 
 /// A function's parameter names; one that defaults to a callable (`server=ServerProxy`) is
 /// an alias of it.
-fn params(b: &mut Builder, node: Node) -> Vec<String> {
+fn params(b: &mut Builder, node: Node, scope: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut cursor = node.walk();
     for p in node.named_children(&mut cursor) {
@@ -113,7 +116,7 @@ fn params(b: &mut Builder, node: Node) -> Vec<String> {
                 if let (Some(n), Some(d)) = (name, default) {
                     if matches!(d.kind(), "identifier" | "attribute") {
                         let (n, d) = (b.src(n), b.src(d));
-                        b.alias(n, d);
+                        b.alias(scope, n, d);
                     }
                 }
                 name

@@ -681,10 +681,11 @@ pub fn sends_key_header(view: &View, text: &str, call: &Call) -> bool {
             || (s.contains("authorization") && s.contains("bearer"))
     };
     // Ruby's `XMLRPC::Client.new2(url).tap { |c| c.http_header_extra = {…} }`, as written here.
-    let tap = view
-        .calls
-        .iter()
-        .find(|t| t.name == "tap" && t.receiver.as_deref().is_some_and(|r| r.span == call.span));
+    let tap = view.calls.iter().find(|t| {
+        view.syntax == Syntax::Ruby
+            && t.name == "tap"
+            && t.receiver.as_deref().is_some_and(|r| r.span == call.span)
+    });
     says(&text[tap.map_or(&call.span, |t| &t.span).clone()])
         || header_extra_sets(view, call)
             .into_iter()
@@ -732,10 +733,16 @@ fn existing_header_extra<'v>(
     // `User-Agent` line, then its `accept-encoding` line).
     let after_client =
         |b: &&crate::lang::Binding| b.scope == call.scope && b.stmt.start >= call.span.end;
-    if !(set.iter().all(after_client) && uses == set.len()) {
+    let mut set = set;
+    set.sort_by_key(|b| b.stmt.start);
+    // One statement after the other, nothing between (not the branches of an `if`).
+    let in_a_row = set
+        .windows(2)
+        .all(|w| text[w[0].stmt.end..w[1].stmt.start].trim().is_empty());
+    if !(set.iter().all(after_client) && uses == set.len() && in_a_row) {
         return Err(refuse());
     }
-    let b = set.iter().max_by_key(|b| b.stmt.start).ok_or_else(refuse)?;
+    let b = set.last().ok_or_else(refuse)?;
     match &b.value.kind {
         Kind::Map(entries) => entries.last().map(Some).ok_or_else(refuse),
         // `headers = {…}` once in the same method, then `client.http_header_extra = headers`:
