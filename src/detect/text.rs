@@ -157,6 +157,13 @@ fn detect_scoped(
                 // A settings file naming the endpoint in a constant makes no call: whether
                 // the calls send the header is for the file that makes them.
                 Some(Filter::NoKeyHeader) if !calls && in_constant(text, &hit.span) => {}
+                // The structural detector saw this very request already.
+                Some(Filter::NoKeyHeader)
+                    if hits.iter().any(|h| {
+                        h.rule == *rule
+                            && h.span.start <= hit.span.start
+                            && hit.span.end <= h.span.end
+                    }) => {}
                 Some(Filter::KeyName | Filter::NoKeyHeader) | None => hits.push(hit),
             }
         }

@@ -14,8 +14,8 @@ use super::{
 use crate::{
     lang::{self, Binding, Call, Expr, Kind, Syntax, Template, View, HOLE},
     rules::{
-        HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MORTGAGEPRO_ENDPOINT, TOKEN_IN_URL,
-        VENDOR_LOGIN,
+        HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, MISSING_AUTH, MORTGAGEPRO_ENDPOINT,
+        TOKEN_IN_URL, VENDOR_LOGIN,
     },
 };
 
@@ -1195,7 +1195,48 @@ impl<'a> Detector<'a> {
         });
     }
 
+    /// A request to the new endpoint whose own headers, written in the call, carry no key
+    /// (`fetch(url, { headers: { 'Content-Type': 'text/xml' } })`): reported even where other
+    /// requests of the file send an `Authorization` header (another service's, Keap's REST).
+    fn requests_without_key(&mut self) {
+        for call in &self.view.calls {
+            let Some(url) = call.positional().next().map(|a| &a.value) else {
+                continue;
+            };
+            let Kind::Str(t) = &url.kind else { continue };
+            if !t.text.contains("api.infusionsoft.com/crm/xmlrpc")
+                || t.text.contains("access_token=")
+            {
+                continue;
+            }
+            let headers = call.keyword("headers").map(|a| &a.value).or_else(|| {
+                call.args.iter().find_map(|a| match &a.value.kind {
+                    Kind::Map(entries) => entries
+                        .iter()
+                        .find(|e| e.key.as_deref() == Some("headers"))
+                        .map(|e| &e.value),
+                    _ => None,
+                })
+            });
+            let Some(Kind::Map(entries)) = headers.map(|h| &h.kind) else {
+                continue;
+            };
+            let keyed = entries.iter().any(|e| {
+                let key = e.key.as_deref().unwrap_or_default().to_ascii_lowercase();
+                // A computed or spread entry may be the key's.
+                e.key.is_none() || key == "x-keap-api-key" || key == "authorization"
+            });
+            if !keyed {
+                self.hits.push(
+                    Hit::new(MISSING_AUTH, url.span.clone())
+                        .detail("the headers written in this request carry none"),
+                );
+            }
+        }
+    }
+
     fn finish(&mut self) {
+        self.requests_without_key();
         // A file that makes no client, names no endpoint and writes no XML sends its calls
         // through a wrapper defined elsewhere (an SDK's `request('DataService.add', [table,
         // values])`): only a first parameter that plainly is a key is one there.
