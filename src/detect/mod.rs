@@ -227,7 +227,7 @@ pub fn method_takes_key(method: &str) -> bool {
 const AUTHENTICATE_USER: &str = "DataService.authenticateUser";
 
 /// Keap's own hosts under infusionsoft.com, which are no app's.
-pub const KEAP_HOSTS: &[&str] = &[
+const KEAP_HOSTS: &[&str] = &[
     "api",
     "signin",
     "accounts",
@@ -239,6 +239,18 @@ pub const KEAP_HOSTS: &[&str] = &[
     "keys",
 ];
 
+/// A per-app host alone (`https://` + app + `.infusionsoft.com`), which an SDK or a setter
+/// completes with `/api/xmlrpc`; not one of Keap's own hosts.
+pub fn app_host(text: &str) -> bool {
+    static APP_HOST: LazyLock<Regex> = LazyLock::new(|| {
+        build_pattern(r"(?i)^(?:https?://)?(?P<app>[^\s/.]+)\.infusionsoft\.com(?::443)?/?$")
+            .unwrap()
+    });
+    APP_HOST
+        .captures(text)
+        .is_some_and(|c| !KEAP_HOSTS.contains(&c["app"].to_ascii_lowercase().as_str()))
+}
+
 /// What a key-in-body finding says of the method it is sent to.
 pub fn method_detail(method: &str) -> String {
     if method == AUTHENTICATE_USER {
@@ -248,11 +260,17 @@ pub fn method_detail(method: &str) -> String {
     }
 }
 
+/// Whether a key-in-body finding's detail or message (from `method_detail`) is a login through
+/// `authenticateUser`.
+pub fn is_login(detail: &str) -> bool {
+    detail.contains(&format!("`{AUTHENTICATE_USER}`"))
+}
+
 /// A login call (`detail` from `method_detail`) handed a user name first: code written as if
 /// `authenticateUser` took no key. What the name says decides (`$username`, `login`).
 pub fn user_name_first(detail: &str, src: &str) -> bool {
     let lower = src.to_ascii_lowercase();
-    detail.starts_with(&format!("`{AUTHENTICATE_USER}`"))
+    is_login(detail)
         && !key_like(src)
         && ["user", "login", "email", "name"]
             .iter()

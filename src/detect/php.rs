@@ -238,18 +238,9 @@ impl<'t> Detector<'t, '_> {
     /// `'/api/xmlrpc'` apart (`setApiEndpoint('/api/xmlrpc')`): the endpoint, split across two
     /// setters of a client class.
     fn host_setter(&self, node: Node, text: &str) -> bool {
-        // The app's own host, not one of Keap's (`api.`, `signin.`, `www.` …).
-        let lower = text.to_ascii_lowercase();
-        let label = lower
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .split('.')
-            .next()
-            .unwrap_or("");
-        let host = LEGACY_HOST
-            .captures(text)
-            .is_some_and(|c| c[1].eq_ignore_ascii_case("infusionsoft"))
-            && !super::KEAP_HOSTS.contains(&label);
+        if !super::app_host(text) {
+            return false;
+        }
         let set = node
             .parent()
             .filter(|p| p.kind() == "argument")
@@ -262,8 +253,7 @@ impl<'t> Detector<'t, '_> {
                         .iter()
                         .any(|w| name.contains(w))
             });
-        host && set
-            && (self.text.contains("'/api/xmlrpc'") || self.text.contains("\"/api/xmlrpc\""))
+        set && (self.text.contains("'/api/xmlrpc'") || self.text.contains("\"/api/xmlrpc\""))
     }
 
     /// The first `<param>` of each service call in a hand-written XML body.
@@ -758,7 +748,7 @@ fn phpxmlrpc_2(dir: &Path, library: &str) -> bool {
 }
 
 /// The XML-RPC clients whose constructor takes the URL (or the path and host).
-fn is_client_class(callee: &str) -> bool {
+pub fn is_client_class(callee: &str) -> bool {
     matches!(
         callee,
         "xmlrpc_client" | "zend_xmlrpc_client" | "wp_http_ixr_client" | "ixr_client"

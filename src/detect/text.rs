@@ -136,8 +136,15 @@ fn detect_scoped(
         if !facts.may_match(rules, i) {
             continue;
         }
-        // A file that names no Keap service makes no call of its own.
-        let calls = pattern.filter == Some(Filter::NoKeyHeader) && text.contains("Service.");
+        // A file that names no Keap service makes no call of its own; requests the structural
+        // detector judged by their own headers are its.
+        let no_key_header = pattern.filter == Some(Filter::NoKeyHeader);
+        let calls = no_key_header && text.contains("Service.");
+        let judged: Vec<Range<usize>> = hits
+            .iter()
+            .filter(|h| no_key_header && h.rule == *rule)
+            .map(|h| h.span.clone())
+            .collect();
         for caps in pattern.regex().captures_iter(text) {
             let Some(hit) = hit_from(rule, &caps, pattern.filter) else {
                 continue;
@@ -157,13 +164,10 @@ fn detect_scoped(
                 // A settings file naming the endpoint in a constant makes no call: whether
                 // the calls send the header is for the file that makes them.
                 Some(Filter::NoKeyHeader) if !calls && in_constant(text, &hit.span) => {}
-                // The structural detector saw this very request already.
                 Some(Filter::NoKeyHeader)
-                    if hits.iter().any(|h| {
-                        h.rule == *rule
-                            && h.span.start <= hit.span.start
-                            && hit.span.end <= h.span.end
-                    }) => {}
+                    if judged
+                        .iter()
+                        .any(|s| s.start <= hit.span.start && hit.span.end <= s.end) => {}
                 Some(Filter::KeyName | Filter::NoKeyHeader) | None => hits.push(hit),
             }
         }

@@ -24,10 +24,6 @@ static SERVICE: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^[A-Z]\w*Serv
 static KEAP_SERVICE: LazyLock<Regex> = LazyLock::new(|| {
     build_pattern(r"^(?:Contact|Data|Invoice|Product|Order|Funnel|APIEmail|Email|Affiliate|APIAffiliate|AffiliateProgram|Discount|File|Search|Shipping|WebForm|WebTracking|CreditCardSubmission)Service$").unwrap()
 });
-/// A per-app host alone, which an SDK completes with `/api/xmlrpc`.
-static APP_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    build_pattern(r"(?i)^(?:https?://)?(?P<app>[^\s/.]+)\.infusionsoft\.com(?::443)?/?$").unwrap()
-});
 static API_PATH: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^/api/xmlrpc/?$").unwrap());
 static HEX32: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^[0-9a-fA-F]{32}$").unwrap());
 
@@ -210,11 +206,9 @@ impl<'a> Detector<'a> {
             (None, Some(m)) => (MORTGAGEPRO_ENDPOINT, Some(m.range())),
             (None, None) if joined => (LEGACY_ENDPOINT, None),
             (None, None) => {
-                let host = APP_HOST.captures(&t.text).filter(|c| {
-                    !super::KEAP_HOSTS.contains(&c["app"].to_ascii_lowercase().as_str())
-                });
                 // Where the path is written too, that is the endpoint's finding.
-                let host_alone = host.is_some() && !self.path_too() && self.host_for_a_client(s);
+                let host_alone =
+                    super::app_host(&t.text) && !self.path_too() && self.host_for_a_client(s);
                 // A path beside a host written apart, or beside a client this file makes.
                 let path_alone = API_PATH.is_match(&t.text)
                     && t.is_plain()

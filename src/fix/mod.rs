@@ -391,7 +391,7 @@ pub fn plan(
             // A login through a method Keap removed is migrated like any call, and still fails.
             let logins = found.iter().filter(|f| {
                 f.rule == rules::KEY_IN_BODY
-                    && f.message.contains("`DataService.authenticateUser`")
+                    && detect::is_login(&f.message)
                     && edits.iter().any(|(fp, _)| *fp == f.fingerprint)
             });
             plan.notes.extend(logins.map(|f| Note {

@@ -14,8 +14,8 @@ use tree_sitter::{Node, Tree};
 use super::{edit::Edit, Auth, FixOptions, PLACEHOLDER};
 use crate::{
     detect::php::{
-        arguments, callee, concat_operands, is_concat, literal_content, plain_literal, template,
-        unwrap_value,
+        arguments, callee, concat_operands, is_client_class, is_concat, literal_content,
+        plain_literal, template, unwrap_value,
     },
     finding::{Finding, Secret},
     rules::{
@@ -512,15 +512,9 @@ impl<'a, 't> Recipe<'a, 't> {
 
     /// Whether the file makes an XML-RPC client of a library it knows.
     fn makes_client(&self) -> bool {
-        let lower = self.text.to_ascii_lowercase();
-        [
-            "new xmlrpc_client(",
-            "new zend_xmlrpc_client(",
-            "new ixr_client(",
-            "new wp_http_ixr_client(",
-        ]
-        .iter()
-        .any(|c| lower.contains(c))
+        self.index.calls.iter().any(|c| {
+            c.kind() == "object_creation_expression" && is_client_class(&callee(self.text, *c))
+        })
     }
 
     fn sends_key_header(&self) -> bool {

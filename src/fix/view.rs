@@ -61,6 +61,7 @@ pub fn fix(
         done: vec![false; findings.len()],
         remote,
         path,
+        old_python: std::cell::OnceCell::new(),
     };
     r.run();
     r.out
@@ -262,6 +263,8 @@ struct Recipe<'a, 'e> {
     done: Vec<bool>,
     remote: &'a Remote,
     path: &'a Path,
+    /// `old_python`, read from the project's files once.
+    old_python: std::cell::OnceCell<bool>,
 }
 
 /// What an app that configures the infusionsoft gem is told. Read from the gem's code: every
@@ -430,8 +433,10 @@ impl<'a> Recipe<'a, '_> {
     /// A Python file of a project that runs on a Python 3 before 3.8, or on Python 2: its
     /// `ServerProxy` takes no `headers`, a transport sends them.
     fn old_python(&self) -> bool {
-        self.view.syntax == Syntax::Python
-            && (python2(self.text) || project_python_before_3_8(self.path))
+        *self.old_python.get_or_init(|| {
+            self.view.syntax == Syntax::Python
+                && (python2(self.text) || project_python_before_3_8(self.path))
+        })
     }
 
     /// Whether a span sits in a comment.
@@ -610,12 +615,13 @@ impl<'a> Recipe<'a, '_> {
         let Some(index) = self.view.calls.iter().position(|c| std::ptr::eq(c, call)) else {
             return Vec::new();
         };
+        let tap = self.view.tap_of(call).map(|t| &t.span);
         let mut targets: Vec<String> = self
             .view
             .bindings
             .iter()
             .filter(|b| match b.value.kind {
-                Kind::Call(i) => i == index || self.tapped(i, index),
+                Kind::Call(i) => i == index || Some(&self.view.calls[i].span) == tap,
                 _ => false,
             })
             .map(|b| b.target.clone())
@@ -628,18 +634,6 @@ impl<'a> Recipe<'a, '_> {
             targets.push(scope.name.clone());
         }
         targets
-    }
-
-    /// Whether call `outer` is Ruby's `client.tap { … }` on call `inner` (which it returns, as
-    /// the migration writes a header onto a new client).
-    fn tapped(&self, outer: usize, inner: usize) -> bool {
-        let outer = &self.view.calls[outer];
-        self.view.syntax == Syntax::Ruby
-            && outer.name == "tap"
-            && outer
-                .receiver
-                .as_deref()
-                .is_some_and(|r| matches!(r.kind, Kind::Call(i) if i == inner))
     }
 
     /// The client name a key-in-body site's call goes through.

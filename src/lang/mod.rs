@@ -432,6 +432,15 @@ impl View {
             .unwrap_or(0)
     }
 
+    /// Ruby's `call.tap { … }` on a call: it returns the call's value, so a client made with a
+    /// header written in a `tap` (as the migration writes it) is that client.
+    pub fn tap_of(&self, call: &Call) -> Option<&Call> {
+        (self.syntax == Syntax::Ruby).then_some(())?;
+        self.calls
+            .iter()
+            .find(|t| t.name == "tap" && t.receiver.as_deref().is_some_and(|r| r.span == call.span))
+    }
+
     /// The innermost class around an offset.
     pub fn class_at(&self, at: usize) -> Option<usize> {
         self.class_of(self.scope_at(at))

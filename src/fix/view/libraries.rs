@@ -681,11 +681,7 @@ pub fn sends_key_header(view: &View, text: &str, call: &Call) -> bool {
             || (s.contains("authorization") && s.contains("bearer"))
     };
     // Ruby's `XMLRPC::Client.new2(url).tap { |c| c.http_header_extra = {…} }`, as written here.
-    let tap = view.calls.iter().find(|t| {
-        view.syntax == Syntax::Ruby
-            && t.name == "tap"
-            && t.receiver.as_deref().is_some_and(|r| r.span == call.span)
-    });
+    let tap = view.tap_of(call);
     says(&text[tap.map_or(&call.span, |t| &t.span).clone()])
         || header_extra_sets(view, call)
             .into_iter()
