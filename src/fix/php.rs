@@ -1343,15 +1343,20 @@ impl<'a, 't> Recipe<'a, 't> {
     }
 
     /// The key expression as it can be written at `at`, where a call is sent: the body read it
-    /// there, so it is in scope unless it is a local of another function.
+    /// there, so it is in scope unless it is a local of another function, one where no call
+    /// before `at` sends the same name.
     pub(super) fn readable_at(&self, key: &KeySource<'t>, at: Node<'t>) -> Option<String> {
         let Some(site) = key.site else {
             return Some(key.code.clone());
         };
         let code = key.code.as_str();
         let everywhere = !code.starts_with('$') && !is_class_scoped(code);
+        let read_here = |site: Node<'t>| self.in_scope(self.scope_of(code, site), at);
+        let sent_before = self.keys.iter().any(|(_, k)| {
+            k.code == code && k.site.is_some_and(|s| s.start_byte() < at.start_byte() && read_here(s))
+        });
         let readable = everywhere
-            || (self.in_scope(self.scope_of(code, site), at)
+            || ((read_here(site) || sent_before)
                 && !(code.starts_with("$this") && in_static_method(at)));
         match readable {
             true => Some(code.to_string()),

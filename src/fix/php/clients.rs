@@ -420,7 +420,10 @@ impl<'a, 't> Recipe<'a, 't> {
         // for Keap (or Mortgage Pro, which has the key already): one re-made for a caller's URL
         // (`$this->client = new xmlrpc_client($url);`) would carry the key to that host.
         let kept_elsewhere = self.index.assignments.iter().any(|a| {
-            a.0 == consumer.target && self.in_scope(scope, a.2) && !self.makes_legacy_client(a.1)
+            a.0 == consumer.target
+                && a.1.id() != consumer.call.id()
+                && self.in_scope(scope, a.2)
+                && !self.makes_legacy_client(a.1)
         });
         if kept_elsewhere {
             return self.manual(i, format!("not migrated: `{}` also holds a client made for another URL, which a header before its sends would reach: add `{}` to the Keap client only", consumer.target, self.header_text(&key.code)));
@@ -454,18 +457,24 @@ impl<'a, 't> Recipe<'a, 't> {
     /// Where the client is made in a private or protected method that returns it (a factory),
     /// the variables and properties its class keeps it in: `$client = $this->_client();`, and
     /// through a caching getter (`$this->cached = $this->_connect(); return $this->cached;`).
+    /// A plain function that returns it counts too when it is defined once and no other file
+    /// calls it (`$client = infusion_setup_client();` in each function of a plugin).
     fn factory_results(&self, consumer: &Consumer<'t>) -> Vec<(&'t str, Scope<'t>)> {
         let mut results = Vec::new();
         let mut factory = self
             .up
-            .enclosing(consumer.call, &["method_declaration"])
+            .enclosing(consumer.call, &["method_declaration", "function_definition"])
             .and_then(|m| self.factory_name(m, &consumer.target));
         // A getter over a getter over the client is as deep as hand-written code goes.
         for _ in 0..3 {
             let Some(name) = factory.take() else {
                 break;
             };
-            let calls = [format!("$this->{name}("), format!("self::{name}(")];
+            let calls = [
+                format!("$this->{name}("),
+                format!("self::{name}("),
+                format!("{name}("),
+            ];
             for a in &self.index.assignments {
                 if !calls.iter().any(|c| self.src(a.1).starts_with(c.as_str())) {
                     continue;
@@ -521,12 +530,20 @@ impl<'a, 't> Recipe<'a, 't> {
         })
     }
 
-    /// The name of `method` when it is private or protected and returns `returned`.
+    /// The name of `method` when it returns `returned` and only this file can call it: a
+    /// private or protected method, or a function defined once that no other file calls.
     fn factory_name(&self, method: Node<'t>, returned: &str) -> Option<&'t str> {
         let mut cursor = method.walk();
-        let hidden = method.children(&mut cursor).any(|c| {
-            c.kind() == "visibility_modifier" && matches!(self.src(c), "private" | "protected")
-        });
+        let hidden = match method.kind() {
+            "function_definition" => method.child_by_field_name("name").is_some_and(|n| {
+                let name = self.src(n).to_ascii_lowercase();
+                self.index.functions.iter().filter(|f| f.0 == name).count() == 1
+                    && !(self.called_elsewhere)(&name)
+            }),
+            _ => method.children(&mut cursor).any(|c| {
+                c.kind() == "visibility_modifier" && matches!(self.src(c), "private" | "protected")
+            }),
+        };
         let returns = format!("return {returned};");
         method
             .child_by_field_name("name")
