@@ -7,6 +7,7 @@ use regex::Regex;
 use tree_sitter::{Node, Parser, Tree};
 
 use super::{
+    chunks::{self, Chunk},
     classify_first_param, is_secret_literal, key_like, method_detail, method_takes_key,
     user_name_first, FirstParam, Hit, WRAPPER_DETAIL,
 };
@@ -28,6 +29,78 @@ thread_local! {
 /// Parses PHP (mixed HTML and PHP files included). Error recovery always yields a tree.
 pub fn parse(text: &str) -> Option<Tree> {
     PARSER.with(|p| p.borrow_mut().parse(text, None))
+}
+
+/// Parses only `tag` and `chunk` of `text`, nodes at their offsets in `text`.
+fn parse_chunk(text: &str, tag: &Chunk, chunk: &Chunk) -> Option<Tree> {
+    let range = |c: &Chunk| tree_sitter::Range {
+        start_byte: c.bytes.start,
+        end_byte: c.bytes.end,
+        start_point: c.start,
+        end_point: c.end,
+    };
+    let ranges = match chunk.bytes.start <= tag.bytes.start {
+        true => vec![range(chunk)],
+        false => vec![range(tag), range(chunk)],
+    };
+    PARSER.with(|p| {
+        let mut p = p.borrow_mut();
+        p.set_included_ranges(&ranges).ok()?;
+        let tree = p.parse(text, None);
+        p.set_included_ranges(&[]).ok()?;
+        tree
+    })
+}
+
+/// Whether a large `text` parses without a syntax error, a chunk at a time, on two threads (a
+/// rewrite's check keeps no tree); `false` for a small file, or one that cannot be cut or has
+/// an error.
+pub fn chunks_parse_cleanly(text: &str) -> bool {
+    if text.len() < chunks::WHOLE_BELOW {
+        return false;
+    }
+    let Some((tag, chunks)) = chunks::split(text) else {
+        return false;
+    };
+    let clean = |c| parse_chunk(text, &tag, c).is_some_and(|t| !t.root_node().has_error());
+    std::thread::scope(|s| {
+        let odd = s.spawn(|| chunks.iter().skip(1).step_by(2).all(clean));
+        let even = chunks.iter().step_by(2).all(clean);
+        even && odd.join().unwrap_or(false)
+    })
+}
+
+/// Walks a large file's trees a chunk at a time (see `chunks`), the next chunk parsed on a
+/// thread of its own while this one is walked (parsing and walking cost about the same);
+/// `false` where a chunk did not parse cleanly, since the cut may be what broke it.
+fn walk_chunks(d: &mut Detector, text: &str) -> bool {
+    let Some((tag, chunks)) = chunks::split(text) else {
+        return false;
+    };
+    std::thread::scope(|s| {
+        // Two trees ahead at most: memory stays a few chunks' trees whatever the file's size.
+        // A walked tree goes back to be freed where it was allocated.
+        let (trees, parsed) = std::sync::mpsc::sync_channel::<Option<Tree>>(1);
+        let (done, walked) = std::sync::mpsc::channel::<Tree>();
+        s.spawn(move || {
+            for chunk in &chunks {
+                let tree = parse_chunk(text, &tag, chunk).filter(|t| !t.root_node().has_error());
+                let clean = tree.is_some();
+                if trees.send(tree).is_err() || !clean {
+                    return;
+                }
+                walked.try_iter().for_each(drop);
+            }
+        });
+        for tree in parsed {
+            let Some(tree) = tree else {
+                return false;
+            };
+            d.walk(tree.root_node());
+            let _ = done.send(tree);
+        }
+        true
+    })
 }
 
 pub(super) static LEGACY_URL: LazyLock<Regex> = LazyLock::new(|| {
@@ -86,25 +159,21 @@ pub fn detect(
     if !worth_parsing {
         return true;
     }
+    let (found, noted) = (hits.len(), comments.len());
+    if text.len() >= chunks::WHOLE_BELOW {
+        let mut d = Detector::new(text, dir, keap_named, xmlrpc, hits, comments);
+        if walk_chunks(&mut d, text) {
+            d.finish();
+            return true;
+        }
+        drop(d);
+        hits.truncate(found);
+        comments.truncate(noted);
+    }
     let Some(tree) = parse(text) else {
         return false;
     };
-    let mut d = Detector {
-        text,
-        dir,
-        hits,
-        comments,
-        keap_named,
-        xmlrpc,
-        xml_bodies: false,
-        strong_context: false,
-        wrapper: false,
-        foreign_client: false,
-        call_sites: Vec::new(),
-        hex_literals: Vec::new(),
-        assigned: HashMap::new(),
-        includes: Vec::new(),
-    };
+    let mut d = Detector::new(text, dir, keap_named, xmlrpc, hits, comments);
     d.walk(tree.root_node());
     d.finish();
     *kept = Some(tree);
@@ -151,7 +220,33 @@ enum Assigned {
     Proxy(String),
 }
 
-impl<'t> Detector<'t, '_> {
+impl<'t, 'h> Detector<'t, 'h> {
+    fn new(
+        text: &'t str,
+        dir: &'h Path,
+        keap_named: bool,
+        xmlrpc: bool,
+        hits: &'h mut Vec<Hit>,
+        comments: &'h mut Vec<Range<usize>>,
+    ) -> Self {
+        Detector {
+            text,
+            dir,
+            hits,
+            comments,
+            keap_named,
+            xmlrpc,
+            xml_bodies: false,
+            strong_context: false,
+            wrapper: false,
+            foreign_client: false,
+            call_sites: Vec::new(),
+            hex_literals: Vec::new(),
+            assigned: HashMap::new(),
+            includes: Vec::new(),
+        }
+    }
+
     fn src(&self, node: Node) -> &'t str {
         &self.text[node.byte_range()]
     }
@@ -1065,7 +1160,79 @@ fn parts<'n>(text: &str, body: Node<'n>) -> Template<'n> {
 
 #[cfg(test)]
 mod tests {
-    use super::XMLRPC_CLIENT;
+    use std::path::Path;
+
+    use super::{super::text::Facts, chunks::WHOLE_BELOW, parse, Detector, Hit, XMLRPC_CLIENT};
+
+    /// A large generated file: a client and a key at the top, a wrapper, then statement after
+    /// statement of calls, some in functions, with strings and heredocs that hold `;` and `}`.
+    fn generated() -> String {
+        let mut text = String::from(
+            "<?php\n$key = 'c0ffee11c0ffee22c0ffee33c0ffee44';\n$client = new xmlrpc_client('https://ab123.infusionsoft.com/api/xmlrpc');\n",
+        );
+        let mut n = 0;
+        while text.len() < WHOLE_BELOW + (WHOLE_BELOW >> 2) {
+            n += 1;
+            text.push_str(&format!(
+                "$client->send(new xmlrpcmsg('ContactService.add', array(new xmlrpcval($key), new xmlrpcval(array('Email' => \"u{n}@example.com;}}\")))));\n\
+                 function tag_{n}($c, $key) {{\n    return $c->send(new xmlrpcmsg('ContactService.addToGroup', array(php_xmlrpc_encode($key), php_xmlrpc_encode({n}))));\n}}\n\
+                 $xml = <<<XML\n<methodCall><methodName>DataService.echo</methodName>;}}\nXML;\n\
+                 if ($n > 3) {{\n    $x = '{{';\n}} else {{\n    $x = \"}}\";\n}}\n"
+            ));
+        }
+        text
+    }
+
+    fn whole(text: &str) -> (Vec<Hit>, usize) {
+        let (mut hits, mut comments) = (Vec::new(), Vec::new());
+        let facts = Facts::new(text);
+        let tree = parse(text).expect("parsed");
+        let mut d = Detector::new(
+            text,
+            Path::new("."),
+            facts.keap(),
+            true,
+            &mut hits,
+            &mut comments,
+        );
+        d.walk(tree.root_node());
+        d.finish();
+        (hits, comments.len())
+    }
+
+    fn chunked(text: &str) -> (Vec<Hit>, usize) {
+        let (mut hits, mut comments) = (Vec::new(), Vec::new());
+        assert!(super::detect(
+            &Facts::new(text),
+            Path::new("."),
+            &mut hits,
+            &mut comments,
+            &mut None
+        ));
+        (hits, comments.len())
+    }
+
+    #[test]
+    fn a_large_file_read_in_chunks_gives_what_the_whole_file_gives() {
+        let text = generated();
+        let (hits, comments) = chunked(&text);
+        assert!(hits.len() > 10_000, "{}", hits.len());
+        assert_eq!((hits, comments), whole(&text));
+        assert!(super::chunks_parse_cleanly(&text));
+    }
+
+    #[test]
+    fn a_chunk_with_a_syntax_error_sends_the_file_back_whole() {
+        // The cut may be what broke a chunk; whichever it was, the whole file's tree decides.
+        let mut text = generated();
+        let middle = text.len() / 2;
+        let line = middle + text[middle..].find("\n$client->send").expect("a call") + 1;
+        text.insert_str(line, "$broken = array(1, ;\n");
+        let (hits, comments) = chunked(&text);
+        assert!(hits.len() > 10_000, "{}", hits.len());
+        assert_eq!((hits, comments), whole(&text));
+        assert!(!super::chunks_parse_cleanly(&text));
+    }
 
     #[test]
     fn an_xml_rpc_namespace_is_followed_by_a_class() {
