@@ -1352,11 +1352,23 @@ impl<'a, 't> Recipe<'a, 't> {
         let code = key.code.as_str();
         let everywhere = !code.starts_with('$') && !is_class_scoped(code);
         let read_here = |site: Node<'t>| self.in_scope(self.scope_of(code, site), at);
-        let sent_before = self.keys.iter().any(|(_, k)| {
-            k.code == code && k.site.is_some_and(|s| s.start_byte() < at.start_byte() && read_here(s))
-        });
+        // The key sites are in file order: those of `at`'s function before it sit just before it.
+        let sent_before = || {
+            let Some(function) = self.up.enclosing(at, FUNCTIONS) else {
+                return false;
+            };
+            let before = self
+                .keys
+                .partition_point(|(i, _)| self.findings[*i].span.start < at.start_byte());
+            self.keys[..before]
+                .iter()
+                .rev()
+                .filter_map(|(_, k)| k.site.map(|s| (k, s)))
+                .take_while(|(_, s)| s.start_byte() >= function.start_byte())
+                .any(|(k, s)| k.code == code && read_here(s))
+        };
         let readable = everywhere
-            || ((read_here(site) || sent_before)
+            || ((read_here(site) || sent_before())
                 && !(code.starts_with("$this") && in_static_method(at)));
         match readable {
             true => Some(code.to_string()),

@@ -463,7 +463,10 @@ impl<'a, 't> Recipe<'a, 't> {
         let mut results = Vec::new();
         let mut factory = self
             .up
-            .enclosing(consumer.call, &["method_declaration", "function_definition"])
+            .enclosing(
+                consumer.call,
+                &["method_declaration", "function_definition"],
+            )
             .and_then(|m| self.factory_name(m, &consumer.target));
         // A getter over a getter over the client is as deep as hand-written code goes.
         for _ in 0..3 {
