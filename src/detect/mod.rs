@@ -440,6 +440,17 @@ pub fn is_key_slot_literal(s: &str) -> bool {
     is_secret_literal(s) || (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// A literal a name is set to where a legacy call sends that name first: a key by where it goes
+/// (a 64-hex value, or a pre-2020 24-character one), once it looks like a credential: 20 to 64
+/// letters and digits, both, and no placeholder.
+pub fn is_bound_key_literal(s: &str) -> bool {
+    (20..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric())
+        && s.bytes().any(|b| b.is_ascii_digit())
+        && s.bytes().any(|b| b.is_ascii_alphabetic())
+        && !placeholder::placeholder(s)
+}
+
 /// A whole literal that is a legacy key or a Service Account Key.
 pub fn is_secret_literal(s: &str) -> bool {
     LEGACY_KEY.is_match(s) || SAK.is_match(s)

@@ -8,8 +8,8 @@ use tree_sitter::{Node, Parser, Tree};
 
 use super::{
     chunks::{self, Chunk},
-    classify_first_param, is_secret_literal, key_like, method_detail, method_takes_key,
-    user_name_first, FirstParam, Hit, WRAPPER_DETAIL,
+    classify_first_param, is_bound_key_literal, is_secret_literal, key_like, method_detail,
+    method_takes_key, user_name_first, FirstParam, Hit, WRAPPER_DETAIL,
 };
 use crate::rules::{
     build_pattern, HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, LEGACY_LIBRARY,
@@ -186,6 +186,8 @@ struct CallSite {
     span: Range<usize>,
     detail: String,
     key_like: bool,
+    /// The literal the key variable was set to in the call's function, if any.
+    bound: Option<Range<usize>>,
 }
 
 struct Detector<'t, 'h> {
@@ -211,6 +213,9 @@ struct Detector<'t, 'h> {
     /// What variables and properties were last assigned, in file order: a built string's text,
     /// or the service a Zend proxy stands for.
     assigned: HashMap<&'t str, Assigned>,
+    /// Variables last set to a credential-shaped literal: its content and the function (by its
+    /// start; `None` at the top level) where it was set.
+    bound_literals: HashMap<&'t str, (Range<usize>, Option<usize>)>,
     /// The XML-RPC libraries the file includes: where, and the path it names.
     includes: Vec<(Range<usize>, String)>,
 }
@@ -243,6 +248,7 @@ impl<'t, 'h> Detector<'t, 'h> {
             call_sites: Vec::new(),
             hex_literals: Vec::new(),
             assigned: HashMap::new(),
+            bound_literals: HashMap::new(),
             includes: Vec::new(),
         }
     }
@@ -422,6 +428,14 @@ impl<'t, 'h> Detector<'t, 'h> {
         match value {
             Some(v) => self.assigned.insert(self.src(left), v),
             None => self.assigned.remove(self.src(left)),
+        };
+        let literal =
+            literal_content(right).filter(|c| is_bound_key_literal(&self.text[c.clone()]));
+        match literal {
+            Some(c) => self
+                .bound_literals
+                .insert(self.src(left), (c, function_start(node))),
+            None => self.bound_literals.remove(self.src(left)),
         };
     }
 
@@ -712,10 +726,16 @@ impl<'t, 'h> Detector<'t, 'h> {
         }
         let src = self.src(key);
         if classify_first_param(src, false) == FirstParam::Key && !user_name_first(detail, src) {
+            let bound = self
+                .bound_literals
+                .get(src)
+                .filter(|(_, function)| *function == function_start(key))
+                .map(|(literal, _)| literal.clone());
             self.call_sites.push(CallSite {
                 span: key.byte_range(),
                 detail: detail.to_string(),
                 key_like: key_like(src),
+                bound,
             });
         }
     }
@@ -804,6 +824,16 @@ impl<'t, 'h> Detector<'t, 'h> {
         let wrapper = self.wrapper || !(self.xmlrpc || self.xml_bodies);
         for site in std::mem::take(&mut self.call_sites) {
             if site.key_like || !wrapper {
+                // A literal sent first is a key by where it goes, whatever its shape.
+                let name = &self.text[site.span.clone()];
+                if let Some(literal) = site.bound.filter(|l| !self.hex_literals.contains(l)) {
+                    let detail = format!("`{name}`, which a Keap call sends first");
+                    self.hits.push(
+                        Hit::new(HARDCODED_KEY, literal.clone())
+                            .secret(literal)
+                            .detail(detail),
+                    );
+                }
                 self.hits
                     .push(Hit::new(KEY_IN_BODY, site.span).detail(site.detail));
             }
@@ -946,6 +976,13 @@ fn function_of(node: Node) -> Node {
         }
     }
     scope
+}
+
+/// Where the function around `node` starts, or `None` at the top level: the same in a chunk's
+/// tree as in the whole file's.
+fn function_start(node: Node) -> Option<usize> {
+    let scope = function_of(node);
+    (scope.kind() != "program").then(|| scope.start_byte())
 }
 
 /// A method call's name as written (`add`, not lower-cased).
