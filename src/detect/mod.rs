@@ -371,6 +371,9 @@ const DATA_WORDS: &[&str] = &[
     // `tablename`, `tableName`: the table a DataService call names, never a key.
     "name",
     "tablename",
+    // `DataService.getAppSetting($module, $setting)`, its key already moved to a header.
+    "module",
+    "setting",
 ];
 
 /// A cast (`(int)$id`), or a name whose last word says it holds data (`$contactData`,

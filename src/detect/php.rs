@@ -12,7 +12,7 @@ use super::{
     method_takes_key, user_name_first, FirstParam, Hit, WRAPPER_DETAIL,
 };
 use crate::rules::{
-    build_pattern, HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, LEGACY_LIBRARY,
+    build_pattern, HARDCODED_KEY, KEY_IN_BODY, LEGACY_ENDPOINT, LEGACY_LIBRARY, MISSING_AUTH,
     MORTGAGEPRO_ENDPOINT, VENDOR_LOGIN,
 };
 
@@ -134,6 +134,13 @@ static XMLRPC_CLIENT: LazyLock<Regex> = LazyLock::new(|| {
 static OTHER_HOST: LazyLock<Regex> = LazyLock::new(|| {
     build_pattern(r"(?i-u)^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/|$)").unwrap()
 });
+static NEW_URL: LazyLock<Regex> = LazyLock::new(|| {
+    build_pattern(r"^(?:https://)?api\.infusionsoft\.com(?::443)?/crm/xmlrpc(?:/v1)?/?$").unwrap()
+});
+static NEW_PATH: LazyLock<Regex> =
+    LazyLock::new(|| build_pattern(r"^/crm/xmlrpc(?:/v1)?/?$").unwrap());
+static KEY_HEADER_NAME: LazyLock<Regex> =
+    LazyLock::new(|| build_pattern(r"(?i)x-keap-api-key|authorization").unwrap());
 static HEX32: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^[0-9a-fA-F]{32}$").unwrap());
 
 /// Where an interpolated or computed value sits in a template.
@@ -161,7 +168,15 @@ pub fn detect(
     }
     let (found, noted) = (hits.len(), comments.len());
     if text.len() >= chunks::WHOLE_BELOW {
-        let mut d = Detector::new(text, dir, keap_named, xmlrpc, hits, comments);
+        let mut d = Detector::new(
+            text,
+            dir,
+            keap_named,
+            xmlrpc,
+            facts.key_header(),
+            hits,
+            comments,
+        );
         if walk_chunks(&mut d, text) {
             d.finish();
             return true;
@@ -173,7 +188,15 @@ pub fn detect(
     let Some(tree) = parse(text) else {
         return false;
     };
-    let mut d = Detector::new(text, dir, keap_named, xmlrpc, hits, comments);
+    let mut d = Detector::new(
+        text,
+        dir,
+        keap_named,
+        xmlrpc,
+        facts.key_header(),
+        hits,
+        comments,
+    );
     d.walk(tree.root_node());
     d.finish();
     *kept = Some(tree);
@@ -218,6 +241,14 @@ struct Detector<'t, 'h> {
     bound_literals: HashMap<&'t str, (Range<usize>, Option<usize>)>,
     /// The XML-RPC libraries the file includes: where, and the path it names.
     includes: Vec<(Range<usize>, String)>,
+    /// The file writes an `X-Keap-API-Key` or `Authorization` header somewhere.
+    key_header: bool,
+    /// phpxmlrpc clients made for the new endpoint: the name they are kept in, the URL's span.
+    new_clients: Vec<(&'t str, Range<usize>)>,
+    /// Names a key header is written to as a `->headers` property, which phpxmlrpc never sends.
+    header_properties: Vec<&'t str>,
+    /// Names whose curl options or client options are set: where phpxmlrpc takes a header.
+    options_set: Vec<&'t str>,
 }
 
 enum Assigned {
@@ -231,6 +262,7 @@ impl<'t, 'h> Detector<'t, 'h> {
         dir: &'h Path,
         keap_named: bool,
         xmlrpc: bool,
+        key_header: bool,
         hits: &'h mut Vec<Hit>,
         comments: &'h mut Vec<Range<usize>>,
     ) -> Self {
@@ -250,6 +282,10 @@ impl<'t, 'h> Detector<'t, 'h> {
             assigned: HashMap::new(),
             bound_literals: HashMap::new(),
             includes: Vec::new(),
+            key_header,
+            new_clients: Vec::new(),
+            header_properties: Vec::new(),
+            options_set: Vec::new(),
         }
     }
 
@@ -429,6 +465,21 @@ impl<'t, 'h> Detector<'t, 'h> {
             Some(v) => self.assigned.insert(self.src(left), v),
             None => self.assigned.remove(self.src(left)),
         };
+        // `$this->client->headers['Authorization'] = 'Bearer ' . $key;`
+        let property = match left.kind() {
+            "subscript_expression" => left.named_child(0),
+            _ => Some(left),
+        }
+        .filter(|p| p.kind() == "member_access_expression")
+        .filter(|p| {
+            p.child_by_field_name("name")
+                .is_some_and(|n| self.src(n) == "headers")
+        });
+        if let Some(object) = property.and_then(|p| p.child_by_field_name("object")) {
+            if KEY_HEADER_NAME.is_match(self.src(node)) {
+                self.header_properties.push(self.src(object));
+            }
+        }
         let literal =
             literal_content(right).filter(|c| is_bound_key_literal(&self.text[c.clone()]));
         match literal {
@@ -464,7 +515,15 @@ impl<'t, 'h> Detector<'t, 'h> {
             &args,
             node.kind() == "object_creation_expression" && callee == "xmlrpc_client",
         );
+        if node.kind() == "member_call_expression"
+            && matches!(callee.as_str(), "setcurloptions" | "setoption")
+        {
+            if let Some(object) = node.child_by_field_name("object") {
+                self.options_set.push(self.src(object));
+            }
+        }
         if node.kind() == "object_creation_expression" {
+            self.new_endpoint_client(node, &callee, &args);
             self.configured_base(&callee, &args);
             self.foreign_client |= is_client_class(&callee)
                 && args
@@ -503,6 +562,17 @@ impl<'t, 'h> Detector<'t, 'h> {
         match callee.as_str() {
             "array_unshift" => {
                 if let Some(&key) = args.get(1) {
+                    self.wrapper(key, true);
+                }
+            }
+            // fXmlRpc's `$client->prependParams(array($apiKey))`: every call's first parameter.
+            "prependparams" => {
+                if let Some(&key) = args
+                    .first()
+                    .filter(|a| is_array(**a))
+                    .and_then(|a| array_values(*a).first().copied())
+                    .as_ref()
+                {
                     self.wrapper(key, true);
                 }
             }
@@ -566,6 +636,41 @@ impl<'t, 'h> Detector<'t, 'h> {
 
     /// `new xmlrpc_client('/api/xmlrpc', $app . '.infusionsoft.com', 443)`: one finding from the
     /// path to the host (and port). A host held in a variable counts by what it was assigned.
+    /// `$c = new xmlrpc_client('https://api.infusionsoft.com/crm/xmlrpc')`, or the URL split
+    /// into path, host and port: a client a missing key header would leave half migrated.
+    fn new_endpoint_client(&mut self, node: Node, callee: &str, args: &[Node]) {
+        if !matches!(callee, "xmlrpc_client" | "phpxmlrpc\\client" | "client")
+            || (callee == "client" && !self.text.contains("PhpXmlRpc"))
+        {
+            return;
+        }
+        let texts: Vec<Option<String>> = args
+            .iter()
+            .take(2)
+            .map(|a| template(self.text, *a).map(|t| t.text.to_ascii_lowercase()))
+            .collect();
+        let is = |k: usize, f: &dyn Fn(&str) -> bool| {
+            texts.get(k).and_then(Option::as_deref).is_some_and(f)
+        };
+        let span = if is(0, &|t| NEW_URL.is_match(t)) {
+            args[0].byte_range()
+        } else if is(0, &|t| NEW_PATH.is_match(t))
+            && is(1, &|h| h.trim_end_matches(":443") == "api.infusionsoft.com")
+        {
+            args[0].start_byte()..args[args.len().min(3) - 1].end_byte()
+        } else {
+            return;
+        };
+        let Some(target) = node
+            .parent()
+            .filter(|p| p.kind() == "assignment_expression")
+            .and_then(|p| p.child_by_field_name("left"))
+        else {
+            return;
+        };
+        self.new_clients.push((self.src(target), span));
+    }
+
     fn split_endpoint(&mut self, args: &[Node], phpxmlrpc: bool) {
         let texts: Vec<Option<String>> = args
             .iter()
@@ -807,6 +912,7 @@ impl<'t, 'h> Detector<'t, 'h> {
     }
 
     fn finish(&mut self) {
+        self.clients_without_header();
         // XML-RPC alone is not Keap: a file that names nothing of Keap's and makes its client
         // for another host (a newsletter API that takes its own key first) is another
         // service's. Only a wrapper could have found something there.
@@ -850,6 +956,30 @@ impl<'t, 'h> Detector<'t, 'h> {
                     self.hits
                         .push(Hit::new(LEGACY_LIBRARY, span).detail(library));
                 }
+            }
+        }
+    }
+}
+
+impl Detector<'_, '_> {
+    /// phpxmlrpc clients of the new endpoint that send no key header: one whose header went into
+    /// a `->headers` property (phpxmlrpc has none: it sends what `setCurlOptions` or, from 4.11,
+    /// `setOption` give it), or one made with a split URL in a file that writes no key header
+    /// (a whole URL is the missing-auth pattern's), unless a token in the URL authenticates them.
+    fn clients_without_header(&mut self) {
+        // A token in the URL authenticates the calls: token-in-url reports it.
+        if self.text.contains("access_token") {
+            return;
+        }
+        for (target, span) in std::mem::take(&mut self.new_clients) {
+            if self.options_set.contains(&target) {
+                continue;
+            }
+            let hit = Hit::new(MISSING_AUTH, span.clone());
+            if self.header_properties.contains(&target) {
+                self.hits.push(hit.detail(format!("the key header is put in `{target}->headers`, which phpxmlrpc never sends: give it to `setCurlOptions` (`CURLOPT_HTTPHEADER`)")));
+            } else if !self.key_header && self.text[span].contains(',') {
+                self.hits.push(hit);
             }
         }
     }
@@ -1229,6 +1359,7 @@ mod tests {
             Path::new("."),
             facts.keap(),
             true,
+            facts.key_header(),
             &mut hits,
             &mut comments,
         );

@@ -272,6 +272,7 @@ impl<'a, 't> Recipe<'a, 't> {
                     self.manual(i, "Mortgage Pro is a separate service: its endpoint is never rewritten to an infusionsoft.com host, and its calls keep the key in the body")
                 }
                 LEGACY_LIBRARY => self.manual(i, "upgrade this phpxmlrpc 2.x to 4.9.x (it runs the iSDK on PHP 8): the migrated clients send the key header through setCurlOptions, which 2.x lacks, and 2.x does not parse on PHP 7 or later"),
+                MISSING_AUTH if f.message.contains("->headers`") => self.manual(i, "phpxmlrpc never sends a `headers` property: give the key header to the client's `setCurlOptions(array(CURLOPT_HTTPHEADER => array('Content-Type: text/xml', …)))`, with Content-Type kept, and drop the property"),
                 MISSING_AUTH => self.manual(i, "this client calls the new endpoint without a key header: add X-Keap-API-Key (or Authorization: Bearer) to it"),
                 _ => self.manual(i, "no automatic rewrite for this rule"),
             }
@@ -811,7 +812,10 @@ impl<'a, 't> Recipe<'a, 't> {
         if consumers.is_empty() {
             let hint = match self.shared_helpers.borrow().last() {
                 Some(helper) => format!("not migrated: this URL goes through `{helper}()`, which may also post elsewhere (defined twice, or called with other URLs here or in another file): send the key header from the Keap calls only, then point them at the new endpoint"),
-                None => "not migrated: this URL is not given to a client in this file (it is returned, stored or passed on): add the key header where the client is made, then point it at the new endpoint".to_string(),
+                None => match self.handed_to(url_node) {
+                    Some(call) => format!("not migrated: this URL is handed to `{call}()`, on a client made elsewhere (passed in, or its class is not in this file): add the key header where that client is made, then point it at the new endpoint"),
+                    None => "not migrated: this URL is not given to a client in this file (it is returned, stored or passed on): add the key header where the client is made, then point it at the new endpoint".to_string(),
+                },
             };
             return self.manual(i, hint);
         }
@@ -1034,6 +1038,32 @@ impl<'a, 't> Recipe<'a, 't> {
     }
 
     /// Climbs from a URL fragment to the whole expression that builds it.
+    /// The method or class a URL is an argument of (`$this->client->setUri`, `new Foo`): where a
+    /// client this recipe does not know takes it.
+    fn handed_to(&self, url: Node<'t>) -> Option<String> {
+        let call = self
+            .up
+            .parent(url)
+            .filter(|p| p.kind() == "argument")
+            .and_then(|a| self.up.parent(a))
+            .and_then(|args| self.up.parent(args))?;
+        match call.kind() {
+            "member_call_expression" | "nullsafe_member_call_expression" => {
+                let object = self.src(call.child_by_field_name("object")?);
+                let name = self.src(call.child_by_field_name("name")?);
+                Some(format!("{object}->{name}"))
+            }
+            "object_creation_expression" => {
+                let mut cursor = call.walk();
+                let class = call
+                    .named_children(&mut cursor)
+                    .find(|c| matches!(c.kind(), "name" | "qualified_name"))?;
+                Some(format!("new {}", self.src(class)))
+            }
+            _ => None,
+        }
+    }
+
     fn outermost_expression(&self, node: Node<'t>) -> Node<'t> {
         let mut node = node;
         while let Some(p) = self.up.parent(node) {
