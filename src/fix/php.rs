@@ -813,7 +813,7 @@ impl<'a, 't> Recipe<'a, 't> {
             let hint = match self.shared_helpers.borrow().last() {
                 Some(helper) => format!("not migrated: this URL goes through `{helper}()`, which may also post elsewhere (defined twice, or called with other URLs here or in another file): send the key header from the Keap calls only, then point them at the new endpoint"),
                 None => match self.handed_to(url_node) {
-                    Some(call) => format!("not migrated: this URL is handed to `{call}()`, on a client made elsewhere (passed in, or its class is not in this file): add the key header where that client is made, then point it at the new endpoint"),
+                    Some(call) => format!("not migrated: this URL is handed to `{call}()`, not to a client this file makes (one passed in, or made by a class elsewhere): add the key header where that client is made, then point it at the new endpoint"),
                     None => "not migrated: this URL is not given to a client in this file (it is returned, stored or passed on): add the key header where the client is made, then point it at the new endpoint".to_string(),
                 },
             };
@@ -867,6 +867,9 @@ impl<'a, 't> Recipe<'a, 't> {
             );
         };
         let token = self.src(token).to_string();
+        if template(self.text, url_node).is_some_and(|t| t.text.contains("mortgageprocrm")) {
+            return self.manual(i, "Mortgage Pro is a separate service: its URL is never rewritten to an infusionsoft.com host; send this token as an Authorization: Bearer header if Mortgage Pro accepts one");
+        }
         let quote = self.quote_of(url_node);
         self.out.edits.push(Edit::new(
             url_node.byte_range(),
@@ -877,7 +880,7 @@ impl<'a, 't> Recipe<'a, 't> {
         if consumers.is_empty() {
             return self.manual(
                 i,
-                "URL replaced; send the token as an Authorization: Bearer header where it is used",
+                "not migrated: this URL is not given to a client in this file (it is returned, stored or passed on): send the token as an Authorization: Bearer header where the client is made, then drop it from the URL",
             );
         }
         for consumer in consumers {
@@ -885,7 +888,7 @@ impl<'a, 't> Recipe<'a, 't> {
             let readable = !token.starts_with('$') && !is_class_scoped(&token)
                 || self.in_scope(scope, consumer.call);
             if !readable {
-                self.manual(i, format!("URL replaced; `{token}` cannot be read where the request is made: send it as an Authorization: Bearer header there"));
+                self.manual(i, format!("not migrated: `{token}` cannot be read where the request is made: send it as an Authorization: Bearer header there, then drop it from the URL"));
                 continue;
             }
             let line = format!("'Authorization: Bearer ' . {token}");
