@@ -65,7 +65,7 @@ pub static SDKS: LazyLock<Vec<Sdk>> = LazyLock::new(|| {
 /// The official PHP SDK, the one with a release that migrates and a recipe for its code.
 pub const PHP_SDK: &str = "infusionsoft/php-sdk";
 
-fn sdk(ecosystem: Ecosystem, package: &str) -> Option<&'static Sdk> {
+pub fn sdk(ecosystem: Ecosystem, package: &str) -> Option<&'static Sdk> {
     let package = normalise(ecosystem, package);
     SDKS.iter().find(|s| {
         s.ecosystem == ecosystem

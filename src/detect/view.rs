@@ -405,12 +405,12 @@ impl<'a> Detector<'a> {
             }
             return;
         }
-        if sdk_data_context(self.view, self.text, call) {
-            // The package prepends the key: its calls' own first arguments are data.
+        if let Some(detail) = sdk_constructor(self.view, self.text, call) {
+            // The package sends the key: its calls' own first arguments are data.
             self.strong = true;
             self.wrapper = true;
             self.hits
-                .push(Hit::new(LEGACY_ENDPOINT, call.span.clone()).detail(DATA_CONTEXT_DETAIL));
+                .push(Hit::new(LEGACY_ENDPOINT, call.span.clone()).detail(detail));
             if let Some(key) = call.positional().nth(1) {
                 self.library_key(&key.value, call);
             }
@@ -1325,25 +1325,45 @@ pub fn official_library(view: &View, text: &str, call: &Call) -> Option<&'static
 pub const GEM_HOST_DETAIL: &str = "the host the infusionsoft gem calls `/api/xmlrpc` on";
 
 pub const DATA_CONTEXT_DETAIL: &str = "made by the npm infusionsoft-api package's `DataContext`";
+pub const ISDK_PORT_DETAIL: &str = "made by the npm infusionsoft package, a port of the PHP iSDK";
 
-/// bvalosek's npm infusionsoft-api: `new api.DataContext(app, key)` makes an npm `xmlrpc` client
-/// for the per-app URL and prepends the key to every call, inside `node_modules`; the app's
-/// constructor call is the site, in a file that requires the package (its `package.json` may be
-/// elsewhere, or not in the tree).
-pub fn sdk_data_context(view: &View, text: &str, call: &Call) -> bool {
-    // How code requires it: the usage pattern of its entry in the SDK facts.
-    static REQUIRED: LazyLock<Regex> = LazyLock::new(|| {
-        let sdk = super::manifest::SDKS
-            .iter()
-            .find(|s| s.packages.iter().any(|p| p == "infusionsoft-api"))
-            .expect("infusionsoft-api is in rules/sdk-facts");
-        build_pattern(sdk.usage.as_deref().expect("its usage pattern")).unwrap()
+/// npm packages whose constructor, given the app and the key, makes an npm `xmlrpc` client for
+/// the per-app URL inside `node_modules` and sends the key first in every call; the app's
+/// constructor call is the site, in a file that requires the package (its `package.json` may
+/// be elsewhere, or not in the tree). bvalosek's infusionsoft-api: `new api.DataContext(app,
+/// key)`; patricklodder's infusionsoft: `new iSDK(app, key)`, under whatever name it is required.
+pub fn sdk_constructor(view: &View, text: &str, call: &Call) -> Option<&'static str> {
+    static USAGE: LazyLock<[(Regex, &str); 2]> = LazyLock::new(|| {
+        let usage = |package: &str| {
+            let sdk = super::manifest::sdk(super::manifest::Ecosystem::Npm, package)
+                .expect("the package is in rules/sdk-facts");
+            build_pattern(sdk.usage.as_deref().expect("its usage pattern")).unwrap()
+        };
+        [
+            (usage("infusionsoft-api"), DATA_CONTEXT_DETAIL),
+            (usage("infusionsoft"), ISDK_PORT_DETAIL),
+        ]
     });
-    view.syntax.is_js()
-        && call.new
-        && call.name == "DataContext"
-        && call.positional().count() >= 2
-        && REQUIRED.is_match(text)
+    /// The name the iSDK port is required as: `var iSDK = require('infusionsoft')`.
+    static PORT_NAME: LazyLock<Regex> = LazyLock::new(|| {
+        build_pattern(r#"\b(\w+)\s*=\s*require\(\s*['"]infusionsoft['"]\s*\)|\bimport\s+(\w+)\s+from\s+['"]infusionsoft['"]"#).unwrap()
+    });
+    if !view.syntax.is_js() || !call.new || call.positional().count() < 2 {
+        return None;
+    }
+    let [(data_context, _), (port, _)] = &*USAGE;
+    if call.name == "DataContext" && data_context.is_match(text) {
+        return Some(DATA_CONTEXT_DETAIL);
+    }
+    let required_as = |c: regex::Captures| {
+        c.get(1)
+            .or_else(|| c.get(2))
+            .is_some_and(|n| n.as_str() == call.name)
+    };
+    (call.receiver.is_none()
+        && port.is_match(text)
+        && PORT_NAME.captures_iter(text).any(required_as))
+    .then_some(ISDK_PORT_DETAIL)
 }
 
 /// The `default_args=[…]` a Python client is made with: arguments it sends before every call's

@@ -20,7 +20,7 @@ use crate::{
         is_key_slot_literal, key_like,
         view::{
             imports_official_library, is_client, official_library, official_library_import,
-            DATA_CONTEXT_DETAIL,
+            DATA_CONTEXT_DETAIL, ISDK_PORT_DETAIL,
         },
     },
     finding::Finding,
@@ -276,6 +276,7 @@ const GEM_SETTING: &str = "the infusionsoft gem makes its client from this host:
 
 /// bvalosek's npm infusionsoft-api builds its client inside `node_modules`: no release of it sends
 /// a key header.
+const ISDK_PORT: &str = "the npm infusionsoft package (0.3.8, its last release) makes its client for the per-app URL and puts the key first in every call: no release sends the key as a header. Patch its `index.js` (vendored) to make its client with `xmlrpc.createSecureClient({ url: 'https://api.infusionsoft.com/crm/xmlrpc', headers: { 'X-Keap-API-Key': apikey } })` and to put `'placeholder'` where it puts `this.apiKey`";
 const DATA_CONTEXT: &str = "the npm infusionsoft-api package makes its client for the per-app URL and prepends the key to every call: no release of it (up to 0.6.0) sends the key as a header. Patch its `DataContext` (vendored) to make its npm `xmlrpc` client for `https://api.infusionsoft.com/crm/xmlrpc` with `headers: { 'X-Keap-API-Key': key }` and to prepend `'placeholder'`";
 
 /// The same setting in a test helper: the gem's requests its VCR cassettes replay were made
@@ -415,6 +416,7 @@ impl<'a> Recipe<'a, '_> {
                 LEGACY_ENDPOINT if self.gem_setting(&f.span) && self.test_helper() => GEM_TEST_SETTING,
                 LEGACY_ENDPOINT if self.gem_setting(&f.span) => GEM_SETTING,
                 LEGACY_ENDPOINT if f.message.contains(DATA_CONTEXT_DETAIL) => DATA_CONTEXT,
+                LEGACY_ENDPOINT if f.message.contains(ISDK_PORT_DETAIL) => ISDK_PORT,
                 HARDCODED_KEY if self.commented(&f.span) => "this key sits in a comment: delete it, and rotate it",
                 _ if self.commented(&f.span) => "in a comment, which nothing runs: update it or delete it",
                 LEGACY_ENDPOINT => "this endpoint reaches no client that could be migrated whole: point the client at the new endpoint and send the key as a header",
