@@ -58,6 +58,8 @@ const HASHY: &[&str] = &[
     "fingerprint",
     "uuid",
     "guid",
+    // A web form's `xid`.
+    "xid",
     "commit",
     "revision",
     "version",
@@ -170,8 +172,10 @@ impl Collector {
                 if OTHER_URL.is_match(line) && !text::has_keap_context(line) {
                     continue;
                 }
-                // In a Keap file, a service call or Keap's own name on the line.
-                let calls = line.contains("Service.") || text::has_keap_context(line);
+                // In a Keap file, a service call or Keap's own name on the line, besides the one
+                // the name itself may carry (`INFUSIONSOFT_FORM_XID` in a web form's path).
+                let rest = line.replace(names[m.pattern().as_usize()], "");
+                let calls = rest.contains("Service.") || text::has_keap_context(&rest);
                 reached
                     .entry(names[m.pattern().as_usize()])
                     .or_default()
