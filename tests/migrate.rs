@@ -676,6 +676,12 @@ fn the_plan_ends_with_the_next_steps() {
             "{case}: {err}"
         );
     }
+    // An OAuth client's token in its URL is no legacy key: nothing to rotate, nothing next.
+    let dir = copy_inputs(Path::new("fixtures/js/ng.token-relative-path"));
+    let out = bin(&["diff", "."], dir.path());
+    let err = text(&out.stderr);
+    assert!(err.contains("token-in-url at 9:27"), "{err}");
+    assert!(!err.contains("next:") && !err.contains("rotate:"), "{err}");
 }
 
 /// Clients rewritten onto a bundled library that lacks what they now call: the upgrade is the

@@ -145,6 +145,8 @@ pub struct Plan {
     pub manual: Vec<Manual>,
     pub notes: Vec<Note>,
     pub env: Vec<EnvVar>,
+    /// Whether the code used legacy keys at all: an OAuth client's token in its URL is none.
+    pub legacy_keys: bool,
 }
 
 /// Plans the migration of every file with findings. Each file is read again and rescanned, so
@@ -163,7 +165,12 @@ pub fn plan(
             .1
             .push(f);
     }
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        legacy_keys: findings
+            .iter()
+            .any(|f| !matches!(f.rule.as_str(), rules::TOKEN_IN_URL | rules::MISSING_AUTH)),
+        ..Plan::default()
+    };
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut callers: HashMap<PathBuf, Callers> = HashMap::new();
     let sdks = manifest::Sdks::default();
@@ -931,7 +938,8 @@ impl Plan {
                 n.note
             )?;
         }
-        if self.changes.is_empty() && self.manual.is_empty() {
+        let nothing_next = self.env.is_empty() && !self.legacy_keys && self.changes.is_empty();
+        if (self.changes.is_empty() && self.manual.is_empty()) || nothing_next {
             return Ok(());
         }
         // The list ends with what to do once the code is changed: the code now reads a
@@ -957,10 +965,12 @@ impl Plan {
         } else {
             ""
         };
-        writeln!(
-            out,
-            "  rotate: create a Service Account Key in Keap, use it as the new key, then revoke every legacy key the code held{history}"
-        )?;
+        if self.legacy_keys {
+            writeln!(
+                out,
+                "  rotate: create a Service Account Key in Keap, use it as the new key, then revoke every legacy key the code held{history}"
+            )?;
+        }
         // KEAP.md: said once when something is rewritten.
         if !self.changes.is_empty() {
             writeln!(out, "  quota: {RATE_LIMIT_NOTE}")?;
