@@ -78,6 +78,7 @@ styles!(
     python / aliased_proxy,
     python / official_library_package,
     python / transport_options,
+    python / instance_attribute,
     ruby / client_new2,
     ruby / client_new3,
     ruby / connection_getter,

@@ -248,6 +248,8 @@ struct Client<'v> {
     /// The names it is kept in (`server`, `self.server`, `@server`, `this.client`), and the
     /// getter that returns it (`def connection; @connection ||= …; end`).
     targets: Vec<String>,
+    /// Instances of its class, where it is an attribute: (`api`, `api.conn`).
+    instances: Vec<(String, String)>,
     /// Key-in-body findings of calls through it.
     sites: Vec<usize>,
 }
@@ -307,10 +309,14 @@ impl<'a> Recipe<'a, '_> {
                     || libraries::is_request(c)
                     || (self.view.syntax.is_js() && libraries::sdk_options(c).is_some())
             })
-            .map(|c| Client {
-                call: c,
-                targets: self.targets_of(c),
-                sites: Vec::new(),
+            .map(|c| {
+                let targets = self.targets_of(c);
+                Client {
+                    call: c,
+                    instances: self.instances_of(c, &targets),
+                    targets,
+                    sites: Vec::new(),
+                }
             })
             .collect();
         // Each call site to the client it goes through.
@@ -349,6 +355,19 @@ impl<'a> Recipe<'a, '_> {
                             })
                         })
                         .or_else(|| clients.iter().position(|c| kept(&c)))
+                        // `api.conn.X.y(api.key, …)`: through an instance of the client's
+                        // class, sending that instance's key.
+                        .or_else(|| {
+                            let key = self.src(&span);
+                            clients.iter().position(|c| {
+                                c.instances.iter().any(|(v, t)| {
+                                    t == r
+                                        && key
+                                            .strip_prefix(v.as_str())
+                                            .is_some_and(|k| k.starts_with('.'))
+                                })
+                            })
+                        })
                 }
                 // A wrapper's list (`[key].concat(args)`) kept before the call: the file's one
                 // client. Not a hand-written XML body: what sends it is not that client.
@@ -408,7 +427,16 @@ impl<'a> Recipe<'a, '_> {
                 self.manual(i, "this XML body is posted by something other than fetch, axios.post, npm request or requests.post: write `placeholder` here, and add the key header to the request that sends it");
                 continue;
             }
-            self.manual(i, "no XML-RPC client this file makes receives this call: send the key as a header where the client is made, and a placeholder here");
+            let through = self.receiver_of(&span).and_then(|r| {
+                clients
+                    .iter()
+                    .find(|c| c.instances.iter().any(|(_, t)| *t == r))
+                    .map(|_| r)
+            });
+            match through {
+                Some(r) => self.manual(i, format!("this call goes through `{r}`, a client of a class this file makes, but sends a key other than that object's own: send the same key (then `placeholder` here), or give this call its own client")),
+                None => self.manual(i, "no XML-RPC client this file makes receives this call: send the key as a header where the client is made, and a placeholder here"),
+            }
         }
         for (i, f) in self.findings.iter().enumerate() {
             let hint = match f.rule.as_str() {
@@ -612,6 +640,28 @@ impl<'a> Recipe<'a, '_> {
         }
     }
 
+    /// `self.conn` of class `Api` is `api.conn` wherever the file makes `api = Api(…)`: (the
+    /// instance's name, the client through it), for the targets that are attributes.
+    fn instances_of(&self, call: &Call, targets: &[String]) -> Vec<(String, String)> {
+        let Some(class) = self.view.class_at(call.span.start) else {
+            return Vec::new();
+        };
+        let class = &self.view.scopes[class].name;
+        let mut instances = Vec::new();
+        for b in &self.view.bindings {
+            let Kind::Call(i) = b.value.kind else {
+                continue;
+            };
+            if self.view.calls[i].name != *class || b.target.contains('.') {
+                continue;
+            }
+            for attr in targets.iter().filter_map(|t| t.strip_prefix("self.")) {
+                instances.push((b.target.clone(), format!("{}.{attr}", b.target)));
+            }
+        }
+        instances
+    }
+
     /// The names a client is kept in: the binding of the call, and the method that returns it.
     fn targets_of(&self, call: &Call) -> Vec<String> {
         let Some(index) = self.view.calls.iter().position(|c| std::ptr::eq(c, call)) else {
@@ -689,6 +739,7 @@ impl<'a> Recipe<'a, '_> {
             return self.client(&Client {
                 call: client.call,
                 targets: client.targets.clone(),
+                instances: client.instances.clone(),
                 sites: defined,
             });
         }
@@ -747,15 +798,26 @@ impl<'a> Recipe<'a, '_> {
             .or(client.sites.first())
             .copied()
             .expect("checked");
-        // The key: the same expression at every call.
-        let mut keys: Vec<&str> = client
+        // The key: the same expression at every call. `api.key` sent through `api.conn`, an
+        // instance of the client's class, is that class's `self.key`.
+        let instances: Vec<&str> = client.instances.iter().map(|(v, _)| v.as_str()).collect();
+        let as_member = |key: &'a str| -> std::borrow::Cow<'a, str> {
+            match key.split_once('.') {
+                Some((v, attr)) if instances.contains(&v) => format!("self.{attr}").into(),
+                _ => key.into(),
+            }
+        };
+        let owned: Vec<std::borrow::Cow<str>> = client
             .sites
             .iter()
             .map(|&i| {
-                interpolated(self.src(&self.findings[i].span))
-                    .unwrap_or_else(|| self.src(&self.findings[i].span))
+                as_member(
+                    interpolated(self.src(&self.findings[i].span))
+                        .unwrap_or_else(|| self.src(&self.findings[i].span)),
+                )
             })
             .collect();
+        let mut keys: Vec<&str> = owned.iter().map(|k| k.as_ref()).collect();
         keys.sort_unstable();
         keys.dedup();
         let wanted = self.remote.wanted.get(self.path).and_then(|w| {
