@@ -943,7 +943,22 @@ fn pyproject(text: &str) -> Vec<Dependency> {
         if let Some(caps) = POETRY_KEY.captures(code) {
             let name = caps.name("name").expect("the name group");
             let table = caps.name("table").map(|t| t.as_str());
-            let by_name = sdk(Ecosystem::Pypi, name.as_str());
+            // A package installed from a repository or a path is what its source says, not
+            // whatever PyPI serves under its name (`infusionsoft = {git = "…/Official-API…"}`):
+            // the name counts only where that SDK lives in the repository named.
+            let source = table.filter(|t| {
+                ["git", "path", "url", "file"]
+                    .iter()
+                    .any(|k| t.trim_start().starts_with(k) || t.contains(&format!(", {k}")))
+            });
+            let by_name = sdk(Ecosystem::Pypi, name.as_str()).filter(|s| {
+                source.is_none_or(|t| {
+                    s.git.iter().any(|repo| {
+                        t.to_ascii_lowercase()
+                            .contains(&format!("github.com/{repo}"))
+                    })
+                })
+            });
             let by_git = table.and_then(|t| py_requirement(t).map(|r| r.0));
             if let Some(sdk) = by_name.or(by_git) {
                 let constraint = caps
