@@ -308,7 +308,7 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
     let plan = fix::plan(&scan.findings, &mut scan.detected, &scanner, &options);
     match &args.output {
         Some(path) => {
-            fix::apply::write_private(path, plan.patch(false).as_bytes())?;
+            fix::apply::write_private(path, plan.patch(false).0.as_bytes())?;
             if plan.has_secrets() {
                 writeln!(
                     io.err,
@@ -322,10 +322,10 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
             writeln!(io.out)?;
         }
         None => {
-            let patch = plan.patch(!args.show_secrets);
+            let (patch, redacted) = plan.patch(!args.show_secrets);
             // Said on the patch's first line, where `diff | less` and `git apply`'s user looks
             // (git and patch skip text before the first `diff`), and on stderr.
-            if patch != plan.patch(false) {
+            if redacted {
                 writeln!(io.out, "{PREVIEW_BANNER}")?;
                 writeln!(
                     io.err,

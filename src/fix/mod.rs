@@ -787,19 +787,25 @@ impl FileChange {
 
 impl Plan {
     /// The whole patch; `redact` replaces each secret by its redacted form (a preview).
-    pub fn patch(&self, redact: bool) -> String {
+    /// The unified diff of every change, and whether redacting (`redact`) changed it: a
+    /// redacted patch cannot be applied.
+    pub fn patch(&self, redact: bool) -> (String, bool) {
         let mut out = String::new();
+        let mut redacted = false;
         for c in &self.changes {
             let before = String::from_utf8_lossy(&c.before);
             let mut d = diff::unified(&c.rel_bytes(), &before, &c.after);
             if redact {
                 for s in &c.secrets {
-                    d = d.replace(s.expose(), &s.redacted());
+                    if d.contains(s.expose()) {
+                        redacted = true;
+                        d = d.replace(s.expose(), &s.redacted());
+                    }
                 }
             }
             out.push_str(&d);
         }
-        out
+        (out, redacted)
     }
 
     /// The fix of each finding the plan changes, by fingerprint.
