@@ -932,12 +932,41 @@ static POETRY_KEY: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
-/// PEP 621 dependency strings and Poetry's `name = "^1.5"` tables, line by line.
+/// PEP 621 dependency strings and Poetry's and Pipfile's `name = "^1.5"` tables, line by line,
+/// only where a table or array lists dependencies (not Poetry's `packages = [{include = …}]`).
 fn pyproject(text: &str) -> Vec<Dependency> {
     let mut out = Vec::new();
+    let mut section = String::new();
+    // The key of the array being read, across lines (`dependencies = [`).
+    let mut array: Option<String> = None;
     for (start, line) in lines(text) {
         let code = line.split(" #").next().unwrap_or(line);
-        if code.trim_start().starts_with('#') {
+        let trimmed = code.trim();
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        if trimmed.starts_with('[') && !trimmed.starts_with("[\"") && trimmed.ends_with(']') {
+            section = trimmed.trim_matches(['[', ']']).trim().to_ascii_lowercase();
+            array = None;
+            continue;
+        }
+        let key = trimmed
+            .split_once('=')
+            .map(|(k, _)| k.trim().trim_matches(['"', '\'']).to_ascii_lowercase());
+        if let Some(k) = &key {
+            if trimmed.contains('[') && !trimmed.contains(']') {
+                array = Some(k.clone());
+            }
+        }
+        let listing_key = array.clone().or(key.clone()).unwrap_or_default();
+        let tables = section.ends_with("dependencies") || section.ends_with("packages");
+        let listed = tables
+            || (section == "project" && listing_key == "dependencies")
+            || (section == "build-system" && listing_key == "requires");
+        if trimmed.ends_with(']') && !trimmed.contains('[') {
+            array = None;
+        }
+        if !listed {
             continue;
         }
         if let Some(caps) = POETRY_KEY.captures(code) {

@@ -248,10 +248,39 @@ struct Client<'v> {
     /// The names it is kept in (`server`, `self.server`, `@server`, `this.client`), and the
     /// getter that returns it (`def connection; @connection ||= …; end`).
     targets: Vec<String>,
-    /// Instances of its class, where it is an attribute: (`api`, `api.conn`).
-    instances: Vec<(String, String)>,
+    /// Instances of its class, where it is an attribute.
+    instances: Vec<Instance>,
     /// Key-in-body findings of calls through it.
     sites: Vec<usize>,
+}
+
+/// `api = Api(app, key)` of a class that keeps its client as `self.conn`.
+#[derive(Clone)]
+struct Instance {
+    /// `api`, and the client through it, `api.conn`.
+    name: String,
+    client: String,
+    /// The scope the name is bound in: a call elsewhere may name something else.
+    scope: usize,
+    /// What the constructor was handed, as the attribute it is kept in: (`key`, `self.key`).
+    given: Vec<(String, String)>,
+}
+
+impl Instance {
+    /// The attribute of the instance a key sent through it is: `api.key`, or what the
+    /// constructor was handed for it.
+    fn member(&self, key: &str) -> Option<String> {
+        if let Some(attr) = key
+            .strip_prefix(self.name.as_str())
+            .and_then(|k| k.strip_prefix('.'))
+        {
+            return Some(format!("self.{attr}"));
+        }
+        self.given
+            .iter()
+            .find(|(arg, _)| arg == key)
+            .map(|(_, m)| m.clone())
+    }
 }
 
 struct Recipe<'a, 'e> {
@@ -356,15 +385,14 @@ impl<'a> Recipe<'a, '_> {
                         })
                         .or_else(|| clients.iter().position(|c| kept(&c)))
                         // `api.conn.X.y(api.key, …)`: through an instance of the client's
-                        // class, sending that instance's key.
+                        // class, in the scope that makes it, sending that instance's key.
                         .or_else(|| {
                             let key = self.src(&span);
                             clients.iter().position(|c| {
-                                c.instances.iter().any(|(v, t)| {
-                                    t == r
-                                        && key
-                                            .strip_prefix(v.as_str())
-                                            .is_some_and(|k| k.starts_with('.'))
+                                c.instances.iter().any(|inst| {
+                                    inst.client == r
+                                        && self.view.within(scope, inst.scope)
+                                        && inst.member(key).is_some()
                                 })
                             })
                         })
@@ -430,11 +458,11 @@ impl<'a> Recipe<'a, '_> {
             let through = self.receiver_of(&span).and_then(|r| {
                 clients
                     .iter()
-                    .find(|c| c.instances.iter().any(|(_, t)| *t == r))
+                    .find(|c| c.instances.iter().any(|inst| inst.client == r))
                     .map(|_| r)
             });
             match through {
-                Some(r) => self.manual(i, format!("this call goes through `{r}`, a client of a class this file makes, but sends a key other than that object's own: send the same key (then `placeholder` here), or give this call its own client")),
+                Some(r) => self.manual(i, format!("this call goes through `{r}`, as the calls of a client this file's class makes do, but that object is not made in this function, or with the key this call sends: send it the key the object was made with (then `placeholder` here), or give this call its own client")),
                 None => self.manual(i, "no XML-RPC client this file makes receives this call: send the key as a header where the client is made, and a placeholder here"),
             }
         }
@@ -640,23 +668,53 @@ impl<'a> Recipe<'a, '_> {
         }
     }
 
-    /// `self.conn` of class `Api` is `api.conn` wherever the file makes `api = Api(…)`: (the
-    /// instance's name, the client through it), for the targets that are attributes.
-    fn instances_of(&self, call: &Call, targets: &[String]) -> Vec<(String, String)> {
+    /// `self.conn` of class `Api` is `api.conn` where the file makes `api = Api(…)`, for the
+    /// targets that are attributes; with what the constructor's parameters are kept as
+    /// (`self.key = key` in the client's own function).
+    fn instances_of(&self, call: &Call, targets: &[String]) -> Vec<Instance> {
         let Some(class) = self.view.class_at(call.span.start) else {
             return Vec::new();
         };
-        let class = &self.view.scopes[class].name;
+        let class_name = &self.view.scopes[class].name;
+        let init = &self.view.scopes[call.scope];
+        let kept: Vec<(usize, String)> = self
+            .view
+            .bindings
+            .iter()
+            .filter(|b| b.scope == call.scope && b.target.starts_with("self."))
+            .filter_map(|b| match &b.value.kind {
+                Kind::Name(p) => {
+                    let at = init
+                        .params
+                        .iter()
+                        .filter(|q| *q != "self")
+                        .position(|q| q == p)?;
+                    Some((at, b.target.clone()))
+                }
+                _ => None,
+            })
+            .collect();
         let mut instances = Vec::new();
         for b in &self.view.bindings {
             let Kind::Call(i) = b.value.kind else {
                 continue;
             };
-            if self.view.calls[i].name != *class || b.target.contains('.') {
+            let made = &self.view.calls[i];
+            if made.name != *class_name || b.target.contains('.') {
                 continue;
             }
+            let args: Vec<&str> = made.positional().map(|a| self.src(&a.span)).collect();
+            let given: Vec<(String, String)> = kept
+                .iter()
+                .filter_map(|(at, member)| Some((args.get(*at)?.to_string(), member.clone())))
+                .collect();
             for attr in targets.iter().filter_map(|t| t.strip_prefix("self.")) {
-                instances.push((b.target.clone(), format!("{}.{attr}", b.target)));
+                instances.push(Instance {
+                    name: b.target.clone(),
+                    client: format!("{}.{attr}", b.target),
+                    scope: b.scope,
+                    given: given.clone(),
+                });
             }
         }
         instances
@@ -800,11 +858,15 @@ impl<'a> Recipe<'a, '_> {
             .expect("checked");
         // The key: the same expression at every call. `api.key` sent through `api.conn`, an
         // instance of the client's class, is that class's `self.key`.
-        let instances: Vec<&str> = client.instances.iter().map(|(v, _)| v.as_str()).collect();
-        let as_member = |key: &'a str| -> std::borrow::Cow<'a, str> {
-            match key.split_once('.') {
-                Some((v, attr)) if instances.contains(&v) => format!("self.{attr}").into(),
-                _ => key.into(),
+        let as_member = |i: usize, key: &'a str| -> std::borrow::Cow<'a, str> {
+            let receiver = self.receiver_of(&self.findings[i].span);
+            let through = client
+                .instances
+                .iter()
+                .filter(|inst| receiver.as_deref() == Some(inst.client.as_str()));
+            match through.into_iter().find_map(|inst| inst.member(key)) {
+                Some(member) => member.into(),
+                None => key.into(),
             }
         };
         let owned: Vec<std::borrow::Cow<str>> = client
@@ -812,6 +874,7 @@ impl<'a> Recipe<'a, '_> {
             .iter()
             .map(|&i| {
                 as_member(
+                    i,
                     interpolated(self.src(&self.findings[i].span))
                         .unwrap_or_else(|| self.src(&self.findings[i].span)),
                 )
