@@ -806,3 +806,25 @@ fn an_sdk_no_release_migrates_is_named_where_it_is_used() {
         );
     }
 }
+
+#[test]
+fn a_url_left_for_a_client_this_recipe_does_not_know_names_where_it_goes() {
+    for (case, line) in [
+        (
+            "fixtures/php/ng.url-kept-for-own-client-class",
+            "legacy-endpoint at 13:27 (1): not migrated: this URL is handed to `new MemberRpcClient()`",
+        ),
+        (
+            "fixtures/php/ng.fxmlrpc-prepend-params",
+            "legacy-endpoint at 14:28 (1): not migrated: this URL is handed to `$this->rpc->setUri()`",
+        ),
+        (
+            "fixtures/php/ng.headers-property-never-sent",
+            "missing-auth at 13:43 (1): phpxmlrpc never sends a `headers` property: give the key header to the client's `setCurlOptions(",
+        ),
+    ] {
+        let dir = copy_inputs(Path::new(case));
+        let err = text(&bin(&["diff", "."], dir.path()).stderr);
+        assert!(err.lines().any(|l| l.trim_start().starts_with(line)), "{case}: {err}");
+    }
+}

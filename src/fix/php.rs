@@ -1041,15 +1041,25 @@ impl<'a, 't> Recipe<'a, 't> {
     }
 
     /// Climbs from a URL fragment to the whole expression that builds it.
-    /// The method or class a URL is an argument of (`$this->client->setUri`, `new Foo`): where a
-    /// client this recipe does not know takes it.
+    /// The method or class a URL is an argument of (`$this->client->setUri`, `new Foo`), or, where
+    /// it is kept in a name first (`$this->host_url = …`), the first call handed that name: where
+    /// a client this recipe does not know takes it.
     fn handed_to(&self, url: Node<'t>) -> Option<String> {
-        let call = self
-            .up
-            .parent(url)
-            .filter(|p| p.kind() == "argument")
-            .and_then(|a| self.up.parent(a))
-            .and_then(|args| self.up.parent(args))?;
+        let parent = self.up.parent(url)?;
+        let call = match parent.kind() {
+            "argument" => self
+                .up
+                .parent(parent)
+                .and_then(|args| self.up.parent(args))?,
+            "assignment_expression" => {
+                let name = self.src(parent.child_by_field_name("left")?);
+                *self.index.calls.iter().find(|c| {
+                    c.start_byte() > parent.end_byte()
+                        && arguments(**c).first().is_some_and(|a| self.src(*a) == name)
+                })?
+            }
+            _ => return None,
+        };
         match call.kind() {
             "member_call_expression" | "nullsafe_member_call_expression" => {
                 let object = self.src(call.child_by_field_name("object")?);
