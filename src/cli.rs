@@ -402,6 +402,8 @@ pub struct ScanJob {
     pub verbosity: Verbosity,
     /// The config file read, if any (said with `-v`).
     pub config_file: Option<PathBuf>,
+    /// Whether the fixes are planned only for the text summary's hint (not for SARIF).
+    pub fixes_for_hint: bool,
     /// The migration settings, when the report carries fixes (SARIF over a tree on disk: a
     /// staged or partial scan is not what `apply` would change).
     pub fixes: Option<FixOptions>,
@@ -582,6 +584,7 @@ impl ScanArgs {
             sarif_output: self.output.sarif_output.clone(),
             verbosity: self.output.verbosity(),
             config_file: self.walk.config_file()?,
+            fixes_for_hint: !sarif,
             fixes,
             verifier: self
                 .verify

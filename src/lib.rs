@@ -154,11 +154,15 @@ fn scan(args: &ScanArgs, io: &mut Io, stderr_is_terminal: bool) -> anyhow::Resul
         }
         None => Default::default(),
     };
+    // A hint does not pay for planning a file dense with findings (a generated file of calls
+    // costs a scan over again, and a parse tree of its size): it is then said without a count.
+    let unplanned =
+        job.fixes.is_some() && job.fixes_for_hint && scan.findings.len() > HINT_PLAN_LIMIT;
     let fixes = match &job.fixes {
-        Some(options) => {
+        Some(options) if !unplanned => {
             fix::plan(&scan.findings, &mut scan.detected, &job.scanner, options).suggestions()
         }
-        None => Default::default(),
+        _ => Default::default(),
     };
     let paths = report::RepoPaths::new(
         scan.findings
@@ -167,6 +171,7 @@ fn scan(args: &ScanArgs, io: &mut Io, stderr_is_terminal: bool) -> anyhow::Resul
             .chain(scan.summary.unused_ignores.iter().map(|(p, _)| p.as_path())),
     );
     let report = Report {
+        unplanned,
         findings: &scan.findings,
         summary: &scan.summary,
         rules: &job.scanner.rules,
@@ -350,6 +355,9 @@ fn diff(args: &DiffArgs, io: &mut Io) -> anyhow::Result<Exit> {
         Exit::Pending
     })
 }
+
+/// Findings past which a text scan's closing hint is not worth a plan.
+const HINT_PLAN_LIMIT: usize = 10_000;
 
 /// The first line of a `diff` preview whose secrets are redacted.
 const PREVIEW_BANNER: &str = "# keap-migrate PREVIEW, NOT APPLICABLE: the keys on its - lines are redacted, so git apply, patch and apply --patch refuse it; write an applicable patch with `keap-migrate diff -o FILE`";

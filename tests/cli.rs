@@ -645,3 +645,29 @@ fn dotnet_proxy_calls_are_manual_items_with_the_code_to_add() {
         "{all}"
     );
 }
+
+/// A text scan plans the migration only for its closing hint: past ten thousand findings (a
+/// generated file of calls) the hint is said without a count rather than paid for with a plan.
+#[test]
+fn a_scan_dense_with_findings_hints_without_planning() {
+    let mut php = String::from(
+        "<?php\n$apiKey = getenv('IS_KEY');\n$client = new xmlrpc_client('https://ab123.infusionsoft.com/api/xmlrpc');\n",
+    );
+    for n in 0..10_001 {
+        php.push_str(&format!(
+            "$client->send(new xmlrpcmsg('ContactService.addToGroup', array(new xmlrpcval($apiKey), new xmlrpcval({n}))));\n"
+        ));
+    }
+    let dir = tree(&[("sync.php", php.as_bytes())]);
+    let (code, out, _) = bin(&["scan", "."], dir.path());
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("10002 findings in 1 file"),
+        "{}",
+        &out[out.len().saturating_sub(400)..]
+    );
+    assert_eq!(
+        out.trim_end().lines().last(),
+        Some("hint: `keap-migrate diff` previews the migration; `keap-migrate apply` makes it")
+    );
+}

@@ -524,6 +524,7 @@ mod mutated_fixtures {
                 paths: &Default::default(),
                 origins: &Default::default(),
                 verified: &Default::default(),
+                unplanned: false,
             };
             for format in [Format::Text, Format::Json, Format::Sarif, Format::Github, Format::Junit] {
                 let mut out = Vec::new();

@@ -60,6 +60,8 @@ pub struct Report<'a> {
     pub origins: &'a Origins,
     /// What Keap said of each finding's secret (`--verify`).
     pub verified: &'a Verified,
+    /// The text hint's migration was not planned: too many findings to plan for a hint alone.
+    pub unplanned: bool,
 }
 
 /// Where files sit in their git repository, so that SARIF, annotations and JUnit name them from

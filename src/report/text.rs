@@ -69,6 +69,11 @@ impl Printer for Text {
                 "hint: `keap-migrate diff` previews the migration for {}; `keap-migrate apply` makes it",
                 count(files.len(), "file")
             )?;
+        } else if report.unplanned {
+            writeln!(
+                out,
+                "hint: `keap-migrate diff` previews the migration; `keap-migrate apply` makes it"
+            )?;
         }
         Ok(())
     }
