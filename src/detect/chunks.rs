@@ -2,7 +2,7 @@
 //! some 65 bytes per byte of source: a generated file of calls tens of megabytes long would hold
 //! gigabytes. Each chunk is parsed over the file's own text with included ranges (the file's
 //! `<?php` tag, then the chunk), so every node keeps its offset in the file, and a chunk's tree is
-//! dropped before the next is parsed.
+//! dropped once it is walked: a few chunks' trees are alive at a time, whatever the file's size.
 //!
 //! The splitter is a light lexer (strings, comments, heredocs, brackets), not a parser: a split
 //! it gets wrong leaves a chunk with a syntax error, and the caller then parses the file whole.
@@ -70,18 +70,15 @@ fn split_every(text: &str, size: usize) -> Option<(Chunk, Vec<Chunk>)> {
                 depth += 1;
                 i += 1;
             }
-            b')' | b']' | b'}' => {
-                depth = depth.checked_sub(1)?;
-                i += 1;
-                let last = *cuts.last().expect("the first cut is 0");
-                if depth == 0 && (b[i - 1] == b'}') && i - last >= size && ends_statement(b, i) {
-                    cuts.push(i);
+            // A statement ends at a `;` or a block's `}` at the top level.
+            c @ (b')' | b']' | b'}' | b';') => {
+                if c != b';' {
+                    depth = depth.checked_sub(1)?;
                 }
-            }
-            b';' => {
                 i += 1;
                 let last = *cuts.last().expect("the first cut is 0");
-                if depth == 0 && i - last >= size && ends_statement(b, i) {
+                let ends = matches!(c, b'}' | b';') && depth == 0;
+                if ends && i - last >= size && ends_statement(b, i) {
                     cuts.push(i);
                 }
             }

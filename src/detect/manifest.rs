@@ -958,7 +958,7 @@ fn pyproject(text: &str) -> Vec<Dependency> {
                 array = Some(k.clone());
             }
         }
-        let listing_key = array.clone().or(key.clone()).unwrap_or_default();
+        let listing_key = array.as_deref().or(key.as_deref()).unwrap_or_default();
         let tables = section.ends_with("dependencies") || section.ends_with("packages");
         let listed = tables
             || (section == "project" && listing_key == "dependencies")

@@ -139,8 +139,6 @@ static NEW_URL: LazyLock<Regex> = LazyLock::new(|| {
 });
 static NEW_PATH: LazyLock<Regex> =
     LazyLock::new(|| build_pattern(r"^/crm/xmlrpc(?:/v1)?/?$").unwrap());
-static KEY_HEADER_NAME: LazyLock<Regex> =
-    LazyLock::new(|| build_pattern(r"(?i)x-keap-api-key|authorization").unwrap());
 static HEX32: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^[0-9a-fA-F]{32}$").unwrap());
 
 /// Where an interpolated or computed value sits in a template.
@@ -158,7 +156,7 @@ pub fn detect(
 ) -> bool {
     let text = facts.text();
     let keap_named = facts.keap();
-    let xmlrpc = super::text::mentions_xmlrpc(text);
+    let xmlrpc = facts.xmlrpc();
     // Every PHP finding needs a Keap name, host or service, or an XML-RPC client: without one,
     // the parse (the costly part of a scan) can only find nothing. The words of an XML-RPC
     // server (WordPress's `XMLRPC_REQUEST`, `IXR_Error`, its `xmlrpc_*` hooks) are not a client.
@@ -168,15 +166,7 @@ pub fn detect(
     }
     let (found, noted) = (hits.len(), comments.len());
     if text.len() >= chunks::WHOLE_BELOW {
-        let mut d = Detector::new(
-            text,
-            dir,
-            keap_named,
-            xmlrpc,
-            facts.key_header(),
-            hits,
-            comments,
-        );
+        let mut d = Detector::new(facts, dir, hits, comments);
         if walk_chunks(&mut d, text) {
             d.finish();
             return true;
@@ -188,15 +178,7 @@ pub fn detect(
     let Some(tree) = parse(text) else {
         return false;
     };
-    let mut d = Detector::new(
-        text,
-        dir,
-        keap_named,
-        xmlrpc,
-        facts.key_header(),
-        hits,
-        comments,
-    );
+    let mut d = Detector::new(facts, dir, hits, comments);
     d.walk(tree.root_node());
     d.finish();
     *kept = Some(tree);
@@ -258,21 +240,19 @@ enum Assigned {
 
 impl<'t, 'h> Detector<'t, 'h> {
     fn new(
-        text: &'t str,
+        facts: &super::text::Facts<'t>,
         dir: &'h Path,
-        keap_named: bool,
-        xmlrpc: bool,
-        key_header: bool,
         hits: &'h mut Vec<Hit>,
         comments: &'h mut Vec<Range<usize>>,
     ) -> Self {
+        let text = facts.text();
         Detector {
             text,
             dir,
             hits,
             comments,
-            keap_named,
-            xmlrpc,
+            keap_named: facts.keap(),
+            xmlrpc: facts.xmlrpc(),
             xml_bodies: false,
             strong_context: false,
             wrapper: false,
@@ -282,7 +262,7 @@ impl<'t, 'h> Detector<'t, 'h> {
             assigned: HashMap::new(),
             bound_literals: HashMap::new(),
             includes: Vec::new(),
-            key_header,
+            key_header: facts.key_header(),
             new_clients: Vec::new(),
             header_properties: Vec::new(),
             options_set: Vec::new(),
@@ -476,7 +456,7 @@ impl<'t, 'h> Detector<'t, 'h> {
                 .is_some_and(|n| self.src(n) == "headers")
         });
         if let Some(object) = property.and_then(|p| p.child_by_field_name("object")) {
-            if KEY_HEADER_NAME.is_match(self.src(node)) {
+            if super::text::writes_key_header(self.src(node)) {
                 self.header_properties.push(self.src(object));
             }
         }
@@ -634,8 +614,6 @@ impl<'t, 'h> Detector<'t, 'h> {
         self.hits.push(Hit::new(LEGACY_ENDPOINT, url.byte_range()));
     }
 
-    /// `new xmlrpc_client('/api/xmlrpc', $app . '.infusionsoft.com', 443)`: one finding from the
-    /// path to the host (and port). A host held in a variable counts by what it was assigned.
     /// `$c = new xmlrpc_client('https://api.infusionsoft.com/crm/xmlrpc')`, or the URL split
     /// into path, host and port: a client a missing key header would leave half migrated.
     fn new_endpoint_client(&mut self, node: Node, callee: &str, args: &[Node]) {
@@ -671,6 +649,8 @@ impl<'t, 'h> Detector<'t, 'h> {
         self.new_clients.push((self.src(target), span));
     }
 
+    /// `new xmlrpc_client('/api/xmlrpc', $app . '.infusionsoft.com', 443)`: one finding from the
+    /// path to the host (and port). A host held in a variable counts by what it was assigned.
     fn split_endpoint(&mut self, args: &[Node], phpxmlrpc: bool) {
         let texts: Vec<Option<String>> = args
             .iter()
@@ -959,9 +939,7 @@ impl<'t, 'h> Detector<'t, 'h> {
             }
         }
     }
-}
 
-impl Detector<'_, '_> {
     /// phpxmlrpc clients of the new endpoint that send no key header: one whose header went into
     /// a `->headers` property (phpxmlrpc has none: it sends what `setCurlOptions` or, from 4.11,
     /// `setOption` give it), or one made with a split URL in a file that writes no key header
@@ -1354,15 +1332,7 @@ mod tests {
         let (mut hits, mut comments) = (Vec::new(), Vec::new());
         let facts = Facts::new(text);
         let tree = parse(text).expect("parsed");
-        let mut d = Detector::new(
-            text,
-            Path::new("."),
-            facts.keap(),
-            true,
-            facts.key_header(),
-            &mut hits,
-            &mut comments,
-        );
+        let mut d = Detector::new(&facts, Path::new("."), &mut hits, &mut comments);
         d.walk(tree.root_node());
         d.finish();
         (hits, comments.len())

@@ -36,6 +36,11 @@ static KEY_HEADER: LazyLock<Regex> = LazyLock::new(|| {
     build_pattern(r"(?i)x-keap-api-key|authorization|bearer|OPT_EXTRA_HEADERS").unwrap()
 });
 
+/// Whether the text writes a key header (or says phpxmlrpc's extra-headers option).
+pub fn writes_key_header(text: &str) -> bool {
+    KEY_HEADER.is_match(text)
+}
+
 /// Whether the text talks to Keap at all (a name, a host, a service call).
 pub fn has_keap_context(text: &str) -> bool {
     KEAP_CONTEXT.is_match(text) || (SHARED_SERVICE.is_match(text) && mentions_xmlrpc(text))
@@ -53,6 +58,7 @@ pub struct Facts<'t> {
     keap: OnceCell<bool>,
     host: OnceCell<bool>,
     key_header: OnceCell<bool>,
+    xmlrpc: OnceCell<bool>,
     may_match: OnceCell<Vec<bool>>,
 }
 
@@ -63,6 +69,7 @@ impl<'t> Facts<'t> {
             keap: OnceCell::new(),
             host: OnceCell::new(),
             key_header: OnceCell::new(),
+            xmlrpc: OnceCell::new(),
             may_match: OnceCell::new(),
         }
     }
@@ -74,6 +81,11 @@ impl<'t> Facts<'t> {
     /// The file talks to Keap (`has_keap_context`).
     pub fn keap(&self) -> bool {
         *self.keap.get_or_init(|| has_keap_context(self.text))
+    }
+
+    /// The file mentions XML-RPC (`mentions_xmlrpc`).
+    pub fn xmlrpc(&self) -> bool {
+        *self.xmlrpc.get_or_init(|| mentions_xmlrpc(self.text))
     }
 
     /// The file names an `*.infusionsoft.com` host.
@@ -88,9 +100,7 @@ impl<'t> Facts<'t> {
 
     /// The file sends a key header (or names one) somewhere.
     pub fn key_header(&self) -> bool {
-        *self
-            .key_header
-            .get_or_init(|| KEY_HEADER.is_match(self.text))
+        *self.key_header.get_or_init(|| writes_key_header(self.text))
     }
 }
 

@@ -342,8 +342,7 @@ impl<'a> Detector<'a> {
         // With its scheme, a host kept in a name is where a browser goes (`self.baseurl =
         // 'https://' + app + '.infusionsoft.com/'`): an SDK's host setting has none.
         let web = matches!(&s.kind, Kind::Str(t) if t.text.starts_with("http"));
-        in_client
-            || (named && !web && (super::text::mentions_xmlrpc(self.text) || self.facts.keap()))
+        in_client || (named && !web && (self.facts.xmlrpc() || self.facts.keap()))
     }
 
     /// The first `<param>` of each service call in a hand-written XML body.
@@ -1333,16 +1332,11 @@ pub const ISDK_PORT_DETAIL: &str = "made by the npm infusionsoft package, a port
 /// be elsewhere, or not in the tree). bvalosek's infusionsoft-api: `new api.DataContext(app,
 /// key)`; patricklodder's infusionsoft: `new iSDK(app, key)`, under whatever name it is required.
 pub fn sdk_constructor(view: &View, text: &str, call: &Call) -> Option<&'static str> {
-    static USAGE: LazyLock<[(Regex, &str); 2]> = LazyLock::new(|| {
-        let usage = |package: &str| {
-            let sdk = super::manifest::sdk(super::manifest::Ecosystem::Npm, package)
-                .expect("the package is in rules/sdk-facts");
-            build_pattern(sdk.usage.as_deref().expect("its usage pattern")).unwrap()
-        };
-        [
-            (usage("infusionsoft-api"), DATA_CONTEXT_DETAIL),
-            (usage("infusionsoft"), ISDK_PORT_DETAIL),
-        ]
+    // How code requires infusionsoft-api: the usage pattern of its entry in the SDK facts.
+    static DATA_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+        let sdk = super::manifest::sdk(super::manifest::Ecosystem::Npm, "infusionsoft-api")
+            .expect("infusionsoft-api is in rules/sdk-facts");
+        build_pattern(sdk.usage.as_deref().expect("its usage pattern")).unwrap()
     });
     /// The name the iSDK port is required as: `var iSDK = require('infusionsoft')`.
     static PORT_NAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -1351,8 +1345,7 @@ pub fn sdk_constructor(view: &View, text: &str, call: &Call) -> Option<&'static 
     if !view.syntax.is_js() || !call.new || call.positional().count() < 2 {
         return None;
     }
-    let [(data_context, _), (port, _)] = &*USAGE;
-    if call.name == "DataContext" && data_context.is_match(text) {
+    if call.name == "DataContext" && DATA_CONTEXT.is_match(text) {
         return Some(DATA_CONTEXT_DETAIL);
     }
     let required_as = |c: regex::Captures| {
@@ -1360,10 +1353,8 @@ pub fn sdk_constructor(view: &View, text: &str, call: &Call) -> Option<&'static 
             .or_else(|| c.get(2))
             .is_some_and(|n| n.as_str() == call.name)
     };
-    (call.receiver.is_none()
-        && port.is_match(text)
-        && PORT_NAME.captures_iter(text).any(required_as))
-    .then_some(ISDK_PORT_DETAIL)
+    (call.receiver.is_none() && PORT_NAME.captures_iter(text).any(required_as))
+        .then_some(ISDK_PORT_DETAIL)
 }
 
 /// The `default_args=[…]` a Python client is made with: arguments it sends before every call's

@@ -786,9 +786,8 @@ impl FileChange {
 }
 
 impl Plan {
-    /// The whole patch; `redact` replaces each secret by its redacted form (a preview).
-    /// The unified diff of every change, and whether redacting (`redact`) changed it: a
-    /// redacted patch cannot be applied.
+    /// The whole patch; `redact` replaces each secret by its redacted form (a preview, which
+    /// cannot be applied), and the flag says whether it replaced any.
     pub fn patch(&self, redact: bool) -> (String, bool) {
         let mut out = String::new();
         let mut redacted = false;

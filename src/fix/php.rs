@@ -1040,7 +1040,6 @@ impl<'a, 't> Recipe<'a, 't> {
         }
     }
 
-    /// Climbs from a URL fragment to the whole expression that builds it.
     /// The method or class a URL is an argument of (`$this->client->setUri`, `new Foo`), or, where
     /// it is kept in a name first (`$this->host_url = …`), the first call handed that name: where
     /// a client this recipe does not know takes it.
@@ -1077,6 +1076,7 @@ impl<'a, 't> Recipe<'a, 't> {
         }
     }
 
+    /// Climbs from a URL fragment to the whole expression that builds it.
     fn outermost_expression(&self, node: Node<'t>) -> Node<'t> {
         let mut node = node;
         while let Some(p) = self.up.parent(node) {

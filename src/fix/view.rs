@@ -860,11 +860,11 @@ impl<'a> Recipe<'a, '_> {
         // instance of the client's class, is that class's `self.key`.
         let as_member = |i: usize, key: &'a str| -> std::borrow::Cow<'a, str> {
             let receiver = self.receiver_of(&self.findings[i].span);
-            let through = client
+            let mut through = client
                 .instances
                 .iter()
                 .filter(|inst| receiver.as_deref() == Some(inst.client.as_str()));
-            match through.into_iter().find_map(|inst| inst.member(key)) {
+            match through.find_map(|inst| inst.member(key)) {
                 Some(member) => member.into(),
                 None => key.into(),
             }

@@ -461,23 +461,27 @@ impl<'a, 't> Recipe<'a, 't> {
     /// calls it (`$client = infusion_setup_client();` in each function of a plugin).
     fn factory_results(&self, consumer: &Consumer<'t>) -> Vec<(&'t str, Scope<'t>)> {
         let mut results = Vec::new();
+        // The factory's name, and whether it is a plain function (called by its name alone).
+        let factory_of = |m: Node<'t>, returned: &str| {
+            self.factory_name(m, returned)
+                .map(|name| (name, m.kind() == "function_definition"))
+        };
         let mut factory = self
             .up
             .enclosing(
                 consumer.call,
                 &["method_declaration", "function_definition"],
             )
-            .and_then(|m| self.factory_name(m, &consumer.target));
+            .and_then(|m| factory_of(m, &consumer.target));
         // A getter over a getter over the client is as deep as hand-written code goes.
         for _ in 0..3 {
-            let Some(name) = factory.take() else {
+            let Some((name, function)) = factory.take() else {
                 break;
             };
-            let calls = [
-                format!("$this->{name}("),
-                format!("self::{name}("),
-                format!("{name}("),
-            ];
+            let calls = match function {
+                true => vec![format!("{name}(")],
+                false => vec![format!("$this->{name}("), format!("self::{name}(")],
+            };
             for a in &self.index.assignments {
                 if !calls.iter().any(|c| self.src(a.1).starts_with(c.as_str())) {
                     continue;
@@ -491,7 +495,7 @@ impl<'a, 't> Recipe<'a, 't> {
                     factory = self
                         .up
                         .enclosing(left, &["method_declaration"])
-                        .and_then(|m| self.factory_name(m, kept));
+                        .and_then(|m| factory_of(m, kept));
                 }
             }
         }
