@@ -40,6 +40,11 @@ static BARE: LazyLock<Regex> = LazyLock::new(|| {
 /// A URL on a line, whatever its host: one that is not Keap's says the line talks elsewhere.
 static OTHER_URL: LazyLock<regex::Regex> =
     LazyLock::new(|| regex::Regex::new(r"https?://[A-Za-z0-9.-]+").unwrap());
+/// A page of a Keap app on its own host (`https://APP.infusionsoft.com/app/form/process/…`, an
+/// order form): the ids in it are web-form and order-form ids, not keys.
+static APP_PAGE: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r#"(?i)https?://[^\s'"`/]*\.infusionsoft\.com/app/[^\s'"`]*"#).unwrap()
+});
 static KEY_HEADER: LazyLock<regex::Regex> =
     LazyLock::new(|| regex::Regex::new(r"(?i)x-keap-api-key").unwrap());
 
@@ -175,6 +180,7 @@ impl Collector {
                 // In a Keap file, a service call or Keap's own name on the line, besides the one
                 // the name itself may carry (`INFUSIONSOFT_FORM_XID` in a web form's path).
                 let rest = line.replace(names[m.pattern().as_usize()], "");
+                let rest = APP_PAGE.replace_all(&rest, "");
                 let calls = rest.contains("Service.") || text::has_keap_context(&rest);
                 reached
                     .entry(names[m.pattern().as_usize()])
