@@ -382,8 +382,6 @@ fn memchr_nul(bytes: &[u8]) -> bool {
     bytes.contains(&0)
 }
 
-/// Whether the bytes start with a UTF-16 byte-order mark (little or big endian). Windows tools
-/// write config and logs this way; their NUL bytes would make them pass for binary.
 /// Returns to the system what the scan's threads freed, before a plan parses files again:
 /// glibc keeps each thread's freed arena (the tree of the largest file it parsed) for that
 /// thread, so the plan's trees would come on top of it.
@@ -395,6 +393,8 @@ pub fn release_freed_memory() {
     }
 }
 
+/// Whether the bytes start with a UTF-16 byte-order mark (little or big endian). Windows tools
+/// write config and logs this way; their NUL bytes would make them pass for binary.
 pub fn is_utf16(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])
 }

@@ -130,6 +130,12 @@ pub(super) static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {
 static XMLRPC_CLIENT: LazyLock<Regex> = LazyLock::new(|| {
     build_pattern(r"(?i-u)xmlrpc_?client|xmlrpc(?:msg|val|resp)\b|xmlrpc_(?:en|de)code|IXR_Client|XmlRpc\\{1,2}(?-i:[A-Z])|Zend_XmlRpc|XML_RPC_(?:Client|Message|Value)|methodCall|/api/xmlrpc|(?:->|\$)xml_?rpc\b|xmlrpc\.inc").unwrap()
 });
+/// What a wrapper that prepends the key is written with (`array_unshift($args, $this->key)`,
+/// `array_merge(array($apiKey), $args)`, `prependParams`, `[$this->key, ...$args]`), loosely: a
+/// file without it is not worth parsing unless it names Keap.
+static KEY_PREPENDED: LazyLock<Regex> = LazyLock::new(|| {
+    build_pattern(r"(?i)(?:array_unshift|prependParams|array_merge)\s*\([^;]{0,200}?(?:key|secret|credential|[0-9a-f]{32})|\[[^\]\[;,]*(?:key|secret|credential)[^\]\[;,]*,\s*\.\.\.").unwrap()
+});
 /// A host in a literal given to a client: a URL or a bare name with a dot.
 static OTHER_HOST: LazyLock<Regex> = LazyLock::new(|| {
     build_pattern(r"(?i-u)^(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/|$)").unwrap()
@@ -160,7 +166,10 @@ pub fn detect(
     // Every PHP finding needs a Keap name, host or service, or an XML-RPC client: without one,
     // the parse (the costly part of a scan) can only find nothing. The words of an XML-RPC
     // server (WordPress's `XMLRPC_REQUEST`, `IXR_Error`, its `xmlrpc_*` hooks) are not a client.
-    let worth_parsing = keap_named || (xmlrpc && XMLRPC_CLIENT.is_match(text));
+    // Nor is a client alone: a file that names nothing of Keap's can only hold a wrapper that
+    // prepends a key (pingbacks in WordPress's `comment.php` are a client and no more).
+    let worth_parsing = keap_named
+        || (xmlrpc && XMLRPC_CLIENT.is_match(text) && KEY_PREPENDED.is_match(text));
     if !worth_parsing {
         return true;
     }
