@@ -103,26 +103,18 @@ impl Collector {
         bytes: &[u8],
         keyword: bool,
     ) {
-        // The patterns read only around hex runs: a whole file is mostly code without one.
-        for window in binding_windows(bytes) {
-            for re in [&*QUOTED, &*BARE] {
-                for caps in re.captures_iter(&bytes[window.clone()]) {
-                    let (Some(name), Some(value)) = (caps.name("name"), caps.name("value")) else {
-                        continue;
-                    };
-                    let name_at = window.start + name.start();
-                    let name = String::from_utf8_lossy(name.as_bytes()).into_owned();
-                    if worth(&name, &String::from_utf8_lossy(value.as_bytes())) {
-                        self.bindings.push(Binding {
-                            path: path.to_path_buf(),
-                            rel: rel.to_string(),
-                            repo_rel: repo_rel.to_string(),
-                            name,
-                            name_at,
-                            value: window.start + value.start()..window.start + value.end(),
-                        });
-                    }
-                }
+        for (name, value) in bindings(bytes) {
+            let name_at = name.start;
+            let name = String::from_utf8_lossy(&bytes[name]).into_owned();
+            if worth(&name, &String::from_utf8_lossy(&bytes[value.clone()])) {
+                self.bindings.push(Binding {
+                    path: path.to_path_buf(),
+                    rel: rel.to_string(),
+                    repo_rel: repo_rel.to_string(),
+                    name,
+                    name_at,
+                    value,
+                });
             }
         }
         if keyword {
@@ -307,14 +299,52 @@ fn hex_runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     })
 }
 
+/// Each name bound to a hex value, and the value: the patterns read only around hex runs, as a
+/// whole file is mostly code without one.
+fn bindings(bytes: &[u8]) -> Vec<(Range<usize>, Range<usize>)> {
+    let mut found = Vec::new();
+    for w in binding_windows(bytes) {
+        let patterns: &[&Regex] = if w.lines { &[&QUOTED, &BARE] } else { &[&QUOTED] };
+        for re in patterns {
+            for caps in re.captures_iter(&bytes[w.range.clone()]) {
+                let (Some(name), Some(value)) = (caps.name("name"), caps.name("value")) else {
+                    continue;
+                };
+                let value = w.range.start + value.start()..w.range.start + value.end();
+                if value.start >= w.fresh {
+                    let name = w.range.start + name.start()..w.range.start + name.end();
+                    found.push((name, value));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Bytes the patterns read in one go, where they may find a binding.
+struct Window {
+    range: Range<usize>,
+    /// Whether it starts and ends at a line's edge: only then do `^` and `$` hold in it as in
+    /// the whole text.
+    lines: bool,
+    /// Where the values it has not read before start: its start may reach into the window before.
+    fresh: usize,
+}
+
+/// A line longer than this is read only around its runs (a minified bundle, a table of data on
+/// one line): a bare `NAME=value` line is never that long.
+const LONG_LINE: usize = 1024;
+/// How far before its value a name and what binds it can start, across a line break.
+const NEAR: usize = 256;
+
 /// Where a name bound to a hex value can be: the line of each hex run and the line before it (a
-/// name and its value split across two lines), merged where they touch. Each starts and ends at
-/// a line's edge, so the patterns' `^` and `$` hold in it as in the whole text. No byte is
-/// looked at twice, however many runs a minified line holds.
-fn binding_windows(bytes: &[u8]) -> Vec<Range<usize>> {
-    let mut windows: Vec<Range<usize>> = Vec::new();
+/// name and its value split across two lines), merged where they touch; on a long line, the bytes
+/// just before the run, from the start of a word. No byte is read twice except the few a window
+/// reaches back into the one before.
+fn binding_windows(bytes: &[u8]) -> Vec<Window> {
+    let mut windows: Vec<Window> = Vec::new();
     for run in hex_runs(bytes) {
-        let floor = windows.last().map_or(0, |w| w.end);
+        let floor = windows.last().map_or(0, |w| w.range.end);
         if run.start < floor {
             continue;
         }
@@ -330,13 +360,37 @@ fn binding_windows(bytes: &[u8]) -> Vec<Range<usize>> {
         } else {
             floor
         };
-        let end = bytes[run.end..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| run.end + i);
+        // Looked for no further than a long line's length: a minified line holds many runs.
+        let reach = bytes.len().min(start + LONG_LINE + 1).max(run.end);
+        let end = match bytes[run.end..reach].iter().position(|&b| b == b'\n') {
+            Some(i) => Some(run.end + i),
+            None if reach == bytes.len() => Some(reach),
+            None => None,
+        };
+        if let Some(end) = end.filter(|end| end - start <= LONG_LINE) {
+            match windows.last_mut() {
+                Some(last) if last.lines && last.range.end >= start => last.range.end = end,
+                _ => windows.push(Window {
+                    range: start..end,
+                    lines: true,
+                    fresh: floor,
+                }),
+            }
+            continue;
+        }
+        let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let mut near = run.start.saturating_sub(NEAR);
+        while near < run.start && near > 0 && ident(bytes[near - 1]) {
+            near += 1;
+        }
+        let end = (run.end + 1).min(bytes.len());
         match windows.last_mut() {
-            Some(last) if last.end >= start => last.end = end,
-            _ => windows.push(start..end),
+            Some(last) if !last.lines && last.range.end >= near => last.range.end = end,
+            _ => windows.push(Window {
+                range: near..end,
+                lines: false,
+                fresh: floor,
+            }),
         }
     }
     windows
@@ -381,6 +435,9 @@ mod tests {
             format!("var a={{x:'{k}',appKey:\"{k}\",y:'{long}'}};"),
             "plain code, no run\n".to_string(),
             format!("md5: {k}ff\n"),
+            format!("var t={{{}}};var c={{appKey:'{k}',x:\"{long}\",y:1}};\n", "a:1,".repeat(300)),
+            format!("{};APP_SECRET = \"{k}\";{}{k}x\n", "z".repeat(1100), "q".repeat(40)),
+            format!("{}'APP_KEY'{}=>\n{}'{k}'\n", "w".repeat(1000), " ".repeat(60), " ".repeat(60)),
             "\n".to_string(),
         ];
         let whole = |bytes: &[u8]| {
@@ -399,19 +456,10 @@ mod tests {
                 for c in &pieces {
                     let text = format!("{a}{b}{c}");
                     let bytes = text.as_bytes();
-                    let mut windowed = Vec::new();
-                    for w in binding_windows(bytes) {
-                        for re in [&*QUOTED, &*BARE] {
-                            for caps in re.captures_iter(&bytes[w.clone()]) {
-                                let v = caps.name("value").unwrap();
-                                windowed.push((
-                                    caps["name"].to_vec(),
-                                    w.start + v.start(),
-                                    w.start + v.end(),
-                                ));
-                            }
-                        }
-                    }
+                    let mut windowed: Vec<_> = bindings(bytes)
+                        .into_iter()
+                        .map(|(name, value)| (bytes[name].to_vec(), value.start, value.end))
+                        .collect();
                     windowed.sort();
                     assert_eq!(windowed, whole(bytes), "{text:?}");
                 }
