@@ -89,6 +89,7 @@ struct Binding {
 #[derive(Default)]
 pub struct Collector {
     bindings: Vec<Binding>,
+    /// Files the prefilter passed: those that talk to Keap among them are where names are used.
     keap_files: Vec<PathBuf>,
 }
 
@@ -117,12 +118,9 @@ impl Collector {
                 });
             }
         }
+        // Whether it talks to Keap is asked only if some file binds a hex value.
         if keyword {
-            let text = String::from_utf8_lossy(bytes);
-            // XML-RPC alone is not Keap: other services take an `api_key` first too.
-            if text::has_keap_context(&text) || KEY_HEADER.is_match(&text) {
-                self.keap_files.push(path.to_path_buf());
-            }
+            self.keap_files.push(path.to_path_buf());
         }
     }
 
@@ -159,6 +157,10 @@ impl Collector {
         for file in &self.keap_files {
             let Ok(bytes) = fs::read(file) else { continue };
             let text = String::from_utf8_lossy(&bytes);
+            // XML-RPC alone is not Keap: other services take an `api_key` first too.
+            if !(text::has_keap_context(&text) || KEY_HEADER.is_match(&text)) {
+                continue;
+            }
             for m in matcher.find_overlapping_iter(text.as_bytes()) {
                 if !whole_word(text.as_bytes(), m.start(), m.end()) {
                     continue;

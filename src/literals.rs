@@ -3,7 +3,7 @@
 //! literals every match of a regex holds.
 use std::ops::ControlFlow;
 
-use aho_corasick::{AhoCorasick, BuildError, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, BuildError, Input, MatchKind};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// Case-blind literals are searched for, lowercased, in a lowercased copy of the file, a window
@@ -42,6 +42,9 @@ impl Literals {
         Ok(Literals {
             search: AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
+                // Teddy finds the candidates; a DFA to confirm them costs more to build, at
+                // every start, than it saves on a tree.
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&lowered)?,
             lowered,
             exact: exact_of,
