@@ -324,7 +324,11 @@ fn next_hex_run(bytes: &[u8], from: usize) -> Option<Range<usize>> {
 fn bindings(bytes: &[u8]) -> Vec<(Range<usize>, Range<usize>)> {
     let mut found = Vec::new();
     for w in binding_windows(bytes) {
-        let patterns: &[&Regex] = if w.lines { &[&QUOTED, &BARE] } else { &[&QUOTED] };
+        let patterns: &[&Regex] = if w.lines {
+            &[&QUOTED, &BARE]
+        } else {
+            &[&QUOTED]
+        };
         for re in patterns {
             for caps in re.captures_iter(&bytes[w.range.clone()]) {
                 let (Some(name), Some(value)) = (caps.name("name"), caps.name("value")) else {
@@ -455,9 +459,21 @@ mod tests {
             format!("var a={{x:'{k}',appKey:\"{k}\",y:'{long}'}};"),
             "plain code, no run\n".to_string(),
             format!("md5: {k}ff\n"),
-            format!("var t={{{}}};var c={{appKey:'{k}',x:\"{long}\",y:1}};\n", "a:1,".repeat(300)),
-            format!("{};APP_SECRET = \"{k}\";{}{k}x\n", "z".repeat(1100), "q".repeat(40)),
-            format!("{}'APP_KEY'{}=>\n{}'{k}'\n", "w".repeat(1000), " ".repeat(60), " ".repeat(60)),
+            format!(
+                "var t={{{}}};var c={{appKey:'{k}',x:\"{long}\",y:1}};\n",
+                "a:1,".repeat(300)
+            ),
+            format!(
+                "{};APP_SECRET = \"{k}\";{}{k}x\n",
+                "z".repeat(1100),
+                "q".repeat(40)
+            ),
+            format!(
+                "{}'APP_KEY'{}=>\n{}'{k}'\n",
+                "w".repeat(1000),
+                " ".repeat(60),
+                " ".repeat(60)
+            ),
             "\n".to_string(),
         ];
         let whole = |bytes: &[u8]| {

@@ -482,9 +482,10 @@ fn fewest_keywords<'a>(folded: Vec<&'a str>, exact: Vec<&'a str>) -> (Vec<&'a st
     let lower = |s: &str| s.to_ascii_lowercase();
     let mut kept: Vec<&str> = Vec::new();
     for k in &folded {
-        let redundant = folded.iter().any(|other| {
-            other.len() < k.len() && lower(k).contains(&lower(other))
-        }) || kept.iter().any(|other| lower(other) == lower(k));
+        let redundant = folded
+            .iter()
+            .any(|other| other.len() < k.len() && lower(k).contains(&lower(other)))
+            || kept.iter().any(|other| lower(other) == lower(k));
         if !redundant {
             kept.push(k);
         }
@@ -524,7 +525,14 @@ mod tests {
     #[test]
     fn keywords_that_hold_another_are_left_out() {
         let (kept, exact) = super::fewest_keywords(
-            vec!["infusionsoft.com", "Infusionsoft", "KeapAK-", "keap", "infusionsoft", "xmlrpc"],
+            vec![
+                "infusionsoft.com",
+                "Infusionsoft",
+                "KeapAK-",
+                "keap",
+                "infusionsoft",
+                "xmlrpc",
+            ],
             vec!["Service.", "KEAPService."],
         );
         assert_eq!(kept, ["Infusionsoft", "keap", "xmlrpc"]);

@@ -79,6 +79,7 @@ styles!(
     python / official_library_package,
     python / transport_options,
     python / instance_attribute,
+    python / instance_from_module,
     ruby / client_new2,
     ruby / client_new3,
     ruby / connection_getter,

@@ -168,8 +168,8 @@ pub fn detect(
     // server (WordPress's `XMLRPC_REQUEST`, `IXR_Error`, its `xmlrpc_*` hooks) are not a client.
     // Nor is a client alone: a file that names nothing of Keap's can only hold a wrapper that
     // prepends a key (pingbacks in WordPress's `comment.php` are a client and no more).
-    let worth_parsing = keap_named
-        || (xmlrpc && XMLRPC_CLIENT.is_match(text) && KEY_PREPENDED.is_match(text));
+    let worth_parsing =
+        keap_named || (xmlrpc && XMLRPC_CLIENT.is_match(text) && KEY_PREPENDED.is_match(text));
     if !worth_parsing {
         return true;
     }

@@ -78,12 +78,21 @@ pub struct Remote {
     /// Pairs whose client a recipe migrated, by file, until that file's change stands.
     offered: RefCell<Vec<(PathBuf, String, String)>>,
     migrated: RefCell<HashSet<(String, String)>>,
+    /// By client file: (class, attribute) pairs of instances other files make and call through
+    /// with a key of their own (`tcon = treadstone.ISServer(…)` then
+    /// `tcon.connection.X.y(settings['apikey'], …)`). Once the class's client sends its key as
+    /// a header, theirs can be a placeholder: a legacy key only ever worked with its own app's
+    /// client, so what they sent was that key.
+    classes: HashMap<PathBuf, Vec<(String, String)>>,
+    classes_offered: RefCell<Vec<(PathBuf, String, String)>>,
+    classes_migrated: RefCell<HashSet<(String, String)>>,
 }
 
 impl Remote {
     /// Reads the views of the files that have key-in-body or endpoint findings.
     pub fn build(files: &[(PathBuf, Syntax, &str, Vec<Range<usize>>)]) -> Remote {
         let mut demands: HashSet<(String, String)> = HashSet::new();
+        let mut instances: HashSet<(String, String)> = HashSet::new();
         let mut views = Vec::new();
         for (path, syntax, text, sites) in files {
             let Some(view) = lang::view(*syntax, text) else {
@@ -95,12 +104,18 @@ impl Remote {
                 .any(|c| is_client(c) || libraries::is_request(c))
             {
                 for site in sites {
-                    demands.extend(remote_pair(&view, text, site));
+                    match remote_pair(&view, text, site) {
+                        Some(pair) => {
+                            demands.insert(pair);
+                        }
+                        None => instances.extend(remote_instance(&view, site)),
+                    }
                 }
             }
             views.push((path, view));
         }
         let mut wanted: HashMap<PathBuf, Vec<(String, String)>> = HashMap::new();
+        let mut classes: HashMap<(String, String), Vec<PathBuf>> = HashMap::new();
         for (path, view) in &views {
             for (index, call) in view.calls.iter().enumerate().filter(|(_, c)| is_client(c)) {
                 let scope = &view.scopes[call.scope];
@@ -111,12 +126,27 @@ impl Remote {
                 // keeps it in (Python's `self.connection = ServerProxy(…)`).
                 let mut getters = vec![scope.name.clone()];
                 if view.syntax == Syntax::Python && scope.name == "__init__" {
-                    getters.extend(view.bindings.iter().filter_map(|b| match b.value.kind {
-                        Kind::Call(i) if i == index => {
-                            b.target.strip_prefix("self.").map(str::to_string)
+                    let kept: Vec<String> = view
+                        .bindings
+                        .iter()
+                        .filter_map(|b| match b.value.kind {
+                            Kind::Call(i) if i == index => {
+                                b.target.strip_prefix("self.").map(str::to_string)
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    let class = scope
+                        .parent
+                        .map(|p| &view.scopes[p])
+                        .filter(|c| c.kind == ScopeKind::Class);
+                    for attr in kept.iter().filter(|_| class.is_some()) {
+                        let pair = (class.expect("filtered").name.clone(), attr.clone());
+                        if instances.contains(&pair) {
+                            classes.entry(pair).or_default().push((*path).clone());
                         }
-                        _ => None,
-                    }));
+                    }
+                    getters.extend(kept);
                 }
                 for getter in getters {
                     let attrs: Vec<&String> = demands
@@ -133,15 +163,39 @@ impl Remote {
                 }
             }
         }
+        // A class of that name in two files: which one the callers make is not known.
+        let mut by_file: HashMap<PathBuf, Vec<(String, String)>> = HashMap::new();
+        for (pair, mut files) in classes {
+            files.dedup();
+            if let [file] = &files[..] {
+                by_file.entry(file.clone()).or_default().push(pair);
+            }
+        }
         Remote {
             wanted,
+            classes: by_file,
             ..Remote::default()
         }
     }
 
     /// Whether a file makes a client that other files call: it is planned first.
     pub fn serves(&self, path: &Path) -> bool {
-        self.wanted.contains_key(path)
+        self.wanted.contains_key(path) || self.classes.contains_key(path)
+    }
+
+    /// The client a recipe migrated with its key header is kept in `target`: the instances
+    /// other files make of its class may send placeholders through it once the file's change
+    /// stands.
+    fn offer_class(&self, path: &Path, class: &str, target: &str) {
+        let Some(pairs) = self.classes.get(path) else {
+            return;
+        };
+        let attr = target.strip_prefix("self.").unwrap_or(target);
+        for (c, a) in pairs.iter().filter(|(c, a)| c == class && a == attr) {
+            self.classes_offered
+                .borrow_mut()
+                .push((path.to_path_buf(), c.clone(), a.clone()));
+        }
     }
 
     /// A file's change stands: its clients' callers may now send placeholders.
@@ -154,7 +208,45 @@ impl Remote {
             }
             p != path
         });
+        let mut offered = self.classes_offered.borrow_mut();
+        let mut migrated = self.classes_migrated.borrow_mut();
+        offered.retain(|(p, c, a)| {
+            if p == path {
+                migrated.insert((c.clone(), a.clone()));
+            }
+            p != path
+        });
     }
+}
+
+/// `tcon.connection.X.y(key, …)` where this file made `tcon = treadstone.ISServer(…)` before
+/// the call, in its scope or the module's → (`ISServer`, `connection`): the class of the
+/// instance a call goes through and the attribute that holds its client.
+fn remote_instance(view: &View, site: &Range<usize>) -> Option<(String, String)> {
+    let call = view
+        .calls
+        .iter()
+        .filter(|c| c.args.iter().any(|a| in_key_position(&a.value, site)))
+        .min_by_key(|c| c.span.len())?;
+    let Kind::Name(receiver) = &call.receiver.as_deref()?.kind else {
+        return None;
+    };
+    let receiver = strip_service(receiver);
+    let (object, attr) = receiver.rsplit_once('.')?;
+    let made = view
+        .bindings
+        .iter()
+        .filter(|b| {
+            b.target == object
+                && b.stmt.end <= call.span.start
+                && (b.scope == call.scope || view.scopes[b.scope].kind == ScopeKind::Module)
+        })
+        .max_by_key(|b| b.stmt.start)?;
+    let Kind::Call(i) = made.value.kind else {
+        return None;
+    };
+    let class = &view.calls[i].name;
+    (!class.is_empty() && !attr.is_empty()).then(|| (class.clone(), attr.to_string()))
 }
 
 /// `@client.connection.call("X.y", @client.api_key, …)` → (`connection`, `api_key`): the getter
@@ -448,6 +540,11 @@ impl<'a> Recipe<'a, '_> {
             let span = self.findings[i].span.clone();
             let pair = remote_pair(self.view, self.text, &span);
             if pair.is_some_and(|p| self.remote.migrated.borrow().contains(&p)) {
+                self.write_placeholder(i);
+                continue;
+            }
+            let instance = remote_instance(self.view, &span);
+            if instance.is_some_and(|p| self.remote.classes_migrated.borrow().contains(&p)) {
                 self.write_placeholder(i);
                 continue;
             }
@@ -966,6 +1063,16 @@ impl<'a> Recipe<'a, '_> {
             Ok(e) => e,
             Err(why) => return leave(self, &why),
         };
+        let class = self.view.scopes[client.call.scope]
+            .parent
+            .map(|p| &self.view.scopes[p])
+            .filter(|c| c.kind == ScopeKind::Class);
+        for (class, target) in class
+            .iter()
+            .flat_map(|c| client.targets.iter().map(move |t| (c, t)))
+        {
+            self.remote.offer_class(self.path, &class.name, target);
+        }
         // Each edit serves the finding it rewrites; the header, the client's first endpoint.
         let tag = |range: &Range<usize>| {
             endpoints
