@@ -1,7 +1,7 @@
 //! JavaScript and TypeScript onto the view (tree-sitter-javascript, tree-sitter-typescript).
 use tree_sitter::Node;
 
-use super::{literal_parts, Arg, Builder, Entry, Expr, Kind, ScopeKind};
+use super::{literal_parts, Arg, Binding, Builder, Entry, Expr, Kind, ScopeKind};
 
 /// Nodes whose children are statements.
 const BODIES: &[&str] = &[
@@ -41,6 +41,11 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
                 .map(|p| params(b, p))
                 .unwrap_or_default();
             return b.scoped(kind, node, &name, params, |b| {
+                if k == "method_definition" && name == "constructor" {
+                    if let Some(list) = node.child_by_field_name("parameters") {
+                        parameter_properties(b, list);
+                    }
+                }
                 children(b, node);
                 // `([m, p]) => [m, [this.key, ...p]]`: a mutator that gives each call its
                 // parameters back with the key first.
@@ -124,6 +129,34 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
 
 fn children(b: &mut Builder, node: Node) {
     b.children(node, walk);
+}
+
+/// TypeScript's `constructor(private apiKey: string)`: the parameter is `this.apiKey` before the
+/// constructor's first statement.
+fn parameter_properties(b: &mut Builder, list: Node) {
+    let mut cursor = list.walk();
+    for p in list.named_children(&mut cursor) {
+        let mut c = p.walk();
+        let property = matches!(p.kind(), "required_parameter" | "optional_parameter")
+            && p.children(&mut c)
+                .any(|m| matches!(m.kind(), "accessibility_modifier" | "readonly"));
+        let name = p
+            .child_by_field_name("pattern")
+            .filter(|n| property && n.kind() == "identifier");
+        if let Some(name) = name {
+            let src = b.src(name).to_string();
+            b.view.bindings.push(Binding {
+                target: format!("this.{src}"),
+                target_span: name.byte_range(),
+                value: Expr {
+                    span: name.byte_range(),
+                    kind: Kind::Name(src),
+                },
+                scope: b.scope,
+                stmt: p.byte_range(),
+            });
+        }
+    }
 }
 
 fn params(b: &Builder, node: Node) -> Vec<String> {
