@@ -532,6 +532,7 @@ impl<'a> Recipe<'a, '_> {
             self.client(client);
         }
         self.official_library();
+        self.drop_env_fallbacks();
         self.move_bound_keys();
         if self.view.syntax == Syntax::Go {
             self.go_imports();
@@ -1720,10 +1721,17 @@ impl<'a> Recipe<'a, '_> {
         // Ruby: a bare name the method never assigns is a call of a method of the same object
         // (the infusionsoft gem's `api_key`, a setting its configuration module defines), read
         // at the client as well as at the call in the same method.
+        // So is one the class defines (`private def api_key`), from any of its methods (a
+        // service object's memoized `def client; @client ||= XMLRPC::Client.new2(…); end`).
+        let class = self.view.class_of(client.scope);
+        let defined_in_class = class.is_some()
+            && self.view.scopes.iter().enumerate().any(|(i, s)| {
+                s.kind == ScopeKind::Function && s.name == root && self.view.class_of(i) == class
+            });
         let own_method = syntax == Syntax::Ruby
             && key == root
             && root.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-            && site_call_scope == client.scope
+            && (site_call_scope == client.scope || defined_in_class)
             && self.view.scopes[client.scope].kind == ScopeKind::Function
             && !bound_here(true)
             && !bound_here(false);
@@ -1773,6 +1781,49 @@ impl<'a> Recipe<'a, '_> {
     }
 
     /// `API_KEY = "…"`: the literal a name is bound to becomes a read of the environment.
+    /// A key written as the fallback of an environment read (`os.environ.get("IS_KEY", "…")`,
+    /// `ENV.fetch('IS_KEY', '…')`, `process.env.IS_KEY || '…'`): the fallback goes and the app's
+    /// own variable stays. Put in another variable's read instead, it would be read first and
+    /// fail wherever only the app's variable is set.
+    fn drop_env_fallbacks(&mut self) {
+        static FALLBACK: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(
+                r#"(?:(?:\bos\.environ\.get|\bos\.getenv|\bgetenv|\bENV\.fetch)\s*\(\s*['"](?P<var>[\w.-]+)['"](?:(?P<arg>\s*,\s*)|\s*\))|(?:\bprocess\.env|\bENV)\[\s*['"](?P<key>[\w.-]+)['"]\s*\]|\bprocess\.env\.(?P<prop>\w+))(?P<or>\s*(?:\|\||\?\?|\bor\b)\s*)?$"#,
+            )
+            .unwrap()
+        });
+        for i in 0..self.findings.len() {
+            let f = &self.findings[i];
+            if f.rule != HARDCODED_KEY || self.done[i] || f.span.start == 0 {
+                continue;
+            }
+            let quote = self.text.as_bytes()[f.span.start - 1];
+            if !matches!(quote, b'\'' | b'"')
+                || self.text.as_bytes().get(f.span.end) != Some(&quote)
+            {
+                continue;
+            }
+            let line = self.text[..f.span.start - 1]
+                .rfind('\n')
+                .map_or(0, |n| n + 1);
+            let Some(caps) = FALLBACK.captures(&self.text[line..f.span.start - 1]) else {
+                continue;
+            };
+            let Some(cut) = caps.name("arg").or(caps.name("or")) else {
+                continue;
+            };
+            let var = ["var", "key", "prop"]
+                .iter()
+                .find_map(|n| caps.name(n))
+                .map_or("", |v| v.as_str());
+            self.out
+                .edits
+                .push(Edit::new(line + cut.start()..f.span.end + 1, "", i));
+            self.out.notes.push((i, format!("the hardcoded key this environment read fell back to is gone: set `{var}` wherever the code runs, and rotate the key")));
+            self.done[i] = true;
+        }
+    }
+
     fn move_bound_keys(&mut self) {
         let mut import = false;
         // Bound to a name (`API_KEY = "…"`), a key-named entry of a call's options

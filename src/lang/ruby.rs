@@ -53,6 +53,8 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
                 node.child_by_field_name("left"),
                 node.child_by_field_name("right"),
             ) {
+                // `ENDPOINT = '…'.freeze` holds the string: its own span is what a rewrite edits.
+                let right = frozen_string(b, right).unwrap_or(right);
                 let value = expr(b, right);
                 if matches!(value.kind, Kind::Str(_)) {
                     b.string(&value);
@@ -101,6 +103,17 @@ fn params(b: &Builder, node: Node) -> Vec<String> {
         out.extend(name.map(|n| b.src(n).to_string()));
     }
     out
+}
+
+/// The string of `"…".freeze`.
+fn frozen_string<'n>(b: &Builder, node: Node<'n>) -> Option<Node<'n>> {
+    let frozen = node.kind() == "call"
+        && node.child_by_field_name("arguments").is_none()
+        && node
+            .child_by_field_name("method")
+            .is_some_and(|m| b.src(m) == "freeze");
+    let receiver = node.child_by_field_name("receiver")?;
+    (frozen && receiver.kind() == "string").then_some(receiver)
 }
 
 fn expr(b: &mut Builder, node: Node) -> Expr {
