@@ -81,6 +81,7 @@ styles!(
     python / instance_attribute,
     python / instance_from_module,
     python / env_fallback_key,
+    python / instance_in_other_class,
     ruby / client_new2,
     ruby / client_new3,
     ruby / connection_getter,

@@ -61,6 +61,7 @@ pub fn fix(
         done: vec![false; findings.len()],
         remote,
         path,
+        headed: Vec::new(),
         old_python: std::cell::OnceCell::new(),
     };
     r.run();
@@ -220,8 +221,9 @@ impl Remote {
 }
 
 /// `tcon.connection.X.y(key, …)` where this file made `tcon = treadstone.ISServer(…)` before
-/// the call, in its scope or the module's → (`ISServer`, `connection`): the class of the
-/// instance a call goes through and the attribute that holds its client.
+/// the call, in its scope or the module's (or `self.api = ISServer(…)` in a method of the
+/// call's class) → (`ISServer`, `connection`): the class of the instance a call goes through and
+/// the attribute that holds its client.
 fn remote_instance(view: &View, site: &Range<usize>) -> Option<(String, String)> {
     let call = view
         .calls
@@ -237,9 +239,13 @@ fn remote_instance(view: &View, site: &Range<usize>) -> Option<(String, String)>
         .bindings
         .iter()
         .filter(|b| {
-            b.target == object
-                && b.stmt.end <= call.span.start
-                && (b.scope == call.scope || view.scopes[b.scope].kind == ScopeKind::Module)
+            let here = b.stmt.end <= call.span.start
+                && (b.scope == call.scope || view.scopes[b.scope].kind == ScopeKind::Module);
+            // `self.api = ISServer(…)` in any method of the class the call is in.
+            let attribute = object.starts_with("self.")
+                && view.class_of(b.scope).is_some()
+                && view.class_of(b.scope) == view.class_of(call.scope);
+            b.target == object && (here || attribute)
         })
         .max_by_key(|b| b.stmt.start)?;
     let Kind::Call(i) = made.value.kind else {
@@ -386,6 +392,8 @@ struct Recipe<'a, 'e> {
     done: Vec<bool>,
     remote: &'a Remote,
     path: &'a Path,
+    /// (class, attribute) of the clients this file's classes keep that were given the header.
+    headed: Vec<(String, String)>,
     /// `old_python`, read from the project's files once.
     old_python: std::cell::OnceCell<bool>,
 }
@@ -545,7 +553,10 @@ impl<'a> Recipe<'a, '_> {
                 continue;
             }
             let instance = remote_instance(self.view, &span);
-            if instance.is_some_and(|p| self.remote.classes_migrated.borrow().contains(&p)) {
+            let headed = |p: &(String, String)| {
+                self.remote.classes_migrated.borrow().contains(p) || self.headed.contains(p)
+            };
+            if instance.is_some_and(|p| headed(&p)) {
                 self.write_placeholder(i);
                 continue;
             }
@@ -1073,6 +1084,8 @@ impl<'a> Recipe<'a, '_> {
             .flat_map(|c| client.targets.iter().map(move |t| (c, t)))
         {
             self.remote.offer_class(self.path, &class.name, target);
+            let attr = target.strip_prefix("self.").unwrap_or(target);
+            self.headed.push((class.name.clone(), attr.to_string()));
         }
         // Each edit serves the finding it rewrites; the header, the client's first endpoint.
         let tag = |range: &Range<usize>| {
