@@ -293,7 +293,9 @@ fn next_hex_run(bytes: &[u8], from: usize) -> Option<Range<usize>> {
     // Any run of RUN hex digits covers four bytes in a row at a multiple of STRIDE (less one):
     // only those are looked at first, and a run is measured around the last of four that are
     // hex. A third of the bytes of code are hex digits; four in a row at one probe in fifty.
-    let mut probe = from.next_multiple_of(STRIDE) + STRIDE - 1;
+    // The first probe at or after a place.
+    let probe_from = |at: usize| (at + 1).next_multiple_of(STRIDE) - 1;
+    let mut probe = probe_from(from);
     let mut seen = 0u8;
     while probe < bytes.len() {
         seen = (seen << 1 | u8::from(is_hex(bytes[probe]))) & 0xF;
@@ -313,7 +315,7 @@ fn next_hex_run(bytes: &[u8], from: usize) -> Option<Range<usize>> {
             return Some(start..end);
         }
         // `end` is not hex (or the end): a run lies wholly after it.
-        probe = (end + 1).next_multiple_of(STRIDE) + STRIDE - 1;
+        probe = probe_from(end + 1);
         seen = 0;
     }
     None
@@ -500,6 +502,51 @@ mod tests {
                     assert_eq!(windowed, whole(bytes), "{text:?}");
                 }
             }
+        }
+    }
+
+    /// Texts where hex digits are as common as in code, so that four probes in a row are often
+    /// hex without a run under them: the runs are those of a plain split.
+    #[test]
+    fn hex_runs_among_hex_looking_words() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let alphabet = b"abcdef0123456789xyz_ '(,\nABCDEFghij";
+        for _ in 0..2000 {
+            let mut bytes = Vec::new();
+            for _ in 0..(state % 300) as usize {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let hexy = state % 5 == 0;
+                let run = if hexy { 20 + (state >> 8) % 20 } else { 1 };
+                for _ in 0..run {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let pick = if hexy {
+                        (state % 16) as usize
+                    } else {
+                        (state % alphabet.len() as u64) as usize
+                    };
+                    bytes.push(alphabet[pick]);
+                }
+            }
+            let mut plain = Vec::new();
+            let mut start = 0;
+            for (i, b) in bytes.iter().chain([&b' ']).enumerate() {
+                if !b.is_ascii_hexdigit() {
+                    if i - start >= 32 {
+                        plain.push(start..i);
+                    }
+                    start = i + 1;
+                }
+            }
+            assert_eq!(
+                hex_runs(&bytes).collect::<Vec<_>>(),
+                plain,
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
         }
     }
 
