@@ -517,7 +517,7 @@ mod tests {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                let hexy = state % 5 == 0;
+                let hexy = state.is_multiple_of(5);
                 let run = if hexy { 20 + (state >> 8) % 20 } else { 1 };
                 for _ in 0..run {
                     state ^= state << 13;

@@ -73,6 +73,7 @@ styles!(
     python / url_parameter,
     python / remote_connection,
     python / official_library,
+    python / official_library_server,
     python / official_library_subclass,
     python / default_args_proxy,
     python / aliased_proxy,

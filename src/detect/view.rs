@@ -589,8 +589,14 @@ impl<'a> Detector<'a> {
                 }
             }
         }
-        // server.ContactService.add(key, …)
-        if let Some(Kind::Name(receiver)) = call.receiver.as_deref().map(|r| &r.kind) {
+        // server.ContactService.add(key, …), and through a factory's client,
+        // get_server().ContactService.add(key, …)
+        let receiver = call.receiver.as_deref().and_then(|r| match &r.kind {
+            Kind::Name(name) => Some(name.as_str()),
+            Kind::Other => Some(self.src(&r.span)),
+            _ => None,
+        });
+        if let Some(receiver) = receiver {
             let service = receiver.rsplit(['.', ':']).next().unwrap_or("");
             if SERVICE.is_match(service) && !call.name.is_empty() {
                 return Some((format!("{service}.{}", call.name), first));

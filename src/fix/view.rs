@@ -62,6 +62,7 @@ pub fn fix(
         remote,
         path,
         headed: Vec::new(),
+        library_objects: Vec::new(),
         old_python: std::cell::OnceCell::new(),
     };
     r.run();
@@ -394,6 +395,8 @@ struct Recipe<'a, 'e> {
     path: &'a Path,
     /// (class, attribute) of the clients this file's classes keep that were given the header.
     headed: Vec<(String, String)>,
+    /// Names of the official library's objects given a new client and the placeholder key.
+    library_objects: Vec<String>,
     /// `old_python`, read from the project's files once.
     old_python: std::cell::OnceCell<bool>,
 }
@@ -549,6 +552,18 @@ impl<'a> Recipe<'a, '_> {
             let span = self.findings[i].span.clone();
             let pair = remote_pair(self.view, self.text, &span);
             if pair.is_some_and(|p| self.remote.migrated.borrow().contains(&p)) {
+                self.write_placeholder(i);
+                continue;
+            }
+            // `ifs.server().ContactService.add(ifs.key, …)`: the library's own client, which its
+            // object's migration replaced (and `ifs.key` is the placeholder now).
+            let library = self.library_objects.iter().any(|o| {
+                self.src(&span) == format!("{o}.key")
+                    && self
+                        .site_receiver(&span)
+                        .is_some_and(|r| r.starts_with(&format!("{o}.server()")))
+            });
+            if library {
                 self.write_placeholder(i);
                 continue;
             }
@@ -852,7 +867,38 @@ impl<'a> Recipe<'a, '_> {
         if self.view.syntax == Syntax::Ruby && scope.kind == ScopeKind::Function && last {
             targets.push(scope.name.clone());
         }
+        // `def get_server(): return ServerProxy(url)`: a name bound to what the function returns
+        // (`server = get_server()`, `self.get_server()`) holds the client.
+        let returned = self.text[call.stmt.start..call.span.start].trim() == "return";
+        if returned && scope.kind == ScopeKind::Function && !scope.name.is_empty() {
+            let factory = |c: &Call| {
+                c.name == scope.name
+                    && c.receiver.as_deref().is_none_or(
+                        |r| matches!(&r.kind, Kind::Name(n) if n == "self" || n == "this"),
+                    )
+            };
+            targets.extend(
+                self.view
+                    .bindings
+                    .iter()
+                    .filter(
+                        |b| matches!(b.value.kind, Kind::Call(i) if factory(&self.view.calls[i])),
+                    )
+                    .map(|b| b.target.clone()),
+            );
+        }
         targets
+    }
+
+    /// The text of what a key-in-body site's call is called on.
+    fn site_receiver(&self, key: &Range<usize>) -> Option<&'a str> {
+        let call = self
+            .view
+            .calls
+            .iter()
+            .filter(|c| c.args.iter().any(|a| in_key_position(&a.value, key)))
+            .min_by_key(|c| c.span.len())?;
+        Some(self.src(&call.receiver.as_deref()?.span))
     }
 
     /// The client name a key-in-body site's call goes through.
@@ -2004,6 +2050,11 @@ impl<'a> Recipe<'a, '_> {
                     imported = true;
                     transport = true;
                     self.done[i] = true;
+                    let object = self.view.bindings.iter().find(|b| {
+                        matches!(b.value.kind, Kind::Call(c) if std::ptr::eq(&self.view.calls[c], call))
+                    });
+                    self.library_objects
+                        .extend(object.map(|b| b.target.clone()));
                     self.out
                         .edits
                         .extend(edits.into_iter().map(|(r, t)| Edit::new(r, t, i)));
