@@ -74,6 +74,7 @@ styles!(
     python / remote_connection,
     python / official_library,
     python / official_library_server,
+    python / class_attribute_client,
     python / official_library_subclass,
     python / default_args_proxy,
     python / aliased_proxy,

@@ -858,7 +858,17 @@ impl<'a> Recipe<'a, '_> {
                 Kind::Call(i) => i == index || Some(&self.view.calls[i].span) == tap,
                 _ => false,
             })
-            .map(|b| b.target.clone())
+            .flat_map(|b| {
+                // A Python class attribute (`server = ServerProxy(url)` in the class body) is
+                // read through the instance, `self.server`: one per class, as an attribute
+                // set in a method is.
+                let class_attribute = self.view.syntax == Syntax::Python
+                    && self.view.scopes[b.scope].kind == ScopeKind::Class;
+                let through_self = class_attribute.then(|| format!("self.{}", b.target));
+                through_self
+                    .into_iter()
+                    .chain(std::iter::once(b.target.clone()))
+            })
             .collect();
         // `def client; @client ||= XMLRPC::Client.new2(url); end`: the method that ends with
         // the client stands for it (Ruby calls it without parentheses).
@@ -1636,6 +1646,31 @@ impl<'a> Recipe<'a, '_> {
             Some(format!("{this}.{rest}"))
         });
         let key = aliased.as_deref().unwrap_or(key);
+        // A Python client made in a class body (a class attribute) has no `self` there: the
+        // class attribute `self.key` reads is its value, when that is a name the module reads.
+        let class_attribute = (syntax == Syntax::Python
+            && self.view.scopes[client.scope].kind == ScopeKind::Class)
+            .then(|| key.strip_prefix("self."))
+            .flatten()
+            .and_then(|attr| {
+                self.view
+                    .bindings
+                    .iter()
+                    .find(|b| b.target == attr && b.scope == client.scope)
+            })
+            .and_then(|b| match &b.value.kind {
+                Kind::Name(n) if !n.starts_with("self.") => Some(self.src(&b.value.span)),
+                _ => None,
+            });
+        if let Some(value) = class_attribute {
+            return self.key_at_client(value, site, client, target);
+        }
+        if syntax == Syntax::Python
+            && self.view.scopes[client.scope].kind == ScopeKind::Class
+            && key.starts_with("self.")
+        {
+            return Err(format!("the client is a class attribute, made before any instance has `{key}`: make it in `__init__` after the key is set, with the header"));
+        }
         let member =
             ["self.", "@", "this."].iter().any(|p| key.starts_with(p)) && !key.starts_with("@@");
         if member {
