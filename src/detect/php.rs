@@ -147,6 +147,18 @@ static NEW_PATH: LazyLock<Regex> =
     LazyLock::new(|| build_pattern(r"^/crm/xmlrpc(?:/v1)?/?$").unwrap());
 static HEX32: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"^[0-9a-fA-F]{32}$").unwrap());
 
+/// The value of a `'base_uri' => …` entry: an HTTP client's host (Guzzle's `new Client([…])`),
+/// its paths posted apart.
+pub fn is_base_uri(text: &str, value: Node) -> bool {
+    value
+        .parent()
+        .filter(|p| p.kind() == "array_element_initializer")
+        .and_then(|e| e.named_child(0))
+        .filter(|k| k.id() != value.id())
+        .and_then(|k| plain_literal(text, k))
+        .is_some_and(|k| matches!(k, "base_uri" | "base_url" | "baseUrl" | "base_path"))
+}
+
 /// Where an interpolated or computed value sits in a template.
 pub const HOLE: &str = "{}";
 
@@ -379,6 +391,9 @@ impl<'t, 'h> Detector<'t, 'h> {
                         .iter()
                         .any(|w| name.contains(w))
             });
+        // Guzzle's `new Client(['base_uri' => "https://{$app}.infusionsoft.com"])`, posted to
+        // `'/api/xmlrpc'`.
+        let set = set || is_base_uri(self.text, node);
         set && (self.text.contains("'/api/xmlrpc'") || self.text.contains("\"/api/xmlrpc\""))
     }
 

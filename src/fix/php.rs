@@ -14,8 +14,8 @@ use tree_sitter::{Node, Tree};
 use super::{edit::Edit, Auth, FixOptions, PLACEHOLDER};
 use crate::{
     detect::php::{
-        arguments, callee, concat_operands, is_client_class, is_concat, literal_content,
-        plain_literal, template, unwrap_value,
+        arguments, callee, concat_operands, is_base_uri, is_client_class, is_concat,
+        literal_content, plain_literal, template, unwrap_value,
     },
     finding::{Finding, Secret},
     rules::{
@@ -812,6 +812,7 @@ impl<'a, 't> Recipe<'a, 't> {
         if consumers.is_empty() {
             let hint = match self.shared_helpers.borrow().last() {
                 Some(helper) => format!("not migrated: this URL goes through `{helper}()`, which may also post elsewhere (defined twice, or called with other URLs here or in another file): send the key header from the Keap calls only, then point them at the new endpoint"),
+                None if is_base_uri(self.text, url_node) => format!("not migrated: this host is an HTTP client's `base_uri`, with the path `/api/xmlrpc` posted apart: point it at `https://api.infusionsoft.com`, post to `/crm/xmlrpc`, and add `{}` to the request's headers", self.header_text("$key")),
                 None => match self.handed_to(url_node) {
                     Some(call) => format!("not migrated: this URL is handed to `{call}()`, not to a client this file makes (one passed in, or made by a class elsewhere): add the key header where that client is made, then point it at the new endpoint"),
                     None => "not migrated: this URL is not given to a client in this file (it is returned, stored or passed on): add the key header where the client is made, then point it at the new endpoint".to_string(),
