@@ -75,6 +75,7 @@ styles!(
     python / official_library,
     python / official_library_server,
     python / class_attribute_client,
+    python / property_and_with,
     python / official_library_subclass,
     python / default_args_proxy,
     python / aliased_proxy,

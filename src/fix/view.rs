@@ -896,6 +896,12 @@ impl<'a> Recipe<'a, '_> {
                     )
                     .map(|b| b.target.clone()),
             );
+            // A Python `@property` is read as an attribute: `self.server`.
+            let head = self.text[..scope.span.start].trim_end();
+            let decorator = head.rsplit('\n').next().unwrap_or_default().trim();
+            if self.view.syntax == Syntax::Python && decorator == "@property" {
+                targets.push(format!("self.{}", scope.name));
+            }
         }
         targets
     }

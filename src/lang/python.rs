@@ -57,6 +57,19 @@ pub(super) fn walk(b: &mut Builder, node: Node) {
             }
             return;
         }
+        // `with ServerProxy(url) as proxy:` binds `proxy` to the client.
+        "as_pattern" => {
+            let alias = node
+                .child_by_field_name("alias")
+                .and_then(|a| a.named_child(0))
+                .filter(|a| a.kind() == "identifier");
+            if let (Some(value), Some(alias)) = (node.named_child(0), alias) {
+                let bound = expr(b, value);
+                walk(b, value);
+                b.bind(alias, bound);
+                return;
+            }
+        }
         "import_statement" | "import_from_statement" => return imports(b, node),
         "string" | "concatenated_string" | "binary_operator" | "call" => {
             let e = expr(b, node);
