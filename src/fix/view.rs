@@ -142,10 +142,12 @@ impl Remote {
                         .parent
                         .map(|p| &view.scopes[p])
                         .filter(|c| c.kind == ScopeKind::Class);
-                    for attr in kept.iter().filter(|_| class.is_some()) {
-                        let pair = (class.expect("filtered").name.clone(), attr.clone());
-                        if instances.contains(&pair) {
-                            classes.entry(pair).or_default().push((*path).clone());
+                    if let Some(class) = class {
+                        for attr in &kept {
+                            let pair = (class.name.clone(), attr.clone());
+                            if instances.contains(&pair) {
+                                classes.entry(pair).or_default().push((*path).clone());
+                            }
                         }
                     }
                     getters.extend(kept);
@@ -168,6 +170,7 @@ impl Remote {
         // A class of that name in two files: which one the callers make is not known.
         let mut by_file: HashMap<PathBuf, Vec<(String, String)>> = HashMap::new();
         for (pair, mut files) in classes {
+            files.sort();
             files.dedup();
             if let [file] = &files[..] {
                 by_file.entry(file.clone()).or_default().push(pair);
