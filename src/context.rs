@@ -505,6 +505,21 @@ mod tests {
         }
     }
 
+    /// The runs of 32 or more hex digits, by splitting at every other byte.
+    fn plain_runs(bytes: &[u8]) -> Vec<Range<usize>> {
+        let mut runs = Vec::new();
+        let mut start = 0;
+        for (i, b) in bytes.iter().chain([&b' ']).enumerate() {
+            if !b.is_ascii_hexdigit() {
+                if i - start >= 32 {
+                    runs.push(start..i);
+                }
+                start = i + 1;
+            }
+        }
+        runs
+    }
+
     /// Texts where hex digits are as common as in code, so that four probes in a row are often
     /// hex without a run under them: the runs are those of a plain split.
     #[test]
@@ -531,16 +546,7 @@ mod tests {
                     bytes.push(alphabet[pick]);
                 }
             }
-            let mut plain = Vec::new();
-            let mut start = 0;
-            for (i, b) in bytes.iter().chain([&b' ']).enumerate() {
-                if !b.is_ascii_hexdigit() {
-                    if i - start >= 32 {
-                        plain.push(start..i);
-                    }
-                    start = i + 1;
-                }
-            }
+            let plain = plain_runs(&bytes);
             assert_eq!(
                 hex_runs(&bytes).collect::<Vec<_>>(),
                 plain,
@@ -561,16 +567,7 @@ mod tests {
                         let mut bytes = vec![b'x'; len];
                         bytes.splice(at..at, std::iter::repeat_n(b'e', run));
                         bytes.splice(0..0, beside.iter().copied());
-                        let mut plain = Vec::new();
-                        let mut start = 0;
-                        for (i, b) in bytes.iter().chain([&b' ']).enumerate() {
-                            if !b.is_ascii_hexdigit() {
-                                if i - start >= 32 {
-                                    plain.push(start..i);
-                                }
-                                start = i + 1;
-                            }
-                        }
+                        let plain = plain_runs(&bytes);
                         assert_eq!(
                             hex_runs(&bytes).collect::<Vec<_>>(),
                             plain,

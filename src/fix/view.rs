@@ -205,22 +205,18 @@ impl Remote {
 
     /// A file's change stands: its clients' callers may now send placeholders.
     pub fn commit(&self, path: &Path) {
-        let mut offered = self.offered.borrow_mut();
-        let mut migrated = self.migrated.borrow_mut();
-        offered.retain(|(p, g, a)| {
-            if p == path {
-                migrated.insert((g.clone(), a.clone()));
-            }
-            p != path
-        });
-        let mut offered = self.classes_offered.borrow_mut();
-        let mut migrated = self.classes_migrated.borrow_mut();
-        offered.retain(|(p, c, a)| {
-            if p == path {
-                migrated.insert((c.clone(), a.clone()));
-            }
-            p != path
-        });
+        for (offered, migrated) in [
+            (&self.offered, &self.migrated),
+            (&self.classes_offered, &self.classes_migrated),
+        ] {
+            let mut migrated = migrated.borrow_mut();
+            offered.borrow_mut().retain(|(p, a, b)| {
+                if p == path {
+                    migrated.insert((a.clone(), b.clone()));
+                }
+                p != path
+            });
+        }
     }
 }
 
@@ -229,16 +225,8 @@ impl Remote {
 /// call's class) → (`ISServer`, `connection`): the class of the instance a call goes through and
 /// the attribute that holds its client.
 fn remote_instance(view: &View, site: &Range<usize>) -> Option<(String, String)> {
-    let call = view
-        .calls
-        .iter()
-        .filter(|c| c.args.iter().any(|a| in_key_position(&a.value, site)))
-        .min_by_key(|c| c.span.len())?;
-    let Kind::Name(receiver) = &call.receiver.as_deref()?.kind else {
-        return None;
-    };
-    let receiver = strip_service(receiver);
-    let (object, attr) = receiver.rsplit_once('.')?;
+    let call = key_call(view, site)?;
+    let (object, attr) = object_and_member(call)?;
     let made = view
         .bindings
         .iter()
@@ -256,25 +244,35 @@ fn remote_instance(view: &View, site: &Range<usize>) -> Option<(String, String)>
         return None;
     };
     let class = &view.calls[i].name;
-    (!class.is_empty() && !attr.is_empty()).then(|| (class.clone(), attr.to_string()))
+    (!class.is_empty() && !attr.is_empty()).then(|| (class.clone(), attr))
+}
+
+/// The call whose key position holds a key-in-body site.
+fn key_call<'v>(view: &'v View, site: &Range<usize>) -> Option<&'v Call> {
+    view.calls
+        .iter()
+        .filter(|c| c.args.iter().any(|a| in_key_position(&a.value, site)))
+        .min_by_key(|c| c.span.len())
+}
+
+/// `tcon.connection.ContactService.add(…)` → (`tcon`, `connection`): the object a call goes
+/// through and the member of it that holds the client.
+fn object_and_member(call: &Call) -> Option<(String, String)> {
+    let Kind::Name(receiver) = &call.receiver.as_deref()?.kind else {
+        return None;
+    };
+    let receiver = strip_service(receiver);
+    let (object, member) = receiver.rsplit_once('.')?;
+    Some((object.to_string(), member.to_string()))
 }
 
 /// `@client.connection.call("X.y", @client.api_key, …)` → (`connection`, `api_key`): the getter
 /// a call goes through and the attribute of the same object it sends as the key.
 fn remote_pair(view: &View, text: &str, site: &Range<usize>) -> Option<(String, String)> {
-    let call = view
-        .calls
-        .iter()
-        .filter(|c| c.args.iter().any(|a| in_key_position(&a.value, site)))
-        .min_by_key(|c| c.span.len())?;
-    let Kind::Name(receiver) = &call.receiver.as_deref()?.kind else {
-        return None;
-    };
-    let receiver = strip_service(receiver);
-    let (object, getter) = receiver.rsplit_once('.')?;
+    let (object, getter) = object_and_member(key_call(view, site)?)?;
     let (key_object, attr) = text[site.clone()].rsplit_once('.')?;
     (key_object == object && !getter.is_empty() && !attr.is_empty())
-        .then(|| (getter.to_string(), attr.to_string()))
+        .then(|| (getter, attr.to_string()))
 }
 
 /// The header's value as the target language writes it, from the key expression.
@@ -911,23 +909,13 @@ impl<'a> Recipe<'a, '_> {
 
     /// The text of what a key-in-body site's call is called on.
     fn site_receiver(&self, key: &Range<usize>) -> Option<&'a str> {
-        let call = self
-            .view
-            .calls
-            .iter()
-            .filter(|c| c.args.iter().any(|a| in_key_position(&a.value, key)))
-            .min_by_key(|c| c.span.len())?;
+        let call = key_call(self.view, key)?;
         Some(self.src(&call.receiver.as_deref()?.span))
     }
 
     /// The client name a key-in-body site's call goes through.
     fn receiver_of(&self, key: &Range<usize>) -> Option<String> {
-        let call = self
-            .view
-            .calls
-            .iter()
-            .filter(|c| c.args.iter().any(|a| in_key_position(&a.value, key)))
-            .min_by_key(|c| c.span.len())?;
+        let call = key_call(self.view, key)?;
         // getattr(self.client, service + "." + method)(self.key, …), directly or by name.
         let getattr = match &call.callee.kind {
             Kind::Call(i) => Some(&self.view.calls[*i]),
