@@ -30,7 +30,7 @@ pub fn split(text: &str) -> Option<(Chunk, Vec<Chunk>)> {
     split_every(text, CHUNK)
 }
 
-fn split_every(text: &str, size: usize) -> Option<(Chunk, Vec<Chunk>)> {
+pub fn split_every(text: &str, size: usize) -> Option<(Chunk, Vec<Chunk>)> {
     let b = text.as_bytes();
     let open = text.find("<?php")?;
     // Only HTML-free files: text before the tag would be its own chunk of markup.

@@ -12,7 +12,7 @@ use crate::{
     rules::RuleSet,
 };
 
-mod chunks;
+pub mod chunks;
 pub mod manifest;
 pub mod php;
 pub mod placeholder;

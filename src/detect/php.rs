@@ -33,16 +33,32 @@ pub fn parse(text: &str) -> Option<Tree> {
 
 /// Parses only `tag` and `chunk` of `text`, nodes at their offsets in `text`.
 fn parse_chunk(text: &str, tag: &Chunk, chunk: &Chunk) -> Option<Tree> {
+    parse_chunks(text, tag, &[chunk])
+}
+
+/// Parses only `tag` and `chunks` (in the file's order) of `text`, as one program whose nodes
+/// keep their offsets in `text`.
+pub fn parse_chunks(text: &str, tag: &Chunk, chunks: &[&Chunk]) -> Option<Tree> {
     let range = |c: &Chunk| tree_sitter::Range {
         start_byte: c.bytes.start,
         end_byte: c.bytes.end,
         start_point: c.start,
         end_point: c.end,
     };
-    let ranges = match chunk.bytes.start <= tag.bytes.start {
-        true => vec![range(chunk)],
-        false => vec![range(tag), range(chunk)],
-    };
+    let mut ranges: Vec<tree_sitter::Range> = Vec::with_capacity(chunks.len() + 1);
+    if chunks.first()?.bytes.start > tag.bytes.start {
+        ranges.push(range(tag));
+    }
+    for c in chunks {
+        // Neighbouring chunks are one range: the parser then sees no seam between them.
+        match ranges.last_mut() {
+            Some(last) if last.end_byte == c.bytes.start => {
+                last.end_byte = c.bytes.end;
+                last.end_point = c.end;
+            }
+            _ => ranges.push(range(c)),
+        }
+    }
     PARSER.with(|p| {
         let mut p = p.borrow_mut();
         p.set_included_ranges(&ranges).ok()?;

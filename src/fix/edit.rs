@@ -47,7 +47,10 @@ pub fn apply(text: &str, mut edits: Vec<Edit>) -> Result<String, Overlap> {
             });
         }
     }
-    let mut out = String::with_capacity(text.len() + 256);
+    // Sized once: a string that doubles as it grows holds half as much again of a large file.
+    let added: usize = edits.iter().map(|e| e.text.len()).sum();
+    let removed: usize = edits.iter().map(|e| e.range.len()).sum();
+    let mut out = String::with_capacity((text.len() + added).saturating_sub(removed));
     let mut last = 0;
     for e in &edits {
         out.push_str(&text[last..e.range.start]);

@@ -1,6 +1,7 @@
 //! Migration: findings → per-language recipes → minimal edits → checked new text → unified diff
 //! or an in-place write.
 use std::{
+    borrow::Cow,
     cell::{OnceCell, RefCell},
     collections::{BTreeMap, HashMap, HashSet},
     fs,
@@ -310,21 +311,38 @@ pub fn plan(
                 let index: Vec<usize> = (0..found.len())
                     .filter(|i| !sdk.claimed.contains(i))
                     .collect();
-                let rest: Vec<Finding> = index.iter().map(|&i| found[i].clone()).collect();
+                // Most files have no SDK client: their findings are not copied.
+                let rest: Cow<[Finding]> = match sdk.claimed.is_empty() {
+                    true => Cow::Borrowed(&found),
+                    false => Cow::Owned(index.iter().map(|&i| found[i].clone()).collect()),
+                };
                 let shared =
                     |name: &str| callers.shared_client(name, path, &opts.endpoint, &migrated);
-                if tree.is_none() {
-                    tree = detect::php::parse(text);
-                }
-                let mut outcome = php::fix(
-                    text,
-                    tree.as_ref(),
-                    &rest,
-                    opts,
-                    &mut env_for,
-                    &elsewhere,
-                    &shared,
-                );
+                // A large file the scan read in chunks is planned in windows where it can be:
+                // its whole tree would take gigabytes.
+                let windowed = match tree {
+                    Some(_) => None,
+                    None => {
+                        php::fix_in_windows(text, &rest, opts, &mut env_for, &elsewhere, &shared)
+                    }
+                };
+                let mut outcome = match windowed {
+                    Some(outcome) => outcome,
+                    None => {
+                        if tree.is_none() {
+                            tree = detect::php::parse(text);
+                        }
+                        php::fix(
+                            text,
+                            tree.as_ref(),
+                            &rest,
+                            opts,
+                            &mut env_for,
+                            &elsewhere,
+                            &shared,
+                        )
+                    }
+                };
                 for e in &mut outcome.edits {
                     e.finding = index[e.finding];
                 }
