@@ -94,6 +94,7 @@ styles!(
     ruby / gem_method_key,
     ruby / gem_oauth_path,
     ruby / header_hash_variable,
+    ruby / client_proxy,
     js / secure_client_url,
     js / secure_client_options,
     js / fetch_xml,

@@ -589,6 +589,9 @@ impl<'a> Detector<'a> {
                 }
             }
         }
+        if let Some((_, service)) = proxied_service(self.view, call) {
+            return Some((format!("{service}.{}", call.name), first));
+        }
         // server.ContactService.add(key, …), and through a factory's client,
         // get_server().ContactService.add(key, …)
         let receiver = call.receiver.as_deref().and_then(|r| match &r.kind {
@@ -1361,6 +1364,39 @@ pub fn sdk_constructor(view: &View, text: &str, call: &Call) -> Option<&'static 
     };
     (call.receiver.is_none() && PORT_NAME.captures_iter(text).any(required_as))
         .then_some(ISDK_PORT_DETAIL)
+}
+
+/// Ruby's `client.proxy('ContactService')` (`proxy2`, and their `_async` forms), made in the call's
+/// receiver or kept in the name it calls through (`@contacts = client.proxy(…)`; `data =
+/// client.proxy(…)` earlier in the same method): the client it sends through and the service
+/// whose methods it calls.
+pub fn proxied_service<'v>(view: &'v View, call: &Call) -> Option<(&'v Expr, &'v str)> {
+    let proxy = match &call.receiver.as_deref()?.kind {
+        Kind::Call(i) => &view.calls[*i],
+        Kind::Name(name) => view
+            .bindings
+            .iter()
+            .rev()
+            .find_map(|b| match b.value.kind {
+                Kind::Call(i)
+                    if b.target == *name
+                        && (name.starts_with('@')
+                            || b.scope == call.scope && b.stmt.end <= call.span.start) =>
+                {
+                    Some(&view.calls[i])
+                }
+                _ => None,
+            })?,
+        _ => return None,
+    };
+    if !matches!(
+        proxy.name.as_str(),
+        "proxy" | "proxy2" | "proxy_async" | "proxy2_async"
+    ) {
+        return None;
+    }
+    let service = plain(&proxy.positional().next()?.value)?;
+    Some((proxy.receiver.as_deref()?, service)).filter(|(_, s)| SERVICE.is_match(s))
 }
 
 /// The `default_args=[…]` a Python client is made with: arguments it sends before every call's

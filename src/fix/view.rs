@@ -20,7 +20,7 @@ use crate::{
         is_key_slot_literal, key_like,
         view::{
             imports_official_library, is_client, official_library, official_library_import,
-            DATA_CONTEXT_DETAIL, ISDK_PORT_DETAIL,
+            proxied_service, DATA_CONTEXT_DETAIL, ISDK_PORT_DETAIL,
         },
     },
     finding::Finding,
@@ -933,8 +933,12 @@ impl<'a> Recipe<'a, '_> {
             _ => None,
         }
         .filter(|g| g.name == "getattr");
-        if let Some(g) = getattr {
-            return match &g.positional().next()?.value.kind {
+        // Ruby's `client.proxy('ContactService').add(…)`, or a name kept for that proxy.
+        let client = getattr
+            .and_then(|g| g.positional().next().map(|a| &a.value))
+            .or_else(|| proxied_service(self.view, call).map(|(client, _)| client));
+        if let Some(client) = client {
+            return match &client.kind {
                 Kind::Name(n) => Some(strip_service(n)),
                 _ => None,
             };
