@@ -75,6 +75,7 @@ styles!(
     python / official_library,
     python / official_library_server,
     python / class_attribute_client,
+    python / class_attribute_literal_key,
     python / property_and_with,
     python / official_library_subclass,
     python / default_args_proxy,

@@ -1648,7 +1648,8 @@ impl<'a> Recipe<'a, '_> {
         });
         let key = aliased.as_deref().unwrap_or(key);
         // A Python client made in a class body (a class attribute) has no `self` there: the
-        // class attribute `self.key` reads is its value, when that is a name the module reads.
+        // class attribute `self.key` reads is its value, when that is a name the module reads,
+        // or a literal key, which becomes the environment variable it is read from.
         let class_attribute = (syntax == Syntax::Python
             && self.view.scopes[client.scope].kind == ScopeKind::Class)
             .then(|| key.strip_prefix("self."))
@@ -1660,11 +1661,27 @@ impl<'a> Recipe<'a, '_> {
                     .find(|b| b.target == attr && b.scope == client.scope)
             })
             .and_then(|b| match &b.value.kind {
-                Kind::Name(n) if !n.starts_with("self.") => Some(self.src(&b.value.span)),
+                Kind::Name(n) if !n.starts_with("self.") => Some((b, None)),
+                Kind::Str(_) => self
+                    .secret_findings(b.value.span.clone())
+                    .first()
+                    .and_then(|&i| self.findings[i].secret.clone())
+                    .map(|secret| (b, Some(secret))),
                 _ => None,
             });
-        if let Some(value) = class_attribute {
-            return self.key_at_client(value, site, client, target);
+        if let Some((b, secret)) = class_attribute {
+            let Some(secret) = secret else {
+                return self.key_at_client(self.src(&b.value.span), site, client, target);
+            };
+            // The literal is still its own hardcoded-key finding: the class attribute reads
+            // the same variable.
+            let name = (self.env_for)(&secret);
+            return Ok(Key {
+                expr: syntax.env_read(&name),
+                late: None,
+                edits: self.env_import(),
+                fixed: Vec::new(),
+            });
         }
         if syntax == Syntax::Python
             && self.view.scopes[client.scope].kind == ScopeKind::Class
