@@ -20,7 +20,7 @@ use std::{
 use regex::Regex;
 use support::{
     e2e::{assert_text_xml, Auth},
-    mock_keap::{MockKeap, Request, Value, LEGACY_PATH},
+    mock_keap::{MethodCall, MockKeap, Request, Value, LEGACY_PATH},
     process::{self, Finished},
     runtime::Runtime,
     PLACEHOLDER,
@@ -76,6 +76,7 @@ styles!(
     python / official_library_server,
     python / class_attribute_client,
     python / class_attribute_literal_key,
+    python / multicall_batch,
     python / property_and_with,
     python / official_library_subclass,
     python / default_args_proxy,
@@ -193,7 +194,9 @@ impl Fixture {
         copy
     }
 
-    fn run_legacy(&self) -> (Finished, Vec<Request>) {
+    /// The legacy run, and each call it made with the request that carried it (a
+    /// `system.multicall` carries several).
+    fn run_legacy(&self) -> (Finished, Vec<(Request, MethodCall)>) {
         let copy = self.copy();
         let mock = MockKeap::start();
         let program = copy.path().join(self.program);
@@ -217,20 +220,20 @@ impl Fixture {
             self.style,
             run.describe()
         );
-        let requests = mock.requests();
-        let methods: Vec<&str> = requests.iter().map(|r| r.call().name.as_str()).collect();
+        let requests = calls_of(mock.requests());
+        let methods: Vec<&str> = requests.iter().map(|(_, c)| c.name.as_str()).collect();
         assert_eq!(
             methods, CALLS,
             "{}: calls of the legacy program",
             self.style
         );
-        for request in &requests {
-            let context = format!("{}: legacy {}", self.style, request.call().name);
+        for (request, call) in &requests {
+            let context = format!("{}: legacy {}", self.style, call.name);
             assert_eq!(request.path, LEGACY_PATH, "path: {context}");
             assert_eq!(request.status, 200, "status: {context}");
             assert!(request.tls, "TLS: {context}");
             assert_eq!(
-                request.call().params.first(),
+                call.params.first(),
                 Some(&Value::String(self.key.clone())),
                 "{context}: the key is the first parameter"
             );
@@ -240,6 +243,16 @@ impl Fixture {
         }
         (run, requests)
     }
+}
+
+fn calls_of(requests: Vec<Request>) -> Vec<(Request, MethodCall)> {
+    requests
+        .into_iter()
+        .flat_map(|r| {
+            let calls = r.call().calls();
+            calls.into_iter().map(move |c| (r.clone(), c))
+        })
+        .collect()
 }
 
 /// The source with Keap's host (and port) replaced by the mock's, so the run never leaves the
@@ -356,10 +369,10 @@ fn check_migration(lang: &'static str, style: &'static str, auth: Auth) {
     );
     assert_eq!(run.stdout, legacy_run.stdout, "output changed\n{shown}");
 
-    let requests = mock.requests();
+    let requests = calls_of(mock.requests());
     assert_eq!(requests.len(), legacy.len(), "number of calls\n{shown}");
-    for (before, after) in legacy.iter().zip(&requests) {
-        let (before, name) = (before.call(), &before.call().name);
+    for ((_, before), (after, call)) in legacy.iter().zip(&requests) {
+        let name = &before.name;
         let context = format!("{name} with --auth {}\n{shown}", auth.flag());
         assert_eq!(after.path, "/crm/xmlrpc", "path: {context}");
         assert_eq!(after.query, None, "query string: {context}");
@@ -371,7 +384,6 @@ fn check_migration(lang: &'static str, style: &'static str, auth: Auth) {
             "the key is still in the body:\n{}\n{context}",
             after.body_text()
         );
-        let call = after.call();
         assert_eq!(&call.name, name, "method name: {context}");
         assert_eq!(
             call.params.first(),

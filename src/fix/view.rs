@@ -943,10 +943,30 @@ impl<'a> Recipe<'a, '_> {
                 _ => None,
             };
         }
-        match &call.receiver.as_deref()?.kind {
-            Kind::Name(n) => Some(strip_service(n)),
-            _ => None,
-        }
+        let Kind::Name(n) = &call.receiver.as_deref()?.kind else {
+            return None;
+        };
+        let name = strip_service(n);
+        // `batch = xmlrpc.client.MultiCall(server)`: `batch()` sends the calls through `server`.
+        let multicall = self
+            .view
+            .bindings
+            .iter()
+            .rev()
+            .find_map(|b| match b.value.kind {
+                Kind::Call(i)
+                    if b.target == name
+                        && self.view.within(call.scope, b.scope)
+                        && self.view.calls[i].name == "MultiCall" =>
+                {
+                    match &self.view.calls[i].positional().next()?.value.kind {
+                        Kind::Name(client) => Some(client.clone()),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            });
+        Some(multicall.unwrap_or(name))
     }
 
     /// Migrates one client whole, or leaves all of it with the reason.

@@ -123,6 +123,36 @@ pub struct MethodCall {
     pub params: Vec<Value>,
 }
 
+impl MethodCall {
+    /// The calls this request makes: those boxed in a `system.multicall` (Python's
+    /// `MultiCall`), or itself.
+    pub fn calls(&self) -> Vec<MethodCall> {
+        let boxed = match (self.name.as_str(), self.params.first()) {
+            ("system.multicall", Some(Value::Array(boxed))) => boxed,
+            _ => return vec![self.clone()],
+        };
+        boxed
+            .iter()
+            .map(|call| match call {
+                Value::Struct(fields) => MethodCall {
+                    name: match fields.get("methodName") {
+                        Some(Value::String(name)) => name.clone(),
+                        _ => String::new(),
+                    },
+                    params: match fields.get("params") {
+                        Some(Value::Array(params)) => params.clone(),
+                        _ => Vec::new(),
+                    },
+                },
+                _ => MethodCall {
+                    name: String::new(),
+                    params: Vec::new(),
+                },
+            })
+            .collect()
+    }
+}
+
 /// One HTTP request as the mock received it.
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -572,6 +602,13 @@ fn respond(request: &Request) -> (u16, &'static str, String) {
 /// A plausible answer, enough for client code to go on.
 fn result_of(call: &MethodCall) -> Value {
     match call.name.as_str() {
+        // Each boxed call's result, in a one-element array of its own.
+        "system.multicall" => Value::Array(
+            call.calls()
+                .iter()
+                .map(|c| Value::Array(vec![result_of(c)]))
+                .collect(),
+        ),
         "ContactService.add" => Value::Int(NEW_CONTACT_ID),
         "DataService.query" => {
             // One row per page slot, holding the fields that were asked for (param 5).
