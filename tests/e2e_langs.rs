@@ -97,6 +97,7 @@ styles!(
     ruby / gem_oauth_path,
     ruby / header_hash_variable,
     ruby / client_proxy,
+    ruby / boxed_multicall,
     js / secure_client_url,
     js / secure_client_options,
     js / fetch_xml,

@@ -133,7 +133,7 @@ static LEGACY_HOST: LazyLock<Regex> = LazyLock::new(|| {
     build_pattern(r"(?i)^(?:https?://)?[^\s/]*\.(infusionsoft|mortgageprocrm)\.com(?::443)?$")
         .unwrap()
 });
-pub(super) static SERVICE_METHOD: LazyLock<Regex> =
+pub(crate) static SERVICE_METHOD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Z]\w*Service\.\w+$").unwrap());
 static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| build_pattern(r"%(?:\d+\$)?[sdu]").unwrap());
 pub(super) static XML_CALL: LazyLock<Regex> = LazyLock::new(|| {

@@ -415,29 +415,55 @@ impl<'a> Detector<'a> {
             }
             return;
         }
-        if let Some((method, key)) = self.proxy_call(call).or_else(|| self.service_call(call)) {
-            let service = method.split('.').next().unwrap_or("");
-            let keap = KEAP_SERVICE.is_match(service) || self.facts.keap();
-            if !keap {
-                return;
-            }
-            self.strong = true;
-            if method == "DataService.getTemporaryKey" {
-                self.hits.push(Hit::new(VENDOR_LOGIN, call.span.clone()));
-                return;
-            }
-            if !method_takes_key(&method) {
-                return;
-            }
-            if let Some(key) = key {
-                self.key_position(key, method_detail(&method));
-                for other in self.other_branches(call, key) {
-                    self.key_position(other, method_detail(&method));
-                }
+        // Ruby's `client.multicall(['ContactService.add', key, …], […])`: each boxed call.
+        let boxed: Vec<(&str, Option<&Expr>)> = match call.name.as_str() {
+            "multicall" | "multicall2" | "multicall_async" | "multicall2_async" => call
+                .positional()
+                .filter_map(|a| match &a.value.kind {
+                    Kind::List(items) => items
+                        .first()
+                        .and_then(plain)
+                        .filter(|m| php::SERVICE_METHOD.is_match(m))
+                        .map(|m| (m, items.get(1))),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !boxed.is_empty() {
+            for (method, key) in boxed {
+                self.service_key(call, method, key);
             }
             return;
         }
+        if let Some((method, key)) = self.proxy_call(call).or_else(|| self.service_call(call)) {
+            self.service_key(call, &method, key);
+            return;
+        }
         self.dynamic_call(call);
+    }
+
+    /// A call of a service's method: the key it sends first, in a file that talks to Keap.
+    fn service_key(&mut self, call: &'a Call, method: &str, key: Option<&'a Expr>) {
+        let service = method.split('.').next().unwrap_or("");
+        let keap = KEAP_SERVICE.is_match(service) || self.facts.keap();
+        if !keap {
+            return;
+        }
+        self.strong = true;
+        if method == "DataService.getTemporaryKey" {
+            self.hits.push(Hit::new(VENDOR_LOGIN, call.span.clone()));
+            return;
+        }
+        if !method_takes_key(method) {
+            return;
+        }
+        if let Some(key) = key {
+            self.key_position(key, method_detail(method));
+            for other in self.other_branches(call, key) {
+                self.key_position(other, method_detail(method));
+            }
+        }
     }
 
     /// The key handed to the official library, written here (`Infusionsoft(app, "…")`) or in

@@ -18,6 +18,7 @@ use super::{edit::Edit, php::Outcome, Auth, FixOptions, PLACEHOLDER};
 use crate::{
     detect::{
         is_key_slot_literal, key_like,
+        php::SERVICE_METHOD,
         view::{
             imports_official_library, is_client, official_library, official_library_import,
             proxied_service, DATA_CONTEXT_DETAIL, ISDK_PORT_DETAIL,
@@ -2491,7 +2492,13 @@ fn key_entries<'e>(value: &'e Expr, out: &mut Vec<&'e lang::Entry>) {
 fn in_key_position(arg: &Expr, key: &Range<usize>) -> bool {
     match &arg.kind {
         _ if arg.span == *key => true,
-        Kind::List(items) => items.first().is_some_and(|i| i.span == *key),
+        // Ruby's `multicall(['X.y', key, …], …)`: the key follows the boxed call's method.
+        Kind::List(items) => match items.first().map(|i| &i.kind) {
+            Some(Kind::Str(t)) if t.is_plain() && SERVICE_METHOD.is_match(&t.text) => {
+                items.get(1).is_some_and(|i| i.span == *key)
+            }
+            _ => items.first().is_some_and(|i| i.span == *key),
+        },
         Kind::Join(parts) => parts.first().is_some_and(|p| in_key_position(p, key)),
         Kind::Splat(inner) => in_key_position(inner, key),
         _ => false,
