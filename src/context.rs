@@ -520,6 +520,18 @@ mod tests {
         runs
     }
 
+    /// The probing search's runs in `bytes` are the plain split's; those runs, for more checks.
+    fn assert_probed_runs_plain(bytes: &[u8]) -> Vec<Range<usize>> {
+        let plain = plain_runs(bytes);
+        assert_eq!(
+            hex_runs(bytes).collect::<Vec<_>>(),
+            plain,
+            "{}",
+            String::from_utf8_lossy(bytes)
+        );
+        plain
+    }
+
     /// Texts where hex digits are as common as in code, so that four probes in a row are often
     /// hex without a run under them: the runs are those of a plain split.
     #[test]
@@ -546,13 +558,7 @@ mod tests {
                     bytes.push(alphabet[pick]);
                 }
             }
-            let plain = plain_runs(&bytes);
-            assert_eq!(
-                hex_runs(&bytes).collect::<Vec<_>>(),
-                plain,
-                "{}",
-                String::from_utf8_lossy(&bytes)
-            );
+            assert_probed_runs_plain(&bytes);
         }
     }
 
@@ -567,13 +573,7 @@ mod tests {
                         let mut bytes = vec![b'x'; len];
                         bytes.splice(at..at, std::iter::repeat_n(b'e', run));
                         bytes.splice(0..0, beside.iter().copied());
-                        let plain = plain_runs(&bytes);
-                        assert_eq!(
-                            hex_runs(&bytes).collect::<Vec<_>>(),
-                            plain,
-                            "{}",
-                            String::from_utf8_lossy(&bytes)
-                        );
+                        let plain = assert_probed_runs_plain(&bytes);
                         assert_eq!(has_hex_run(&bytes), !plain.is_empty());
                     }
                 }

@@ -1394,25 +1394,12 @@ pub fn sdk_constructor(view: &View, text: &str, call: &Call) -> Option<&'static 
 
 /// Ruby's `client.proxy('ContactService')` (`proxy2`, and their `_async` forms), made in the call's
 /// receiver or kept in the name it calls through (`@contacts = client.proxy(…)`; `data =
-/// client.proxy(…)` earlier in the same method): the client it sends through and the service
-/// whose methods it calls.
+/// client.proxy(…)` earlier in the method): the client it sends through and the service whose
+/// methods it calls.
 pub fn proxied_service<'v>(view: &'v View, call: &Call) -> Option<(&'v Expr, &'v str)> {
     let proxy = match &call.receiver.as_deref()?.kind {
         Kind::Call(i) => &view.calls[*i],
-        Kind::Name(name) => view
-            .bindings
-            .iter()
-            .rev()
-            .find_map(|b| match b.value.kind {
-                Kind::Call(i)
-                    if b.target == *name
-                        && (name.starts_with('@')
-                            || b.scope == call.scope && b.stmt.end <= call.span.start) =>
-                {
-                    Some(&view.calls[i])
-                }
-                _ => None,
-            })?,
+        Kind::Name(name) => view.call_bound(name, call)?,
         _ => return None,
     };
     if !matches!(

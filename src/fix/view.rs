@@ -920,17 +920,7 @@ impl<'a> Recipe<'a, '_> {
         // getattr(self.client, service + "." + method)(self.key, …), directly or by name.
         let getattr = match &call.callee.kind {
             Kind::Call(i) => Some(&self.view.calls[*i]),
-            Kind::Name(n) => self
-                .view
-                .bindings
-                .iter()
-                .rev()
-                .find_map(|b| match b.value.kind {
-                    Kind::Call(i) if b.target == *n && b.scope == call.scope => {
-                        Some(&self.view.calls[i])
-                    }
-                    _ => None,
-                }),
+            Kind::Name(n) => self.view.call_bound(n, call),
             _ => None,
         }
         .filter(|g| g.name == "getattr");
@@ -951,20 +941,10 @@ impl<'a> Recipe<'a, '_> {
         // `batch = xmlrpc.client.MultiCall(server)`: `batch()` sends the calls through `server`.
         let multicall = self
             .view
-            .bindings
-            .iter()
-            .rev()
-            .find_map(|b| match b.value.kind {
-                Kind::Call(i)
-                    if b.target == name
-                        && self.view.within(call.scope, b.scope)
-                        && self.view.calls[i].name == "MultiCall" =>
-                {
-                    match &self.view.calls[i].positional().next()?.value.kind {
-                        Kind::Name(client) => Some(client.clone()),
-                        _ => None,
-                    }
-                }
+            .call_bound(&name, call)
+            .filter(|m| m.name == "MultiCall")
+            .and_then(|m| match &m.positional().next()?.value.kind {
+                Kind::Name(client) => Some(client.clone()),
                 _ => None,
             });
         Some(multicall.unwrap_or(name))

@@ -467,6 +467,21 @@ impl View {
             .filter(|b| matches!(b.value.kind, Kind::Str(_)))
     }
 
+    /// The call `name` was last bound to before `at`, in `at`'s scope or one around it; a Ruby
+    /// instance variable's (`@contacts = …` in `initialize`) in any method.
+    pub fn call_bound(&self, name: &str, at: &Call) -> Option<&Call> {
+        self.bindings.iter().rev().find_map(|b| match b.value.kind {
+            Kind::Call(i)
+                if b.target == name
+                    && (name.starts_with('@')
+                        || self.within(at.scope, b.scope) && b.stmt.end <= at.span.start) =>
+            {
+                Some(&self.calls[i])
+            }
+            _ => None,
+        })
+    }
+
     /// Whether `inner` is `outer` or nested in it.
     pub fn within(&self, mut inner: usize, outer: usize) -> bool {
         loop {

@@ -148,9 +148,9 @@ struct Windows<'a, 't> {
     head: Vec<usize>,
     /// The chunks of each window, in the file's order.
     windows: Vec<Vec<usize>>,
-    /// The chunk each finding is in, and whether that chunk is the head's.
-    chunk_of: Vec<usize>,
+    /// Whether each finding is in the head, and the findings of each window, in order.
     finding_in_head: Vec<bool>,
+    window_findings: Vec<Vec<usize>>,
 }
 
 impl<'a, 't> Windows<'a, 't> {
@@ -248,6 +248,18 @@ impl<'a, 't> Windows<'a, 't> {
         for w in &mut windows {
             w.sort_unstable();
         }
+        let mut window_of = vec![None; n];
+        for (k, w) in windows.iter().enumerate() {
+            for &c in w {
+                window_of[c] = Some(k);
+            }
+        }
+        let mut window_findings = vec![Vec::new(); windows.len()];
+        for (i, &c) in chunk_of.iter().enumerate() {
+            if let Some(k) = window_of[c] {
+                window_findings[k].push(i);
+            }
+        }
         let finding_in_head = chunk_of.iter().map(|&c| in_head[c]).collect();
         Some(Windows {
             text,
@@ -256,8 +268,8 @@ impl<'a, 't> Windows<'a, 't> {
             findings,
             head,
             windows,
-            chunk_of,
             finding_in_head,
+            window_findings,
         })
     }
 
@@ -271,12 +283,9 @@ impl<'a, 't> Windows<'a, 't> {
         called_elsewhere: &CalledElsewhere,
         shared_client: &SharedClient,
     ) -> Option<Outcome> {
-        let mut of_window: HashMap<usize, usize> = HashMap::new();
-        for (k, w) in self.windows.iter().enumerate() {
-            for &c in w {
-                of_window.insert(c, k);
-            }
-        }
+        let head_findings: Vec<usize> = (0..self.findings.len())
+            .filter(|&i| self.finding_in_head[i])
+            .collect();
         std::thread::scope(|s| {
             // No tree waits in the channel: three are alive at most, the one being planned,
             // the next, and the last one planned until it is freed.
@@ -302,11 +311,12 @@ impl<'a, 't> Windows<'a, 't> {
             for (k, tree) in parsed.into_iter().enumerate() {
                 let tree = tree?;
                 windows += 1;
-                let index: Vec<usize> = (0..self.findings.len())
-                    .filter(|&i| {
-                        self.finding_in_head[i] || of_window.get(&self.chunk_of[i]) == Some(&k)
-                    })
+                let mut index: Vec<usize> = head_findings
+                    .iter()
+                    .chain(&self.window_findings[k])
+                    .copied()
                     .collect();
+                index.sort_unstable();
                 let subset: Vec<Finding> =
                     index.iter().map(|&i| self.findings[i].clone()).collect();
                 let got = super::fix(
